@@ -1,0 +1,11 @@
+/** Time as a dependency: everything that decides with time takes `now` or a Clock. */
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export function isoTimestamp(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}
