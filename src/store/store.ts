@@ -1,5 +1,5 @@
 import type { Dataset } from '../domain/data/dataset.ts';
-import type { EpochMetrics, TrainingJob } from '../domain/training/training-job.ts';
+import type { EpochMetrics, TrainingJob, TrainingJobStatus } from '../domain/training/training-job.ts';
 import type { Endpoint, EndpointConfig, Model } from '../domain/serving/endpoint.ts';
 
 /**
@@ -33,6 +33,8 @@ export interface ResourceTable<T extends { name: string }> {
 export interface TrainingJobTable extends ResourceTable<TrainingJob> {
   /** Appends one epoch's metrics atomically (the record's `epochs` grows by one). */
   appendEpoch(name: string, metrics: EpochMetrics): TrainingJob;
+  /** Jobs whose status is one of `statuses`, by name: how a restarted controller finds unfinished work. */
+  listByStatus(statuses: readonly TrainingJobStatus[]): TrainingJob[];
 }
 
 /**

@@ -1,0 +1,25 @@
+"""Export ImageNet-pretrained ResNet50 without its classifier as an ONNX feature extractor.
+
+Usage: python3 export_resnet50.py OUTPUT.onnx
+Needs torch and torchvision; torchvision downloads the pretrained weights.
+The model maps a [N,3,224,224] ImageNet-normalised batch to [N,2048] features.
+"""
+import sys
+
+import torch
+import torchvision
+
+out = sys.argv[1]
+model = torchvision.models.resnet50(weights=torchvision.models.ResNet50_Weights.IMAGENET1K_V2)
+model.fc = torch.nn.Identity()
+model.eval()
+torch.onnx.export(
+    model,
+    torch.randn(1, 3, 224, 224),
+    out,
+    input_names=["input"],
+    output_names=["features"],
+    dynamic_axes={"input": {0: "batch"}, "features": {0: "batch"}},
+    opset_version=17,
+)
+print(f"wrote {out}")

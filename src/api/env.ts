@@ -1,0 +1,11 @@
+/** Per-request values the middleware sets for the routes (Hono `c.get`). */
+export interface ApiVariables {
+  requestId: string;
+  /** ARN-style principal of the verified SigV4 caller. */
+  principal: string;
+  accessKeyId: string;
+}
+
+export interface ApiEnv {
+  Variables: ApiVariables;
+}

@@ -1,0 +1,52 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { DomainError } from '../../core/errors.ts';
+import type { ApiDeps } from '../deps.ts';
+import type { ApiEnv } from '../env.ts';
+import { sendWireError, wireErrorHandler } from '../middleware/errors/index.ts';
+import { sigv4 } from '../middleware/sigv4/index.ts';
+import { sageMakerError } from '../wire/sagemaker-errors.ts';
+
+/** InvokeEndpoint's payload limit (6 MB), as documented for SageMaker real-time endpoints. */
+export const INVOKE_MAX_BYTES = 6 * 1024 * 1024;
+
+/** SageMaker Runtime: `POST /endpoints/{EndpointName}/invocations`, SigV4 service `sagemaker`. */
+export function sageMakerRuntimeRoutes(deps: ApiDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  app.onError(wireErrorHandler(sageMakerError, deps.logger));
+
+  app.post(
+    '/endpoints/:name/invocations',
+    bodyLimit({
+      maxSize: INVOKE_MAX_BYTES,
+      onError: (c) =>
+        sendWireError(
+          c,
+          sageMakerError('PayloadTooLarge', `Request payload exceeds the ${INVOKE_MAX_BYTES} byte (6 MB) limit of InvokeEndpoint`, {}),
+        ),
+    }),
+    sigv4({ lookupSecret: deps.lookupSecret, now: () => deps.clock.now(), service: 'sagemaker' }),
+    async (c) => {
+      assertAcceptsJson(c.req.header('accept'));
+      const body = new Uint8Array(await c.req.arrayBuffer());
+      const result = await deps.platform.endpoints.invoke(c.req.param('name'), {
+        contentType: c.req.header('content-type'),
+        body,
+        customAttributes: c.req.header('x-amzn-sagemaker-custom-attributes'),
+      });
+      c.header('x-Amzn-Invoked-Production-Variant', result.variantName);
+      return c.json(result.body);
+    },
+  );
+  return app;
+}
+
+/** The built-in classifier answers JSON only; say so instead of ignoring an Accept it cannot honour. */
+function assertAcceptsJson(accept: string | undefined): void {
+  if (!accept) return;
+  const types = accept.split(',').map((part) => part.split(';')[0].trim().toLowerCase());
+  if (types.some((type) => type === 'application/json' || type === '*/*' || type === 'application/*')) return;
+  throw new DomainError('UnsupportedMediaType', `Accept ${JSON.stringify(accept)} cannot be served; this model answers application/json`, {
+    originalStatusCode: 406,
+  });
+}

@@ -1,0 +1,57 @@
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import { DomainError } from '../core/errors.ts';
+import type { ApiDeps } from './deps.ts';
+import type { ApiEnv } from './env.ts';
+import { requestId } from './middleware/request-id/index.ts';
+import { kennelRoutes } from './routes/kennel.ts';
+import { sageMakerRuntimeRoutes } from './routes/sagemaker-runtime.ts';
+
+/** The whole HTTP surface: one app, one route group per wire protocol, each with its own error format. */
+export function createApp(deps: ApiDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  app.use(requestId());
+  // Readiness probe with nothing to leak, as SageMaker containers answer GET /ping.
+  app.get('/ping', (c) => c.text('ok'));
+  app.route('/', sageMakerRuntimeRoutes(deps));
+  app.route('/', kennelRoutes(deps));
+  app.notFound((c) => {
+    c.header('x-amzn-ErrorType', 'UnknownOperationException');
+    return c.json({ message: `No operation at ${c.req.method} ${c.req.path}` }, 404);
+  });
+  return app;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export function listen(app: Hono<ApiEnv>, options: { host: string; port: number }): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    let server: ServerType;
+    const onError = (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(new DomainError('Conflict', `Port ${options.port} on ${options.host} is in use; stop the other server or pass --port`));
+      } else {
+        reject(error);
+      }
+    };
+    server = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, (info: AddressInfo) => {
+      server.off('error', onError);
+      const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+      resolve({
+        url: `http://${host}:${info.port}`,
+        port: info.port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            if ('closeAllConnections' in server) server.closeAllConnections();
+          }),
+      });
+    });
+    server.once('error', onError);
+  });
+}

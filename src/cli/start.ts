@@ -1,0 +1,72 @@
+import { createApp, listen, type RunningServer } from '../api/server.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import type { Logger } from '../core/logger.ts';
+import { ensureAdminCredentials, secretLookup } from '../control/admin.ts';
+import { PlatformEvents } from '../control/events.ts';
+import { createPlatform, type Platform } from '../control/platform.ts';
+import { DEFAULT_URL_FETCH_POLICY, type UrlFetchPolicy } from '../domain/serving/url-policy.ts';
+import type { AccessKey } from '../store/store.ts';
+import { createArtifactStore } from '../store/artifacts.ts';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { openStateDir, type StateDir } from '../store/state-dir.ts';
+
+export interface StartOptions {
+  home: string;
+  host: string;
+  port: number;
+  logger: Logger;
+  urlFetchPolicy?: Partial<UrlFetchPolicy>;
+  /** ONNX Runtime threads per serving session; 0 lets ONNX Runtime choose. */
+  servingThreads?: number;
+  clock?: Clock;
+  events?: PlatformEvents;
+}
+
+export interface Kennel {
+  platform: Platform;
+  server: RunningServer;
+  dirs: StateDir;
+  admin: { key: AccessKey; created: boolean };
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: opens the state folder, brings the control plane back to
+ * the recorded desired state (endpoints reload, unfinished jobs rerun), then
+ * starts serving HTTP.
+ */
+export async function startKennel(options: StartOptions): Promise<Kennel> {
+  const dirs = await openStateDir(options.home);
+  const store = openSqliteStore(dirs.databaseFile);
+  const deps = {
+    store,
+    artifacts: createArtifactStore(dirs.artifactsDir),
+    clock: options.clock ?? systemClock,
+    logger: options.logger,
+    events: options.events ?? new PlatformEvents(),
+    urlFetchPolicy: { ...DEFAULT_URL_FETCH_POLICY, ...options.urlFetchPolicy },
+    servingThreads: options.servingThreads ?? 0,
+  };
+  try {
+    const platform = createPlatform(deps);
+    const admin = await ensureAdminCredentials(deps, dirs.credentialsFile);
+    await platform.controller.step();
+    platform.controller.start();
+    const app = createApp({ platform, clock: deps.clock, logger: deps.logger, lookupSecret: secretLookup(deps) });
+    const server = await listen(app, { host: options.host, port: options.port });
+    return {
+      platform,
+      server,
+      dirs,
+      admin,
+      async close() {
+        await server.close();
+        await platform.controller.stop();
+        store.close();
+      },
+    };
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+}

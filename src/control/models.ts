@@ -1,0 +1,55 @@
+import { DomainError } from '../core/errors.ts';
+import { assertResourceName } from '../core/names.ts';
+import type { Model } from '../domain/serving/endpoint.ts';
+import type { ControlDeps } from './deps.ts';
+
+export interface CreateModelInput {
+  name: string;
+  /** The completed training job whose artifacts become the model. */
+  trainingJobName: string;
+}
+
+export class ModelService {
+  constructor(private readonly deps: ControlDeps) {}
+
+  create(input: CreateModelInput): Model {
+    const name = assertResourceName('Model', input.name);
+    const { store, clock } = this.deps;
+    if (store.models.get(name)) throw new DomainError('AlreadyExists', `Model ${name} already exists`);
+    const job = store.trainingJobs.get(input.trainingJobName);
+    if (!job) {
+      throw new DomainError('NotFound', `Training job ${input.trainingJobName} does not exist`, { field: 'trainingJobName' });
+    }
+    if (job.status !== 'Completed' || !job.artifacts) {
+      throw new DomainError(
+        'Conflict',
+        `Training job ${job.name} is ${job.status}; a model can be created only from a Completed training job`,
+      );
+    }
+    const dataset = store.datasets.get(job.datasetName);
+    const model: Model = {
+      name,
+      trainingJobName: job.name,
+      backbone: job.backbone,
+      artifacts: job.artifacts,
+      classCount: dataset?.classes.length ?? 0,
+      createdAtMs: clock.now(),
+    };
+    store.models.create(model);
+    return model;
+  }
+
+  describe(name: string): Model {
+    const model = this.deps.store.models.get(name);
+    if (!model) throw new DomainError('NotFound', `Model ${name} does not exist`);
+    return model;
+  }
+
+  list(): Model[] {
+    return this.deps.store.models.list();
+  }
+
+  delete(name: string): void {
+    if (!this.deps.store.models.delete(name)) throw new DomainError('NotFound', `Model ${name} does not exist`);
+  }
+}

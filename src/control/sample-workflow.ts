@@ -1,0 +1,95 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DomainError } from '../core/errors.ts';
+import type { Endpoint } from '../domain/serving/endpoint.ts';
+import type { TrainingJob } from '../domain/training/training-job.ts';
+import { generateSampleImages } from '../runtime/samples/sample-images.ts';
+import type { Platform } from './platform.ts';
+import { waitForEndpoint, waitForTrainingJob } from './wait.ts';
+
+/** Names of everything `kennel up --sample` creates. */
+export const SAMPLE_NAMES = {
+  dataset: 'sample-images',
+  trainingJobPrefix: 'sample-classifier-training',
+  model: 'sample-classifier',
+  endpointConfig: 'sample-classifier',
+  endpoint: 'sample-classifier',
+} as const;
+
+export const SAMPLE_HYPERPARAMETERS = { learning_rate: 0.003, batch_size: 32, epochs: 15, hidden_units: 128, seed: 0 };
+
+export interface SampleWorkflowResult {
+  trainingJob: TrainingJob;
+  endpoint: Endpoint;
+  /** A test-split image and its class folder, for the printed examples. */
+  exampleImage: { path: string; folder: string };
+  imagesDir: string;
+}
+
+/**
+ * Brings the sample classifier up from whatever state the folder is in: each step
+ * is skipped when its result exists already, so a restart neither regenerates
+ * images nor retrains. A job left in progress by a crash is resumed by the
+ * controller and awaited here.
+ */
+export async function ensureSampleEndpoint(
+  platform: Platform,
+  samplesDir: string,
+  onImageProgress?: (done: number, total: number) => void,
+): Promise<SampleWorkflowResult> {
+  const imagesDir = join(samplesDir, 'images');
+  const generated = await generateSampleImages(imagesDir, { onProgress: onImageProgress });
+
+  if (!platform.deps.store.datasets.get(SAMPLE_NAMES.dataset)) {
+    await platform.datasets.register({ name: SAMPLE_NAMES.dataset, path: imagesDir });
+  }
+
+  const trainingJob = await ensureTrainedJob(platform);
+
+  if (!platform.deps.store.models.get(SAMPLE_NAMES.model)) {
+    platform.models.create({ name: SAMPLE_NAMES.model, trainingJobName: trainingJob.name });
+  }
+  if (!platform.deps.store.endpointConfigs.get(SAMPLE_NAMES.endpointConfig)) {
+    platform.endpointConfigs.create({
+      name: SAMPLE_NAMES.endpointConfig,
+      productionVariants: [{ variantName: 'AllTraffic', modelName: SAMPLE_NAMES.model }],
+    });
+  }
+  const existing = platform.deps.store.endpoints.get(SAMPLE_NAMES.endpoint);
+  if (!existing || existing.status === 'Failed') {
+    if (existing) {
+      platform.deps.store.endpoints.delete(SAMPLE_NAMES.endpoint);
+    }
+    platform.endpoints.create({ name: SAMPLE_NAMES.endpoint, endpointConfigName: SAMPLE_NAMES.endpointConfig });
+  }
+  const endpoint = await waitForEndpoint(platform, SAMPLE_NAMES.endpoint);
+
+  const folder = generated.classes[0];
+  const [firstImage] = (await readdir(join(imagesDir, 'test', folder))).filter((file) => file.endsWith('.jpg')).sort();
+  const exampleImage = { path: join(imagesDir, 'test', folder, firstImage), folder };
+  return { trainingJob, endpoint, exampleImage, imagesDir };
+}
+
+async function ensureTrainedJob(platform: Platform): Promise<TrainingJob> {
+  const attempts = platform.trainingJobs
+    .list()
+    .filter((job) => job.name.startsWith(SAMPLE_NAMES.trainingJobPrefix))
+    .sort((a, b) => a.createdAtMs - b.createdAtMs);
+  const latest = attempts.at(-1);
+  if (latest?.status === 'Completed') return latest;
+  if (latest && (latest.status === 'InProgress' || latest.status === 'Stopping')) {
+    const finished = await waitForTrainingJob(platform, latest.name);
+    if (finished.status === 'Completed') return finished;
+  }
+  const job = await platform.trainingJobs.create({
+    name: `${SAMPLE_NAMES.trainingJobPrefix}-${attempts.length + 1}`,
+    datasetName: SAMPLE_NAMES.dataset,
+    backbone: { sample: true },
+    hyperParameters: SAMPLE_HYPERPARAMETERS,
+  });
+  const finished = await waitForTrainingJob(platform, job.name);
+  if (finished.status !== 'Completed') {
+    throw new DomainError('Conflict', `Sample training job ${finished.name} ended ${finished.status}: ${finished.failureReason ?? ''}`);
+  }
+  return finished;
+}

@@ -1,0 +1,148 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { DomainError, describeError } from '../../core/errors.ts';
+import { SPLITS, type Split } from '../../domain/data/dataset.ts';
+import {
+  isImageFileName,
+  validateLayout,
+  type DatasetListing,
+  type LayoutReport,
+  type ListedFile,
+  type ListedFolder,
+} from '../../domain/data/layout.ts';
+import { probeImage } from '../images/preprocess.ts';
+
+export interface DatasetImage {
+  /** Absolute path of the image file. */
+  path: string;
+  classIndex: number;
+  split: Split;
+}
+
+export interface DatasetScan {
+  /** Absolute path of the dataset folder. */
+  path: string;
+  report: LayoutReport;
+  /** Usable images, by split, then class index, then file name. */
+  images: DatasetImage[];
+}
+
+/**
+ * Images decoded at once. Decoding runs on libuv's thread pool (4 threads by
+ * default); a few more in flight keep it busy while files are read, and a
+ * bound keeps memory flat on folders of thousands of images.
+ */
+const PROBE_CONCURRENCY = 8;
+
+/**
+ * Lists a dataset folder, decodes every image the way training will (so a
+ * corrupt file is found now, not in the middle of a training job) and judges
+ * the layout with the domain validator.
+ */
+export async function scanDataset(path: string): Promise<DatasetScan> {
+  const root = resolve(path);
+  await assertDirectory(root);
+  const listing = await listDataset(root);
+  const { report, images } = validateLayout(listing);
+  return {
+    path: root,
+    report,
+    images: images.map((image) => ({
+      path: join(root, ...image.relativePath.split('/')),
+      classIndex: image.classIndex,
+      split: image.split,
+    })),
+  };
+}
+
+async function assertDirectory(root: string): Promise<void> {
+  let isDirectory: boolean;
+  try {
+    isDirectory = (await stat(root)).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'does not exist' : `cannot be read (${describeError(error)})`;
+    throw new DomainError('ValidationError', `dataset folder ${root} ${reason}`, { field: 'path' });
+  }
+  if (!isDirectory) {
+    throw new DomainError(
+      'ValidationError',
+      `dataset path ${root} is not a folder: give the folder that holds ${SPLITS.join('/, ')}/`,
+      { field: 'path' },
+    );
+  }
+}
+
+/** Root files and folders; split folders down to their class folders' files. */
+async function listDataset(root: string): Promise<DatasetListing> {
+  const top = await listFolder(root);
+  const probes: (() => Promise<void>)[] = [];
+  const folders = await Promise.all(
+    top.folders.map(async (name): Promise<ListedFolder> => {
+      if (!(SPLITS as readonly string[]).includes(name)) return { name, files: [], folders: [] };
+      const split = await listFolder(join(root, name));
+      const classes = await Promise.all(
+        split.folders.map(async (className): Promise<ListedFolder> => {
+          const classDir = join(root, name, className);
+          const content = await listFolder(classDir);
+          for (const file of content.files) {
+            if (isImageFileName(file.name) && file.sizeBytes > 0 && file.problem === undefined) {
+              probes.push(() => probe(join(classDir, file.name), file));
+            }
+          }
+          return {
+            name: className,
+            files: content.files,
+            folders: content.folders.map((nested) => ({ name: nested, files: [], folders: [] })),
+          };
+        }),
+      );
+      return { name, files: split.files, folders: classes };
+    }),
+  );
+  await runWithConcurrency(probes, PROBE_CONCURRENCY);
+  return { files: top.files, folders };
+}
+
+/** Records on the listed file why it cannot be used, if it cannot. */
+async function probe(path: string, file: ListedFile): Promise<void> {
+  try {
+    await probeImage(await readFile(path));
+  } catch (error) {
+    file.problem = describeError(error);
+  }
+}
+
+/** One folder's entries. Symlinks are followed; an entry that cannot be read is a file with a problem. */
+async function listFolder(dir: string): Promise<{ files: ListedFile[]; folders: string[] }> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    throw new DomainError('ValidationError', `folder ${dir} cannot be read (${describeError(error)})`, { field: 'path' });
+  }
+  const files: ListedFile[] = [];
+  const folders: string[] = [];
+  await Promise.all(
+    names.map(async (name) => {
+      try {
+        const info = await stat(join(dir, name));
+        if (info.isDirectory()) folders.push(name);
+        else files.push({ name, sizeBytes: info.size });
+      } catch (error) {
+        files.push({ name, sizeBytes: 0, problem: `cannot be read (${describeError(error)})` });
+      }
+    }),
+  );
+  // Entries arrive in stat completion order; sorting keeps reports repeatable.
+  files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { files, folders: folders.sort() };
+}
+
+async function runWithConcurrency(tasks: readonly (() => Promise<void>)[], concurrency: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) await tasks[next++]();
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, tasks.length) }, worker));
+}

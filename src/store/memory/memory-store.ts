@@ -1,0 +1,150 @@
+import type { Dataset } from '../../domain/data/dataset.ts';
+import type { Endpoint, EndpointConfig, Model } from '../../domain/serving/endpoint.ts';
+import type { EpochMetrics, TrainingJob, TrainingJobStatus } from '../../domain/training/training-job.ts';
+import { type RecordKind, RECORD_KINDS, alreadyExists, compareKeys, mergePatch, notFound, recordKey, withoutUndefined } from '../records.ts';
+import type { AccessKey, AccessKeyTable, EmbeddingCache, Store, TrainingJobTable } from '../store.ts';
+
+/** Set by close(): like a closed database connection, a closed store refuses every call. */
+interface Lifecycle {
+  closed: boolean;
+}
+
+function assertOpen(lifecycle: Lifecycle): void {
+  if (lifecycle.closed) throw new Error('The store is closed');
+}
+
+/**
+ * Records in a Map. structuredClone on the way in and out keeps callers from
+ * mutating stored records, and keeps NaN and -0 as the SQLite store does.
+ */
+class MemoryRecordTable<T extends object> {
+  readonly #records = new Map<string, T>();
+  readonly #kind: RecordKind;
+  readonly #keyField: keyof T & string;
+  readonly #lifecycle: Lifecycle;
+
+  constructor(kind: RecordKind, keyField: keyof T & string, lifecycle: Lifecycle) {
+    this.#kind = kind;
+    this.#keyField = keyField;
+    this.#lifecycle = lifecycle;
+  }
+
+  create(record: T): void {
+    assertOpen(this.#lifecycle);
+    const key = recordKey(this.#kind, this.#keyField, record);
+    if (this.#records.has(key)) throw alreadyExists(this.#kind, key);
+    this.#records.set(key, structuredClone(withoutUndefined(record)));
+  }
+
+  get(key: string): T | undefined {
+    assertOpen(this.#lifecycle);
+    const record = this.#records.get(key);
+    return record === undefined ? undefined : structuredClone(record);
+  }
+
+  list(): T[] {
+    return this.listMatching(() => true);
+  }
+
+  /** Records for which `matches` holds, ordered by key. */
+  listMatching(matches: (record: T) => boolean): T[] {
+    assertOpen(this.#lifecycle);
+    return [...this.#records.entries()]
+      .filter(([, record]) => matches(record))
+      .sort(([a], [b]) => compareKeys(a, b))
+      .map(([, record]) => structuredClone(record));
+  }
+
+  modify(key: string, change: (existing: T) => T): T {
+    assertOpen(this.#lifecycle);
+    const existing = this.#records.get(key);
+    if (existing === undefined) throw notFound(this.#kind, key);
+    // The change works on a copy, so a change that throws half-way leaves the stored record as it was.
+    const next = structuredClone(withoutUndefined(change(structuredClone(existing))));
+    this.#records.set(key, next);
+    return structuredClone(next);
+  }
+
+  update(key: string, patch: Partial<T>): T {
+    return this.modify(key, (existing) => mergePatch(this.#kind, this.#keyField, existing, patch));
+  }
+
+  delete(key: string): boolean {
+    assertOpen(this.#lifecycle);
+    return this.#records.delete(key);
+  }
+}
+
+class MemoryTrainingJobTable extends MemoryRecordTable<TrainingJob> implements TrainingJobTable {
+  appendEpoch(name: string, metrics: EpochMetrics): TrainingJob {
+    return this.modify(name, (job) => ({ ...job, epochs: [...job.epochs, metrics] }));
+  }
+
+  listByStatus(statuses: readonly TrainingJobStatus[]): TrainingJob[] {
+    return this.listMatching((job) => statuses.includes(job.status));
+  }
+}
+
+class MemoryEmbeddingCache implements EmbeddingCache {
+  readonly #byKey = new Map<string, Map<string, Float32Array>>();
+  readonly #lifecycle: Lifecycle;
+
+  constructor(lifecycle: Lifecycle) {
+    this.#lifecycle = lifecycle;
+  }
+
+  getMany(embeddingKey: string, imageDigests: readonly string[]): Map<string, Float32Array> {
+    assertOpen(this.#lifecycle);
+    const vectors = this.#byKey.get(embeddingKey);
+    const found = new Map<string, Float32Array>();
+    if (vectors === undefined) return found;
+    for (const digest of imageDigests) {
+      const vector = vectors.get(digest);
+      // slice() copies bytes, not numbers, so NaN payloads survive.
+      if (vector !== undefined) found.set(digest, vector.slice());
+    }
+    return found;
+  }
+
+  putMany(embeddingKey: string, entries: ReadonlyMap<string, Float32Array>): void {
+    assertOpen(this.#lifecycle);
+    let vectors = this.#byKey.get(embeddingKey);
+    if (vectors === undefined) {
+      vectors = new Map();
+      this.#byKey.set(embeddingKey, vectors);
+    }
+    for (const [digest, vector] of entries) vectors.set(digest, vector.slice());
+  }
+
+  count(embeddingKey: string): number {
+    assertOpen(this.#lifecycle);
+    return this.#byKey.get(embeddingKey)?.size ?? 0;
+  }
+}
+
+/** A Store that lives and dies with the process: for tests and throwaway runs. */
+export function createMemoryStore(): Store {
+  const lifecycle: Lifecycle = { closed: false };
+  const resourceTable = <T extends { name: string }>(kind: keyof typeof RECORD_KINDS) =>
+    new MemoryRecordTable<T>(RECORD_KINDS[kind], 'name', lifecycle);
+
+  const accessKeys = new MemoryRecordTable<AccessKey>(RECORD_KINDS.accessKeys, 'accessKeyId', lifecycle);
+  const accessKeyTable: AccessKeyTable = {
+    create: (key) => accessKeys.create(key),
+    get: (accessKeyId) => accessKeys.get(accessKeyId),
+    listForUser: (userName) => accessKeys.listMatching((key) => key.userName === userName),
+  };
+
+  return {
+    datasets: resourceTable<Dataset>('datasets'),
+    trainingJobs: new MemoryTrainingJobTable(RECORD_KINDS.trainingJobs, 'name', lifecycle),
+    models: resourceTable<Model>('models'),
+    endpointConfigs: resourceTable<EndpointConfig>('endpointConfigs'),
+    endpoints: resourceTable<Endpoint>('endpoints'),
+    embeddings: new MemoryEmbeddingCache(lifecycle),
+    accessKeys: accessKeyTable,
+    close: () => {
+      lifecycle.closed = true;
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { Dataset } from '../../domain/data/dataset.ts';
+import type { Endpoint, EndpointConfig, Model } from '../../domain/serving/endpoint.ts';
+import type { EpochMetrics, TrainingJob, TrainingJobStatus } from '../../domain/training/training-job.ts';
+import { RECORD_KINDS } from '../records.ts';
+import type { AccessKey, AccessKeyTable, Store, TrainingJobTable } from '../store.ts';
+import { SqliteEmbeddingCache } from './embedding-cache.ts';
+import { openKennelDatabase } from './open-database.ts';
+import { SqliteRecordTable } from './record-table.ts';
+
+class SqliteTrainingJobTable extends SqliteRecordTable<TrainingJob> implements TrainingJobTable {
+  appendEpoch(name: string, metrics: EpochMetrics): TrainingJob {
+    return this.modify(name, (job) => ({ ...job, epochs: [...job.epochs, metrics] }));
+  }
+
+  listByStatus(statuses: readonly TrainingJobStatus[]): TrainingJob[] {
+    return this.listWhere('status', statuses);
+  }
+}
+
+/**
+ * The Store on a SQLite file (created if missing). Throws DomainError
+ * 'ValidationError' for a file that is not a Kennel state database, and
+ * 'Conflict' for one written by a newer Kennel; in both cases the file is left
+ * as it was.
+ */
+export function openSqliteStore(file: string): Store {
+  const db = openKennelDatabase(file);
+
+  const resourceTable = <T extends { name: string }>(table: string, kind: keyof typeof RECORD_KINDS) =>
+    new SqliteRecordTable<T>(db, { table, kind: RECORD_KINDS[kind], keyField: 'name', keyColumn: 'name' });
+
+  const accessKeys = new SqliteRecordTable<AccessKey>(db, {
+    table: 'access_keys',
+    kind: RECORD_KINDS.accessKeys,
+    keyField: 'accessKeyId',
+    keyColumn: 'access_key_id',
+    indexedColumns: [{ column: 'user_name', value: (key) => key.userName }],
+  });
+  const accessKeyTable: AccessKeyTable = {
+    create: (key) => accessKeys.create(key),
+    get: (accessKeyId) => accessKeys.get(accessKeyId),
+    listForUser: (userName) => accessKeys.listWhere('user_name', [userName]),
+  };
+
+  return {
+    datasets: resourceTable<Dataset>('datasets', 'datasets'),
+    trainingJobs: new SqliteTrainingJobTable(db, {
+      table: 'training_jobs',
+      kind: RECORD_KINDS.trainingJobs,
+      keyField: 'name',
+      keyColumn: 'name',
+      indexedColumns: [{ column: 'status', value: (job) => job.status }],
+    }),
+    models: resourceTable<Model>('models', 'models'),
+    endpointConfigs: resourceTable<EndpointConfig>('endpoint_configs', 'endpointConfigs'),
+    endpoints: resourceTable<Endpoint>('endpoints', 'endpoints'),
+    embeddings: new SqliteEmbeddingCache(db),
+    accessKeys: accessKeyTable,
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,448 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { type ErrorCode, isDomainError } from '../core/errors.ts';
+import { seededRandom } from '../core/random.ts';
+import type { Dataset } from '../domain/data/dataset.ts';
+import type { Endpoint, EndpointConfig, Model } from '../domain/serving/endpoint.ts';
+import type { BackboneRef, EpochMetrics, TrainingJob, TrainingJobStatus } from '../domain/training/training-job.ts';
+import type { AccessKey, ResourceTable, Store } from '../store/store.ts';
+
+/**
+ * The one behaviour every Store implementation must have, run against each of
+ * them (as optuna runs tests/storages_tests against every storage backend).
+ */
+export interface StoreUnderTest {
+  store: Store;
+  /** Opens the same data again after `store` was closed; given by durable implementations. */
+  reopen?: () => Store;
+  /** Removes whatever the store left behind (files); the stores themselves are closed by the suite. */
+  cleanup: () => void;
+}
+
+const BACKBONE: BackboneRef = {
+  digest: 'a'.repeat(64),
+  inputName: 'input',
+  outputName: 'features',
+  featureSize: 2048,
+  preprocessing: { resizeSize: 256, cropSize: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], layout: 'NCHW' },
+};
+
+const ARTIFACTS = { headModel: 'b'.repeat(64), labels: 'c'.repeat(64), metrics: 'd'.repeat(64) };
+
+function sampleDataset(name: string): Dataset {
+  return {
+    name,
+    path: `/data/${name}`,
+    classes: ['001.Affenpinscher', '002.Afghan_hound'],
+    counts: { train: 10, valid: 2, test: 3 },
+    createdAtMs: 1_700_000_000_000,
+  };
+}
+
+function sampleTrainingJob(name: string, status: TrainingJobStatus = 'InProgress'): TrainingJob {
+  return {
+    name,
+    algorithm: 'image-classifier',
+    datasetName: 'dogs',
+    backbone: structuredClone(BACKBONE),
+    hyperParameters: { learning_rate: 0.01, batch_size: 64, epochs: 3, hidden_units: 128, seed: 7 },
+    status,
+    phase: status === 'InProgress' ? 'Training' : 'Completed',
+    epochs: [],
+    createdAtMs: 1_700_000_000_000,
+  };
+}
+
+function sampleModel(name: string): Model {
+  return { name, trainingJobName: 'job-1', backbone: structuredClone(BACKBONE), artifacts: { ...ARTIFACTS }, classCount: 133, createdAtMs: 1 };
+}
+
+function sampleEndpointConfig(name: string): EndpointConfig {
+  return {
+    name,
+    productionVariants: [{ variantName: 'AllTraffic', modelName: 'model-1', initialInstanceCount: 1, instanceType: 'local' }],
+    createdAtMs: 2,
+  };
+}
+
+function sampleEndpoint(name: string): Endpoint {
+  return { name, endpointConfigName: 'config-1', status: 'Creating', createdAtMs: 3, lastModifiedAtMs: 3 };
+}
+
+function epoch(n: number, overrides: Partial<EpochMetrics> = {}): EpochMetrics {
+  return { epoch: n, trainLoss: 1 / n, trainAccuracy: 0.5, validationLoss: 1.5 / n, validationAccuracy: 0.4, seconds: 0.25, ...overrides };
+}
+
+function accessKey(accessKeyId: string, userName: string): AccessKey {
+  return { accessKeyId, secretAccessKey: `secret-of-${accessKeyId}`, userName, createdAtMs: 5 };
+}
+
+/** Asserts that `action` throws a DomainError with `code`. */
+function assertDomainError(action: () => unknown, code: ErrorCode): void {
+  assert.throws(action, (error: unknown) => {
+    assert.ok(isDomainError(error), `expected a DomainError, got ${String(error)}`);
+    assert.equal(error.code, code);
+    return true;
+  });
+}
+
+/** A vector whose bits are the given uint32 patterns. */
+function vectorFromBits(bits: readonly number[]): Float32Array {
+  const vector = new Float32Array(bits.length);
+  new Uint32Array(vector.buffer).set(bits);
+  return vector;
+}
+
+/** Bit patterns a float conversion would lose or change: NaN payloads (quiet and signalling), -0, infinities, subnormals. */
+const AWKWARD_BITS = [0x7fc00001, 0x7f800001, 0xffc12345, 0x80000000, 0x00000001, 0x807fffff, 0x7f800000, 0xff800000, 0x3f800000];
+
+function randomVector(seed: number, length: number): Float32Array {
+  const random = seededRandom(seed);
+  return vectorFromBits(Array.from({ length }, () => Math.floor(random.next() * 2 ** 32)));
+}
+
+function assertSameBits(actual: Float32Array | undefined, expected: Float32Array, label = 'vector'): void {
+  assert.ok(actual instanceof Float32Array, `${label} should be a Float32Array`);
+  assert.deepEqual(
+    Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength),
+    Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength),
+    `${label} bytes differ`,
+  );
+}
+
+interface ResourceCase<T extends { name: string }> {
+  label: string;
+  table: (store: Store) => ResourceTable<T>;
+  make: (name: string) => T;
+  /** A change to a top-level field, for update. */
+  patch: Partial<T>;
+  /** Changes something nested in a record, to prove the store holds copies. */
+  mutateDeep: (record: T) => void;
+}
+
+function describeResourceTable<T extends { name: string }>(current: () => Store, c: ResourceCase<T>): void {
+  describe(c.label, () => {
+    const table = () => c.table(current());
+
+    it('returns what was created, and undefined for a name never created', () => {
+      table().create(c.make('first'));
+      assert.deepEqual(table().get('first'), c.make('first'));
+      assert.equal(table().get('missing'), undefined);
+    });
+
+    it('refuses a second create with the same name and keeps the first record', () => {
+      table().create(c.make('taken'));
+      assertDomainError(() => table().create({ ...c.make('taken'), ...c.patch }), 'AlreadyExists');
+      assert.deepEqual(table().get('taken'), c.make('taken'));
+    });
+
+    it('lists every record ordered by name', () => {
+      assert.deepEqual(table().list(), []);
+      for (const name of ['charlie', 'alpha', 'bravo-2', 'bravo']) table().create(c.make(name));
+      assert.deepEqual(
+        table().list().map((r) => r.name),
+        ['alpha', 'bravo', 'bravo-2', 'charlie'],
+      );
+      assert.deepEqual(table().list()[0], c.make('alpha'));
+    });
+
+    it('update merges the patch over the record, returns the result and stores it', () => {
+      table().create(c.make('patched'));
+      const updated = table().update('patched', c.patch);
+      assert.deepEqual(updated, { ...c.make('patched'), ...c.patch });
+      assert.deepEqual(table().get('patched'), updated);
+    });
+
+    it('update of a missing name throws NotFound and creates nothing', () => {
+      assertDomainError(() => table().update('ghost', c.patch), 'NotFound');
+      assert.equal(table().get('ghost'), undefined);
+    });
+
+    it('update refuses to rename and leaves the record as it was', () => {
+      table().create(c.make('fixed'));
+      assertDomainError(() => table().update('fixed', { name: 'renamed' } as Partial<T>), 'ValidationError');
+      assert.deepEqual(table().get('fixed'), c.make('fixed'));
+      assert.equal(table().get('renamed'), undefined);
+    });
+
+    it('delete removes the record and says whether there was one', () => {
+      table().create(c.make('doomed'));
+      assert.equal(table().delete('doomed'), true);
+      assert.equal(table().get('doomed'), undefined);
+      assert.equal(table().delete('doomed'), false);
+      table().create(c.make('doomed'));
+      assert.deepEqual(table().get('doomed'), c.make('doomed'));
+    });
+
+    it('keeps copies: changing a record after create, or a returned record, changes nothing stored', () => {
+      const input = c.make('copied');
+      table().create(input);
+      c.mutateDeep(input);
+      c.mutateDeep(table().get('copied')!);
+      c.mutateDeep(table().list()[0]);
+      c.mutateDeep(table().update('copied', c.patch));
+      assert.deepEqual(table().get('copied'), { ...c.make('copied'), ...c.patch });
+    });
+  });
+}
+
+export function runStoreContract(name: string, open: () => StoreUnderTest): void {
+  describe(`Store contract: ${name}`, () => {
+    let subject: StoreUnderTest;
+    let store: Store;
+    const current = () => store;
+
+    beforeEach(() => {
+      subject = open();
+      store = subject.store;
+    });
+
+    afterEach(() => {
+      store.close();
+      subject.cleanup();
+    });
+
+    describeResourceTable(current, {
+      label: 'datasets',
+      table: (s) => s.datasets,
+      make: sampleDataset,
+      patch: { path: '/elsewhere' },
+      mutateDeep: (d) => {
+        d.classes.push('003.Airedale_terrier');
+        d.counts.train = 0;
+      },
+    });
+    describeResourceTable(current, {
+      label: 'trainingJobs',
+      table: (s) => s.trainingJobs,
+      make: (n) => sampleTrainingJob(n),
+      patch: { status: 'Completed', phase: 'Completed', endedAtMs: 99 },
+      mutateDeep: (j) => {
+        j.epochs.push(epoch(1));
+        j.hyperParameters.learning_rate = 1;
+      },
+    });
+    describeResourceTable(current, {
+      label: 'models',
+      table: (s) => s.models,
+      make: sampleModel,
+      patch: { classCount: 7 },
+      mutateDeep: (m) => {
+        m.backbone.preprocessing.mean[0] = 0;
+      },
+    });
+    describeResourceTable(current, {
+      label: 'endpointConfigs',
+      table: (s) => s.endpointConfigs,
+      make: sampleEndpointConfig,
+      patch: { createdAtMs: 42 },
+      mutateDeep: (e) => {
+        e.productionVariants[0].initialInstanceCount = 99;
+      },
+    });
+    describeResourceTable(current, {
+      label: 'endpoints',
+      table: (s) => s.endpoints,
+      make: sampleEndpoint,
+      patch: { status: 'InService', lastModifiedAtMs: 10 },
+      mutateDeep: (e) => {
+        e.status = 'Failed';
+      },
+    });
+
+    describe('trainingJobs specifics', () => {
+      it('appendEpoch adds epochs in call order and keeps the rest of the record', () => {
+        store.trainingJobs.create(sampleTrainingJob('job'));
+        store.trainingJobs.update('job', { startedAtMs: 5 });
+        const afterFirst = store.trainingJobs.appendEpoch('job', epoch(1));
+        assert.deepEqual(afterFirst.epochs, [epoch(1)]);
+        store.trainingJobs.appendEpoch('job', epoch(2));
+        const afterThird = store.trainingJobs.appendEpoch('job', epoch(3));
+        assert.deepEqual(afterThird.epochs, [epoch(1), epoch(2), epoch(3)]);
+        assert.deepEqual(store.trainingJobs.get('job'), { ...sampleTrainingJob('job'), startedAtMs: 5, epochs: [epoch(1), epoch(2), epoch(3)] });
+      });
+
+      it('appendEpoch on a missing job throws NotFound', () => {
+        assertDomainError(() => store.trainingJobs.appendEpoch('ghost', epoch(1)), 'NotFound');
+      });
+
+      it('keeps NaN, infinities and -0 in records (a diverging run reports a NaN loss)', () => {
+        store.trainingJobs.create(sampleTrainingJob('diverged'));
+        const wild = epoch(1, { trainLoss: NaN, validationLoss: Infinity, trainAccuracy: -0, seconds: -Infinity });
+        store.trainingJobs.appendEpoch('diverged', wild);
+        const [stored] = store.trainingJobs.get('diverged')!.epochs;
+        assert.ok(Number.isNaN(stored.trainLoss));
+        assert.equal(stored.validationLoss, Infinity);
+        assert.equal(stored.seconds, -Infinity);
+        assert.ok(Object.is(stored.trainAccuracy, -0));
+      });
+
+      it('update with a field set to undefined removes the field', () => {
+        store.trainingJobs.create({ ...sampleTrainingJob('retried', 'Failed'), failureReason: 'out of memory' });
+        const updated = store.trainingJobs.update('retried', { status: 'InProgress', failureReason: undefined });
+        assert.equal('failureReason' in updated, false);
+        assert.equal('failureReason' in store.trainingJobs.get('retried')!, false);
+      });
+
+      it('listByStatus follows status changes made by update', () => {
+        store.trainingJobs.create(sampleTrainingJob('c-running'));
+        store.trainingJobs.create(sampleTrainingJob('a-done', 'Completed'));
+        store.trainingJobs.create(sampleTrainingJob('b-running'));
+        store.trainingJobs.create(sampleTrainingJob('d-stopping', 'Stopping'));
+        const names = (statuses: TrainingJobStatus[]) => store.trainingJobs.listByStatus(statuses).map((j) => j.name);
+        assert.deepEqual(names(['InProgress']), ['b-running', 'c-running']);
+        assert.deepEqual(names(['InProgress', 'Stopping']), ['b-running', 'c-running', 'd-stopping']);
+        store.trainingJobs.update('c-running', { status: 'Failed' });
+        assert.deepEqual(names(['InProgress']), ['b-running']);
+        assert.deepEqual(names(['Failed']), ['c-running']);
+        assert.deepEqual(names([]), []);
+        store.trainingJobs.delete('b-running');
+        assert.deepEqual(names(['InProgress']), []);
+      });
+    });
+
+    describe('accessKeys', () => {
+      it('creates, gets and lists a user’s keys by key id', () => {
+        store.accessKeys.create(accessKey('KEY2', 'alice'));
+        store.accessKeys.create(accessKey('KEY1', 'alice'));
+        store.accessKeys.create(accessKey('KEY3', 'bob'));
+        assert.deepEqual(store.accessKeys.get('KEY1'), accessKey('KEY1', 'alice'));
+        assert.equal(store.accessKeys.get('NOPE'), undefined);
+        assert.deepEqual(store.accessKeys.listForUser('alice'), [accessKey('KEY1', 'alice'), accessKey('KEY2', 'alice')]);
+        assert.deepEqual(store.accessKeys.listForUser('carol'), []);
+      });
+
+      it('refuses a duplicate key id', () => {
+        store.accessKeys.create(accessKey('KEY1', 'alice'));
+        assertDomainError(() => store.accessKeys.create(accessKey('KEY1', 'mallory')), 'AlreadyExists');
+        assert.equal(store.accessKeys.get('KEY1')!.userName, 'alice');
+      });
+
+      it('returns copies', () => {
+        store.accessKeys.create(accessKey('KEY1', 'alice'));
+        store.accessKeys.get('KEY1')!.secretAccessKey = 'changed';
+        store.accessKeys.listForUser('alice')[0].userName = 'changed';
+        assert.deepEqual(store.accessKeys.get('KEY1'), accessKey('KEY1', 'alice'));
+      });
+    });
+
+    describe('embeddings', () => {
+      it('returns vectors bit for bit as written, NaN payloads, -0 and subnormals included', () => {
+        const awkward = vectorFromBits(AWKWARD_BITS);
+        const random = randomVector(1, 2048);
+        store.embeddings.putMany('resnet:224', new Map([['img-1', awkward], ['img-2', random]]));
+        const found = store.embeddings.getMany('resnet:224', ['img-1', 'img-2']);
+        assertSameBits(found.get('img-1'), awkward, 'awkward');
+        assertSameBits(found.get('img-2'), random, 'random');
+      });
+
+      it('stores only the bytes of a subarray, and returns vectors that own their buffers', () => {
+        const backing = randomVector(2, 16);
+        const view = backing.subarray(3, 11);
+        store.embeddings.putMany('k', new Map([['img', view]]));
+        const stored = store.embeddings.getMany('k', ['img']).get('img')!;
+        assertSameBits(stored, view);
+        assert.equal(stored.byteOffset, 0);
+        assert.equal(stored.buffer.byteLength, stored.byteLength);
+      });
+
+      it('getMany returns only the digests it has, and nothing for an unknown key', () => {
+        store.embeddings.putMany('k', new Map([['a', randomVector(3, 4)], ['c', randomVector(4, 4)]]));
+        const found = store.embeddings.getMany('k', ['a', 'b', 'c', 'd']);
+        assert.deepEqual([...found.keys()].sort(), ['a', 'c']);
+        assert.equal(store.embeddings.getMany('other', ['a']).size, 0);
+        assert.equal(store.embeddings.getMany('k', []).size, 0);
+      });
+
+      it('keeps embedding keys apart and counts per key', () => {
+        const v1 = randomVector(5, 8);
+        const v2 = randomVector(6, 8);
+        store.embeddings.putMany('backbone-1', new Map([['img', v1], ['img-b', v1]]));
+        store.embeddings.putMany('backbone-2', new Map([['img', v2]]));
+        assertSameBits(store.embeddings.getMany('backbone-1', ['img']).get('img'), v1);
+        assertSameBits(store.embeddings.getMany('backbone-2', ['img']).get('img'), v2);
+        assert.equal(store.embeddings.count('backbone-1'), 2);
+        assert.equal(store.embeddings.count('backbone-2'), 1);
+        assert.equal(store.embeddings.count('backbone-3'), 0);
+      });
+
+      it('a second putMany of a digest replaces its vector; an empty putMany changes nothing', () => {
+        store.embeddings.putMany('k', new Map([['img', randomVector(7, 8)]]));
+        const replacement = randomVector(8, 8);
+        store.embeddings.putMany('k', new Map([['img', replacement]]));
+        store.embeddings.putMany('k', new Map());
+        assertSameBits(store.embeddings.getMany('k', ['img']).get('img'), replacement);
+        assert.equal(store.embeddings.count('k'), 1);
+      });
+
+      it('keeps copies: changing a vector after putMany, or a returned vector, changes nothing stored', () => {
+        const original = randomVector(9, 8);
+        const input = original.slice();
+        store.embeddings.putMany('k', new Map([['img', input]]));
+        input.fill(0);
+        store.embeddings.getMany('k', ['img']).get('img')!.fill(1);
+        assertSameBits(store.embeddings.getMany('k', ['img']).get('img'), original);
+      });
+
+      it('getMany handles more digests than SQL allows bound parameters in one statement', () => {
+        const digests = Array.from({ length: 40_000 }, (_, i) => `img-${i}`);
+        const entries = new Map(digests.map((d, i) => [d, new Float32Array([i, -i])]));
+        store.embeddings.putMany('k', entries);
+        const found = store.embeddings.getMany('k', [...digests, 'missing']);
+        assert.equal(found.size, digests.length);
+        assert.deepEqual([...found.get('img-39999')!], [39999, -39999]);
+        assert.equal(store.embeddings.count('k'), digests.length);
+      });
+    });
+
+    it('refuses every call once closed', () => {
+      store.close();
+      assert.throws(() => store.datasets.list());
+      assert.throws(() => store.embeddings.count('k'));
+    });
+
+    it('keeps everything across close and reopen', (t) => {
+      if (subject.reopen === undefined) {
+        t.skip(`${name} is not durable`);
+        return;
+      }
+      store.datasets.create(sampleDataset('dogs'));
+      store.trainingJobs.create(sampleTrainingJob('job'));
+      store.trainingJobs.appendEpoch('job', epoch(1, { trainLoss: NaN }));
+      store.trainingJobs.appendEpoch('job', epoch(2));
+      store.models.create(sampleModel('model'));
+      store.endpointConfigs.create(sampleEndpointConfig('config'));
+      store.endpoints.create(sampleEndpoint('endpoint'));
+      store.endpoints.update('endpoint', { status: 'InService' });
+      store.accessKeys.create(accessKey('KEY1', 'admin'));
+      const vector = vectorFromBits(AWKWARD_BITS);
+      store.embeddings.putMany('k', new Map([['img', vector]]));
+      const before = {
+        datasets: store.datasets.list(),
+        trainingJobs: store.trainingJobs.list(),
+        models: store.models.list(),
+        endpointConfigs: store.endpointConfigs.list(),
+        endpoints: store.endpoints.list(),
+      };
+      store.close();
+
+      store = subject.reopen();
+      assert.deepEqual(
+        {
+          datasets: store.datasets.list(),
+          trainingJobs: store.trainingJobs.list(),
+          models: store.models.list(),
+          endpointConfigs: store.endpointConfigs.list(),
+          endpoints: store.endpoints.list(),
+        },
+        before,
+      );
+      assert.ok(Number.isNaN(store.trainingJobs.get('job')!.epochs[0].trainLoss));
+      assert.deepEqual(store.trainingJobs.listByStatus(['InProgress']).map((j) => j.name), ['job']);
+      assert.deepEqual(store.accessKeys.listForUser('admin'), [accessKey('KEY1', 'admin')]);
+      assertSameBits(store.embeddings.getMany('k', ['img']).get('img'), vector);
+      store.trainingJobs.appendEpoch('job', epoch(3));
+      assert.equal(store.trainingJobs.get('job')!.epochs.length, 3);
+    });
+  });
+}
