@@ -4,7 +4,7 @@ import type { Logger } from '../core/logger.ts';
 import { ensureAdminCredentials, secretLookup } from '../control/admin.ts';
 import { PlatformEvents } from '../control/events.ts';
 import { createPlatform, type Platform } from '../control/platform.ts';
-import { DEFAULT_URL_FETCH_POLICY, type UrlFetchPolicy } from '../domain/serving/url-policy.ts';
+import { DEFAULT_URL_FETCH_POLICY, validateUrlFetchPolicy, type UrlFetchPolicy } from '../domain/serving/url-policy.ts';
 import type { AccessKey } from '../store/store.ts';
 import { createArtifactStore } from '../store/artifacts.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
@@ -36,6 +36,8 @@ export interface Kennel {
  * starts serving HTTP.
  */
 export async function startKennel(options: StartOptions): Promise<Kennel> {
+  const urlFetchPolicy = { ...DEFAULT_URL_FETCH_POLICY, ...options.urlFetchPolicy };
+  validateUrlFetchPolicy(urlFetchPolicy);
   const dirs = await openStateDir(options.home);
   const store = openSqliteStore(dirs.databaseFile);
   const deps = {
@@ -44,7 +46,7 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
     clock: options.clock ?? systemClock,
     logger: options.logger,
     events: options.events ?? new PlatformEvents(),
-    urlFetchPolicy: { ...DEFAULT_URL_FETCH_POLICY, ...options.urlFetchPolicy },
+    urlFetchPolicy,
     servingThreads: options.servingThreads ?? 0,
   };
   try {

@@ -109,6 +109,9 @@ function renderJob(job: TrainingJob): string {
     `  dataset ${job.datasetName}, backbone ${job.backbone.digest.slice(0, 12)} (${job.backbone.featureSize} features)`,
     `  hyperparameters ${Object.entries(job.hyperParameters).map(([k, v]) => `${k}=${v}`).join(' ')}`,
   ];
+  if (job.embeddingStats) {
+    lines.push(`  embeddings: ${job.embeddingStats.computed} computed, ${job.embeddingStats.cached} from cache`);
+  }
   if (job.epochs.length > 0) {
     lines.push(
       table(

@@ -28,6 +28,7 @@ export async function runTrainingJob(deps: ControlDeps, jobName: string): Promis
   let job = store.trainingJobs.update(jobName, {
     phase: 'Starting',
     epochs: [],
+    embeddingStats: undefined,
     failureReason: undefined,
     startedAtMs: clock.now(),
   });
@@ -86,7 +87,7 @@ async function embedDataset(
 ): Promise<Record<Split, SplitData>> {
   const dataset = deps.store.datasets.get(job.datasetName);
   if (!dataset) throw new DomainError('NotFound', `Dataset ${job.datasetName} no longer exists`);
-  const scan = await scanDataset(dataset.path);
+  const scan = await scanDataset(dataset.path, { decodeImages: false });
   const scanned = scan.report.classes.map((entry) => entry.folder);
   if (scanned.join('\n') !== dataset.classes.join('\n')) {
     throw new DomainError(
@@ -100,6 +101,7 @@ async function embedDataset(
   try {
     const total = scan.images.length;
     let done = 0;
+    const stats = { computed: 0, cached: 0 };
     const result = {} as Record<Split, SplitData>;
     for (const split of ['train', 'valid', 'test'] as const) {
       const images = scan.images.filter((image) => image.split === split);
@@ -114,8 +116,11 @@ async function embedDataset(
           deps.events.emit({ kind: 'training-progress', jobName: job.name, phase: 'Embedding', done: done + splitDone, total }),
       });
       done += images.length;
+      stats.computed += embedded.computed;
+      stats.cached += embedded.cached;
       result[split] = { features: embedded.features, labels: Int32Array.from(images, (image) => image.classIndex) };
     }
+    deps.store.trainingJobs.update(job.name, { embeddingStats: stats });
     return result;
   } finally {
     await extractor.close();

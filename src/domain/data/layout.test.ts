@@ -1,12 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classLabel, isImageFileName, validateLayout, type DatasetListing, type ListedFile, type ListedFolder } from './layout.ts';
+import {
+  classLabel,
+  isImageFileName,
+  validateLayout,
+  type DatasetListing,
+  type ListedFile,
+  type ListedFolder,
+} from './layout.ts';
 
 /** A listing from a compact description: split → class folder → file names (or files). */
 type Tree = Record<string, Record<string, (string | ListedFile)[]>>;
 
-function listing(tree: Tree, extra: { rootFiles?: string[]; splitFiles?: Record<string, string[]> } = {}): DatasetListing {
-  const file = (entry: string | ListedFile): ListedFile => (typeof entry === 'string' ? { name: entry, sizeBytes: 100 } : entry);
+interface Extra {
+  rootFiles?: string[];
+  splitFiles?: Record<string, string[]>;
+}
+
+function listing(tree: Tree, extra: Extra = {}): DatasetListing {
+  const file = (entry: string | ListedFile): ListedFile =>
+    typeof entry === 'string' ? { name: entry, sizeBytes: 100 } : entry;
   const folders: ListedFolder[] = Object.entries(tree).map(([split, classes]) => ({
     name: split,
     files: (extra.splitFiles?.[split] ?? []).map(file),
@@ -82,7 +95,7 @@ interface BrokenCase {
   classes?: string[];
 }
 
-function broken(edit: (tree: Tree) => void, extra?: Parameters<typeof listing>[1]): DatasetListing {
+function broken(edit: (tree: Tree) => void, extra?: Extra): DatasetListing {
   const tree = healthy();
   edit(tree);
   return listing(tree, extra);
@@ -109,7 +122,12 @@ const cases: BrokenCase[] = [
     name: 'an empty folder',
     listing: { files: [], folders: [] },
     ok: false,
-    problems: ['error missing-split train', 'error missing-split valid', 'error missing-split test', 'error no-classes '],
+    problems: [
+      'error missing-split train',
+      'error missing-split valid',
+      'error missing-split test',
+      'error no-classes ',
+    ],
     classes: [],
   },
   {

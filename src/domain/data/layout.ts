@@ -172,6 +172,7 @@ export function validateLayout(listing: DatasetListing): LayoutValidation {
     counts: zeroCounts(),
   }));
   const totals = zeroCounts();
+  // Filled in split order, then class order, then sorted file names.
   const images: LayoutImage[] = [];
   for (const [split, byClass] of usable) {
     // Without train the class cannot be learnt; elsewhere it is only evaluated less.
@@ -201,7 +202,7 @@ export function validateLayout(listing: DatasetListing): LayoutValidation {
       for (const name of names) images.push({ split, classIndex: summary.index, relativePath: `${path}/${name}` });
     }
     if (totals[split] === 0 && classes.length > 0) {
-      problem('error', 'empty-split', split, `split folder ${split}/ has no usable images`);
+      problem('error', 'empty-split', split, `split folder ${split}/ has no usable images: add images to its class folders`);
     }
   }
 
@@ -220,12 +221,6 @@ export function validateLayout(listing: DatasetListing): LayoutValidation {
 
   const severityOrder: Record<ProblemSeverity, number> = { error: 0, warning: 1 };
   problems.sort((a, b) => severityOrder[a.severity] - severityOrder[b.severity]);
-  images.sort(
-    (a, b) =>
-      SPLITS.indexOf(a.split) - SPLITS.indexOf(b.split) ||
-      a.classIndex - b.classIndex ||
-      byCodeUnit(a.relativePath, b.relativePath),
-  );
   return {
     report: { ok: !problems.some((p) => p.severity === 'error'), classes, totals, problems },
     images,

@@ -14,8 +14,9 @@ export interface HeadHyperParameters {
 
 /** Preprocessing that turns an image into the backbone's input tensor. */
 export interface Preprocessing {
-  /** Square side in pixels the image is resized to (then centre-cropped if cropSize is set). */
+  /** The shorter side is resized to this many pixels (torchvision Resize)... */
   resizeSize: number;
+  /** ...then the centre cropSize × cropSize square is taken (torchvision CenterCrop). */
   cropSize: number;
   mean: [number, number, number];
   std: [number, number, number];
@@ -55,6 +56,12 @@ export interface TrainingJobArtifacts {
   metrics: string;
 }
 
+/** How many images went through the backbone for a job, and how many came from the embedding cache. */
+export interface EmbeddingStats {
+  computed: number;
+  cached: number;
+}
+
 export interface TrainingJob {
   name: string;
   algorithm: 'image-classifier';
@@ -65,6 +72,7 @@ export interface TrainingJob {
   phase: TrainingJobPhase;
   failureReason?: string;
   epochs: EpochMetrics[];
+  embeddingStats?: EmbeddingStats;
   finalMetrics?: FinalMetrics;
   artifacts?: TrainingJobArtifacts;
   createdAtMs: number;

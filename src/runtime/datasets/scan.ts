@@ -34,15 +34,23 @@ export interface DatasetScan {
  */
 const PROBE_CONCURRENCY = 8;
 
+export interface ScanOptions {
+  /**
+   * Decode every image (default). Registration does, so a corrupt file is found
+   * then; a training job only lists the registered folder, since decoding all
+   * images again would cost each tuning trial seconds on a large set.
+   */
+  decodeImages?: boolean;
+}
+
 /**
- * Lists a dataset folder, decodes every image the way training will (so a
- * corrupt file is found now, not in the middle of a training job) and judges
- * the layout with the domain validator.
+ * Lists a dataset folder, decodes every image the way training will (unless
+ * told not to) and judges the layout with the domain validator.
  */
-export async function scanDataset(path: string): Promise<DatasetScan> {
+export async function scanDataset(path: string, options: ScanOptions = {}): Promise<DatasetScan> {
   const root = resolve(path);
   await assertDirectory(root);
-  const listing = await listDataset(root);
+  const listing = await listDataset(root, options.decodeImages ?? true);
   const { report, images } = validateLayout(listing);
   return {
     path: root,
@@ -74,7 +82,7 @@ async function assertDirectory(root: string): Promise<void> {
 }
 
 /** Root files and folders; split folders down to their class folders' files. */
-async function listDataset(root: string): Promise<DatasetListing> {
+async function listDataset(root: string, decodeImages: boolean): Promise<DatasetListing> {
   const top = await listFolder(root);
   const probes: (() => Promise<void>)[] = [];
   const folders = await Promise.all(
@@ -86,7 +94,7 @@ async function listDataset(root: string): Promise<DatasetListing> {
           const classDir = join(root, name, className);
           const content = await listFolder(classDir);
           for (const file of content.files) {
-            if (isImageFileName(file.name) && file.sizeBytes > 0 && file.problem === undefined) {
+            if (decodeImages && isImageFileName(file.name) && file.sizeBytes > 0 && file.problem === undefined) {
               probes.push(() => probe(join(classDir, file.name), file));
             }
           }
@@ -119,7 +127,8 @@ async function listFolder(dir: string): Promise<{ files: ListedFile[]; folders: 
   try {
     names = await readdir(dir);
   } catch (error) {
-    throw new DomainError('ValidationError', `folder ${dir} cannot be read (${describeError(error)})`, { field: 'path' });
+    const message = `folder ${dir} cannot be read (${describeError(error)})`;
+    throw new DomainError('ValidationError', message, { field: 'path' });
   }
   const files: ListedFile[] = [];
   const folders: string[] = [];

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { DomainError, isDomainError } from '../../core/errors.ts';
+import { DomainError, describeError, isDomainError } from '../../core/errors.ts';
 import type { BackboneRef, Preprocessing } from '../../domain/training/training-job.ts';
 import type { EmbeddingCache } from '../../store/store.ts';
 import type { FeatureExtractor } from './feature-extractor.ts';
@@ -42,9 +42,12 @@ export function preprocessingDigest(p: Preprocessing): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-/** Names what a cached vector depends on besides the image: backbone weights and preprocessing. */
+/**
+ * Names what a cached vector depends on besides the image: the backbone's
+ * weights, which of its outputs is the feature vector, and the preprocessing.
+ */
 export function embeddingKey(backbone: BackboneRef): string {
-  return `${backbone.digest}:${preprocessingDigest(backbone.preprocessing)}`;
+  return `${backbone.digest}/${backbone.outputName}/${preprocessingDigest(backbone.preprocessing)}`;
 }
 
 export function contentDigest(bytes: Uint8Array): string {
@@ -62,13 +65,17 @@ export async function embedImages(options: EmbedImagesOptions): Promise<Embedded
   const { images, extractor, cache } = options;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new DomainError('ValidationError', `batchSize must be a positive integer, got ${batchSize}`, { field: 'batchSize' });
+    throw new DomainError('ValidationError', `batchSize must be a positive integer, got ${batchSize}`, {
+      field: 'batchSize',
+    });
   }
   const { featureSize, preprocessing } = extractor.backbone;
   const key = embeddingKey(extractor.backbone);
 
   // Image bytes are not kept after hashing: a real dataset does not fit in memory.
-  const digests = await mapWithConcurrency(images, HASH_CONCURRENCY, async (image) => contentDigest(await bytesOf(image)));
+  const digests = await mapWithConcurrency(images, HASH_CONCURRENCY, async (image, i) =>
+    contentDigest(await readSource(image, i)),
+  );
   const inputsByDigest = new Map<string, number[]>();
   digests.forEach((digest, i) => {
     const inputs = inputsByDigest.get(digest);
@@ -100,28 +107,31 @@ export async function embedImages(options: EmbedImagesOptions): Promise<Embedded
   const size = tensorSize(preprocessing);
   const buffers = [0, 1].map(() => new Float32Array(Math.min(batchSize, misses.length) * size));
   const prepare = async (b: number): Promise<Float32Array> => {
-    const batch = batches[b];
-    const bytes = await Promise.all(batch.map((digest) => bytesOf(images[inputsByDigest.get(digest)![0]])));
-    const input = buffers[b % 2].subarray(0, batch.length * size);
+    const sources = batches[b].map((digest) => inputsByDigest.get(digest)![0]);
+    const bytes = await Promise.all(sources.map((i) => readSource(images[i], i)));
     try {
-      return await preprocessBatch(bytes, preprocessing, input);
+      return await preprocessBatch(bytes, preprocessing, buffers[b % 2].subarray(0, bytes.length * size));
     } catch (error) {
-      if (!isDomainError(error)) throw error;
-      throw new DomainError(error.code, `${describeSource(images[inputsByDigest.get(batch[0])![0]], batch.length)}: ${error.message}`, error.details);
+      if (!isDomainError(error) || typeof error.details.batchIndex !== 'number') throw error;
+      const i = sources[error.details.batchIndex];
+      throw new DomainError(error.code, `${describeSource(images[i], i)}: ${error.message}`, error.details);
     }
   };
 
-  let pending = batches.length > 0 ? prepare(0) : undefined;
-  for (let b = 0; b < batches.length; b++) {
-    const input = await pending!;
-    pending = b + 1 < batches.length ? prepare(b + 1) : undefined;
-    // If the extractor fails first, the next batch's rejection must not go unhandled;
-    // awaiting `pending` later still sees it.
-    pending?.catch(() => {});
+  let current = batches.length > 0 ? prepare(0) : undefined;
+  for (let b = 0; current; b++) {
+    const input = await current;
+    const upcoming = b + 1 < batches.length ? prepare(b + 1) : undefined;
+    // If the extractor fails first, the next batch's rejection must not go
+    // unhandled (it would crash the process); awaiting it later still sees it.
+    upcoming?.catch(() => {});
     const batch = batches[b];
     const output = await extractor.extract(input, batch.length);
     if (output.length !== batch.length * featureSize) {
-      throw new DomainError('Internal', `extractor returned ${output.length} floats for ${batch.length} images of ${featureSize} features`);
+      throw new DomainError(
+        'Internal',
+        `extractor returned ${output.length} floats for ${batch.length} images of ${featureSize} features`,
+      );
     }
     const fresh = new Map<string, Float32Array>();
     batch.forEach((digest, j) => {
@@ -132,11 +142,39 @@ export async function embedImages(options: EmbedImagesOptions): Promise<Embedded
     });
     cache.putMany(key, fresh);
     options.onProgress?.(done, images.length);
+    current = upcoming;
   }
 
   return { features, computed: misses.length, cached: hits.size };
 }
 
-function bytesOf(image: ImageSource): Promise<Uint8Array> {
-  return 'bytes' in image ? Promise.resolve(image.bytes) : readFile(image.path);
+function describeSource(image: ImageSource, index: number): string {
+  return 'path' in image ? image.path : `image ${index}`;
+}
+
+async function readSource(image: ImageSource, index: number): Promise<Uint8Array> {
+  if ('bytes' in image) return image.bytes;
+  try {
+    return await readFile(image.path);
+  } catch (error) {
+    const message = `${describeSource(image, index)} cannot be read (${describeError(error)})`;
+    throw new DomainError('ValidationError', message);
+  }
+}
+
+async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  map: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await map(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
 }

@@ -86,9 +86,19 @@ test('resize makes the shorter side resizeSize, then the centre is cropped', asy
 test('geometry follows torchvision: truncated long side, centre offsets rounded half to even', () => {
   const p: Preprocessing = { resizeSize: 256, cropSize: 224, ...IMAGENET, layout: 'NCHW' };
   // 500×375 → 341.33… truncated to 341; (341-224)/2 = 58.5 rounds to 58.
-  assert.deepEqual(resizeAndCropGeometry(500, 375, p), { resizedWidth: 341, resizedHeight: 256, cropLeft: 58, cropTop: 16 });
+  assert.deepEqual(resizeAndCropGeometry(500, 375, p), {
+    resizedWidth: 341,
+    resizedHeight: 256,
+    cropLeft: 58,
+    cropTop: 16,
+  });
   // Portrait: the width is the short side. 300×451 → 256×384 (384.85 truncated).
-  assert.deepEqual(resizeAndCropGeometry(300, 451, p), { resizedWidth: 256, resizedHeight: 384, cropLeft: 16, cropTop: 80 });
+  assert.deepEqual(resizeAndCropGeometry(300, 451, p), {
+    resizedWidth: 256,
+    resizedHeight: 384,
+    cropLeft: 16,
+    cropTop: 80,
+  });
   const odd: Preprocessing = { ...p, resizeSize: 2, cropSize: 2 };
   // (7-2)/2 = 2.5 → 2, where Math.round would give 3.
   assert.equal(resizeAndCropGeometry(7, 2, odd).cropLeft, 2);
@@ -111,7 +121,9 @@ test('PNG with alpha: alpha is dropped, colour kept (as PIL convert("RGB"))', as
 });
 
 test('greyscale input becomes three equal channels', async () => {
-  const grey = await sharp(Buffer.alloc(16 * 16, 128), { raw: { width: 16, height: 16, channels: 1 } }).png().toBuffer();
+  const grey = await sharp(Buffer.alloc(16 * 16, 128), { raw: { width: 16, height: 16, channels: 1 } })
+    .png()
+    .toBuffer();
   const p: Preprocessing = { resizeSize: 8, cropSize: 8, mean: [0, 0, 0], std: [1, 1, 1], layout: 'NCHW' };
   const tensor = await preprocessImage(grey, p);
   for (let c = 0; c < 3; c++) assert.equal(tensor[c * 64], Math.fround(128 / 255));
@@ -121,17 +133,23 @@ test('JPEG and WebP decode to close to the source colour', async () => {
   const raw = Buffer.from(solid(32, 32, [40, 160, 220]).flat(2));
   const p: Preprocessing = { resizeSize: 16, cropSize: 16, mean: [0, 0, 0], std: [1, 1, 1], layout: 'NCHW' };
   for (const format of ['jpeg', 'webp'] as const) {
-    const bytes = await sharp(raw, { raw: { width: 32, height: 32, channels: 3 } }).toFormat(format, { quality: 95 }).toBuffer();
+    const bytes = await sharp(raw, { raw: { width: 32, height: 32, channels: 3 } })
+      .toFormat(format, { quality: 95 })
+      .toBuffer();
     assert.equal(sniffImageFormat(bytes), format);
     const tensor = await preprocessImage(bytes, p);
-    [40, 160, 220].forEach((value, c) => assert.ok(Math.abs(tensor[c * 256 + 100] * 255 - value) < 4, `${format} channel ${c}`));
+    [40, 160, 220].forEach((value, c) =>
+      assert.ok(Math.abs(tensor[c * 256 + 100] * 255 - value) < 4, `${format} channel ${c}`),
+    );
   }
 });
 
 test('EXIF orientation is applied before resizing', async () => {
   // Stored landscape 40×20 (left red, right blue) with orientation 6 (rotate 90°
   // clockwise to display): displayed as portrait 20×40, red on top.
-  const rows = Array.from({ length: 20 }, () => Array.from({ length: 40 }, (_, x) => (x < 20 ? [255, 0, 0] : [0, 0, 255])));
+  const rows = Array.from({ length: 20 }, () =>
+    Array.from({ length: 40 }, (_, x) => (x < 20 ? [255, 0, 0] : [0, 0, 255])),
+  );
   const bytes = await sharp(Buffer.from(rows.flat(2)), { raw: { width: 40, height: 20, channels: 3 } })
     .withMetadata({ orientation: 6 })
     .png()
@@ -146,13 +164,12 @@ test('EXIF orientation is applied before resizing', async () => {
 
 test('corrupt, truncated, empty and unsupported inputs are ModelErrors with status 400', async () => {
   const p: Preprocessing = { resizeSize: 8, cropSize: 8, ...IMAGENET, layout: 'NCHW' };
-  const jpeg = await sharp(Buffer.from(solid(64, 64, [1, 2, 3]).flat(2)), { raw: { width: 64, height: 64, channels: 3 } })
-    .jpeg()
-    .toBuffer();
-  const gif = await sharp(Buffer.from(solid(8, 8, [1, 2, 3]).flat(2)), { raw: { width: 8, height: 8, channels: 3 } }).gif().toBuffer();
+  const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#010203' } }).jpeg().toBuffer();
+  const gif = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#010203' } }).gif().toBuffer();
+  const jpegSignature = Buffer.from([0xff, 0xd8, 0xff]);
   const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>');
   const cases: [string, Uint8Array, RegExp][] = [
-    ['random bytes behind a JPEG signature', Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.alloc(200, 0x42)]), /./],
+    ['random bytes behind a JPEG signature', Buffer.concat([jpegSignature, Buffer.alloc(200, 0x42)]), /./],
     ['truncated JPEG', jpeg.subarray(0, jpeg.length >> 1), /./],
     ['empty input', new Uint8Array(0), /empty/],
     ['text', Buffer.from('not an image'), /unsupported format/],
@@ -197,7 +214,10 @@ test('invalid preprocessing is a ValidationError', async () => {
     { resizeSize: 0, cropSize: 0, ...IMAGENET, layout: 'NCHW' },
     { resizeSize: 4, cropSize: 4, mean: [0, 0, 0], std: [1, 0, 1], layout: 'NCHW' },
   ] as Preprocessing[]) {
-    await assert.rejects(preprocessImage(bytes, p), (error) => isDomainError(error) && error.code === 'ValidationError');
+    await assert.rejects(
+      preprocessImage(bytes, p),
+      (error) => isDomainError(error) && error.code === 'ValidationError',
+    );
   }
 });
 
@@ -208,7 +228,10 @@ test('batch variants write each image at its own offset', async () => {
 
   const batch = await preprocessBatch(images, p);
   assert.equal(batch.length, 3 * size);
-  images.forEach((_, i) => assert.ok(batch.subarray(i * size, (i + 1) * size).every((v) => v === Math.fround((10 * (i + 1)) / 255))));
+  images.forEach((_, i) => {
+    const expected = Math.fround((10 * (i + 1)) / 255);
+    assert.ok(batch.subarray(i * size, (i + 1) * size).every((v) => v === expected));
+  });
 
   const out = new Float32Array(5 * size).fill(-1);
   await preprocessBatch(images.slice(0, 2), p, out, 2 * size);

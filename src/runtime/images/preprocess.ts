@@ -1,5 +1,5 @@
 import sharp, { type OutputInfo, type Sharp, type SharpOptions } from 'sharp';
-import { DomainError, describeError } from '../../core/errors.ts';
+import { DomainError, describeError, isDomainError } from '../../core/errors.ts';
 import type { Preprocessing } from '../../domain/training/training-job.ts';
 
 /**
@@ -100,7 +100,8 @@ function assertPreprocessing(p: Preprocessing): void {
   if (!positiveInteger(p.resizeSize) || !positiveInteger(p.cropSize) || p.cropSize > p.resizeSize) {
     throw new DomainError(
       'ValidationError',
-      `preprocessing sizes are not valid (resizeSize ${p.resizeSize}, cropSize ${p.cropSize}): use positive integers with cropSize <= resizeSize`,
+      `preprocessing sizes are not valid (resizeSize ${p.resizeSize}, cropSize ${p.cropSize}): ` +
+        'use positive integers with cropSize <= resizeSize',
       { field: 'preprocessing' },
     );
   }
@@ -119,10 +120,6 @@ function roundHalfToEven(x: number): number {
   return floor % 2 === 0 ? floor : floor + 1;
 }
 
-/**
- * torchvision Resize(int): the shorter side becomes `resizeSize`, the longer
- * side keeps the aspect ratio, truncated. Then CenterCrop's top-left corner.
- */
 export interface ResizeAndCrop {
   resizedWidth: number;
   resizedHeight: number;
@@ -130,6 +127,10 @@ export interface ResizeAndCrop {
   cropTop: number;
 }
 
+/**
+ * torchvision Resize(int): the shorter side becomes `resizeSize`, the longer
+ * side keeps the aspect ratio, truncated. Then CenterCrop's top-left corner.
+ */
 export function resizeAndCropGeometry(width: number, height: number, p: Preprocessing): ResizeAndCrop {
   const short = Math.min(width, height);
   const long = Math.max(width, height);
@@ -196,7 +197,10 @@ export async function preprocessImageInto(
   assertPreprocessing(p);
   const size = tensorSize(p);
   if (!Number.isInteger(offset) || offset < 0 || offset + size > out.length) {
-    throw new DomainError('Internal', `tensor of ${size} floats does not fit at offset ${offset} of a buffer of ${out.length}`);
+    throw new DomainError(
+      'Internal',
+      `tensor of ${size} floats does not fit at offset ${offset} of a buffer of ${out.length}`,
+    );
   }
   const pixels = await decodeCropped(bytes, p);
   const plane = p.cropSize * p.cropSize;
@@ -222,7 +226,8 @@ export async function preprocessImage(bytes: Uint8Array, p: Preprocessing): Prom
 
 /**
  * Several images into one batch tensor, image i at offset + i × tensorSize(p).
- * Decodes run concurrently on libuv's thread pool.
+ * Decodes run concurrently on libuv's thread pool. A failure names the image
+ * in `details.batchIndex`.
  */
 export async function preprocessBatch(
   images: readonly Uint8Array[],
@@ -232,6 +237,15 @@ export async function preprocessBatch(
 ): Promise<Float32Array> {
   assertPreprocessing(p);
   const size = tensorSize(p);
-  await Promise.all(images.map((bytes, i) => preprocessImageInto(bytes, p, out, offset + i * size)));
+  await Promise.all(
+    images.map(async (bytes, i) => {
+      try {
+        await preprocessImageInto(bytes, p, out, offset + i * size);
+      } catch (error) {
+        if (!isDomainError(error)) throw error;
+        throw new DomainError(error.code, error.message, { ...error.details, batchIndex: i });
+      }
+    }),
+  );
   return out;
 }

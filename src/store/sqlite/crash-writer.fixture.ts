@@ -2,7 +2,7 @@
  * A child process for sqlite-store.test.ts, which kills or races it.
  *
  *   write <file>                 writes batches forever, printing "committed <i>" after each
- *   stall <file>                 commits a few batches, then blocks in the middle of a putMany
+ *   stall <file>                 commits a few datasets, then blocks in the middle of a putMany
  *                                printing "stalled", with uncommitted pages already in the WAL
  *   append <file> <job> <count>  appends <count> epochs to training job <job>
  *
@@ -19,6 +19,7 @@ export const CRASH_VECTOR_LENGTH = 2048;
 export const CRASH_JOB = 'crash-job';
 export const STALLED_EMBEDDING_KEY = 'stalled';
 export const COMMITTED_BEFORE_STALL = 3;
+const STALL_AFTER_VECTORS = 2560;
 
 /** Dataset i lists 100 + i classes and says so in counts.train. */
 export function crashDataset(i: number): Dataset {
@@ -72,14 +73,15 @@ function writeForever(file: string): void {
 
 /**
  * Entries that stop the process while putMany iterates them: the transaction
- * is open and, with 384 vectors (3 MB) written past SQLite's 2 MB page cache,
- * has spilled uncommitted pages into the WAL.
+ * is open and, with 2,560 vectors (21 MB) written past the connection's 16 MB
+ * page cache (better-sqlite3's default), has spilled uncommitted pages into
+ * the WAL, which recovery must then ignore.
  */
 class StallingEntries extends Map<string, Float32Array> {
   override *[Symbol.iterator](): MapIterator<[string, Float32Array]> {
     let yielded = 0;
     for (const entry of super.entries()) {
-      if (yielded === 384) {
+      if (yielded === STALL_AFTER_VECTORS) {
         process.stdout.write('stalled\n');
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
       }
@@ -93,7 +95,7 @@ function stallMidTransaction(file: string): void {
   const store = openSqliteStore(file);
   for (let i = 0; i < COMMITTED_BEFORE_STALL; i++) store.datasets.create(crashDataset(i));
   const entries = new StallingEntries();
-  for (let j = 0; j < 512; j++) entries.set(crashDigest(0, j), crashVector(0, j));
+  for (let j = 0; j < STALL_AFTER_VECTORS + 512; j++) entries.set(crashDigest(0, j), crashVector(0, j));
   store.embeddings.putMany(STALLED_EMBEDDING_KEY, entries);
 }
 

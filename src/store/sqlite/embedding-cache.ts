@@ -26,12 +26,13 @@ export class SqliteEmbeddingCache implements EmbeddingCache {
 
     // One prepared point lookup per digest inside one read transaction (one
     // snapshot, no per-statement locking) measured as fast as chunked IN
-    // lists or a json_each join, and simpler: ~50 ms for 6,680 vectors.
+    // lists or a json_each join (~50 ms of SQLite time for 6,680 vectors),
+    // is simpler, and has no bound-parameter limit.
     this.#getManyInTransaction = db.transaction((embeddingKey: string, imageDigests: readonly string[]) => {
       const found = new Map<string, Float32Array>();
       for (const digest of imageDigests) {
         const blob = this.#selectOne.get(embeddingKey, digest);
-        if (blob !== undefined) found.set(digest, copyToFloat32Array(blob, embeddingKey, digest));
+        if (blob !== undefined) found.set(digest, float32ArrayFromBlob(blob, embeddingKey, digest));
       }
       return found;
     });
@@ -58,17 +59,23 @@ export class SqliteEmbeddingCache implements EmbeddingCache {
 }
 
 /**
- * A blob's bytes in a Float32Array of its own. Copying byte-wise matters: the
- * Buffer may start at an offset that is not a multiple of 4 (so no view is
- * possible), and it must not alias memory the caller could change.
+ * A blob as a Float32Array that shares memory with nothing else. better-sqlite3
+ * copies every blob into a Buffer of its own, at offset 0 of its own
+ * ArrayBuffer; that Buffer is then already the copy, and viewing it halves
+ * getMany's time (measured: ~60 ms instead of ~115 ms for 6,680 × 2048). Any
+ * other Buffer (pooled, or at an offset not a multiple of 4, where no
+ * Float32Array view is possible) is copied byte for byte into a fresh one.
  */
-function copyToFloat32Array(blob: Buffer, embeddingKey: string, digest: string): Float32Array {
+export function float32ArrayFromBlob(blob: Buffer, embeddingKey: string, digest: string): Float32Array {
   if (blob.byteLength % Float32Array.BYTES_PER_ELEMENT !== 0) {
     throw new DomainError(
       'Internal',
       `Cached embedding for image ${digest} under ${embeddingKey} is ${blob.byteLength} bytes, not a whole number of float32 values: the state database is damaged`,
       { embeddingKey, imageDigest: digest },
     );
+  }
+  if (blob.byteOffset === 0 && blob.buffer.byteLength === blob.byteLength && blob.buffer instanceof ArrayBuffer) {
+    return new Float32Array(blob.buffer);
   }
   const vector = new Float32Array(blob.byteLength / Float32Array.BYTES_PER_ELEMENT);
   new Uint8Array(vector.buffer).set(blob);

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { type Stats, closeSync, openSync, readSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { DomainError, describeError } from '../../core/errors.ts';
 import { KENNEL_APPLICATION_ID, assertKnownSchemaVersion, migrate, schemaVersion } from './schema.ts';
@@ -23,17 +23,33 @@ function notKennelDatabase(file: string, why: string): DomainError {
   );
 }
 
-/** Refuses, before SQLite touches it, a file that exists but does not start with the SQLite header. */
-function assertSqliteHeader(file: string): void {
-  let size: number;
+function cannotOpen(file: string, error: unknown): DomainError {
+  return new DomainError('ValidationError', `Cannot open Kennel state database ${file}: ${describeError(error)}`, { file });
+}
+
+/**
+ * Refuses, before SQLite touches it, anything at `file` that is not a SQLite
+ * database. A missing file is created empty with mode 0600: the database
+ * holds secret access keys, and SQLite gives its -wal and -shm files the main
+ * file's permissions.
+ */
+function prepareDatabaseFile(file: string): void {
+  let stats: Stats;
   try {
-    size = statSync(file).size;
+    stats = statSync(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw cannotOpen(file, error);
+    try {
+      closeSync(openSync(file, 'wx', 0o600));
+    } catch (createError) {
+      // Another process creating it at the same moment is fine.
+      if ((createError as NodeJS.ErrnoException).code !== 'EEXIST') throw cannotOpen(file, createError);
+    }
+    return;
   }
+  if (!stats.isFile()) throw notKennelDatabase(file, 'it is not a regular file');
   // An empty file is what SQLite itself treats as a new, empty database.
-  if (size === 0) return;
+  if (stats.size === 0) return;
   const header = Buffer.alloc(SQLITE_HEADER.length);
   const fd = openSync(file, 'r');
   try {
@@ -66,12 +82,12 @@ function assertKennelIdentity(db: Database.Database, file: string): void {
  * Kennel's, sets the connection up and migrates the schema.
  */
 export function openKennelDatabase(file: string): Database.Database {
-  assertSqliteHeader(file);
+  prepareDatabaseFile(file);
   let db: Database.Database;
   try {
     db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   } catch (error) {
-    throw new DomainError('ValidationError', `Cannot open Kennel state database ${file}: ${describeError(error)}`, { file });
+    throw cannotOpen(file, error);
   }
   try {
     assertKennelIdentity(db, file);
@@ -80,7 +96,7 @@ export function openKennelDatabase(file: string): Database.Database {
     // In WAL mode NORMAL syncs the log at checkpoints rather than at every
     // commit. A killed process loses nothing (committed pages are in the OS
     // page cache) and the file is never corrupted; only an OS crash or power
-    // loss can roll back the last few commits, which a reconciler redoes.
+    // loss can lose the last few commits, each one whole, never half of one.
     db.pragma('synchronous = NORMAL');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');

@@ -51,9 +51,10 @@ export class SqliteRecordTable<T extends object> {
     this.#replace = db.prepare(`UPDATE ${table} SET ${assignments.join(', ')} WHERE ${keyColumn} = ?`);
     this.#delete = db.prepare<[string]>(`DELETE FROM ${table} WHERE ${keyColumn} = ?`);
 
-    // IMMEDIATE takes the write lock before the read: with a deferred
-    // transaction, two connections could both read, and the second one's
-    // write would fail (or, without the lock, overwrite the first's change).
+    // IMMEDIATE takes the write lock before the read. In a deferred
+    // transaction a connection that read the record before another one
+    // committed holds a stale snapshot, and its write fails with SQLITE_BUSY
+    // at once (busy_timeout cannot help), losing the append or update.
     const modify = db.transaction((key: string, change: (existing: T) => T): T => {
       const text = this.#selectOne.get(key);
       if (text === undefined) throw notFound(options.kind, key);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -12,11 +12,14 @@ import {
   CRASH_BATCH_SIZE,
   CRASH_EMBEDDING_KEY,
   CRASH_JOB,
+  COMMITTED_BEFORE_STALL,
+  STALLED_EMBEDDING_KEY,
   crashDataset,
   crashDigest,
   crashVector,
   emptyJob,
 } from './crash-writer.fixture.ts';
+import { float32ArrayFromBlob } from './embedding-cache.ts';
 import { KENNEL_APPLICATION_ID, SCHEMA_VERSION } from './schema.ts';
 import { openSqliteStore } from './sqlite-store.ts';
 
@@ -50,6 +53,27 @@ function startFixture(args: readonly string[]): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', FIXTURE, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
+/** Resolves when the child prints a line satisfying `done`; rejects if it exits first. */
+function waitForLine(child: ChildProcess, done: (line: string) => boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const onExit = (code: number | null) => reject(new Error(`fixture exited by itself with code ${code}`));
+    child.once('exit', onExit);
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      const line = lines.find(done);
+      if (line !== undefined) {
+        child.off('exit', onExit);
+        child.stdout!.removeAllListeners('data');
+        resolve(line);
+      }
+    });
+  });
+}
+
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     child.once('error', reject);
@@ -78,6 +102,18 @@ describe('sqlite store on disk', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('creates the database and its WAL readable by the owner only: it holds secret keys', () => {
+    const store = openSqliteStore(file);
+    store.datasets.create(crashDataset(0));
+    for (const path of [file, `${file}-wal`]) assert.equal(statSync(path).mode & 0o777, 0o600, path);
+    store.close();
+  });
+
+  it('names the file when its folder does not exist, or when it is a folder', () => {
+    assertRefused(join(dir, 'missing', 'kennel.db'), 'ValidationError', [join(dir, 'missing', 'kennel.db')]);
+    assertRefused(dir, 'ValidationError', [dir, 'not a Kennel state database']);
   });
 
   it('treats an empty file as a new database', () => {
@@ -128,23 +164,10 @@ describe('sqlite store on disk', () => {
 
   it('keeps only whole records when the writing process is killed with SIGKILL mid-write', async () => {
     const child = startFixture(['write', file]);
-    const committed = await new Promise<number>((resolve, reject) => {
-      let seen = -1;
-      let buffered = '';
-      child.stdout!.setEncoding('utf8');
-      child.stdout!.on('data', (chunk: string) => {
-        buffered += chunk;
-        const lines = buffered.split('\n');
-        buffered = lines.pop()!;
-        for (const line of lines) seen = Number(line.replace('committed ', ''));
-        // Enough batches for the WAL to hold many commits, then kill while the next batch is being written.
-        if (seen >= 20) {
-          child.kill('SIGKILL');
-          resolve(seen);
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`writer exited by itself with code ${code}`)));
-    });
+    // Kill once enough batches are in the WAL; the writer is then in the middle of its next batch.
+    const line = await waitForLine(child, (l) => Number(l.replace('committed ', '')) >= 20);
+    child.kill('SIGKILL');
+    const committed = Number(line.replace('committed ', ''));
     const { signal } = await exited(child);
     assert.equal(signal, 'SIGKILL');
 
@@ -184,6 +207,25 @@ describe('sqlite store on disk', () => {
     }
   });
 
+  it('discards a transaction killed before its commit, even with its pages already in the WAL', async () => {
+    const child = startFixture(['stall', file]);
+    await waitForLine(child, (l) => l === 'stalled');
+    child.kill('SIGKILL');
+    assert.equal((await exited(child)).signal, 'SIGKILL');
+    assert.ok(statSync(`${file}-wal`).size > 4 * 1024 * 1024, 'the killed transaction had spilled pages into the WAL');
+
+    const store = openSqliteStore(file);
+    try {
+      assert.equal(store.embeddings.count(STALLED_EMBEDDING_KEY), 0);
+      assert.deepEqual(
+        store.datasets.list(),
+        Array.from({ length: COMMITTED_BEFORE_STALL }, (_, i) => crashDataset(i)),
+      );
+    } finally {
+      store.close();
+    }
+  });
+
   it('loses no epoch when two processes append to the same job at once', async () => {
     const setup = openSqliteStore(file);
     setup.trainingJobs.create(emptyJob('shared'));
@@ -206,5 +248,34 @@ describe('sqlite store on disk', () => {
     } finally {
       store.close();
     }
+  });
+});
+
+describe('float32ArrayFromBlob', () => {
+  const bits = [0x7fc00001, 0x80000000, 0x00000001, 0x3f800000];
+  const bytes = Buffer.from(new Uint32Array(bits).buffer);
+
+  it('copies a blob at an offset no Float32Array can view, keeping every bit', () => {
+    const unaligned = Buffer.alloc(bytes.length + 1).subarray(1);
+    bytes.copy(unaligned);
+    const vector = float32ArrayFromBlob(unaligned, 'k', 'img');
+    assert.deepEqual([...new Uint32Array(vector.buffer)], bits);
+    unaligned.fill(0);
+    assert.deepEqual([...new Uint32Array(vector.buffer)], bits, 'the result does not alias the blob');
+  });
+
+  it('copies a blob that shares its ArrayBuffer with other data', () => {
+    const shared = Buffer.alloc(bytes.length + 8);
+    bytes.copy(shared);
+    const vector = float32ArrayFromBlob(shared.subarray(0, bytes.length), 'k', 'img');
+    assert.equal(vector.buffer.byteLength, bytes.length);
+    assert.deepEqual([...new Uint32Array(vector.buffer)], bits);
+  });
+
+  it('refuses a blob that is not a whole number of floats, as damage', () => {
+    assert.throws(
+      () => float32ArrayFromBlob(Buffer.alloc(7), 'k', 'img'),
+      (error: unknown) => isDomainError(error) && error.code === 'Internal' && error.message.includes('damaged'),
+    );
   });
 });

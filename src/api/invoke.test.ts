@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import sharp from 'sharp';
+import { signedFetch } from '../testing/signed-fetch.ts';
+import { deploySmallClassifier, startTestKennel, type TestKennel } from '../testing/test-kennel.ts';
+
+/** A local image server that counts every TCP connection it accepts. */
+async function imageServer(host: string, image: Uint8Array): Promise<{ server: Server; base: string; connections: () => number }> {
+  let connections = 0;
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'image/jpeg' });
+    res.end(image);
+  });
+  server.on('connection', () => connections++);
+  await new Promise<void>((done) => server.listen(0, host, done));
+  const { port } = server.address() as AddressInfo;
+  return { server, base: `http://${host}:${port}`, connections: () => connections };
+}
+
+describe('InvokeEndpoint over HTTP', () => {
+  let test: TestKennel;
+  let jpeg: Uint8Array;
+  let expectedLabel: string;
+  let allowedImages: Awaited<ReturnType<typeof imageServer>>;
+  let refusedImages: Awaited<ReturnType<typeof imageServer>>;
+
+  const invoke = (body: Uint8Array | string, headers: Record<string, string>, endpoint = 'toy') =>
+    signedFetch(`${test.url}/endpoints/${endpoint}/invocations`, { body, headers, service: 'sagemaker', credentials: test.credentials });
+
+  before(async () => {
+    // 127.0.0.2 is explicitly allowed; 127.0.0.1 stays refused like every other loopback address.
+    test = await startTestKennel({ urlFetchPolicy: { allowPrivateCidrs: ['127.0.0.2/32'] } });
+    await deploySmallClassifier(test);
+    const classDir = join(test.home, 'toy-images', 'test', (await readdir(join(test.home, 'toy-images', 'test'))).sort()[1]);
+    jpeg = await readFile(join(classDir, (await readdir(classDir)).sort()[0]));
+    expectedLabel = classDir.split('/').at(-1)!.replace(/^\d+\./, '').replace(/_/g, ' ');
+    allowedImages = await imageServer('127.0.0.2', jpeg);
+    refusedImages = await imageServer('127.0.0.1', jpeg);
+  });
+
+  after(async () => {
+    allowedImages?.server.close();
+    refusedImages?.server.close();
+    await test?.close();
+  });
+
+  it('classifies a JPEG: 200 with the top classes, most probable first', async () => {
+    const response = await invoke(jpeg, { 'content-type': 'image/jpeg' });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('x-amzn-invoked-production-variant'), 'AllTraffic');
+    const body = (await response.json()) as { predictions: { label: string; index: number; probability: number }[]; model: string };
+    assert.equal(body.model, 'toy');
+    assert.equal(body.predictions.length, 4);
+    assert.equal(body.predictions[0].label, expectedLabel);
+    for (let i = 1; i < body.predictions.length; i++) {
+      assert.ok(body.predictions[i - 1].probability >= body.predictions[i].probability);
+    }
+  });
+
+  it('accepts PNG and application/x-image, and returns every class for top_k=all', async () => {
+    const png = await sharp(jpeg).png().toBuffer();
+    const response = await invoke(png, { 'content-type': 'image/png', 'x-amzn-sagemaker-custom-attributes': 'top_k=all' });
+    assert.equal(response.status, 200);
+    const { predictions } = (await response.json()) as { predictions: { probability: number }[] };
+    assert.equal(predictions.length, 4);
+    const total = predictions.reduce((sum, p) => sum + p.probability, 0);
+    assert.ok(Math.abs(total - 1) < 1e-4, `probabilities sum to ${total}`);
+    const raw = await invoke(jpeg, { 'content-type': 'application/x-image', 'x-amzn-sagemaker-custom-attributes': 'top_k=1' });
+    assert.equal(((await raw.json()) as { predictions: unknown[] }).predictions.length, 1);
+  });
+
+  it('answers a corrupt image with 424 ModelError carrying OriginalStatusCode 400', async () => {
+    const response = await invoke(jpeg.slice(0, 200), { 'content-type': 'image/jpeg' });
+    assert.equal(response.status, 424);
+    assert.equal(response.headers.get('x-amzn-errortype'), 'ModelError');
+    const body = (await response.json()) as Record<string, unknown>;
+    assert.equal(body.OriginalStatusCode, 400);
+    assert.match(String(body.Message), /decode/i);
+  });
+
+  it('answers garbage bodies and content types with clear ModelErrors', async () => {
+    const cases: [string, string | Uint8Array, number][] = [
+      ['text/plain', 'hello', 415],
+      ['application/json', '{not json', 400],
+      ['application/json', '{"link":"x"}', 400],
+      ['image/jpeg', new Uint8Array(0), 400],
+    ];
+    for (const [contentType, body, original] of cases) {
+      const response = await invoke(body, { 'content-type': contentType });
+      assert.equal(response.status, 424, `${contentType} ${String(body)}`);
+      const json = (await response.json()) as Record<string, unknown>;
+      assert.equal(json.OriginalStatusCode, original, `${contentType} ${String(body)}`);
+      assert.ok(String(json.Message).length > 10);
+    }
+  });
+
+  it('answers an unknown endpoint with 400 ValidationError', async () => {
+    const response = await invoke(jpeg, { 'content-type': 'image/jpeg' }, 'no-such-endpoint');
+    assert.equal(response.status, 400);
+    assert.equal(response.headers.get('x-amzn-errortype'), 'ValidationError');
+    assert.match(String(((await response.json()) as Record<string, unknown>).Message), /no-such-endpoint.*not found/);
+  });
+
+  it('answers a body over 6 MB with 413 before reading it all', async () => {
+    const response = await invoke(new Uint8Array(6 * 1024 * 1024 + 1), { 'content-type': 'image/jpeg' });
+    assert.equal(response.status, 413);
+  });
+
+  it('refuses unsigned, wrongly signed and unknown-key requests with 403', async () => {
+    const unsigned = await fetch(`${test.url}/endpoints/toy/invocations`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: jpeg });
+    assert.equal(unsigned.status, 403);
+    assert.equal(unsigned.headers.get('x-amzn-errortype'), 'MissingAuthenticationTokenException');
+
+    const wrongSecret = await signedFetch(`${test.url}/endpoints/toy/invocations`, {
+      body: jpeg,
+      headers: { 'content-type': 'image/jpeg' },
+      service: 'sagemaker',
+      credentials: { ...test.credentials, secretAccessKey: 'x'.repeat(40) },
+    });
+    assert.equal(wrongSecret.status, 403);
+    assert.equal(wrongSecret.headers.get('x-amzn-errortype'), 'InvalidSignatureException');
+
+    const unknownKey = await signedFetch(`${test.url}/endpoints/toy/invocations`, {
+      body: jpeg,
+      headers: { 'content-type': 'image/jpeg' },
+      service: 'sagemaker',
+      credentials: { accessKeyId: 'AKIAUNKNOWNKEY000000', secretAccessKey: test.credentials.secretAccessKey },
+    });
+    assert.equal(unknownKey.status, 403);
+    assert.equal(unknownKey.headers.get('x-amzn-errortype'), 'UnrecognizedClientException');
+  });
+
+  it('fetches {"url"} only from allowed addresses, refusing SSRF targets without connecting', async () => {
+    const allowed = await invoke(JSON.stringify({ url: `${allowedImages.base}/dog.jpg` }), { 'content-type': 'application/json' });
+    assert.equal(allowed.status, 200);
+    assert.equal(((await allowed.json()) as { predictions: { label: string }[] }).predictions[0].label, expectedLabel);
+
+    const port = new URL(refusedImages.base).port;
+    const refused = [
+      `${refusedImages.base}/dog.jpg`,
+      `http://localhost:${port}/dog.jpg`,
+      `http://2130706433:${port}/dog.jpg`,
+      `http://0x7f000001:${port}/dog.jpg`,
+      `http://0177.0.0.1:${port}/dog.jpg`,
+      `http://127.1:${port}/dog.jpg`,
+      `http://[::1]:${port}/dog.jpg`,
+      `http://[::ffff:127.0.0.1]:${port}/dog.jpg`,
+      'http://169.254.169.254/latest/meta-data/',
+      'http://10.0.0.1/dog.jpg',
+      'http://192.168.1.1/dog.jpg',
+      'http://172.16.0.1/dog.jpg',
+      'http://0.0.0.0/dog.jpg',
+      `file:///etc/passwd`,
+      `ftp://127.0.0.1/dog.jpg`,
+      `gopher://127.0.0.1:${port}/_x`,
+    ];
+    for (const url of refused) {
+      const response = await invoke(JSON.stringify({ url }), { 'content-type': 'application/json' });
+      assert.equal(response.status, 424, url);
+      const body = (await response.json()) as Record<string, unknown>;
+      assert.equal(body.OriginalStatusCode, 403, `${url}: ${String(body.Message)}`);
+    }
+    assert.equal(refusedImages.connections(), 0);
+  });
+
+  it('works with the AWS SDK for JavaScript v3 by changing only the endpoint URL', async () => {
+    const client = new SageMakerRuntimeClient({ endpoint: test.url, region: 'us-east-1', credentials: test.credentials });
+    const answer = await client.send(new InvokeEndpointCommand({ EndpointName: 'toy', ContentType: 'image/jpeg', Body: jpeg }));
+    const body = JSON.parse(new TextDecoder().decode(answer.Body)) as { predictions: { label: string }[] };
+    assert.equal(body.predictions[0].label, expectedLabel);
+    assert.equal(answer.InvokedProductionVariant, 'AllTraffic');
+
+    await assert.rejects(
+      client.send(new InvokeEndpointCommand({ EndpointName: 'toy', ContentType: 'image/jpeg', Body: new Uint8Array([1, 2, 3]) })),
+      (error: Error & { OriginalStatusCode?: number }) => error.name === 'ModelError' && error.OriginalStatusCode === 400,
+    );
+    await assert.rejects(
+      client.send(new InvokeEndpointCommand({ EndpointName: 'missing', ContentType: 'image/jpeg', Body: jpeg })),
+      (error: Error) => error.name === 'ValidationError',
+    );
+    client.destroy();
+  });
+});

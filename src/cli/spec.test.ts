@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { DomainError } from '../core/errors.ts';
+import { loadWorkloadSpec } from './spec.ts';
+
+const VALID = `apiVersion: kennel/v1
+kind: Workload
+dataset:
+  name: pets
+  path: ./images
+trainingJob:
+  name: pets-1
+  backbone:
+    sample: true
+  hyperParameters:
+    learning_rate: 0.01
+    epochs: 3
+model:
+  name: pets
+endpoint:
+  name: pets
+`;
+
+describe('workload spec files', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kennel-spec-'));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  const load = async (text: string) => {
+    const file = join(dir, 'kennel.yaml');
+    await writeFile(file, text);
+    return loadWorkloadSpec(file, '/state');
+  };
+
+  it('accepts a valid spec and resolves paths against the file and $KENNEL_HOME', async () => {
+    const spec = await load(VALID);
+    assert.equal(spec.dataset.path, join(dir, 'images'));
+    assert.equal(spec.trainingJob.hyperParameters?.learning_rate, 0.01);
+    const withHome = await load(VALID.replace('./images', '$KENNEL_HOME/data'));
+    assert.equal(withHome.dataset.path, '/state/data');
+  });
+
+  it('accepts the dog-breeds example spec shipped in examples/', async () => {
+    const file = fileURLToPath(new URL('../../examples/dog-breeds/kennel.yaml', import.meta.url));
+    const spec = await loadWorkloadSpec(file, '/state');
+    assert.equal(spec.dataset.path, '/state/examples/dog-breeds/dogImages');
+    assert.ok('path' in spec.trainingJob.backbone);
+  });
+
+  const rejected: [string, string, RegExp][] = [
+    ['broken YAML', VALID.replace('  name: pets-1', '  name: [pets-1'), /kennel\.yaml:\d+: not valid YAML/],
+    ['a missing section', VALID.replace(/model:\n  name: pets\n/, ''), /kennel\.yaml: model: /],
+    ['a wrong type, with its line', VALID.replace('epochs: 3', 'epochs: [3]'), /kennel\.yaml:12: trainingJob\.hyperParameters\.epochs: /],
+    ['an unknown field', VALID.replace('kind: Workload', 'kind: Workload\nextra: 1'), /extra/],
+    ['a wrong apiVersion', VALID.replace('kennel/v1', 'kennel/v9'), /kennel\.yaml:1: apiVersion: /],
+    ['a backbone that is neither sample nor a path', VALID.replace('sample: true', 'sample: false'), /trainingJob\.backbone/],
+  ];
+  for (const [what, text, message] of rejected) {
+    it(`names the file, the place and the problem for ${what}`, async () => {
+      await assert.rejects(load(text), (error: unknown) => {
+        assert.ok(error instanceof DomainError);
+        assert.equal(error.code, 'ValidationError');
+        assert.match(error.message, message);
+        return true;
+      });
+    });
+  }
+
+  it('names a file that does not exist', async () => {
+    await assert.rejects(loadWorkloadSpec(join(dir, 'missing.yaml'), '/state'), /missing\.yaml: cannot read/);
+  });
+});

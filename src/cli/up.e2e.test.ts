@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+
+/**
+ * `kennel up --sample` as a user runs it (`npm start` does exactly this), including
+ * `kill -9` of the server and a restart on the same state folder.
+ */
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const kennelBin = join(root, 'bin/kennel.js');
+const STARTUP_LIMIT_MS = 280_000;
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  waitFor: (pattern: RegExp) => Promise<RegExpMatchArray>;
+}
+
+function startUp(home: string): Running {
+  const child = spawn(process.execPath, [kennelBin, 'up', '--sample', '--port', '0'], {
+    cwd: home,
+    env: { ...process.env, KENNEL_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return {
+    child,
+    output: () => output,
+    waitFor: (pattern) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output:\n${output}`)), STARTUP_LIMIT_MS);
+        const check = () => {
+          const match = output.match(pattern);
+          if (match) {
+            clearTimeout(timer);
+            child.stdout!.off('data', check);
+            child.off('exit', onExit);
+            resolve(match);
+          }
+        };
+        const onExit = (code: number | null) => {
+          clearTimeout(timer);
+          reject(new Error(`kennel up exited (${code}) before ${pattern}; output:\n${output}`));
+        };
+        child.stdout!.on('data', check);
+        child.once('exit', onExit);
+        check();
+      }),
+  };
+}
+
+function kill9(running: Running): Promise<void> {
+  return new Promise((resolve) => {
+    running.child.once('exit', () => resolve());
+    running.child.kill('SIGKILL');
+  });
+}
+
+function kennel(home: string, url: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [kennelBin, '--endpoint-url', url, ...args], {
+    cwd: home,
+    env: { ...process.env, KENNEL_HOME: home },
+    encoding: 'utf8',
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function countRows(home: string, sql: string): number {
+  const db = new Database(join(home, 'kennel.db'), { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare(sql).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+describe('kennel up --sample', { timeout: 900_000 }, () => {
+  const homes: string[] = [];
+  const children: Running[] = [];
+  after(async () => {
+    for (const running of children) running.child.kill('SIGKILL');
+    for (const home of homes) await rm(home, { recursive: true, force: true });
+  });
+
+  it('trains, deploys and serves; the printed curl works; after kill -9 it comes back without retraining', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'kennel-up-'));
+    homes.push(home);
+    const first = startUp(home);
+    children.push(first);
+    const [, url] = await first.waitFor(/Kennel listening on (http:\/\/[^\s]+)/);
+    await first.waitFor(/Ready\./);
+    const output = first.output();
+    assert.match(output, /endpoint sample-classifier InService/);
+    const accuracy = Number(output.match(/Test accuracy ([\d.]+)%/)?.[1]);
+    assert.ok(accuracy >= 90, `sample test accuracy ${accuracy}% is under 90%`);
+
+    // The printed curl, pasted into a shell as is, classifies the printed image correctly.
+    const exampleClass = output.match(/Classify a test image of class (\S+) with curl:/)![1];
+    const curl = output.match(/(curl --aws-sigv4[\s\S]*?\/invocations)/)![1];
+    const pasted = spawnSync('bash', ['-c', curl], { cwd: home, encoding: 'utf8' });
+    assert.equal(pasted.status, 0, pasted.stderr);
+    const answer = JSON.parse(pasted.stdout) as { predictions: { label: string }[] };
+    assert.equal(answer.predictions[0].label, exampleClass.replace(/^\d+\./, '').replace(/_/g, ' '));
+
+    const jobsBefore = countRows(home, 'SELECT count(*) AS n FROM training_jobs');
+    const embeddingsBefore = countRows(home, 'SELECT count(*) AS n FROM embeddings');
+    assert.equal(jobsBefore, 1);
+    assert.ok(embeddingsBefore > 0);
+
+    await kill9(first);
+    const second = startUp(home);
+    children.push(second);
+    const [, secondUrl] = await second.waitFor(/Kennel listening on (http:\/\/[^\s]+)/);
+    await second.waitFor(/Ready\./);
+    assert.match(second.output(), /endpoint sample-classifier InService/);
+    assert.doesNotMatch(second.output(), /Embedding images|Training epochs|Generating images/);
+    assert.equal(countRows(home, 'SELECT count(*) AS n FROM training_jobs'), jobsBefore);
+    assert.equal(countRows(home, 'SELECT count(*) AS n FROM embeddings'), embeddingsBefore);
+
+    const invoked = kennel(home, secondUrl, 'endpoints', 'invoke', 'sample-classifier', '--file', output.match(/--data-binary @'([^']+)'/)![1], '-o', 'json');
+    assert.equal(invoked.status, 0, invoked.stderr);
+    assert.equal((JSON.parse(invoked.stdout) as { predictions: { label: string }[] }).predictions[0].label, answer.predictions[0].label);
+    assert.notEqual(url, undefined);
+    await kill9(second);
+  });
+
+  it('a kill -9 during training resumes the same job on restart, from cached embeddings', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'kennel-up-'));
+    homes.push(home);
+    const first = startUp(home);
+    children.push(first);
+    await first.waitFor(/Embedding images: \d+\/\d+/);
+    await kill9(first);
+    assert.equal(countRows(home, "SELECT count(*) AS n FROM training_jobs WHERE status = 'InProgress'"), 1, 'killed while training');
+
+    const second = startUp(home);
+    children.push(second);
+    const [, url] = await second.waitFor(/Kennel listening on (http:\/\/[^\s]+)/);
+    await second.waitFor(/Ready\./);
+    assert.match(second.output(), /endpoint sample-classifier InService/);
+    const jobs = JSON.parse(kennel(home, url, 'training-jobs', 'list', '-o', 'json').stdout) as { name: string; status: string; embeddingStats: { computed: number; cached: number } }[];
+    assert.equal(jobs.length, 1, 'the interrupted job was resumed, not replaced');
+    assert.equal(jobs[0].status, 'Completed');
+    assert.equal(jobs[0].embeddingStats.computed + jobs[0].embeddingStats.cached, 12 * 56);
+    await kill9(second);
+  });
+});
