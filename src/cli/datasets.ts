@@ -4,7 +4,7 @@ import type { Dataset } from '../domain/data/dataset.ts';
 import { connect, print, table, time } from './context.ts';
 
 interface ValidationReport {
-  classes: { folder: string }[];
+  classes: { folder: string; label: string; counts: Record<string, number> }[];
   totals: Record<string, number>;
   problems: { severity: string; message: string }[];
 }
@@ -62,6 +62,10 @@ export function registerDatasets(program: Command): void {
 function renderReport(report: ValidationReport): string {
   const lines = [
     `${report.classes.length} classes; images: train ${report.totals.train ?? 0}, valid ${report.totals.valid ?? 0}, test ${report.totals.test ?? 0}`,
+    table(
+      ['  CLASS', 'LABEL', 'TRAIN', 'VALID', 'TEST'],
+      report.classes.map((c) => [`  ${c.folder}`, c.label, c.counts.train ?? 0, c.counts.valid ?? 0, c.counts.test ?? 0]),
+    ),
   ];
   for (const problem of report.problems) lines.push(`  ${problem.severity}: ${problem.message}`);
   if (report.problems.length === 0) lines.push('  no problems found');

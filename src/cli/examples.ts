@@ -36,7 +36,7 @@ async function fetchDogBreeds(dir: string): Promise<void> {
     process.stdout.write(`dogImages already in ${datasetDir}\n`);
   } else {
     const zip = join(dir, 'dogImages.zip');
-    await download(DOG_IMAGES_URL, zip);
+    await download(DOG_IMAGES_URL, zip, dir);
     const staging = join(dir, 'dogImages.extracting');
     await rm(staging, { recursive: true, force: true });
     process.stdout.write('Extracting dogImages.zip ...\n');
@@ -63,7 +63,7 @@ async function fetchDogBreeds(dir: string): Promise<void> {
 }
 
 /** Streams a URL to a file with a progress bar; fails fast with a clear message when offline. */
-async function download(url: string, file: string): Promise<void> {
+async function download(url: string, file: string, exampleDir: string): Promise<void> {
   const host = new URL(url).host;
   let response: Response;
   // The timeout covers reaching the server only; the download itself may take long.
@@ -76,7 +76,7 @@ async function download(url: string, file: string): Promise<void> {
     const reason = (error as Error).cause ? String((error as Error).cause) : (error as Error).message;
     throw new DomainError(
       'Offline',
-      `Cannot reach ${host} (${reason}). Fetching the dog-breeds example needs the internet; on an offline machine copy dogImages/ and resnet50-features.onnx into the example folder instead`,
+      `Cannot reach ${host} (${reason}). Fetching the dog-breeds example needs the internet; on an offline machine copy dogImages/ and resnet50-features.onnx into ${exampleDir} instead`,
     );
   }
   clearTimeout(timer);

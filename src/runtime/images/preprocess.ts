@@ -49,7 +49,9 @@ export function sniffImageFormat(bytes: Uint8Array): ImageFormat | undefined {
 }
 
 function decodeError(reason: string): DomainError {
-  return new DomainError('ModelError', `could not decode image: ${reason}`, { originalStatusCode: 400 });
+  // libvips appends one line per decoder warning; the first line says what matters.
+  const summary = reason.split('\n')[0].trim();
+  return new DomainError('ModelError', `could not decode image: ${summary}`, { originalStatusCode: 400 });
 }
 
 /** Opens the bytes with sharp after the format check; throws ModelError for anything else. */

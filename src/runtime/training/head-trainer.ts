@@ -91,11 +91,15 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
         // Equal-sized batches share one run; the last partial batch gets a run of its own.
         let count = 1;
         while (count < stepsPerRun && first + count < batches.length && batches[first + count].length === batches[first].length) count++;
+        const t0 = performance.now();
         totals = addBatch(totals, await stepper.run(state, batches.slice(first, first + count), hp.learning_rate));
+        (globalThis as any).prof ??= {}; const k = `run${count}x${batches[first].length}`; (globalThis as any).prof[k] = ((globalThis as any).prof[k] ?? 0) + performance.now() - t0;
         first += count;
       }
       const trainMetrics = meanMetrics(totals);
+      const t1 = performance.now();
       const validationMetrics = await evaluator.evaluate(state.current, validation);
+      (globalThis as any).prof.val = ((globalThis as any).prof.val ?? 0) + performance.now() - t1;
       const metrics: EpochMetrics = {
         epoch,
         trainLoss: trainMetrics.loss,

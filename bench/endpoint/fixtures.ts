@@ -1,0 +1,157 @@
+/**
+ * What the endpoint bench needs before it can measure anything: the ResNet50-shaped backbone, a
+ * fixed set of photo-sized JPEGs, and a Kennel home with a model on that backbone deployed as an
+ * endpoint. The model and the JPEGs are cached in bench/.cache; the home is made fresh each run.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { startKennel } from '../../src/cli/start.ts';
+import { waitForEndpoint, waitForTrainingJob } from '../../src/control/wait.ts';
+import type { LabelsDocument } from '../../src/control/labels.ts';
+import { silentLogger } from '../../src/core/logger.ts';
+import { randomInt, seededRandom, type Random } from '../../src/core/random.ts';
+import type { BackboneRef } from '../../src/domain/training/training-job.ts';
+import { generateSampleImages } from '../../src/runtime/samples/sample-images.ts';
+
+export const MODEL_FILE = 'resnet50-features.onnx';
+
+/** Where the model comes from: `../shared/tools/make-resnet50-onnx.sh OUTPUT_DIR`, relative to the repo root. */
+export function ensureResnetModel(root: string, cacheDir: string): { path: string } | { skipped: string } {
+  const path = join(cacheDir, MODEL_FILE);
+  if (existsSync(path)) return { path };
+  const script = join(root, '..', 'shared', 'tools', 'make-resnet50-onnx.sh');
+  if (!existsSync(script)) return { skipped: `${script} is not there, so the ResNet50-shaped model cannot be made` };
+  console.log(`making ${path} with ${script} (installs Debian's python3-torch if missing; a minute or two)`);
+  const result = spawnSync('bash', [script, cacheDir], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0 || !existsSync(path)) {
+    return { skipped: `${script} failed (${result.error?.message ?? `exit status ${result.status}`})` };
+  }
+  return { path };
+}
+
+// ---- JPEGs ----
+
+/** Bumped whenever the pictures change, so an older cached set is regenerated. */
+const JPEG_SET_VERSION = 1;
+
+/** Photo-like sizes from the dogImages set (mostly 500 px on the long side, landscape and portrait). */
+const SIZES: ReadonlyArray<[number, number]> = [
+  [500, 375],
+  [500, 333],
+  [375, 500],
+  [500, 400],
+  [500, 375],
+  [450, 338],
+  [333, 500],
+  [500, 281],
+];
+
+/**
+ * `count` JPEGs in `cacheDir/jpegs-v<N>-<count>`, made once: a smooth two-colour gradient, a few
+ * soft blobs and stripes, and grain, encoded at quality 88. That compresses like a photo (tens of
+ * KB at 500×375) rather than like a flat test card, so decoding costs what a real photo costs.
+ */
+export async function ensureJpegs(cacheDir: string, count: number): Promise<Uint8Array[]> {
+  const dir = join(cacheDir, `jpegs-v${JPEG_SET_VERSION}-${count}`);
+  const names = Array.from({ length: count }, (_, i) => `${String(i).padStart(3, '0')}.jpg`);
+  if (!existsSync(dir)) {
+    const temp = `${dir}.partial-${process.pid}`;
+    await rm(temp, { recursive: true, force: true });
+    await mkdir(temp, { recursive: true });
+    for (const [i, name] of names.entries()) await writeFile(join(temp, name), await drawJpeg(seededRandom(1000 + i), i));
+    await rename(temp, dir);
+  }
+  const present = new Set(await readdir(dir));
+  if (!names.every((name) => present.has(name))) throw new Error(`${dir} is incomplete: delete it and run again`);
+  return Promise.all(names.map(async (name) => new Uint8Array(await readFile(join(dir, name)))));
+}
+
+async function drawJpeg(random: Random, index: number): Promise<Buffer> {
+  const [width, height] = SIZES[index % SIZES.length];
+  const colour = () => [random.next() * 255, random.next() * 255, random.next() * 255];
+  const [from, to] = [colour(), colour()];
+  const angle = random.next() * Math.PI * 2;
+  const [dx, dy] = [Math.cos(angle), Math.sin(angle)];
+  const blobs = Array.from({ length: randomInt(random, 3, 8) }, () => ({
+    x: random.next() * width,
+    y: random.next() * height,
+    radius: 30 + random.next() * 140,
+    colour: colour(),
+  }));
+  const stripe = { period: 6 + random.next() * 30, strength: random.next() * 40, angle: random.next() * Math.PI };
+  const pixels = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const t = Math.min(1, Math.max(0, 0.5 + ((x - width / 2) * dx + (y - height / 2) * dy) / Math.max(width, height)));
+      const wave = stripe.strength * Math.sin(((x * Math.cos(stripe.angle) + y * Math.sin(stripe.angle)) / stripe.period) * 2 * Math.PI);
+      for (let c = 0; c < 3; c++) {
+        let value = from[c] * (1 - t) + to[c] * t;
+        for (const blob of blobs) {
+          const d2 = ((x - blob.x) ** 2 + (y - blob.y) ** 2) / blob.radius ** 2;
+          if (d2 < 4) value += (blob.colour[c] - value) * Math.exp(-d2 * 1.5);
+        }
+        const grain = (random.next() + random.next() + random.next() - 1.5) * 24;
+        pixels[(y * width + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(value + wave + grain)));
+      }
+    }
+  }
+  return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 88 }).toBuffer();
+}
+
+// ---- A Kennel home with the endpoint ----
+
+export interface PreparedHome {
+  endpointName: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  /** The backbone as the server records it: names, feature size, preprocessing. */
+  backbone: BackboneRef;
+  /** The trained head's ONNX bytes, exactly what the server loads. */
+  headModel: Uint8Array;
+  labels: string[];
+  trainingSeconds: number;
+}
+
+/**
+ * Starts Kennel in-process in `home`, trains a tiny classifier on the ResNet50-shaped backbone
+ * (3 classes × 4/2/2 generated images, 2 epochs), deploys it as an endpoint, waits until it is
+ * InService, and closes Kennel again, so a server started later on the same home serves it.
+ */
+export async function prepareHome(home: string, modelPath: string, servingThreads: number): Promise<PreparedHome> {
+  const started = performance.now();
+  const name = 'bench-resnet';
+  const kennel = await startKennel({ home, host: '127.0.0.1', port: 0, logger: silentLogger, servingThreads });
+  try {
+    const { platform } = kennel;
+    const imagesDir = join(home, 'bench-images');
+    await generateSampleImages(imagesDir, { seed: 7, classes: 3, perClass: { train: 4, valid: 2, test: 2 } });
+    await platform.datasets.register({ name: `${name}-data`, path: imagesDir });
+    await platform.trainingJobs.create({
+      name: `${name}-job`,
+      datasetName: `${name}-data`,
+      // 256 → 224 as torchvision's ImageNet eval transform, which both sides then use.
+      backbone: { path: modelPath, preprocessing: { resizeSize: 256 } },
+      hyperParameters: { epochs: 2, batch_size: 8, learning_rate: 0.003, hidden_units: 128, seed: 1 },
+    });
+    const job = await waitForTrainingJob(platform, `${name}-job`);
+    if (job.status !== 'Completed' || !job.artifacts) throw new Error(`training job ${job.name} ended ${job.status}: ${job.failureReason ?? ''}`);
+    const model = platform.models.create({ name, trainingJobName: job.name });
+    platform.endpointConfigs.create({ name, productionVariants: [{ modelName: name }] });
+    platform.endpoints.create({ name, endpointConfigName: name });
+    await waitForEndpoint(platform, name);
+    const artifacts = platform.deps.artifacts;
+    const labels = JSON.parse(new TextDecoder().decode(await artifacts.get(model.artifacts.labels))) as LabelsDocument;
+    return {
+      endpointName: name,
+      credentials: { accessKeyId: kennel.admin.key.accessKeyId, secretAccessKey: kennel.admin.key.secretAccessKey },
+      backbone: model.backbone,
+      headModel: await artifacts.get(model.artifacts.headModel),
+      labels: labels.classes.map((entry) => entry.label),
+      trainingSeconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await kennel.close();
+  }
+}
