@@ -41,3 +41,46 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 export function time(epochMs: number | undefined): string {
   return epochMs === undefined ? '-' : new Date(epochMs).toISOString().replace('T', ' ').slice(0, 19);
 }
+
+export interface ResourceVerbs<T> {
+  /** Singular, for messages: 'model'. */
+  noun: string;
+  /** REST collection path: '/models'. */
+  path: string;
+  /** Key of the list in the list response: 'models'. */
+  listKey: string;
+  columns: string[];
+  row: (item: T) => (string | number)[];
+  /** Text for `describe`; JSON when omitted. */
+  render?: (item: T) => string;
+  /** Whether the resource has a `delete` verb. */
+  deletable?: boolean;
+}
+
+/** The verbs every resource group shares: list, describe, and (where it applies) delete. */
+export function registerResourceVerbs<T>(group: Command, verbs: ResourceVerbs<T>): void {
+  const item = (name: string) => `${verbs.path}/${encodeURIComponent(name)}`;
+  group
+    .command('list')
+    .description(`List ${verbs.noun}s`)
+    .action(async (_options: unknown, command: Command) => {
+      const response = await (await connect(command)).call<Record<string, T[]>>('GET', verbs.path);
+      print(command, response[verbs.listKey], (rows) => table(verbs.columns, rows.map(verbs.row)));
+    });
+  group
+    .command('describe <name>')
+    .description(`Show one ${verbs.noun}`)
+    .action(async (name: string, _options: unknown, command: Command) => {
+      const value = await (await connect(command)).call<T>('GET', item(name));
+      print(command, value, verbs.render ?? ((v) => JSON.stringify(v, null, 2)));
+    });
+  if (verbs.deletable) {
+    group
+      .command('delete <name>')
+      .description(`Delete a ${verbs.noun}`)
+      .action(async (name: string, _options: unknown, command: Command) => {
+        await (await connect(command)).call('DELETE', item(name));
+        print(command, { deleted: name }, () => `Deleting ${verbs.noun} ${name}`);
+      });
+  }
+}

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Dataset } from '../domain/data/dataset.ts';
-import { connect, print, table, time } from './context.ts';
+import { connect, print, registerResourceVerbs, table, time } from './context.ts';
 
 interface ValidationReport {
   classes: { folder: string; label: string; counts: Record<string, number> }[];
@@ -37,26 +37,13 @@ export function registerDatasets(program: Command): void {
       if (result.report.problems.some((problem) => problem.severity === 'error')) process.exitCode = 1;
     });
 
-  group
-    .command('list')
-    .description('List datasets')
-    .action(async (_options: unknown, command: Command) => {
-      const { datasets } = await (await connect(command)).call<{ datasets: Dataset[] }>('GET', '/datasets');
-      print(command, datasets, (rows) =>
-        table(
-          ['NAME', 'CLASSES', 'TRAIN', 'VALID', 'TEST', 'CREATED', 'PATH'],
-          rows.map((d) => [d.name, d.classes.length, d.counts.train, d.counts.valid, d.counts.test, time(d.createdAtMs), d.path]),
-        ),
-      );
-    });
-
-  group
-    .command('describe <name>')
-    .description('Show one dataset')
-    .action(async (name: string, _options: unknown, command: Command) => {
-      const dataset = await (await connect(command)).call<Dataset>('GET', `/datasets/${encodeURIComponent(name)}`);
-      print(command, dataset, (d) => JSON.stringify(d, null, 2));
-    });
+  registerResourceVerbs<Dataset>(group, {
+    noun: 'dataset',
+    path: '/datasets',
+    listKey: 'datasets',
+    columns: ['NAME', 'CLASSES', 'TRAIN', 'VALID', 'TEST', 'CREATED', 'PATH'],
+    row: (d) => [d.name, d.classes.length, d.counts.train, d.counts.valid, d.counts.test, time(d.createdAtMs), d.path],
+  });
 }
 
 function renderReport(report: ValidationReport): string {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Endpoint } from '../domain/serving/endpoint.ts';
 import type { Prediction } from '../domain/serving/predictions.ts';
 import type { KennelClient } from './client.ts';
-import { connect, print, table, time } from './context.ts';
+import { connect, print, registerResourceVerbs, table, time } from './context.ts';
 
 export function registerEndpoints(program: Command): void {
   const group = program.command('endpoints').description('Deployed models answering InvokeEndpoint');
@@ -23,31 +23,14 @@ export function registerEndpoints(program: Command): void {
       if (options.wait && endpoint.status !== 'InService') process.exitCode = 1;
     });
 
-  group
-    .command('list')
-    .description('List endpoints')
-    .action(async (_options: unknown, command: Command) => {
-      const { endpoints } = await (await connect(command)).call<{ endpoints: Endpoint[] }>('GET', '/endpoints');
-      print(command, endpoints, (rows) =>
-        table(['NAME', 'STATUS', 'CONFIG', 'MODIFIED'], rows.map((e) => [e.name, e.status, e.endpointConfigName, time(e.lastModifiedAtMs)])),
-      );
-    });
-
-  group
-    .command('describe <name>')
-    .description('Show one endpoint')
-    .action(async (name: string, _options: unknown, command: Command) => {
-      const endpoint = await (await connect(command)).call<Endpoint>('GET', `/endpoints/${encodeURIComponent(name)}`);
-      print(command, endpoint, (e) => JSON.stringify(e, null, 2));
-    });
-
-  group
-    .command('delete <name>')
-    .description('Delete an endpoint')
-    .action(async (name: string, _options: unknown, command: Command) => {
-      const endpoint = await (await connect(command)).call<Endpoint>('DELETE', `/endpoints/${encodeURIComponent(name)}`);
-      print(command, endpoint, (e) => `Endpoint ${e.name}: ${e.status}`);
-    });
+  registerResourceVerbs<Endpoint>(group, {
+    noun: 'endpoint',
+    path: '/endpoints',
+    listKey: 'endpoints',
+    columns: ['NAME', 'STATUS', 'CONFIG', 'MODIFIED'],
+    row: (e) => [e.name, e.status, e.endpointConfigName, time(e.lastModifiedAtMs)],
+    deletable: true,
+  });
 
   group
     .command('invoke <name>')

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Model } from '../domain/serving/endpoint.ts';
-import { connect, print, table, time } from './context.ts';
+import { connect, print, registerResourceVerbs, time } from './context.ts';
 
 export function registerModels(program: Command): void {
   const group = program.command('models').description('Deployable models made from completed training jobs');
@@ -18,29 +18,12 @@ export function registerModels(program: Command): void {
       print(command, model, (m) => `Created model ${m.name} from training job ${m.trainingJobName}`);
     });
 
-  group
-    .command('list')
-    .description('List models')
-    .action(async (_options: unknown, command: Command) => {
-      const { models } = await (await connect(command)).call<{ models: Model[] }>('GET', '/models');
-      print(command, models, (rows) =>
-        table(['NAME', 'TRAINING JOB', 'CLASSES', 'CREATED'], rows.map((m) => [m.name, m.trainingJobName, m.classCount, time(m.createdAtMs)])),
-      );
-    });
-
-  group
-    .command('describe <name>')
-    .description('Show one model')
-    .action(async (name: string, _options: unknown, command: Command) => {
-      const model = await (await connect(command)).call<Model>('GET', `/models/${encodeURIComponent(name)}`);
-      print(command, model, (m) => JSON.stringify(m, null, 2));
-    });
-
-  group
-    .command('delete <name>')
-    .description('Delete a model')
-    .action(async (name: string, _options: unknown, command: Command) => {
-      await (await connect(command)).call('DELETE', `/models/${encodeURIComponent(name)}`);
-      print(command, { deleted: name }, () => `Deleted model ${name}`);
-    });
+  registerResourceVerbs<Model>(group, {
+    noun: 'model',
+    path: '/models',
+    listKey: 'models',
+    columns: ['NAME', 'TRAINING JOB', 'CLASSES', 'CREATED'],
+    row: (m) => [m.name, m.trainingJobName, m.classCount, time(m.createdAtMs)],
+    deletable: true,
+  });
 }

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isTerminal, type TrainingJob } from '../domain/training/training-job.ts';
 import type { KennelClient } from './client.ts';
-import { connect, print, table, time } from './context.ts';
+import { connect, print, registerResourceVerbs, table, time } from './context.ts';
 import { ProgressDisplay } from './progress.ts';
 
 export function registerTrainingJobs(program: Command): void {
@@ -38,34 +38,22 @@ export function registerTrainingJobs(program: Command): void {
       if (job.status !== 'Completed') process.exitCode = 1;
     });
 
-  group
-    .command('list')
-    .description('List training jobs')
-    .action(async (_options: unknown, command: Command) => {
-      const { trainingJobs } = await (await connect(command)).call<{ trainingJobs: TrainingJob[] }>('GET', '/training-jobs');
-      print(command, trainingJobs, (jobs) =>
-        table(
-          ['NAME', 'STATUS', 'PHASE', 'DATASET', 'EPOCHS', 'TEST ACC', 'CREATED'],
-          jobs.map((j) => [
-            j.name,
-            j.status,
-            j.phase,
-            j.datasetName,
-            `${j.epochs.length}/${j.hyperParameters.epochs}`,
-            j.finalMetrics ? `${(100 * j.finalMetrics.testAccuracy).toFixed(1)}%` : '-',
-            time(j.createdAtMs),
-          ]),
-        ),
-      );
-    });
-
-  group
-    .command('describe <name>')
-    .description('Show one training job with its per-epoch metrics')
-    .action(async (name: string, _options: unknown, command: Command) => {
-      const job = await (await connect(command)).call<TrainingJob>('GET', `/training-jobs/${encodeURIComponent(name)}`);
-      print(command, job, renderJob);
-    });
+  registerResourceVerbs<TrainingJob>(group, {
+    noun: 'training job',
+    path: '/training-jobs',
+    listKey: 'trainingJobs',
+    columns: ['NAME', 'STATUS', 'PHASE', 'DATASET', 'EPOCHS', 'TEST ACC', 'CREATED'],
+    row: (j) => [
+      j.name,
+      j.status,
+      j.phase,
+      j.datasetName,
+      `${j.epochs.length}/${j.hyperParameters.epochs}`,
+      j.finalMetrics ? `${(100 * j.finalMetrics.testAccuracy).toFixed(1)}%` : '-',
+      time(j.createdAtMs),
+    ],
+    render: renderJob,
+  });
 
   group
     .command('stop <name>')

@@ -3,6 +3,7 @@ import { assertResourceName } from '../core/names.ts';
 import type { Dataset } from '../domain/data/dataset.ts';
 import { scanDataset, type DatasetScan } from '../runtime/datasets/scan.ts';
 import type { ControlDeps } from './deps.ts';
+import { requireRecord } from './records.ts';
 
 export interface RegisterDatasetInput {
   name: string;
@@ -43,9 +44,7 @@ export class DatasetService {
   }
 
   describe(name: string): Dataset {
-    const dataset = this.deps.store.datasets.get(name);
-    if (!dataset) throw new DomainError('NotFound', `Dataset ${name} does not exist`);
-    return dataset;
+    return requireRecord(this.deps.store.datasets, 'Dataset', name);
   }
 
   list(): Dataset[] {

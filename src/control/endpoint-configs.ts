@@ -2,6 +2,7 @@ import { DomainError } from '../core/errors.ts';
 import { assertResourceName } from '../core/names.ts';
 import type { EndpointConfig, ProductionVariant } from '../domain/serving/endpoint.ts';
 import type { ControlDeps } from './deps.ts';
+import { deleteRecord, requireRecord } from './records.ts';
 
 export interface CreateEndpointConfigInput {
   name: string;
@@ -53,9 +54,7 @@ export class EndpointConfigService {
   }
 
   describe(name: string): EndpointConfig {
-    const config = this.deps.store.endpointConfigs.get(name);
-    if (!config) throw new DomainError('NotFound', `Endpoint config ${name} does not exist`);
-    return config;
+    return requireRecord(this.deps.store.endpointConfigs, 'Endpoint config', name);
   }
 
   list(): EndpointConfig[] {
@@ -63,8 +62,6 @@ export class EndpointConfigService {
   }
 
   delete(name: string): void {
-    if (!this.deps.store.endpointConfigs.delete(name)) {
-      throw new DomainError('NotFound', `Endpoint config ${name} does not exist`);
-    }
+    deleteRecord(this.deps.store.endpointConfigs, 'Endpoint config', name);
   }
 }

@@ -6,6 +6,7 @@ import { parseInvocationBody, resolveTopK } from '../domain/serving/invocation.t
 import type { Prediction } from '../domain/serving/predictions.ts';
 import { safeFetch } from '../runtime/fetch/safe-fetch.ts';
 import type { ControlDeps } from './deps.ts';
+import { requireRecord } from './records.ts';
 import type { ReplicaRegistry } from './replicas.ts';
 
 export interface CreateEndpointInput {
@@ -55,9 +56,7 @@ export class EndpointService {
   }
 
   describe(name: string): Endpoint {
-    const endpoint = this.deps.store.endpoints.get(name);
-    if (!endpoint) throw new DomainError('NotFound', `Endpoint ${name} does not exist`);
-    return endpoint;
+    return requireRecord(this.deps.store.endpoints, 'Endpoint', name);
   }
 
   list(): Endpoint[] {

@@ -2,6 +2,7 @@ import { DomainError } from '../core/errors.ts';
 import { assertResourceName } from '../core/names.ts';
 import type { Model } from '../domain/serving/endpoint.ts';
 import type { ControlDeps } from './deps.ts';
+import { deleteRecord, requireRecord } from './records.ts';
 
 export interface CreateModelInput {
   name: string;
@@ -40,9 +41,7 @@ export class ModelService {
   }
 
   describe(name: string): Model {
-    const model = this.deps.store.models.get(name);
-    if (!model) throw new DomainError('NotFound', `Model ${name} does not exist`);
-    return model;
+    return requireRecord(this.deps.store.models, 'Model', name);
   }
 
   list(): Model[] {
@@ -50,6 +49,6 @@ export class ModelService {
   }
 
   delete(name: string): void {
-    if (!this.deps.store.models.delete(name)) throw new DomainError('NotFound', `Model ${name} does not exist`);
+    deleteRecord(this.deps.store.models, 'Model', name);
   }
 }

@@ -4,6 +4,7 @@ import { parseHyperParameters } from '../domain/training/hyperparameters.ts';
 import { isTerminal, type TrainingJob } from '../domain/training/training-job.ts';
 import { importBackbone, type BackboneSpec } from './backbones.ts';
 import type { ControlDeps } from './deps.ts';
+import { requireRecord } from './records.ts';
 
 export interface CreateTrainingJobInput {
   name: string;
@@ -53,9 +54,7 @@ export class TrainingJobService {
   }
 
   describe(name: string): TrainingJob {
-    const job = this.deps.store.trainingJobs.get(name);
-    if (!job) throw new DomainError('NotFound', `Training job ${name} does not exist`);
-    return job;
+    return requireRecord(this.deps.store.trainingJobs, 'Training job', name);
   }
 
   list(): TrainingJob[] {

@@ -176,6 +176,7 @@ function ortSessionOptions(intraOpNumThreads = availableParallelism()): ort.Infe
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    ...(process.env.NOSPIN ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   };
 }
 

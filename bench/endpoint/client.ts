@@ -1,0 +1,139 @@
+/**
+ * The endpoint side: a Kennel server in a child process (so the load generator does not share its
+ * event loop or its V8 heap), and a client that sends SigV4-signed InvokeEndpoint requests over
+ * HTTP/1.1 keep-alive, as an AWS SDK would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** `node bin/kennel.js up --port 0` on `home`; resolves once it listens (its endpoints are loaded by then). */
+export function startServerProcess(root: string, home: string, threads: number, timeoutMs = 120_000): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [join(root, 'bin', 'kennel.js'), 'up', '--port', '0', '--threads', String(threads), '--log-level', 'warn'], {
+    cwd: root,
+    env: { ...process.env, KENNEL_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const stop = () => stopChild(child);
+  return new Promise((resolve, reject) => {
+    const fail = (reason: string) => {
+      clearTimeout(timer);
+      void stop();
+      reject(new Error(`kennel up: ${reason}\n${output.trim()}`));
+    };
+    const timer = setTimeout(() => fail(`not listening after ${timeoutMs / 1000} s`), timeoutMs);
+    child.once('exit', (code, signal) => fail(`exited (${signal ?? code}) before listening`));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Kennel listening on (http:\/\/\S+)/.exec(output);
+      if (!match) return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      child.stdout!.removeAllListeners('data');
+      child.stdout!.resume();
+      resolve({ url: match[1], pid: child.pid!, stop });
+    });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export interface InvokeResult {
+  status: number;
+  body: string;
+  /** Time spent computing the SigV4 signature for this request. */
+  signMs: number;
+}
+
+export interface EndpointClient {
+  invoke(jpeg: Uint8Array): Promise<InvokeResult>;
+  /** Closes the kept-alive connections. */
+  close(): void;
+}
+
+/** At most `connections` sockets, kept alive between requests. */
+export function endpointClient(options: {
+  url: string;
+  endpointName: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  connections: number;
+}): EndpointClient {
+  const target = new URL(`/endpoints/${encodeURIComponent(options.endpointName)}/invocations`, options.url);
+  if (target.hostname !== '127.0.0.1') throw new Error(`the bench only talks to 127.0.0.1, not ${target.hostname}`);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
+  const signer = new SignatureV4({
+    service: 'sagemaker',
+    region: 'us-east-1',
+    credentials: options.credentials,
+    sha256: Hash.bind(null, 'sha256'),
+  });
+  return {
+    async invoke(jpeg) {
+      const signStart = performance.now();
+      const signed = await signer.sign({
+        method: 'POST',
+        protocol: 'http:',
+        hostname: target.hostname,
+        port: Number(target.port),
+        path: target.pathname,
+        query: {},
+        headers: { host: target.host, 'content-type': 'image/jpeg', accept: 'application/json' },
+        body: jpeg,
+      });
+      const signMs = performance.now() - signStart;
+      const headers = { ...(signed.headers as Record<string, string>), 'content-length': String(jpeg.byteLength) };
+      return new Promise<InvokeResult>((resolve, reject) => {
+        const request = http.request(
+          { agent, hostname: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), signMs }));
+            response.on('error', reject);
+          },
+        );
+        request.on('error', reject);
+        request.end(jpeg);
+      });
+    },
+    close() {
+      agent.destroy();
+    },
+  };
+}
+
+/** User + system CPU time of a process in ms, from /proc (Linux); undefined elsewhere. */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ, 100 on every Linux build this runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;

@@ -1,0 +1,64 @@
+/** A closed-loop load generator and the figures it reports. */
+
+export interface RunResult {
+  concurrency: number;
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  meanMs: number;
+}
+
+/**
+ * `concurrency` workers, each sending its next request as soon as its previous one is answered,
+ * until `count` requests are done or `maxSeconds` have passed (the requests in flight then finish).
+ * `send(i)` handles request i; it throws to abort the run.
+ */
+export async function closedLoop(
+  concurrency: number,
+  count: number,
+  maxSeconds: number,
+  send: (index: number) => Promise<void>,
+): Promise<RunResult> {
+  const latencies: number[] = [];
+  let next = 0;
+  const start = performance.now();
+  const deadline = start + maxSeconds * 1000;
+  const worker = async () => {
+    while (next < count && performance.now() < deadline) {
+      const index = next++;
+      const t0 = performance.now();
+      await send(index);
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - start) / 1000;
+  return {
+    concurrency,
+    requests: latencies.length,
+    seconds,
+    rps: latencies.length / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    meanMs: mean(latencies),
+  };
+}
+
+/** Nearest-rank percentile. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+export function mean(values: readonly number[]): number {
+  return values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length;
+}
