@@ -4,7 +4,6 @@
  * HTTP/1.1 keep-alive, as an AWS SDK would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { Hash } from '@smithy/hash-node';
@@ -17,8 +16,14 @@ export interface ServerProcess {
 }
 
 /** `node bin/kennel.js up --port 0` on `home`; resolves once it listens (its endpoints are loaded by then). */
-export function startServerProcess(root: string, home: string, threads: number, timeoutMs = 120_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'kennel.js'), 'up', '--port', '0', '--threads', String(threads), '--log-level', 'warn'], {
+export function startServerProcess(
+  root: string,
+  home: string,
+  options: { threads: number; nodeOptions?: string[]; timeoutMs?: number },
+): Promise<ServerProcess> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const args = [...(options.nodeOptions ?? []), join(root, 'bin', 'kennel.js'), 'up', '--port', '0', '--threads', String(options.threads), '--log-level', 'warn'];
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, KENNEL_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -122,18 +127,3 @@ export function endpointClient(options: {
     },
   };
 }
-
-/** User + system CPU time of a process in ms, from /proc (Linux); undefined elsewhere. */
-export function processCpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
-}
-
-/** USER_HZ, 100 on every Linux build this runs on. */
-const CLOCK_TICKS_PER_SECOND = 100;

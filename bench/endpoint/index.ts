@@ -3,7 +3,7 @@
  * JPEGs, in one run (DESIGN §6: the HTTP, auth and routing layer must cost little next to the
  * model).
  *
- *   node --import tsx bench/endpoint/index.ts [--requests 200] [--rounds 3] [--threads 0]
+ *   node --import tsx bench/endpoint/index.ts [--requests 200] [--rounds 3] [--threads 0] [--server-cpu-prof DIR]
  *
  * The endpoint is served by `kennel up` in a child process; the bench process is the client and,
  * in its own phases, runs the bare pipeline. Each round measures both sides at concurrency 1, 2
@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Prediction } from '../../src/domain/serving/predictions.ts';
 import { openBarePipeline, type BarePipeline, type StageTimes } from './bare.ts';
-import { endpointClient, processCpuMs, startServerProcess, type ServerProcess } from './client.ts';
+import { endpointClient, startServerProcess, type ServerProcess } from './client.ts';
+import { cpuWindow, processCpuMs } from './cpu.ts';
 import { ensureJpegs, ensureResnetModel, prepareHome, type PreparedHome } from './fixtures.ts';
 import { closedLoop, mean, median, percentile, type RunResult } from './load.ts';
 
@@ -26,12 +27,16 @@ const CONCURRENCIES = [1, 2, 4];
 const IMAGE_COUNT = 32;
 /** Per measured run: whichever comes first, the request count or this. */
 const MAX_RUN_SECONDS = 60;
+/** Other processes using more than this many cores during a run make its figures suspect. */
+const NOISY_CORES = 0.1;
 
 const { values: args } = parseArgs({
   options: {
     requests: { type: 'string', default: '200' },
     rounds: { type: 'string', default: '3' },
     threads: { type: 'string', default: '0' },
+    /** Writes a V8 CPU profile of the server process into this folder, for finding where its time goes. */
+    'server-cpu-prof': { type: 'string' },
   },
 });
 const requests = positiveInteger('requests', args.requests);
@@ -68,7 +73,9 @@ try {
   );
 
   bare = await openBarePipeline({ modelPath: model.path, backbone: prepared.backbone, headModel: prepared.headModel, labels: prepared.labels, threads });
-  server = await startServerProcess(root, home, threads);
+  const profileDir = args['server-cpu-prof'];
+  server = await startServerProcess(root, home, { threads, nodeOptions: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+  if (profileDir) console.log(`server CPU profile: written to ${profileDir} when the server stops`);
   console.log(`server: child process \`kennel up --port 0 --threads ${threads}\` (pid ${server.pid}) at ${server.url}; client: node:http keep-alive, SigV4 per request (@smithy/signature-v4)`);
 
   await warmUpAndCheck(bare, server, prepared);
@@ -86,8 +93,10 @@ try {
 
 interface Side {
   runs: Map<number, RunResult[]>;
-  /** CPU ms per request, per concurrency: the bench process for bare, server + client for the endpoint. */
+  /** CPU ms per request (bench process + server process), per concurrency. */
   cpuPerRequest: Map<number, number[]>;
+  /** Cores' worth of CPU other processes on the machine used during the run. */
+  othersCores: Map<number, number[]>;
   serverCpuPerRequest: Map<number, number[]>;
 }
 
@@ -126,28 +135,29 @@ async function warmUpAndCheck(bare: BarePipeline, server: ServerProcess, prepare
 async function measure(bare: BarePipeline, server: ServerProcess, prepared: PreparedHome): Promise<Results> {
   const results: Results = { bare: newSide(), endpoint: newSide(), stages: { preprocessMs: [], backboneMs: [], headMs: [] }, signMs: [] };
   const runBare = async (concurrency: number) => {
-    const cpuBefore = process.cpuUsage();
     const stages = concurrency === 1 ? results.stages : undefined;
+    const cpu = cpuWindow([process.pid, server.pid]);
     const result = await closedLoop(concurrency, requests, MAX_RUN_SECONDS, async (i) => {
       await bare.classify(jpegs[i % jpegs.length], stages);
     });
-    record(results.bare, result, cpuMs(process.cpuUsage(cpuBefore)) / result.requests);
-    printRun('bare', result);
+    const window = cpu();
+    record(results.bare, result, window.ownMs / result.requests, window.othersMs / (result.seconds * 1000));
+    printRun('bare', result, window.othersMs);
   };
   const runEndpoint = async (concurrency: number) => {
     const client = endpointClient({ url: server.url, endpointName: prepared.endpointName, credentials: prepared.credentials, connections: concurrency });
     try {
       // One request per connection first, so the run starts with its sockets open.
       await Promise.all(Array.from({ length: concurrency }, (_, i) => invokeOk(client, jpegs[i])));
-      const serverBefore = processCpuMs(server.pid);
-      const clientBefore = process.cpuUsage();
+      const serverBefore = processCpuMs(server.pid) ?? NaN;
+      const cpu = cpuWindow([process.pid, server.pid]);
       const result = await closedLoop(concurrency, requests, MAX_RUN_SECONDS, async (i) => {
         await invokeOk(client, jpegs[i % jpegs.length], concurrency === 1 ? results.signMs : undefined);
       });
-      const clientCpu = cpuMs(process.cpuUsage(clientBefore));
-      const serverCpu = serverBefore === undefined ? NaN : processCpuMs(server.pid)! - serverBefore;
-      record(results.endpoint, result, (serverCpu + clientCpu) / result.requests, serverCpu / result.requests);
-      printRun('endpoint', result);
+      const window = cpu();
+      const serverMs = (processCpuMs(server.pid) ?? NaN) - serverBefore;
+      record(results.endpoint, result, window.ownMs / result.requests, window.othersMs / (result.seconds * 1000), serverMs / result.requests);
+      printRun('endpoint', result, window.othersMs);
     } finally {
       client.close();
     }
@@ -172,19 +182,24 @@ function report(results: Results): void {
       mean: median(runs.map((r) => r.meanMs)),
       cpu: median(side.cpuPerRequest.get(concurrency)!),
       serverCpu: median(side.serverCpuPerRequest.get(concurrency) ?? []),
+      others: median(side.othersCores.get(concurrency)!),
     };
   };
   console.log();
   console.log(`medians over ${rounds} rounds (latency measured by the caller; for the endpoint it includes signing and the HTTP round trip)`);
-  console.log('side       c   req/s   p50 ms   p99 ms  mean ms  CPU ms/req   ratio');
+  console.log('side       c    req/s   p50 ms   p99 ms  mean ms  CPU ms/req  others  endpoint/bare');
+  let noisy = false;
   for (const concurrency of CONCURRENCIES) {
     const b = summary(results.bare, concurrency);
     const e = summary(results.endpoint, concurrency);
-    console.log(`bare       ${concurrency}  ${row(b)}  ${fmt(b.cpu, 1).padStart(10)}`);
+    noisy ||= b.others > NOISY_CORES || e.others > NOISY_CORES;
+    console.log(`bare       ${concurrency}  ${row(b)}  ${fmt(b.cpu, 1).padStart(10)}  ${fmt(b.others).padStart(6)}`);
     console.log(
-      `endpoint   ${concurrency}  ${row(e)}  ${fmt(e.cpu, 1).padStart(10)}   ${fmt(e.rps / b.rps, 3)}   (server ${fmt(e.serverCpu, 1)} CPU ms/req)`,
+      `endpoint   ${concurrency}  ${row(e)}  ${fmt(e.cpu, 1).padStart(10)}  ${fmt(e.others).padStart(6)}  ${fmt(e.rps / b.rps, 3)}  (server process ${fmt(e.serverCpu, 1)} CPU ms/req)`,
     );
   }
+  console.log('(CPU ms/req: bench + server processes; others: cores used by other processes on the machine meanwhile)');
+  if (noisy) console.log(`warning: other processes used over ${NOISY_CORES} cores during some runs; absolute figures are low and noisy, ratios less so`);
   const bare1 = summary(results.bare, 1);
   const endpoint1 = summary(results.endpoint, 1);
   const { preprocessMs, backboneMs, headMs } = results.stages;
@@ -210,19 +225,21 @@ async function invokeOk(client: ReturnType<typeof endpointClient>, jpeg: Uint8Ar
 }
 
 function newSide(): Side {
-  return { runs: new Map(), cpuPerRequest: new Map(), serverCpuPerRequest: new Map() };
+  return { runs: new Map(), cpuPerRequest: new Map(), othersCores: new Map(), serverCpuPerRequest: new Map() };
 }
 
-function record(side: Side, result: RunResult, cpuPerRequest: number, serverCpuPerRequest?: number): void {
+function record(side: Side, result: RunResult, cpuPerRequest: number, othersCores: number, serverCpuPerRequest?: number): void {
   const push = <T>(map: Map<number, T[]>, value: T) => map.set(result.concurrency, [...(map.get(result.concurrency) ?? []), value]);
   push(side.runs, result);
   push(side.cpuPerRequest, cpuPerRequest);
+  push(side.othersCores, othersCores);
   if (serverCpuPerRequest !== undefined) push(side.serverCpuPerRequest, serverCpuPerRequest);
 }
 
-function printRun(side: string, r: RunResult): void {
+function printRun(side: string, r: RunResult, othersMs: number): void {
+  const others = othersMs / (r.seconds * 1000);
   console.log(
-    `  ${side.padEnd(9)} c=${r.concurrency}  ${r.requests} requests in ${fmt(r.seconds)} s: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50Ms)} ms, p99 ${fmt(r.p99Ms)} ms`,
+    `  ${side.padEnd(9)} c=${r.concurrency}  ${r.requests} requests in ${fmt(r.seconds)} s: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50Ms)} ms, p99 ${fmt(r.p99Ms)} ms; other processes ${fmt(others)} cores${others > NOISY_CORES ? '  (noisy)' : ''}`,
   );
 }
 

@@ -2,9 +2,10 @@
  * Head-training speed at the reference size (6,680 × 2048 → 128 → ReLU → 133, Adam, batch 64):
  * Kennel's ONNX Runtime trainer against the same head trained by Debian's PyTorch in the same run,
  * on the same synthetic features. Both sides time whole epochs (training plus the validation
- * pass) after one warm-up epoch.
+ * pass) after one warm-up epoch. The two alternate for several rounds and each reports the median
+ * epoch, because on a shared 2-core machine other load comes and goes within seconds.
  *
- *   node --import tsx bench/head-trainer/index.ts [epochs]
+ *   node --import tsx bench/head-trainer/index.ts [epochs] [rounds]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ const VALIDATION_SAMPLES = 835;
 const FEATURES = 2048;
 const CLASSES = 133;
 const TIMED_EPOCHS = Number(process.argv[2] ?? 5);
+const ROUNDS = Number(process.argv[3] ?? 3);
 const hyperParameters: HeadHyperParameters = { learning_rate: 0.001, batch_size: 64, epochs: TIMED_EPOCHS + 1, hidden_units: 128, seed: 0 };
 
 /**
@@ -100,7 +102,8 @@ print(f"final_train_loss={losses[-1]:.6f}", flush=True)
 `;
 
 interface PeerResult {
-  secondsPerEpoch: number;
+  /** Timed epochs, warm-up excluded. */
+  seconds: number[];
   finalTrainLoss: number;
   lines: string[];
 }
@@ -125,9 +128,8 @@ function runPyTorch(folder: string, env: Record<string, string>): PeerResult | u
   }
   const lines = result.stdout.trim().split('\n');
   const value = (key: string) => lines.find((line) => line.startsWith(key + '='))!.slice(key.length + 1);
-  const seconds = value('seconds').split(',').map(Number).slice(1);
   return {
-    secondsPerEpoch: mean(seconds),
+    seconds: value('seconds').split(',').map(Number).slice(1),
     finalTrainLoss: Number(value('final_train_loss')),
     lines: lines.filter((line) => line.startsWith('torch_')),
   };
@@ -137,49 +139,60 @@ function torchImportable(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
 }
 
-function mean(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 const format = (value: number) => value.toFixed(4);
 
 console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} cores, node ${process.version}`);
 console.log(
-  `workload: ${TRAIN_SAMPLES} x ${FEATURES} -> ${hyperParameters.hidden_units} -> ReLU -> ${CLASSES}, Adam lr ${hyperParameters.learning_rate}, batch ${hyperParameters.batch_size}, ${TIMED_EPOCHS} timed epochs after 1 warm-up, validation ${VALIDATION_SAMPLES} per epoch`,
+  `workload: ${TRAIN_SAMPLES} x ${FEATURES} -> ${hyperParameters.hidden_units} -> ReLU -> ${CLASSES}, Adam lr ${hyperParameters.learning_rate}, batch ${hyperParameters.batch_size}, validation ${VALIDATION_SAMPLES} per epoch; ${ROUNDS} rounds of ${TIMED_EPOCHS} timed epochs after 1 warm-up, each side`,
 );
 const train = syntheticFeatures(TRAIN_SAMPLES, 1);
 const validation = syntheticFeatures(VALIDATION_SAMPLES, 2);
-
-const result = await trainHead({ train, validation, featureSize: FEATURES, classCount: CLASSES, hyperParameters });
-const ours = mean(result.epochs.slice(1).map((e) => e.seconds));
-const finalTrainLoss = result.epochs.at(-1)!.trainLoss;
-console.log(`kennel (onnxruntime-node): seconds per epoch ${result.epochs.map((e) => e.seconds.toFixed(4)).join(', ')}`);
-console.log(`kennel: s_per_epoch=${format(ours)} final_train_loss=${finalTrainLoss.toFixed(6)} final_validation_accuracy=${result.epochs.at(-1)!.validationAccuracy.toFixed(4)}`);
-
-let torch: PeerResult | undefined;
-if (torchImportable()) {
-  const folder = mkdtempSync(join(tmpdir(), 'kennel-bench-head-'));
-  try {
-    for (const [name, data] of [['train', train], ['valid', validation]] as const) {
-      writeFileSync(join(folder, `${name}_x.f32`), data.features);
-      writeFileSync(join(folder, `${name}_y.i64`), BigInt64Array.from(data.labels, BigInt));
-    }
-    const untuned = runPyTorch(folder, {});
-    if (untuned) console.log(`torch (default glibc malloc): s_per_epoch=${format(untuned.secondsPerEpoch)}`);
-    torch = runPyTorch(folder, TUNED_MALLOC);
-    if (torch) {
-      for (const line of torch.lines) console.log(line);
-      console.log(
-        `torch (MALLOC_MMAP_THRESHOLD_=${TUNED_MALLOC.MALLOC_MMAP_THRESHOLD_} MALLOC_TRIM_THRESHOLD_=${TUNED_MALLOC.MALLOC_TRIM_THRESHOLD_}): s_per_epoch=${format(torch.secondsPerEpoch)} final_train_loss=${torch.finalTrainLoss.toFixed(6)}`,
-      );
-    }
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
+const folder = mkdtempSync(join(tmpdir(), 'kennel-bench-head-'));
+const torchAvailable = torchImportable();
+const ours: number[] = [];
+const torch: number[] = [];
+let finalTrainLoss = Number.NaN;
+let torchResult: PeerResult | undefined;
+try {
+  for (const [name, data] of [['train', train], ['valid', validation]] as const) {
+    writeFileSync(join(folder, `${name}_x.f32`), data.features);
+    writeFileSync(join(folder, `${name}_y.i64`), BigInt64Array.from(data.labels, BigInt));
   }
-} else {
-  console.log('torch: /usr/bin/python3 cannot import torch and numpy (apt-get install python3-torch libopenblas0-openmp)');
+  if (!torchAvailable) console.log('torch: /usr/bin/python3 cannot import torch and numpy (apt-get install python3-torch libopenblas0-openmp)');
+  for (let round = 1; round <= ROUNDS; round++) {
+    const result = await trainHead({ train, validation, featureSize: FEATURES, classCount: CLASSES, hyperParameters });
+    const seconds = result.epochs.slice(1).map((e) => e.seconds);
+    ours.push(...seconds);
+    finalTrainLoss = result.epochs.at(-1)!.trainLoss;
+    console.log(`round ${round} kennel (onnxruntime-node): s/epoch ${seconds.map(format).join(' ')}; final train loss ${finalTrainLoss.toFixed(6)}, validation accuracy ${result.epochs.at(-1)!.validationAccuracy.toFixed(4)}`);
+    if (!torchAvailable) continue;
+    torchResult = runPyTorch(folder, TUNED_MALLOC);
+    if (!torchResult) break;
+    torch.push(...torchResult.seconds);
+    console.log(`round ${round} torch (tuned malloc): s/epoch ${torchResult.seconds.map(format).join(' ')}; final train loss ${torchResult.finalTrainLoss.toFixed(6)}`);
+  }
+  if (torchResult) {
+    for (const line of torchResult.lines) console.log(line);
+    const untuned = runPyTorch(folder, {});
+    if (untuned) console.log(`torch with glibc's default malloc (for reference, not compared): s_per_epoch=${format(median(untuned.seconds))}`);
+  }
+} finally {
+  rmSync(folder, { recursive: true, force: true });
 }
 
-const torchFigure = torch ? format(torch.secondsPerEpoch) : 'skipped';
-const ratio = torch ? (torch.secondsPerEpoch / ours).toFixed(2) : 'skipped';
-console.log(`head-trainer: s_per_epoch=${format(ours)} torch_s_per_epoch=${torchFigure} vs_torch=${ratio} final_train_loss=${finalTrainLoss.toFixed(6)}`);
+const oursPerEpoch = median(ours);
+console.log(`kennel: s_per_epoch=${format(oursPerEpoch)} (median of ${ours.length} epochs)`);
+if (torch.length > 0) {
+  console.log(
+    `torch (MALLOC_MMAP_THRESHOLD_=${TUNED_MALLOC.MALLOC_MMAP_THRESHOLD_} MALLOC_TRIM_THRESHOLD_=${TUNED_MALLOC.MALLOC_TRIM_THRESHOLD_}, ${availableParallelism()} threads): s_per_epoch=${format(median(torch))} (median of ${torch.length} epochs)`,
+  );
+}
+const torchFigure = torch.length > 0 ? format(median(torch)) : 'skipped';
+const ratio = torch.length > 0 ? (median(torch) / oursPerEpoch).toFixed(2) : 'skipped';
+console.log(`head-trainer: s_per_epoch=${format(oursPerEpoch)} torch_s_per_epoch=${torchFigure} vs_torch=${ratio} final_train_loss=${finalTrainLoss.toFixed(6)}`);

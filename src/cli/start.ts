@@ -9,6 +9,7 @@ import type { AccessKey } from '../store/store.ts';
 import { createArtifactStore } from '../store/artifacts.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { openStateDir, type StateDir } from '../store/state-dir.ts';
+import { acquireStateLock } from '../store/state-lock.ts';
 
 export interface StartOptions {
   home: string;
@@ -39,7 +40,14 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
   const urlFetchPolicy = { ...DEFAULT_URL_FETCH_POLICY, ...options.urlFetchPolicy };
   validateUrlFetchPolicy(urlFetchPolicy);
   const dirs = await openStateDir(options.home);
-  const store = openSqliteStore(dirs.databaseFile);
+  const lock = acquireStateLock(dirs.home);
+  let store: ReturnType<typeof openSqliteStore>;
+  try {
+    store = openSqliteStore(dirs.databaseFile);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const deps = {
     store,
     artifacts: createArtifactStore(dirs.artifactsDir),
@@ -65,10 +73,12 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
         await server.close();
         await platform.controller.stop();
         store.close();
+        lock.release();
       },
     };
   } catch (error) {
     store.close();
+    lock.release();
     throw error;
   }
 }

@@ -75,8 +75,13 @@ export async function runTrainingJob(deps: ControlDeps, jobName: string): Promis
   } catch (error) {
     const reason = describeError(error);
     if (!(error instanceof DomainError)) logger.error('training job failed', { jobName, error: String(error) });
-    store.trainingJobs.update(jobName, { status: 'Failed', phase: 'Failed', failureReason: reason, endedAtMs: clock.now() });
-    events.emit({ kind: 'training-status', jobName, status: 'Failed', reason });
+    try {
+      store.trainingJobs.update(jobName, { status: 'Failed', phase: 'Failed', failureReason: reason, endedAtMs: clock.now() });
+      events.emit({ kind: 'training-status', jobName, status: 'Failed', reason });
+    } catch (recordError) {
+      // The store is gone (shutdown): the job stays InProgress and reruns at the next start.
+      logger.warn('could not record a training failure', { jobName, error: describeError(recordError) });
+    }
   }
 }
 

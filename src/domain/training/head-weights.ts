@@ -27,14 +27,21 @@ export interface HeadWeights extends HeadShape {
 export const HEAD_PARAMETER_NAMES = ['w1', 'b1', 'w2', 'b2'] as const;
 export type HeadParameterName = (typeof HEAD_PARAMETER_NAMES)[number];
 
+/** Tensor shape of each parameter, in the layout documented on HeadWeights. */
+export function headParameterDims(shape: HeadShape): Record<HeadParameterName, number[]> {
+  return {
+    w1: [shape.hiddenUnits, shape.featureSize],
+    b1: [shape.hiddenUnits],
+    w2: [shape.classCount, shape.hiddenUnits],
+    b2: [shape.classCount],
+  };
+}
+
 /** Element count of each parameter tensor. */
 export function headParameterSizes(shape: HeadShape): Record<HeadParameterName, number> {
-  return {
-    w1: shape.hiddenUnits * shape.featureSize,
-    b1: shape.hiddenUnits,
-    w2: shape.classCount * shape.hiddenUnits,
-    b2: shape.classCount,
-  };
+  const dims = headParameterDims(shape);
+  const count = (name: HeadParameterName) => dims[name].reduce((a, b) => a * b, 1);
+  return { w1: count('w1'), b1: count('b1'), w2: count('w2'), b2: count('b2') };
 }
 
 /**

@@ -116,9 +116,9 @@ export class GraphBuilder {
     });
   }
 
-  /** Adds a single-output node and returns the generated name of its output. */
-  op(opType: string, inputs: readonly string[], attributes: Record<string, AttributeValue> = {}): string {
-    const output = this.freshName(opType.toLowerCase());
+  /** Adds a single-output node and returns the name of its output: `outputName`, or a generated one. */
+  op(opType: string, inputs: readonly string[], attributes: Record<string, AttributeValue> = {}, outputName?: string): string {
+    const output = outputName ?? this.freshName(opType.toLowerCase());
     this.node(opType, inputs, [output], attributes);
     return output;
   }

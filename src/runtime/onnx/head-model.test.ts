@@ -2,17 +2,20 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { randomNormal, seededRandom, type Random } from '../../core/random.ts';
-import { HEAD_PARAMETER_NAMES, initHeadWeights, type HeadShape, type HeadWeights } from '../../domain/training/head-weights.ts';
+import { HEAD_PARAMETER_NAMES, headParameterDims, initHeadWeights, type HeadShape, type HeadWeights } from '../../domain/training/head-weights.ts';
 import {
   ADAM_DEFAULTS,
+  adamStepScalars,
   buildHeadEvaluationModel,
   buildHeadInferenceModel,
   buildHeadTrainingStepModel,
   EVALUATION,
   HEAD_INPUT_NAME,
   HEAD_OUTPUT_NAME,
+  parameterOf,
   TRAINING_STATE_NAMES,
   TRAINING_STEP,
+  type TrainingStateName,
 } from './head-model.ts';
 
 /** Plain-JS float64 reference of the head, its cross-entropy gradients and torch.optim.Adam. */
@@ -102,11 +105,8 @@ function gaussian(random: Random, count: number, scale = 1): Float32Array {
   return Float32Array.from({ length: count }, () => randomNormal(random) * scale);
 }
 
-function dimsOf(shape: HeadShape, name: string): number[] {
-  const parameter = name.replace(/^[mv]_/, '');
-  return { w1: [shape.hiddenUnits, shape.featureSize], b1: [shape.hiddenUnits], w2: [shape.classCount, shape.hiddenUnits], b2: [shape.classCount] }[
-    parameter
-  ]!;
+function dimsOf(shape: HeadShape, name: TrainingStateName): number[] {
+  return headParameterDims(shape)[parameterOf(name)];
 }
 
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, what: string): void {
@@ -212,19 +212,13 @@ describe('buildHeadTrainingStepModel', () => {
       const steps = group.length;
       const session = await ort.InferenceSession.create(buildHeadTrainingStepModel({ ...shape, steps }));
       try {
-        const stepSize = new Float32Array(steps);
-        const biasCorrection2Sqrt = new Float32Array(steps);
-        for (let s = 0; s < steps; s++) {
-          t++;
-          stepSize[s] = learningRate / (1 - ADAM_DEFAULTS.beta1 ** t);
-          biasCorrection2Sqrt[s] = Math.sqrt(1 - ADAM_DEFAULTS.beta2 ** t);
-        }
+        const scalars = group.map(() => adamStepScalars(learningRate, ++t));
         const out = await session.run({
           [TRAINING_STEP.features]: new ort.Tensor('float32', features, [samples, shape.featureSize]),
           [TRAINING_STEP.labels]: new ort.Tensor('int64', BigInt64Array.from(labels, BigInt), [samples]),
           [TRAINING_STEP.batchIndices]: new ort.Tensor('int64', BigInt64Array.from(group.flat(), BigInt), [steps, group[0].length]),
-          [TRAINING_STEP.stepSize]: new ort.Tensor('float32', stepSize, [steps]),
-          [TRAINING_STEP.biasCorrection2Sqrt]: new ort.Tensor('float32', biasCorrection2Sqrt, [steps]),
+          [TRAINING_STEP.stepSize]: new ort.Tensor('float32', Float32Array.from(scalars, (s) => s.stepSize), [steps]),
+          [TRAINING_STEP.epsilonHat]: new ort.Tensor('float32', Float32Array.from(scalars, (s) => s.epsilonHat), [steps]),
           ...state,
         });
         for (let s = 0; s < steps; s++) {

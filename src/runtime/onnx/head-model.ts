@@ -1,4 +1,12 @@
-import { assertHeadShape, assertHeadWeights, HEAD_PARAMETER_NAMES, type HeadShape, type HeadWeights } from '../../domain/training/head-weights.ts';
+import {
+  assertHeadShape,
+  assertHeadWeights,
+  HEAD_PARAMETER_NAMES,
+  headParameterDims,
+  type HeadParameterName,
+  type HeadShape,
+  type HeadWeights,
+} from '../../domain/training/head-weights.ts';
 import { GraphBuilder } from './graph-builder.ts';
 
 /**
@@ -10,24 +18,22 @@ import { GraphBuilder } from './graph-builder.ts';
 export const HEAD_INPUT_NAME = 'features';
 export const HEAD_OUTPUT_NAME = 'probabilities';
 
+type ParameterValues = Record<HeadParameterName, string>;
+
 /** features [N,F] → class probabilities [N,C], with the weights stored in the model. */
 export function buildHeadInferenceModel(weights: HeadWeights): Uint8Array {
   assertHeadWeights(weights);
   const g = new GraphBuilder('kennel_head');
   const features = g.input(HEAD_INPUT_NAME, 'float', ['batch', weights.featureSize]);
-  const parameters = {
-    w1: g.initializer('w1', weights.w1, [weights.hiddenUnits, weights.featureSize]),
-    b1: g.initializer('b1', weights.b1, [weights.hiddenUnits]),
-    w2: g.initializer('w2', weights.w2, [weights.classCount, weights.hiddenUnits]),
-    b2: g.initializer('b2', weights.b2, [weights.classCount]),
-  };
+  const dims = headParameterDims(weights);
+  const parameters = Object.fromEntries(HEAD_PARAMETER_NAMES.map((name) => [name, g.initializer(name, weights[name], dims[name])])) as ParameterValues;
   const { logits } = addForward(g, features, parameters);
-  g.node('Softmax', [logits], [HEAD_OUTPUT_NAME], { axis: 1 });
+  g.op('Softmax', [logits], { axis: 1 }, HEAD_OUTPUT_NAME);
   g.output(HEAD_OUTPUT_NAME, 'float', ['batch', weights.classCount]);
   return g.build({ docString: 'Kennel image-classifier head: backbone features in, class probabilities out.' });
 }
 
-/** Names of the evaluation graph's values. */
+/** Names of the evaluation graph's values; the weights go in as w1, b1, w2, b2. */
 export const EVALUATION = {
   features: 'features',
   labels: 'labels',
@@ -36,7 +42,7 @@ export const EVALUATION = {
 } as const;
 
 /**
- * features [N,F] + labels [N] + weights as inputs → summed cross-entropy [1] and number of correct
+ * features [N,F] + labels [N] + weights → summed cross-entropy [1] and number of correct
  * predictions [1]. Weights are inputs, not initializers, so one session evaluates every epoch.
  */
 export function buildHeadEvaluationModel(shape: HeadShape): Uint8Array {
@@ -44,24 +50,17 @@ export function buildHeadEvaluationModel(shape: HeadShape): Uint8Array {
   const g = new GraphBuilder('kennel_head_evaluation');
   const features = g.input(EVALUATION.features, 'float', ['samples', shape.featureSize]);
   const labels = g.input(EVALUATION.labels, 'int64', ['samples']);
-  const parameters = addParameterInputs(g, shape, '');
+  const dims = headParameterDims(shape);
+  const parameters = Object.fromEntries(HEAD_PARAMETER_NAMES.map((name) => [name, g.input(name, 'float', dims[name])])) as ParameterValues;
   const { logits } = addForward(g, features, parameters);
-  const scores = addLossAndAccuracy(g, logits, labels);
-  g.node('Identity', [scores.lossSum], [EVALUATION.lossSum]);
-  g.node('Identity', [scores.correctCount], [EVALUATION.correctCount]);
+  addLossAndAccuracy(g, logits, labels, EVALUATION);
   g.output(EVALUATION.lossSum, 'float', [1]);
   g.output(EVALUATION.correctCount, 'float', [1]);
   return g.build();
 }
 
-export interface AdamConstants {
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-}
-
-/** PyTorch's torch.optim.Adam defaults. */
-export const ADAM_DEFAULTS: AdamConstants = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+/** torch.optim.Adam's defaults, which the training graph uses. */
+export const ADAM_DEFAULTS = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
 
 /** The optimiser state the training graph reads and writes: parameters, then Adam's moments. */
 export const TRAINING_STATE_NAMES = [
@@ -71,22 +70,41 @@ export const TRAINING_STATE_NAMES = [
 ];
 export type TrainingStateName = (typeof TRAINING_STATE_NAMES)[number];
 
+/** The parameter a state tensor belongs to: w1 for w1, m_w1 and v_w1. */
+export function parameterOf(name: TrainingStateName): HeadParameterName {
+  return name.replace(/^[mv]_/, '') as HeadParameterName;
+}
+
 /** Names of the training-step graph's values; state outputs are `next_<state name>`. */
 export const TRAINING_STEP = {
   features: 'features',
   labels: 'labels',
   batchIndices: 'batch_indices',
   stepSize: 'step_size',
-  biasCorrection2Sqrt: 'bias_correction2_sqrt',
+  epsilonHat: 'epsilon_hat',
   lossSum: 'loss_sum',
   correctCount: 'correct_count',
   next: (name: TrainingStateName) => `next_${name}`,
 } as const;
 
+/**
+ * The per-step scalars the training graph takes for Adam step t (counting from 1). torch.optim.Adam
+ * computes p −= lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε); multiplying through by √(1−β2^t) gives
+ * p −= stepSize · m / (√v + ε̂), the same update up to rounding with one pass over the parameters
+ * fewer: the form of the Adam paper (Kingma & Ba, end of §2).
+ */
+export function adamStepScalars(learningRate: number, t: number): { stepSize: number; epsilonHat: number } {
+  const { beta1, beta2, epsilon } = ADAM_DEFAULTS;
+  const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** t);
+  return {
+    stepSize: (learningRate * biasCorrection2Sqrt) / (1 - beta1 ** t),
+    epsilonHat: epsilon * biasCorrection2Sqrt,
+  };
+}
+
 export interface TrainingStepModelOptions extends HeadShape {
   /** Optimiser steps unrolled into one graph run: fewer runs means less fixed per-run cost and state copying. */
   steps: number;
-  adam?: AdamConstants;
 }
 
 /**
@@ -95,37 +113,30 @@ export interface TrainingStepModelOptions extends HeadShape {
  * Inputs: the whole training set (`features` [N,F], `labels` [N] int64, passed without copying);
  * `batch_indices` [steps, B] picks each step's rows, B being the real batch size, so the loss is
  * the mean over exactly the samples in the batch (a last partial batch runs with its own B);
- * `step_size` [steps] = lr / (1 − β1^t) and `bias_correction2_sqrt` [steps] = √(1 − β2^t) are
- * PyTorch's bias corrections for each step's t, computed by the caller; then the 12 state tensors.
- * Outputs: `next_*` state after the last step, and per-step `loss_sum` [steps] (summed
+ * `step_size` and `epsilon_hat` [steps] from adamStepScalars for each step's t; then the 12 state
+ * tensors. Outputs: `next_*` state after the last step, and per-step `loss_sum` [steps] (summed
  * per-sample losses before that step's update) and `correct_count` [steps].
  */
 export function buildHeadTrainingStepModel(options: TrainingStepModelOptions): Uint8Array {
   assertHeadShape(options);
-  const { featureSize: F, hiddenUnits: H, classCount: C, steps } = options;
-  const adam = options.adam ?? ADAM_DEFAULTS;
+  const { featureSize, classCount, steps } = options;
   const g = new GraphBuilder(`kennel_head_training_${steps}_steps`);
-
-  const features = g.input(TRAINING_STEP.features, 'float', ['samples', F]);
+  const features = g.input(TRAINING_STEP.features, 'float', ['samples', featureSize]);
   const labels = g.input(TRAINING_STEP.labels, 'int64', ['samples']);
   const batchIndices = g.input(TRAINING_STEP.batchIndices, 'int64', [steps, 'batch']);
   const stepSizes = g.input(TRAINING_STEP.stepSize, 'float', [steps]);
-  const biasCorrections = g.input(TRAINING_STEP.biasCorrection2Sqrt, 'float', [steps]);
-  const dims: Record<(typeof HEAD_PARAMETER_NAMES)[number], number[]> = { w1: [H, F], b1: [H], w2: [C, H], b2: [C] };
+  const epsilonHats = g.input(TRAINING_STEP.epsilonHat, 'float', [steps]);
+  const dims = headParameterDims(options);
   const state = {} as Record<TrainingStateName, string>;
-  for (const name of TRAINING_STATE_NAMES) {
-    const parameter = name.replace(/^[mv]_/, '') as keyof typeof dims;
-    state[name] = g.input(name, 'float', dims[parameter]);
-  }
+  for (const name of TRAINING_STATE_NAMES) state[name] = g.input(name, 'float', dims[parameterOf(name)]);
 
   const axis0 = g.constant(BigInt64Array.of(0n));
-  const oneHotDepth = g.constant(BigInt64Array.of(BigInt(C)), []);
+  const oneHotDepth = g.constant(BigInt64Array.of(BigInt(classCount)), []);
   const oneHotValues = g.constant(Float32Array.of(0, 1));
-  const beta1 = g.scalar(adam.beta1);
-  const oneMinusBeta1 = g.scalar(1 - adam.beta1);
-  const beta2 = g.scalar(adam.beta2);
-  const oneMinusBeta2 = g.scalar(1 - adam.beta2);
-  const epsilon = g.scalar(adam.epsilon);
+  const beta1 = g.scalar(ADAM_DEFAULTS.beta1);
+  const oneMinusBeta1 = g.scalar(1 - ADAM_DEFAULTS.beta1);
+  const beta2 = g.scalar(ADAM_DEFAULTS.beta2);
+  const oneMinusBeta2 = g.scalar(1 - ADAM_DEFAULTS.beta2);
 
   const lossSums: string[] = [];
   const correctCounts: string[] = [];
@@ -144,71 +155,61 @@ export function buildHeadTrainingStepModel(options: TrainingStepModelOptions): U
     const oneHot = g.op('OneHot', [y, oneHotDepth, oneHotValues], { axis: -1 });
     const probabilities = g.op('Exp', [scores.logProbabilities]);
     const dLogits = g.op('Mul', [g.op('Sub', [probabilities, oneHot]), inverseBatchSize]);
-    const gradients = {
+    // ReLU passes gradient where its output is positive; Sign(a1) is exactly that 0/1 mask.
+    const dHidden = g.op('Mul', [g.op('MatMul', [dLogits, state.w2]), g.op('Sign', [a1])]);
+    const gradients: ParameterValues = {
+      w1: g.op('Gemm', [dHidden, x], { transA: 1 }),
+      b1: g.op('ReduceSum', [dHidden, axis0], { keepdims: 0 }),
       w2: g.op('Gemm', [dLogits, a1], { transA: 1 }),
       b2: g.op('ReduceSum', [dLogits, axis0], { keepdims: 0 }),
     };
-    // ReLU passes gradient where its output is positive; Sign(a1) is exactly that 0/1 mask.
-    const dHidden = g.op('Mul', [g.op('MatMul', [dLogits, state.w2]), g.op('Sign', [a1])]);
-    const allGradients = {
-      ...gradients,
-      w1: g.op('Gemm', [dHidden, x], { transA: 1 }),
-      b1: g.op('ReduceSum', [dHidden, axis0], { keepdims: 0 }),
-    };
 
     const stepSize = g.op('Gather', [stepSizes, stepIndex], { axis: 0 });
-    const biasCorrection2Sqrt = g.op('Gather', [biasCorrections, stepIndex], { axis: 0 });
+    const epsilonHat = g.op('Gather', [epsilonHats, stepIndex], { axis: 0 });
+    // The last step writes straight into the graph outputs, saving a copy of the state per run.
+    const target = (name: TrainingStateName) => (step === steps - 1 ? TRAINING_STEP.next(name) : undefined);
     for (const name of HEAD_PARAMETER_NAMES) {
-      const grad = allGradients[name];
-      const m = g.op('Add', [g.op('Mul', [state[`m_${name}`], beta1]), g.op('Mul', [grad, oneMinusBeta1])]);
-      const v = g.op('Add', [g.op('Mul', [state[`v_${name}`], beta2]), g.op('Mul', [g.op('Mul', [grad, grad]), oneMinusBeta2])]);
-      // torch.optim.Adam: denom = √v / √(1 − β2^t) + ε;  p −= lr / (1 − β1^t) · m / denom
-      const denominator = g.op('Add', [g.op('Div', [g.op('Sqrt', [v]), biasCorrection2Sqrt]), epsilon]);
-      const parameter = g.op('Sub', [state[name], g.op('Mul', [g.op('Div', [m, denominator]), stepSize])]);
+      const grad = gradients[name];
+      const m = g.op('Add', [g.op('Mul', [state[`m_${name}`], beta1]), g.op('Mul', [grad, oneMinusBeta1])], {}, target(`m_${name}`));
+      const gradSquared = g.op('Mul', [grad, grad]);
+      const v = g.op('Add', [g.op('Mul', [state[`v_${name}`], beta2]), g.op('Mul', [gradSquared, oneMinusBeta2])], {}, target(`v_${name}`));
+      const update = g.op('Mul', [g.op('Div', [m, g.op('Add', [g.op('Sqrt', [v]), epsilonHat])]), stepSize]);
+      state[name] = g.op('Sub', [state[name], update], {}, target(name));
       state[`m_${name}`] = m;
       state[`v_${name}`] = v;
-      state[name] = parameter;
     }
   }
 
-  for (const name of TRAINING_STATE_NAMES) {
-    const parameter = name.replace(/^[mv]_/, '') as keyof typeof dims;
-    g.node('Identity', [state[name]], [TRAINING_STEP.next(name)]);
-    g.output(TRAINING_STEP.next(name), 'float', dims[parameter]);
-  }
-  g.node('Concat', lossSums, [TRAINING_STEP.lossSum], { axis: 0 });
-  g.node('Concat', correctCounts, [TRAINING_STEP.correctCount], { axis: 0 });
+  for (const name of TRAINING_STATE_NAMES) g.output(TRAINING_STEP.next(name), 'float', dims[parameterOf(name)]);
+  g.op('Concat', lossSums, { axis: 0 }, TRAINING_STEP.lossSum);
+  g.op('Concat', correctCounts, { axis: 0 }, TRAINING_STEP.correctCount);
   g.output(TRAINING_STEP.lossSum, 'float', [steps]);
   g.output(TRAINING_STEP.correctCount, 'float', [steps]);
   return g.build();
 }
 
-function addParameterInputs(g: GraphBuilder, shape: HeadShape, prefix: string): Record<(typeof HEAD_PARAMETER_NAMES)[number], string> {
-  return {
-    w1: g.input(`${prefix}w1`, 'float', [shape.hiddenUnits, shape.featureSize]),
-    b1: g.input(`${prefix}b1`, 'float', [shape.hiddenUnits]),
-    w2: g.input(`${prefix}w2`, 'float', [shape.classCount, shape.hiddenUnits]),
-    b2: g.input(`${prefix}b2`, 'float', [shape.classCount]),
-  };
-}
-
-function addForward(g: GraphBuilder, x: string, p: { w1: string; b1: string; w2: string; b2: string }): { a1: string; logits: string } {
+function addForward(g: GraphBuilder, x: string, p: ParameterValues): { a1: string; logits: string } {
   const a1 = g.op('Relu', [g.op('Gemm', [x, p.w1, p.b1], { transB: 1 })]);
   const logits = g.op('Gemm', [a1, p.w2, p.b2], { transB: 1 });
   return { a1, logits };
 }
 
 /** Summed cross-entropy [1] and correct-prediction count [1] (as float) of a batch of logits. */
-function addLossAndAccuracy(g: GraphBuilder, logits: string, labels: string): { logProbabilities: string; lossSum: string; correctCount: string } {
+function addLossAndAccuracy(
+  g: GraphBuilder,
+  logits: string,
+  labels: string,
+  outputNames: { lossSum?: string; correctCount?: string } = {},
+): { logProbabilities: string; lossSum: string; correctCount: string } {
   const axis0 = g.constant(BigInt64Array.of(0n));
   const axis1 = g.constant(BigInt64Array.of(1n));
   const logProbabilities = g.op('LogSoftmax', [logits], { axis: 1 });
   const labelColumn = g.op('Unsqueeze', [labels, axis1]);
   const pickedLogProbabilities = g.op('GatherElements', [logProbabilities, labelColumn], { axis: 1 });
   // [B,1] summed over the batch axis leaves shape [1]
-  const lossSum = g.op('Neg', [g.op('ReduceSum', [pickedLogProbabilities, axis0], { keepdims: 0 })]);
+  const lossSum = g.op('Neg', [g.op('ReduceSum', [pickedLogProbabilities, axis0], { keepdims: 0 })], {}, outputNames.lossSum);
   const predictions = g.op('ArgMax', [logits], { axis: 1, keepdims: 0 });
   const correct = g.op('Cast', [g.op('Equal', [predictions, labels])], { to: 1 });
-  const correctCount = g.op('ReduceSum', [correct, axis0], { keepdims: 1 });
+  const correctCount = g.op('ReduceSum', [correct, axis0], { keepdims: 1 }, outputNames.correctCount);
   return { logProbabilities, lossSum, correctCount };
 }
