@@ -86,7 +86,9 @@ export function endpointClient(options: {
 }): EndpointClient {
   const target = new URL(`/endpoints/${encodeURIComponent(options.endpointName)}/invocations`, options.url);
   if (target.hostname !== '127.0.0.1') throw new Error(`the bench only talks to 127.0.0.1, not ${target.hostname}`);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
+  // Idle sockets are dropped after 4 s, before the server's 5 s keep-alive timeout can close one
+  // under a request being sent on it.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections, timeout: 4000 });
   const signer = new SignatureV4({
     service: 'sagemaker',
     region: 'us-east-1',

@@ -3,12 +3,14 @@
  * JPEGs, in one run (DESIGN §6: the HTTP, auth and routing layer must cost little next to the
  * model).
  *
- *   node --import tsx bench/endpoint/index.ts [--requests 200] [--rounds 3] [--threads 0] [--server-cpu-prof DIR]
+ *   node --import tsx bench/endpoint/index.ts [--requests 200] [--block 20] [--threads 0] [--server-cpu-prof DIR]
  *
  * The endpoint is served by `kennel up` in a child process; the bench process is the client and,
- * in its own phases, runs the bare pipeline. Each round measures both sides at concurrency 1, 2
- * and 4 (the side that goes first alternates between rounds); figures are medians over rounds.
- * Requests go only to 127.0.0.1 and are bounded in number and time.
+ * in its own turns, runs the bare pipeline. This machine is shared, so the two sides are
+ * interleaved in short blocks (`--block` × concurrency requests each, the side going first
+ * alternating), and each side's figures pool its blocks: whatever else runs on the machine hits
+ * both sides alike. Concurrency 1, then 2 and 4. Requests go only to 127.0.0.1 and are bounded in
+ * number and time.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -17,30 +19,30 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Prediction } from '../../src/domain/serving/predictions.ts';
 import { openBarePipeline, type BarePipeline, type StageTimes } from './bare.ts';
-import { endpointClient, startServerProcess, type ServerProcess } from './client.ts';
+import { endpointClient, startServerProcess, type EndpointClient, type ServerProcess } from './client.ts';
 import { cpuWindow, processCpuMs } from './cpu.ts';
 import { ensureJpegs, ensureResnetModel, prepareHome, type PreparedHome } from './fixtures.ts';
-import { closedLoop, mean, median, percentile, type RunResult } from './load.ts';
+import { closedLoop, mean, median, percentile, summarise, type Block, type Summary } from './load.ts';
 
 const KEYS = ['vs_bare', 'rps', 'p50_ms', 'p99_ms', 'bare_rps', 'bare_p50_ms', 'rps_c2', 'rps_c4'];
 const CONCURRENCIES = [1, 2, 4];
 const IMAGE_COUNT = 32;
-/** Per measured run: whichever comes first, the request count or this. */
-const MAX_RUN_SECONDS = 60;
-/** Other processes using more than this many cores during a run make its figures suspect. */
+/** Per side and concurrency: whichever comes first, the request count or this. */
+const MAX_SECONDS = 60;
+/** Other processes using more than this many cores during a measurement make its absolute figures suspect. */
 const NOISY_CORES = 0.1;
 
 const { values: args } = parseArgs({
   options: {
     requests: { type: 'string', default: '200' },
-    rounds: { type: 'string', default: '3' },
+    block: { type: 'string', default: '20' },
     threads: { type: 'string', default: '0' },
     /** Writes a V8 CPU profile of the server process into this folder, for finding where its time goes. */
     'server-cpu-prof': { type: 'string' },
   },
 });
 const requests = positiveInteger('requests', args.requests);
-const rounds = positiveInteger('rounds', args.rounds);
+const block = positiveInteger('block', args.block);
 const threads = Number(args.threads);
 if (!Number.isInteger(threads) || threads < 0) throw new Error(`--threads must be a whole number ≥ 0, got ${args.threads}`);
 
@@ -65,23 +67,26 @@ try {
   console.log(
     `model: ${model.path} (ResNet50 without fc, random weights, ${prepared.backbone.featureSize} features), head ${prepared.backbone.featureSize} → 128 → ${prepared.labels.length}; trained and deployed in ${prepared.trainingSeconds.toFixed(1)} s`,
   );
+  console.log(`images: ${jpegs.length} JPEGs, ${describeSizes(jpegs)}; preprocessing resize ${p.resizeSize} / crop ${p.cropSize} ${p.layout}, ImageNet mean/std`);
   console.log(
-    `images: ${jpegs.length} JPEGs, ${describeSizes(jpegs)}; preprocessing resize ${p.resizeSize} / crop ${p.cropSize} ${p.layout}, ImageNet mean/std`,
-  );
-  console.log(
-    `onnxruntime: backbone intraOpNumThreads=${threads === 0 ? 'default (0: ONNX Runtime picks one per core)' : threads}, head 1 thread; the same on both sides`,
+    `onnxruntime: backbone intraOpNumThreads=${threads === 0 ? '0 (ONNX Runtime default: one per core)' : threads}, head 1 thread; the same on both sides`,
   );
 
   bare = await openBarePipeline({ modelPath: model.path, backbone: prepared.backbone, headModel: prepared.headModel, labels: prepared.labels, threads });
   const profileDir = args['server-cpu-prof'];
   server = await startServerProcess(root, home, { threads, nodeOptions: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+  console.log(
+    `server: child process \`kennel up --port 0 --threads ${threads}\` (pid ${server.pid}) at ${server.url}; client: node:http keep-alive, SigV4 signed per request (@smithy/signature-v4)`,
+  );
   if (profileDir) console.log(`server CPU profile: written to ${profileDir} when the server stops`);
-  console.log(`server: child process \`kennel up --port 0 --threads ${threads}\` (pid ${server.pid}) at ${server.url}; client: node:http keep-alive, SigV4 per request (@smithy/signature-v4)`);
 
   await warmUpAndCheck(bare, server, prepared);
-  console.log(`runs: ${rounds} rounds × concurrency ${CONCURRENCIES.join('/')} × ${requests} requests per side (at most ${MAX_RUN_SECONDS} s each), alternating which side goes first; medians over rounds`);
+  console.log(
+    `runs: ${requests} requests per side at each concurrency (at most ${MAX_SECONDS} s), interleaved in blocks of ${block} × concurrency requests, alternating which side goes first`,
+  );
   console.log();
-  const results = await measure(bare, server, prepared);
+  const results = [];
+  for (const concurrency of CONCURRENCIES) results.push(await measure(bare, server, prepared, concurrency));
   report(results);
 } finally {
   await bare?.close();
@@ -91,32 +96,32 @@ try {
 
 // ---------------------------------------------------------------------------
 
-interface Side {
-  runs: Map<number, RunResult[]>;
-  /** CPU ms per request (bench process + server process), per concurrency. */
-  cpuPerRequest: Map<number, number[]>;
-  /** Cores' worth of CPU other processes on the machine used during the run. */
-  othersCores: Map<number, number[]>;
-  serverCpuPerRequest: Map<number, number[]>;
+interface SideResult extends Summary {
+  /** CPU ms per request: the bench process and the server process together. */
+  cpuMsPerRequest: number;
+  /** Cores' worth of CPU that other processes on the machine used meanwhile. */
+  othersCores: number;
 }
 
-interface Results {
-  bare: Side;
-  endpoint: Side;
-  stages: StageTimes;
-  signMs: number[];
+interface ConcurrencyResult {
+  concurrency: number;
+  bare: SideResult;
+  endpoint: SideResult & { serverCpuMsPerRequest: number };
+  /** endpoint rps / bare rps of each pair of neighbouring blocks. */
+  pairRatios: number[];
+  stages?: StageTimes;
+  signMs?: number[];
 }
 
 async function warmUpAndCheck(bare: BarePipeline, server: ServerProcess, prepared: PreparedHome): Promise<void> {
-  const client = endpointClient({ url: server.url, endpointName: prepared.endpointName, credentials: prepared.credentials, connections: 4 });
+  const client = connect(server, prepared, 4);
   try {
     let agree = 0;
     let maxDifference = 0;
     for (const jpeg of jpegs) {
       const fromBare = await bare.classify(jpeg);
       const fromEndpoint = (JSON.parse(await invokeOk(client, jpeg)) as { predictions: Prediction[] }).predictions;
-      const sameOrder = fromBare.length === fromEndpoint.length && fromBare.every((prediction, i) => prediction.index === fromEndpoint[i].index);
-      if (sameOrder) agree++;
+      if (fromBare.length === fromEndpoint.length && fromBare.every((prediction, i) => prediction.index === fromEndpoint[i].index)) agree++;
       for (const [i, prediction] of fromBare.entries()) {
         maxDifference = Math.max(maxDifference, Math.abs(prediction.probability - (fromEndpoint[i]?.probability ?? Infinity)));
       }
@@ -132,123 +137,112 @@ async function warmUpAndCheck(bare: BarePipeline, server: ServerProcess, prepare
   }
 }
 
-async function measure(bare: BarePipeline, server: ServerProcess, prepared: PreparedHome): Promise<Results> {
-  const results: Results = { bare: newSide(), endpoint: newSide(), stages: { preprocessMs: [], backboneMs: [], headMs: [] }, signMs: [] };
-  const runBare = async (concurrency: number) => {
-    const stages = concurrency === 1 ? results.stages : undefined;
-    const cpu = cpuWindow([process.pid, server.pid]);
-    const result = await closedLoop(concurrency, requests, MAX_RUN_SECONDS, async (i) => {
-      await bare.classify(jpegs[i % jpegs.length], stages);
-    });
+async function measure(bare: BarePipeline, server: ServerProcess, prepared: PreparedHome, concurrency: number): Promise<ConcurrencyResult> {
+  const pids = [process.pid, server.pid];
+  const stages: StageTimes | undefined = concurrency === 1 ? { preprocessMs: [], backboneMs: [], headMs: [] } : undefined;
+  const signMs: number[] | undefined = concurrency === 1 ? [] : undefined;
+  const sides = {
+    bare: { blocks: [] as Block[], ownMs: 0, othersMs: 0, serverMs: 0 },
+    endpoint: { blocks: [] as Block[], ownMs: 0, othersMs: 0, serverMs: 0 },
+  };
+  const sendBare = (i: number) => bare.classify(jpegs[i % jpegs.length], stages).then(() => undefined);
+  const client = connect(server, prepared, concurrency);
+  const sendEndpoint = (i: number) => invokeOk(client, jpegs[i % jpegs.length], signMs).then(() => undefined);
+  const runBlock = async (side: keyof typeof sides, count: number) => {
+    const state = sides[side];
+    const serverBefore = processCpuMs(server.pid) ?? NaN;
+    const cpu = cpuWindow(pids);
+    const result = await closedLoop(concurrency, count, MAX_SECONDS, side === 'bare' ? sendBare : sendEndpoint);
     const window = cpu();
-    record(results.bare, result, window.ownMs / result.requests, window.othersMs / (result.seconds * 1000));
-    printRun('bare', result, window.othersMs);
+    state.blocks.push(result);
+    state.ownMs += window.ownMs;
+    state.othersMs += window.othersMs;
+    state.serverMs += (processCpuMs(server.pid) ?? NaN) - serverBefore;
+    return result;
   };
-  const runEndpoint = async (concurrency: number) => {
-    const client = endpointClient({ url: server.url, endpointName: prepared.endpointName, credentials: prepared.credentials, connections: concurrency });
-    try {
-      // One request per connection first, so the run starts with its sockets open.
-      await Promise.all(Array.from({ length: concurrency }, (_, i) => invokeOk(client, jpegs[i])));
-      const serverBefore = processCpuMs(server.pid) ?? NaN;
-      const cpu = cpuWindow([process.pid, server.pid]);
-      const result = await closedLoop(concurrency, requests, MAX_RUN_SECONDS, async (i) => {
-        await invokeOk(client, jpegs[i % jpegs.length], concurrency === 1 ? results.signMs : undefined);
-      });
-      const window = cpu();
-      const serverMs = (processCpuMs(server.pid) ?? NaN) - serverBefore;
-      record(results.endpoint, result, window.ownMs / result.requests, window.othersMs / (result.seconds * 1000), serverMs / result.requests);
-      printRun('endpoint', result, window.othersMs);
-    } finally {
-      client.close();
+  const spent = (side: keyof typeof sides) => sides[side].blocks.reduce((sum, b) => sum + b.seconds, 0);
+  const done = (side: keyof typeof sides) => sides[side].blocks.reduce((sum, b) => sum + b.latenciesMs.length, 0);
+  const pairRatios: number[] = [];
+  try {
+    // One request per connection first, so the blocks start with their sockets open.
+    await Promise.all(Array.from({ length: concurrency }, (_, i) => invokeOk(client, jpegs[i])));
+    for (let pair = 0; done('bare') < requests && spent('bare') < MAX_SECONDS && spent('endpoint') < MAX_SECONDS; pair++) {
+      const count = Math.min(block * concurrency, requests - done('bare'));
+      const order = pair % 2 === 0 ? (['bare', 'endpoint'] as const) : (['endpoint', 'bare'] as const);
+      const rps: Record<string, number> = {};
+      for (const side of order) {
+        const result = await runBlock(side, count);
+        rps[side] = result.latenciesMs.length / result.seconds;
+      }
+      pairRatios.push(rps.endpoint / rps.bare);
     }
-  };
-  for (let round = 0; round < rounds; round++) {
-    console.log(`round ${round + 1}/${rounds}`);
-    for (const concurrency of CONCURRENCIES) {
-      const order = round % 2 === 0 ? [runBare, runEndpoint] : [runEndpoint, runBare];
-      for (const run of order) await run(concurrency);
-    }
+  } finally {
+    client.close();
   }
-  return results;
-}
-
-function report(results: Results): void {
-  const summary = (side: Side, concurrency: number) => {
-    const runs = side.runs.get(concurrency)!;
-    return {
-      rps: median(runs.map((r) => r.rps)),
-      p50: median(runs.map((r) => r.p50Ms)),
-      p99: median(runs.map((r) => r.p99Ms)),
-      mean: median(runs.map((r) => r.meanMs)),
-      cpu: median(side.cpuPerRequest.get(concurrency)!),
-      serverCpu: median(side.serverCpuPerRequest.get(concurrency) ?? []),
-      others: median(side.othersCores.get(concurrency)!),
-    };
+  const side = (name: keyof typeof sides): SideResult => {
+    const summary = summarise(sides[name].blocks);
+    return { ...summary, cpuMsPerRequest: sides[name].ownMs / summary.requests, othersCores: sides[name].othersMs / (summary.seconds * 1000) };
   };
-  console.log();
-  console.log(`medians over ${rounds} rounds (latency measured by the caller; for the endpoint it includes signing and the HTTP round trip)`);
-  console.log('side       c    req/s   p50 ms   p99 ms  mean ms  CPU ms/req  others  endpoint/bare');
-  let noisy = false;
-  for (const concurrency of CONCURRENCIES) {
-    const b = summary(results.bare, concurrency);
-    const e = summary(results.endpoint, concurrency);
-    noisy ||= b.others > NOISY_CORES || e.others > NOISY_CORES;
-    console.log(`bare       ${concurrency}  ${row(b)}  ${fmt(b.cpu, 1).padStart(10)}  ${fmt(b.others).padStart(6)}`);
+  const result: ConcurrencyResult = {
+    concurrency,
+    bare: side('bare'),
+    endpoint: { ...side('endpoint'), serverCpuMsPerRequest: sides.endpoint.serverMs / done('endpoint') },
+    pairRatios,
+    stages,
+    signMs,
+  };
+  for (const name of ['bare', 'endpoint'] as const) {
+    const r = result[name];
     console.log(
-      `endpoint   ${concurrency}  ${row(e)}  ${fmt(e.cpu, 1).padStart(10)}  ${fmt(e.others).padStart(6)}  ${fmt(e.rps / b.rps, 3)}  (server process ${fmt(e.serverCpu, 1)} CPU ms/req)`,
+      `c=${concurrency} ${name.padEnd(8)} ${r.requests} requests in ${sides[name].blocks.length} blocks, ${fmt(r.seconds)} s: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50Ms)} ms, p99 ${fmt(r.p99Ms)} ms; other processes ${fmt(r.othersCores)} cores${r.othersCores > NOISY_CORES ? ' (noisy)' : ''}`,
     );
   }
-  console.log('(CPU ms/req: bench + server processes; others: cores used by other processes on the machine meanwhile)');
-  if (noisy) console.log(`warning: other processes used over ${NOISY_CORES} cores during some runs; absolute figures are low and noisy, ratios less so`);
-  const bare1 = summary(results.bare, 1);
-  const endpoint1 = summary(results.endpoint, 1);
-  const { preprocessMs, backboneMs, headMs } = results.stages;
+  return result;
+}
+
+function report(results: ConcurrencyResult[]): void {
+  console.log();
+  console.log('Latency is measured by the caller; for the endpoint it includes SigV4 signing and the HTTP round trip.');
+  console.log('side      c    req/s   p50 ms   p99 ms  mean ms  CPU ms/req  others  endpoint/bare (median of block pairs)');
+  let noisy = false;
+  for (const r of results) {
+    noisy ||= r.bare.othersCores > NOISY_CORES || r.endpoint.othersCores > NOISY_CORES;
+    console.log(`bare      ${r.concurrency}  ${row(r.bare)}`);
+    console.log(`endpoint  ${r.concurrency}  ${row(r.endpoint)}  ${fmt(r.endpoint.rps / r.bare.rps, 3)} (${fmt(median(r.pairRatios), 3)})`);
+  }
+  console.log('CPU ms/req: bench and server processes together; others: cores other processes on the machine used meanwhile.');
+  if (noisy) console.log(`warning: other processes used over ${NOISY_CORES} cores during some runs: absolute figures are low and noisy; the ratios, measured side by side, less so`);
+
+  const [c1, c2, c4] = results;
+  const { preprocessMs, backboneMs, headMs } = c1.stages!;
   console.log();
   console.log(
-    `bare c=1 stages (p50 / mean ms): preprocess ${fmt(percentile(preprocessMs, 50))} / ${fmt(mean(preprocessMs))}, backbone ${fmt(percentile(backboneMs, 50))} / ${fmt(mean(backboneMs))}, head + top-5 ${fmt(percentile(headMs, 50), 3)} / ${fmt(mean(headMs), 3)}`,
+    `bare c=1 stages, p50 / mean ms: preprocess (sharp) ${fmt(percentile(preprocessMs, 50))} / ${fmt(mean(preprocessMs))}, backbone ${fmt(percentile(backboneMs, 50))} / ${fmt(mean(backboneMs))}, head + top-5 ${fmt(percentile(headMs, 50), 3)} / ${fmt(mean(headMs), 3)}`,
   );
   console.log(
-    `endpoint c=1 cost over bare: ${fmt(endpoint1.mean - bare1.mean)} ms per request (mean latency ${fmt(endpoint1.mean)} vs ${fmt(bare1.mean)}), of which client SigV4 signing ${fmt(mean(results.signMs), 3)} ms`,
+    `endpoint c=1 over bare: ${fmt(c1.endpoint.p50Ms - c1.bare.p50Ms)} ms at p50, ${fmt(c1.endpoint.meanMs - c1.bare.meanMs)} ms mean; ${fmt(c1.endpoint.cpuMsPerRequest - c1.bare.cpuMsPerRequest)} CPU ms per request (server process ${fmt(c1.endpoint.serverCpuMsPerRequest, 1)}, client SigV4 signing ${fmt(mean(c1.signMs!), 3)} ms)`,
   );
   console.log(
-    `endpoint: vs_bare=${fmt(endpoint1.rps / bare1.rps, 3)} rps=${fmt(endpoint1.rps)} p50_ms=${fmt(endpoint1.p50)} p99_ms=${fmt(endpoint1.p99)} bare_rps=${fmt(bare1.rps)} bare_p50_ms=${fmt(bare1.p50)} rps_c2=${fmt(summary(results.endpoint, 2).rps)} rps_c4=${fmt(summary(results.endpoint, 4).rps)}`,
+    `endpoint: vs_bare=${fmt(c1.endpoint.rps / c1.bare.rps, 3)} rps=${fmt(c1.endpoint.rps)} p50_ms=${fmt(c1.endpoint.p50Ms)} p99_ms=${fmt(c1.endpoint.p99Ms)} bare_rps=${fmt(c1.bare.rps)} bare_p50_ms=${fmt(c1.bare.p50Ms)} rps_c2=${fmt(c2.endpoint.rps)} rps_c4=${fmt(c4.endpoint.rps)}`,
   );
 }
 
 // ---------------------------------------------------------------------------
 
-async function invokeOk(client: ReturnType<typeof endpointClient>, jpeg: Uint8Array, signMs?: number[]): Promise<string> {
+function connect(server: ServerProcess, prepared: PreparedHome, connections: number): EndpointClient {
+  return endpointClient({ url: server.url, endpointName: prepared.endpointName, credentials: prepared.credentials, connections });
+}
+
+async function invokeOk(client: EndpointClient, jpeg: Uint8Array, signMs?: number[]): Promise<string> {
   const result = await client.invoke(jpeg);
   if (result.status !== 200) throw new Error(`InvokeEndpoint answered ${result.status}: ${result.body.slice(0, 500)}`);
   signMs?.push(result.signMs);
   return result.body;
 }
 
-function newSide(): Side {
-  return { runs: new Map(), cpuPerRequest: new Map(), othersCores: new Map(), serverCpuPerRequest: new Map() };
-}
-
-function record(side: Side, result: RunResult, cpuPerRequest: number, othersCores: number, serverCpuPerRequest?: number): void {
-  const push = <T>(map: Map<number, T[]>, value: T) => map.set(result.concurrency, [...(map.get(result.concurrency) ?? []), value]);
-  push(side.runs, result);
-  push(side.cpuPerRequest, cpuPerRequest);
-  push(side.othersCores, othersCores);
-  if (serverCpuPerRequest !== undefined) push(side.serverCpuPerRequest, serverCpuPerRequest);
-}
-
-function printRun(side: string, r: RunResult, othersMs: number): void {
-  const others = othersMs / (r.seconds * 1000);
-  console.log(
-    `  ${side.padEnd(9)} c=${r.concurrency}  ${r.requests} requests in ${fmt(r.seconds)} s: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50Ms)} ms, p99 ${fmt(r.p99Ms)} ms; other processes ${fmt(others)} cores${others > NOISY_CORES ? '  (noisy)' : ''}`,
-  );
-}
-
-function row(s: { rps: number; p50: number; p99: number; mean: number }): string {
-  return [s.rps, s.p50, s.p99, s.mean].map((v) => fmt(v).padStart(7)).join('  ');
-}
-
-function cpuMs(usage: NodeJS.CpuUsage): number {
-  return (usage.user + usage.system) / 1000;
+function row(s: SideResult): string {
+  const figures = [s.rps, s.p50Ms, s.p99Ms, s.meanMs].map((v) => fmt(v).padStart(7)).join('  ');
+  return `${figures}  ${fmt(s.cpuMsPerRequest, 1).padStart(10)}  ${fmt(s.othersCores).padStart(6)}`;
 }
 
 function describeSizes(images: Uint8Array[]): string {

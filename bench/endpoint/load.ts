@@ -1,13 +1,9 @@
 /** A closed-loop load generator and the figures it reports. */
 
-export interface RunResult {
-  concurrency: number;
-  requests: number;
+export interface Block {
+  /** Latency of every request, in ms, in completion order. */
+  latenciesMs: number[];
   seconds: number;
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  meanMs: number;
 }
 
 /**
@@ -20,8 +16,8 @@ export async function closedLoop(
   count: number,
   maxSeconds: number,
   send: (index: number) => Promise<void>,
-): Promise<RunResult> {
-  const latencies: number[] = [];
+): Promise<Block> {
+  const latenciesMs: number[] = [];
   let next = 0;
   const start = performance.now();
   const deadline = start + maxSeconds * 1000;
@@ -30,13 +26,27 @@ export async function closedLoop(
       const index = next++;
       const t0 = performance.now();
       await send(index);
-      latencies.push(performance.now() - t0);
+      latenciesMs.push(performance.now() - t0);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = (performance.now() - start) / 1000;
+  return { latenciesMs, seconds: (performance.now() - start) / 1000 };
+}
+
+export interface Summary {
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  meanMs: number;
+}
+
+/** Blocks of one side taken together: requests over the time spent in them, latencies pooled. */
+export function summarise(blocks: readonly Block[]): Summary {
+  const latencies = blocks.flatMap((block) => block.latenciesMs);
+  const seconds = blocks.reduce((sum, block) => sum + block.seconds, 0);
   return {
-    concurrency,
     requests: latencies.length,
     seconds,
     rps: latencies.length / seconds,
@@ -54,6 +64,7 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;

@@ -2,14 +2,17 @@
  * Head-training speed at the reference size (6,680 × 2048 → 128 → ReLU → 133, Adam, batch 64):
  * Kennel's ONNX Runtime trainer against the same head trained by Debian's PyTorch in the same run,
  * on the same synthetic features. Both sides time whole epochs (training plus the validation
- * pass) after one warm-up epoch. The two alternate for several rounds and each reports the median
- * epoch, because on a shared 2-core machine other load comes and goes within seconds.
+ * pass) after one warm-up epoch. The two alternate for several rounds, and each side's figure is
+ * its fastest epoch: on a shared 2-core machine other load comes and goes within seconds and only
+ * ever adds time (PyTorch's OpenMP threads suffer worst, up to 100× when another process holds a
+ * core), so the fastest epoch is the best estimate of either side on an idle machine. Medians and
+ * the load average are printed too, to show how noisy the run was.
  *
  *   node --import tsx bench/head-trainer/index.ts [epochs] [rounds]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomNormal, seededRandom } from '../../src/core/random.ts';
 import type { HeadHyperParameters } from '../../src/domain/training/training-job.ts';
@@ -139,6 +142,10 @@ function torchImportable(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
 }
 
+function fastest(values: number[]): number {
+  return Math.min(...values);
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -147,7 +154,8 @@ function median(values: number[]): number {
 
 const format = (value: number) => value.toFixed(4);
 
-console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} cores, node ${process.version}`);
+const load = () => loadavg()[0].toFixed(2);
+console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} cores, node ${process.version}, load average ${load()}`);
 console.log(
   `workload: ${TRAIN_SAMPLES} x ${FEATURES} -> ${hyperParameters.hidden_units} -> ReLU -> ${CLASSES}, Adam lr ${hyperParameters.learning_rate}, batch ${hyperParameters.batch_size}, validation ${VALIDATION_SAMPLES} per epoch; ${ROUNDS} rounds of ${TIMED_EPOCHS} timed epochs after 1 warm-up, each side`,
 );
@@ -160,11 +168,15 @@ const torch: number[] = [];
 let finalTrainLoss = Number.NaN;
 let torchResult: PeerResult | undefined;
 try {
-  for (const [name, data] of [['train', train], ['valid', validation]] as const) {
-    writeFileSync(join(folder, `${name}_x.f32`), data.features);
-    writeFileSync(join(folder, `${name}_y.i64`), BigInt64Array.from(data.labels, BigInt));
+  if (torchAvailable) {
+    // PyTorch trains on exactly these features, read from raw files.
+    for (const [name, data] of [['train', train], ['valid', validation]] as const) {
+      writeFileSync(join(folder, `${name}_x.f32`), data.features);
+      writeFileSync(join(folder, `${name}_y.i64`), BigInt64Array.from(data.labels, BigInt));
+    }
+  } else {
+    console.log('torch: /usr/bin/python3 cannot import torch and numpy (apt-get install python3-torch libopenblas0-openmp)');
   }
-  if (!torchAvailable) console.log('torch: /usr/bin/python3 cannot import torch and numpy (apt-get install python3-torch libopenblas0-openmp)');
   for (let round = 1; round <= ROUNDS; round++) {
     const result = await trainHead({ train, validation, featureSize: FEATURES, classCount: CLASSES, hyperParameters });
     const seconds = result.epochs.slice(1).map((e) => e.seconds);
@@ -180,19 +192,22 @@ try {
   if (torchResult) {
     for (const line of torchResult.lines) console.log(line);
     const untuned = runPyTorch(folder, {});
-    if (untuned) console.log(`torch with glibc's default malloc (for reference, not compared): s_per_epoch=${format(median(untuned.seconds))}`);
+    if (untuned) console.log(`torch with glibc's default malloc (for reference, not compared): s_per_epoch=${format(fastest(untuned.seconds))}`);
   }
 } finally {
   rmSync(folder, { recursive: true, force: true });
 }
 
-const oursPerEpoch = median(ours);
-console.log(`kennel: s_per_epoch=${format(oursPerEpoch)} (median of ${ours.length} epochs)`);
-if (torch.length > 0) {
+console.log(`load average after the run: ${load()}`);
+const oursPerEpoch = fastest(ours);
+console.log(`kennel: s_per_epoch=${format(oursPerEpoch)} (fastest of ${ours.length} epochs; median ${format(median(ours))})`);
+const torchPerEpoch = torch.length > 0 ? fastest(torch) : undefined;
+if (torchPerEpoch !== undefined) {
+  const malloc = `MALLOC_MMAP_THRESHOLD_=${TUNED_MALLOC.MALLOC_MMAP_THRESHOLD_} MALLOC_TRIM_THRESHOLD_=${TUNED_MALLOC.MALLOC_TRIM_THRESHOLD_}`;
   console.log(
-    `torch (MALLOC_MMAP_THRESHOLD_=${TUNED_MALLOC.MALLOC_MMAP_THRESHOLD_} MALLOC_TRIM_THRESHOLD_=${TUNED_MALLOC.MALLOC_TRIM_THRESHOLD_}, ${availableParallelism()} threads): s_per_epoch=${format(median(torch))} (median of ${torch.length} epochs)`,
+    `torch (${malloc}, ${availableParallelism()} threads): s_per_epoch=${format(torchPerEpoch)} (fastest of ${torch.length} epochs; median ${format(median(torch))})`,
   );
 }
-const torchFigure = torch.length > 0 ? format(median(torch)) : 'skipped';
-const ratio = torch.length > 0 ? (median(torch) / oursPerEpoch).toFixed(2) : 'skipped';
+const torchFigure = torchPerEpoch !== undefined ? format(torchPerEpoch) : 'skipped';
+const ratio = torchPerEpoch !== undefined ? (torchPerEpoch / oursPerEpoch).toFixed(2) : 'skipped';
 console.log(`head-trainer: s_per_epoch=${format(oursPerEpoch)} torch_s_per_epoch=${torchFigure} vs_torch=${ratio} final_train_loss=${finalTrainLoss.toFixed(6)}`);

@@ -40,10 +40,9 @@ describe('openStateDir', () => {
       databaseFile: join(home, 'kennel.db'),
       artifactsDir: join(home, 'artifacts'),
       samplesDir: join(home, 'samples'),
-      modelsDir: join(home, 'models'),
       credentialsFile: join(home, 'credentials'),
     });
-    for (const dir of [home, dirs.artifactsDir, dirs.samplesDir, dirs.modelsDir]) assert.equal(permissions(dir), 0o700, dir);
+    for (const dir of [home, dirs.artifactsDir, dirs.samplesDir]) assert.equal(permissions(dir), 0o700, dir);
     assert.equal(existsSync(dirs.credentialsFile), false, 'the credentials file is written by whoever creates the keys');
   });
 

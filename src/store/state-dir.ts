@@ -12,7 +12,6 @@ export interface StateDir {
   /** The generated sample image set. */
   samplesDir: string;
   /** Backbone models Kennel builds or downloads. */
-  modelsDir: string;
   /** Admin keys in the AWS shared-credentials format. */
   credentialsFile: string;
 }
@@ -35,10 +34,9 @@ export async function openStateDir(home: string): Promise<StateDir> {
     databaseFile: join(absoluteHome, 'kennel.db'),
     artifactsDir: join(absoluteHome, 'artifacts'),
     samplesDir: join(absoluteHome, 'samples'),
-    modelsDir: join(absoluteHome, 'models'),
     credentialsFile: join(absoluteHome, 'credentials'),
   };
-  for (const dir of [dirs.home, dirs.artifactsDir, dirs.samplesDir, dirs.modelsDir]) {
+  for (const dir of [dirs.home, dirs.artifactsDir, dirs.samplesDir]) {
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
     } catch (error) {

@@ -8,7 +8,8 @@ import type { Random } from '../../core/random.ts';
  */
 export function epochBatches(sampleCount: number, batchSize: number, random: Random): Int32Array[] {
   if (!Number.isInteger(sampleCount) || sampleCount < 1 || !Number.isInteger(batchSize) || batchSize < 1) {
-    throw new DomainError('ValidationError', `cannot batch ${sampleCount} samples in batches of ${batchSize}: both must be positive integers`);
+    const message = `cannot batch ${sampleCount} samples in batches of ${batchSize}: both must be positive integers`;
+    throw new DomainError('ValidationError', message);
   }
   const order = new Int32Array(sampleCount);
   for (let i = 0; i < sampleCount; i++) order[i] = i;

@@ -81,9 +81,8 @@ export function assertHeadWeights(weights: HeadWeights): void {
   const sizes = headParameterSizes(weights);
   for (const name of HEAD_PARAMETER_NAMES) {
     if (weights[name].length !== sizes[name]) {
-      throw new DomainError('ValidationError', `head weights ${name} has ${weights[name].length} values, expected ${sizes[name]}`, {
-        field: name,
-      });
+      const message = `head weights ${name} has ${weights[name].length} values, expected ${sizes[name]}`;
+      throw new DomainError('ValidationError', message, { field: name });
     }
   }
 }

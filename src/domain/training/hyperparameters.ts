@@ -19,7 +19,13 @@ interface Rule {
 }
 
 const RULES: Record<keyof HeadHyperParameters, Rule> = {
-  learning_rate: { integer: false, min: 0, minExclusive: true, max: 1, description: 'a number greater than 0 and at most 1' },
+  learning_rate: {
+    integer: false,
+    min: 0,
+    minExclusive: true,
+    max: 1,
+    description: 'a number greater than 0 and at most 1',
+  },
   batch_size: { integer: true, min: 1, max: 65536, description: 'an integer from 1 to 65536' },
   epochs: { integer: true, min: 1, max: 10000, description: 'an integer from 1 to 10000' },
   hidden_units: { integer: true, min: 1, max: 16384, description: 'an integer from 1 to 16384' },
@@ -61,9 +67,8 @@ function parseValue(name: keyof HeadHyperParameters, raw: string | number): numb
     (rule.minExclusive ? value > rule.min : value >= rule.min) &&
     value <= rule.max;
   if (!inRange) {
-    throw new DomainError('ValidationError', `Hyperparameter ${name} must be ${rule.description}, got ${JSON.stringify(raw)}`, {
-      field: name,
-    });
+    const message = `Hyperparameter ${name} must be ${rule.description}, got ${JSON.stringify(raw)}`;
+    throw new DomainError('ValidationError', message, { field: name });
   }
   return value;
 }

@@ -38,7 +38,9 @@ export async function openBackbone(onnx: Uint8Array | string, options: OpenBackb
   try {
     session = await createSession(onnx, options.intraOpNumThreads);
   } catch (error) {
-    throw new DomainError('ValidationError', `${source} is not a loadable ONNX model: ${describeError(error)}`, { field: 'backbone' });
+    throw new DomainError('ValidationError', `${source} is not a loadable ONNX model: ${describeError(error)}`, {
+      field: 'backbone',
+    });
   }
   try {
     const input = pickValue(source, 'input', session.inputNames, session.inputMetadata, options.inputName);
@@ -47,13 +49,20 @@ export async function openBackbone(onnx: Uint8Array | string, options: OpenBackb
     const fixedBatchSize = typeof input.shape[0] === 'number' && input.shape[0] > 0 ? input.shape[0] : undefined;
     const declared = featureSizeFromShape(source, output.name, output.shape);
     if (declared !== undefined && options.featureSize !== undefined && declared !== options.featureSize) {
-      throw new DomainError('ValidationError', `${source} outputs ${declared} features from ${output.name}, not ${options.featureSize}`, {
-        field: 'featureSize',
-      });
+      const message = `${source} outputs ${declared} features from ${output.name}, not ${options.featureSize}`;
+      throw new DomainError('ValidationError', message, { field: 'featureSize' });
     }
-    const run = (images: Float32Array, batchSize: number) => runBackbone(session, input.name, output.name, preprocessing, images, batchSize, source);
-    const featureSize = declared ?? options.featureSize ?? (await probeFeatureSize(run, preprocessing, fixedBatchSize ?? 1, source, output.name));
-    const backbone: BackboneRef = { digest: options.digest, inputName: input.name, outputName: output.name, featureSize, preprocessing };
+    const run: RunBatch = (images, batchSize) =>
+      runBackbone(session, input.name, output.name, preprocessing, images, batchSize, source);
+    const featureSize =
+      declared ?? options.featureSize ?? (await probeFeatureSize(run, preprocessing, fixedBatchSize ?? 1, source, output.name));
+    const backbone: BackboneRef = {
+      digest: options.digest,
+      inputName: input.name,
+      outputName: output.name,
+      featureSize,
+      preprocessing,
+    };
     return new OnnxFeatureExtractor(session, backbone, fixedBatchSize, run, source);
   } catch (error) {
     await session.release();
@@ -61,8 +70,11 @@ export async function openBackbone(onnx: Uint8Array | string, options: OpenBackb
   }
 }
 
-async function createSession(onnx: Uint8Array | string, intraOpNumThreads: number | undefined): Promise<ort.InferenceSession> {
-  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', ...(intraOpNumThreads ? { intraOpNumThreads } : {}) };
+async function createSession(onnx: Uint8Array | string, intraOpNumThreads?: number): Promise<ort.InferenceSession> {
+  const options: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    ...(intraOpNumThreads ? { intraOpNumThreads } : {}),
+  };
   // Two calls because create()'s overloads take a path or bytes, not the union.
   return typeof onnx === 'string' ? ort.InferenceSession.create(onnx, options) : ort.InferenceSession.create(onnx, options);
 }
@@ -82,21 +94,19 @@ function pickValue(
   const field = kind === 'input' ? 'inputName' : 'outputName';
   const list = names.map((n) => JSON.stringify(n)).join(', ');
   if (wanted !== undefined && !names.includes(wanted)) {
-    throw new DomainError('ValidationError', `${source} has no ${kind} named ${JSON.stringify(wanted)}; its ${kind}s are ${list}`, { field });
+    const message = `${source} has no ${kind} named ${JSON.stringify(wanted)}; its ${kind}s are ${list}`;
+    throw new DomainError('ValidationError', message, { field });
   }
   if (wanted === undefined && names.length !== 1) {
-    throw new DomainError('ValidationError', `${source} has ${kind}s ${list}; say which one is the ${kind === 'input' ? 'image' : 'feature vector'} with ${field}`, {
-      field,
-    });
+    const role = kind === 'input' ? 'image' : 'feature vector';
+    throw new DomainError('ValidationError', `${source} has ${kind}s ${list}; say which one is the ${role} with ${field}`, { field });
   }
   const name = wanted ?? names[0];
   const meta = metadata.find((m) => m.name === name);
   if (meta && (!meta.isTensor || meta.type !== 'float32')) {
-    throw new DomainError(
-      'ValidationError',
-      `${source} ${kind} ${JSON.stringify(name)} is ${meta.isTensor ? `a ${meta.type} tensor` : 'not a tensor'}; a backbone takes and gives float32 tensors`,
-      { field },
-    );
+    const what = meta.isTensor ? `a ${meta.type} tensor` : 'not a tensor';
+    const message = `${source} ${kind} ${JSON.stringify(name)} is ${what}; a backbone takes and gives float32 tensors`;
+    throw new DomainError('ValidationError', message, { field });
   }
   return { name, shape: meta?.isTensor ? meta.shape : [] };
 }
@@ -104,18 +114,16 @@ function pickValue(
 function resolvePreprocessing(source: string, input: TensorValue, given: Partial<Preprocessing>): Preprocessing {
   const shape = input.shape;
   if (shape.length !== 0 && shape.length !== 4) {
-    throw new DomainError('ValidationError', `${source} input ${input.name} has shape [${shape.join(', ')}]; an image backbone takes [N,3,H,W] or [N,H,W,3]`, {
-      field: 'inputName',
-    });
+    const message = `${source} input ${input.name} has shape [${shape.join(', ')}]; an image backbone takes [N,3,H,W] or [N,H,W,3]`;
+    throw new DomainError('ValidationError', message, { field: 'inputName' });
   }
   const layout = given.layout ?? (shape[3] === 3 && shape[1] !== 3 ? 'NHWC' : 'NCHW');
   const spatial = layout === 'NCHW' ? [shape[2], shape[3]] : [shape[1], shape[2]];
   const fixedSide = typeof spatial[0] === 'number' && spatial[0] > 0 && spatial[0] === spatial[1] ? spatial[0] : undefined;
   const cropSize = given.cropSize ?? fixedSide ?? DEFAULT_IMAGE_SIZE;
   if (fixedSide !== undefined && cropSize !== fixedSide) {
-    throw new DomainError('ValidationError', `${source} takes ${fixedSide}×${fixedSide} images, but preprocessing.cropSize is ${cropSize}`, {
-      field: 'preprocessing.cropSize',
-    });
+    const message = `${source} takes ${fixedSide}×${fixedSide} images, but preprocessing.cropSize is ${cropSize}`;
+    throw new DomainError('ValidationError', message, { field: 'preprocessing.cropSize' });
   }
   return {
     resizeSize: given.resizeSize ?? cropSize,
@@ -145,7 +153,8 @@ function featureSizeFromShape(source: string, outputName: string, dims: Dims): n
 function notFeatureVector(source: string, outputName: string, dims: Dims): DomainError {
   return new DomainError(
     'ValidationError',
-    `${source} output ${outputName} has shape [${dims.join(', ')}], not one feature vector per image ([N,F] or [N,F,1,1]); export the model without its spatial head, or name the pooled output with outputName`,
+    `${source} output ${outputName} has shape [${dims.join(', ')}], not one feature vector per image ([N,F] or [N,F,1,1]); ` +
+      'export the model without its spatial head, or name the pooled output with outputName',
     { field: 'outputName' },
   );
 }
@@ -172,14 +181,19 @@ async function runBackbone(
 }
 
 /** Runs blank images to learn the feature size the model's metadata does not state. */
-async function probeFeatureSize(run: RunBatch, preprocessing: Preprocessing, batchSize: number, source: string, outputName: string): Promise<number> {
+async function probeFeatureSize(
+  run: RunBatch,
+  preprocessing: Preprocessing,
+  batchSize: number,
+  source: string,
+  outputName: string,
+): Promise<number> {
   let output: ort.Tensor;
   try {
     output = await run(new Float32Array(batchSize * imageLength(preprocessing)), batchSize);
   } catch (error) {
-    throw new DomainError('ValidationError', `${describeError(error)}; check the preprocessing (image size and layout) it expects`, {
-      field: 'preprocessing',
-    });
+    const message = `${describeError(error)}; check the preprocessing (image size and layout) it expects`;
+    throw new DomainError('ValidationError', message, { field: 'preprocessing' });
   }
   const length = vectorLength(output, batchSize);
   if (length === undefined) throw notFeatureVector(source, outputName, output.dims);
@@ -193,8 +207,8 @@ function imageLength(preprocessing: Preprocessing): number {
 /** Length of each image's vector in an [N, F, 1, …] float32 output; undefined for anything else. */
 function vectorLength(output: ort.Tensor, batchSize: number): number | undefined {
   const dims = output.dims;
-  const isVector = output.type === 'float32' && dims.length >= 2 && dims[0] === batchSize && dims.slice(2).every((d) => d === 1);
-  return isVector ? dims[1] : undefined;
+  const isVector = dims.length >= 2 && dims[0] === batchSize && dims.slice(2).every((d) => d === 1);
+  return output.type === 'float32' && isVector ? dims[1] : undefined;
 }
 
 class OnnxFeatureExtractor implements FeatureExtractor {
@@ -211,7 +225,8 @@ class OnnxFeatureExtractor implements FeatureExtractor {
   async extract(input: Float32Array, batchSize: number): Promise<Float32Array> {
     const imageSize = imageLength(this.backbone.preprocessing);
     if (!Number.isInteger(batchSize) || batchSize < 1 || input.length !== batchSize * imageSize) {
-      throw new DomainError('Internal', `extract got ${input.length} floats for ${batchSize} images of ${imageSize} floats each`);
+      const message = `extract got ${input.length} floats for ${batchSize} images of ${imageSize} floats each`;
+      throw new DomainError('Internal', message);
     }
     const chunk = this.fixedBatchSize ?? batchSize;
     if (chunk === batchSize) return this.features(await this.run(input, batchSize), batchSize);
@@ -237,10 +252,9 @@ class OnnxFeatureExtractor implements FeatureExtractor {
   private features(output: ort.Tensor, batchSize: number): Float32Array {
     const length = vectorLength(output, batchSize);
     if (length !== this.backbone.featureSize) {
-      throw new DomainError(
-        'ModelError',
-        `${this.source} gave output [${output.dims.join(', ')}] for ${batchSize} images, expected [${batchSize}, ${this.backbone.featureSize}]`,
-      );
+      const expected = `[${batchSize}, ${this.backbone.featureSize}]`;
+      const message = `${this.source} gave output [${output.dims.join(', ')}] for ${batchSize} images, expected ${expected}`;
+      throw new DomainError('ModelError', message);
     }
     return output.data as Float32Array;
   }

@@ -77,7 +77,8 @@ export class GraphBuilder {
   initializer(name: string, data: TensorData, dims: readonly number[]): string {
     const count = dims.reduce((a, b) => a * b, 1);
     if (count !== data.length) {
-      throw new DomainError('Internal', `initializer ${name}: dims [${dims.join(', ')}] hold ${count} values, data has ${data.length}`);
+      const message = `initializer ${name}: dims [${dims.join(', ')}] hold ${count} values, data has ${data.length}`;
+      throw new DomainError('Internal', message);
     }
     this.claim(name);
     this.initializers.push({
@@ -100,7 +101,12 @@ export class GraphBuilder {
   }
 
   /** Adds a node with explicitly named outputs. An empty input name marks an omitted optional input. */
-  node(opType: string, inputs: readonly string[], outputs: readonly string[], attributes: Record<string, AttributeValue> = {}): void {
+  node(
+    opType: string,
+    inputs: readonly string[],
+    outputs: readonly string[],
+    attributes: Record<string, AttributeValue> = {},
+  ): void {
     for (const input of inputs) {
       if (input !== '' && !this.names.has(input)) {
         throw new DomainError('Internal', `graph ${this.name}: ${opType} reads ${input}, which is not defined yet`);
@@ -117,7 +123,12 @@ export class GraphBuilder {
   }
 
   /** Adds a single-output node and returns the name of its output: `outputName`, or a generated one. */
-  op(opType: string, inputs: readonly string[], attributes: Record<string, AttributeValue> = {}, outputName?: string): string {
+  op(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Record<string, AttributeValue> = {},
+    outputName?: string,
+  ): string {
     const output = outputName ?? this.freshName(opType.toLowerCase());
     this.node(opType, inputs, [output], attributes);
     return output;
@@ -185,7 +196,9 @@ function littleEndianBytes(data: TensorData): Uint8Array {
 function attributeProto(name: string, value: AttributeValue): AttributeProto {
   if (typeof value === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
   if (typeof value === 'number') {
-    return Number.isInteger(value) ? { name, type: AttributeType.INT, i: value } : { name, type: AttributeType.FLOAT, f: value };
+    return Number.isInteger(value)
+      ? { name, type: AttributeType.INT, i: value }
+      : { name, type: AttributeType.FLOAT, f: value };
   }
   if ('float' in value) return { name, type: AttributeType.FLOAT, f: value.float };
   if ('floats' in value) return { name, type: AttributeType.FLOATS, floats: [...value.floats] };

@@ -26,7 +26,9 @@ export function buildHeadInferenceModel(weights: HeadWeights): Uint8Array {
   const g = new GraphBuilder('kennel_head');
   const features = g.input(HEAD_INPUT_NAME, 'float', ['batch', weights.featureSize]);
   const dims = headParameterDims(weights);
-  const parameters = Object.fromEntries(HEAD_PARAMETER_NAMES.map((name) => [name, g.initializer(name, weights[name], dims[name])])) as ParameterValues;
+  const parameters = Object.fromEntries(
+    HEAD_PARAMETER_NAMES.map((name) => [name, g.initializer(name, weights[name], dims[name])]),
+  ) as ParameterValues;
   const { logits } = addForward(g, features, parameters);
   g.op('Softmax', [logits], { axis: 1 }, HEAD_OUTPUT_NAME);
   g.output(HEAD_OUTPUT_NAME, 'float', ['batch', weights.classCount]);
@@ -51,7 +53,9 @@ export function buildHeadEvaluationModel(shape: HeadShape): Uint8Array {
   const features = g.input(EVALUATION.features, 'float', ['samples', shape.featureSize]);
   const labels = g.input(EVALUATION.labels, 'int64', ['samples']);
   const dims = headParameterDims(shape);
-  const parameters = Object.fromEntries(HEAD_PARAMETER_NAMES.map((name) => [name, g.input(name, 'float', dims[name])])) as ParameterValues;
+  const parameters = Object.fromEntries(
+    HEAD_PARAMETER_NAMES.map((name) => [name, g.input(name, 'float', dims[name])]),
+  ) as ParameterValues;
   const { logits } = addForward(g, features, parameters);
   addLossAndAccuracy(g, logits, labels, EVALUATION);
   g.output(EVALUATION.lossSum, 'float', [1]);
@@ -170,9 +174,10 @@ export function buildHeadTrainingStepModel(options: TrainingStepModelOptions): U
     const target = (name: TrainingStateName) => (step === steps - 1 ? TRAINING_STEP.next(name) : undefined);
     for (const name of HEAD_PARAMETER_NAMES) {
       const grad = gradients[name];
-      const m = g.op('Add', [g.op('Mul', [state[`m_${name}`], beta1]), g.op('Mul', [grad, oneMinusBeta1])], {}, target(`m_${name}`));
-      const gradSquared = g.op('Mul', [grad, grad]);
-      const v = g.op('Add', [g.op('Mul', [state[`v_${name}`], beta2]), g.op('Mul', [gradSquared, oneMinusBeta2])], {}, target(`v_${name}`));
+      const mTerms = [g.op('Mul', [state[`m_${name}`], beta1]), g.op('Mul', [grad, oneMinusBeta1])];
+      const m = g.op('Add', mTerms, {}, target(`m_${name}`));
+      const vTerms = [g.op('Mul', [state[`v_${name}`], beta2]), g.op('Mul', [g.op('Mul', [grad, grad]), oneMinusBeta2])];
+      const v = g.op('Add', vTerms, {}, target(`v_${name}`));
       const update = g.op('Mul', [g.op('Div', [m, g.op('Add', [g.op('Sqrt', [v]), epsilonHat])]), stepSize]);
       state[name] = g.op('Sub', [state[name], update], {}, target(name));
       state[`m_${name}`] = m;
@@ -207,7 +212,8 @@ function addLossAndAccuracy(
   const labelColumn = g.op('Unsqueeze', [labels, axis1]);
   const pickedLogProbabilities = g.op('GatherElements', [logProbabilities, labelColumn], { axis: 1 });
   // [B,1] summed over the batch axis leaves shape [1]
-  const lossSum = g.op('Neg', [g.op('ReduceSum', [pickedLogProbabilities, axis0], { keepdims: 0 })], {}, outputNames.lossSum);
+  const pickedSum = g.op('ReduceSum', [pickedLogProbabilities, axis0], { keepdims: 0 });
+  const lossSum = g.op('Neg', [pickedSum], {}, outputNames.lossSum);
   const predictions = g.op('ArgMax', [logits], { axis: 1, keepdims: 0 });
   const correct = g.op('Cast', [g.op('Equal', [predictions, labels])], { to: 1 });
   const correctCount = g.op('ReduceSum', [correct, axis0], { keepdims: 1 }, outputNames.correctCount);

@@ -8,6 +8,7 @@ import {
   headParameterDims,
   headParameterSizes,
   initHeadWeights,
+  type HeadParameterName,
   type HeadShape,
   type HeadWeights,
 } from '../../domain/training/head-weights.ts';
@@ -43,8 +44,8 @@ export interface TrainHeadOptions {
   /** ONNX Runtime threads; defaults to every core. */
   intraOpNumThreads?: number;
   /**
-   * Optimiser steps per ONNX Runtime run. Each run costs a fixed ~0.2 ms and copies the ~3.4 MB
-   * of weights and Adam state (at the reference size) in and out, so unrolling steps pays until
+   * Optimiser steps per ONNX Runtime run. Each run has a fixed cost (~0.2 ms) and writes the
+   * ~3.4 MB of weights and Adam state (at the reference size) out, so unrolling steps pays until
    * the graph gets unwieldy; 16 measured fastest at the reference size.
    */
   stepsPerRun?: number;
@@ -80,6 +81,11 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
   const batchOrder = seededRandom(deriveSeed(hp.seed, 'batch-order'));
   const state = new OptimiserState(shape, initial);
   const stepsPerRun = options.stepsPerRun ?? DEFAULT_STEPS_PER_RUN;
+  if (!Number.isInteger(stepsPerRun) || stepsPerRun < 1) {
+    throw new DomainError('ValidationError', `stepsPerRun must be a positive integer, got ${stepsPerRun}`, {
+      field: 'stepsPerRun',
+    });
+  }
   const stepper = new TrainingStepper(shape, sessionOptions, train);
   const evaluator = await HeadEvaluator.open(shape, sessionOptions);
   const epochs: EpochMetrics[] = [];
@@ -91,8 +97,9 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
       let totals: MetricTotals = { ...EMPTY_TOTALS };
       for (let first = 0; first < batches.length; ) {
         // Equal-sized batches share one run; the last partial batch gets a run of its own.
+        const size = batches[first].length;
         let count = 1;
-        while (count < stepsPerRun && first + count < batches.length && batches[first + count].length === batches[first].length) count++;
+        while (count < stepsPerRun && first + count < batches.length && batches[first + count].length === size) count++;
         totals = addBatch(totals, await stepper.run(state, batches.slice(first, first + count), hp.learning_rate));
         first += count;
       }
@@ -143,7 +150,7 @@ interface OrtData {
 function toOrtData(data: LabelledFeatures, split: string, shape: HeadShape): OrtData {
   const count = data.labels.length;
   if (count === 0) {
-    throw new DomainError('ValidationError', `The ${split} split has no samples; the head needs at least one to ${split === 'train' ? 'learn from' : 'measure'}`);
+    throw new DomainError('ValidationError', `The ${split} split has no samples; the head needs at least one`);
   }
   if (data.features.length !== count * shape.featureSize) {
     throw new DomainError(
@@ -155,7 +162,8 @@ function toOrtData(data: LabelledFeatures, split: string, shape: HeadShape): Ort
   for (let i = 0; i < count; i++) {
     const label = data.labels[i];
     if (!Number.isInteger(label) || label < 0 || label >= shape.classCount) {
-      throw new DomainError('ValidationError', `The ${split} split has label ${label} at sample ${i}; labels must be integers from 0 to ${shape.classCount - 1}`);
+      const message = `The ${split} split has label ${label} at sample ${i}; labels must be integers from 0 to ${shape.classCount - 1}`;
+      throw new DomainError('ValidationError', message);
     }
     labels[i] = BigInt(label);
   }
@@ -215,7 +223,7 @@ class OptimiserState {
   }
 
   weights(): HeadWeights {
-    const copy = (name: (typeof HEAD_PARAMETER_NAMES)[number]) => (this.current[name].data as Float32Array).slice();
+    const copy = (name: HeadParameterName) => (this.current[name].data as Float32Array).slice();
     return { ...this.shape, w1: copy('w1'), b1: copy('b1'), w2: copy('w2'), b2: copy('b2') };
   }
 
@@ -223,7 +231,10 @@ class OptimiserState {
     const sizes = headParameterSizes(this.shape);
     const dims = headParameterDims(this.shape);
     return Object.fromEntries(
-      TRAINING_STATE_NAMES.map((name) => [name, new ort.Tensor('float32', new Float32Array(sizes[parameterOf(name)]), dims[parameterOf(name)])]),
+      TRAINING_STATE_NAMES.map((name) => {
+        const parameter = parameterOf(name);
+        return [name, new ort.Tensor('float32', new Float32Array(sizes[parameter]), dims[parameter])];
+      }),
     ) as StateTensors;
   }
 }
@@ -266,13 +277,16 @@ class TrainingStepper {
     const lossSums = outputs[TRAINING_STEP.lossSum].data as Float32Array;
     const correctCounts = outputs[TRAINING_STEP.correctCount].data as Float32Array;
     let totals: MetricTotals = { ...EMPTY_TOTALS };
-    for (let s = 0; s < steps; s++) totals = addBatch(totals, { lossSum: lossSums[s], correct: correctCounts[s], count: batchSize });
+    for (let s = 0; s < steps; s++) {
+      totals = addBatch(totals, { lossSum: lossSums[s], correct: correctCounts[s], count: batchSize });
+    }
     return totals;
   }
 
   async close(): Promise<void> {
-    const sessions = await Promise.all(this.sessions.values());
-    await Promise.all(sessions.map((session) => session.release()));
+    // A session that failed to load has nothing to release; the failure was reported where it happened.
+    const created = await Promise.allSettled(this.sessions.values());
+    await Promise.all(created.flatMap((result) => (result.status === 'fulfilled' ? [result.value.release()] : [])));
   }
 
   private session(steps: number): Promise<ort.InferenceSession> {
@@ -298,14 +312,13 @@ class HeadEvaluator {
 
   async evaluate(parameters: Record<string, ort.Tensor>, data: OrtData): Promise<MeanMetrics> {
     const weights = Object.fromEntries(HEAD_PARAMETER_NAMES.map((name) => [name, parameters[name]]));
+    const { featureSize } = this.shape;
     let totals: MetricTotals = { ...EMPTY_TOTALS };
     for (let start = 0; start < data.count; start += EVALUATION_BATCH) {
       const end = Math.min(start + EVALUATION_BATCH, data.count);
+      const features = data.features.subarray(start * featureSize, end * featureSize);
       const outputs = await this.session.run({
-        [EVALUATION.features]: new ort.Tensor('float32', data.features.subarray(start * this.shape.featureSize, end * this.shape.featureSize), [
-          end - start,
-          this.shape.featureSize,
-        ]),
+        [EVALUATION.features]: new ort.Tensor('float32', features, [end - start, featureSize]),
         [EVALUATION.labels]: new ort.Tensor('int64', data.labels.subarray(start, end), [end - start]),
         ...weights,
       });
