@@ -11,10 +11,11 @@ export const DEFAULT_HYPERPARAMETERS: Readonly<HeadHyperParameters> = {
 
 interface Rule {
   integer: boolean;
-  /** Inclusive unless the matching `exclusive` flag says otherwise. */
+  /** Inclusive unless minExclusive is set. */
   min: number;
-  max: number;
   minExclusive?: boolean;
+  /** Inclusive. */
+  max: number;
   description: string;
 }
 

@@ -36,7 +36,7 @@ const ELEMENT_TYPES: Record<ElementType, DataTypeCode> = {
   bool: DataType.BOOL,
 };
 
-/** Opset 17 is the newest that every onnxruntime since 1.12 and torch.onnx export both handle. */
+/** Opset 17: read by every onnxruntime since 1.12 and written by torch.onnx since PyTorch 1.13. */
 export const DEFAULT_OPSET = 17;
 
 export interface ModelOptions {
