@@ -93,7 +93,7 @@ export async function resolveCredentials(env: NodeJS.ProcessEnv, credentialsFile
 const KNOWN_CODES = new Set<string>([
   'ValidationError', 'NotFound', 'AlreadyExists', 'Conflict', 'PayloadTooLarge', 'UnsupportedMediaType', 'ModelError',
   'UrlRefused', 'UrlFetchFailed', 'ServiceUnavailable', 'MissingAuthenticationToken', 'UnrecognizedClient',
-  'InvalidSignature', 'ExpiredToken', 'AccessDenied', 'Offline', 'Internal',
+  'IncompleteSignature', 'InvalidSignature', 'ExpiredToken', 'AccessDenied', 'Offline', 'Internal',
 ]);
 
 function toDomainError(response: Response, body: unknown): DomainError {

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'ServiceUnavailable' // the resource exists but cannot serve right now
   | 'MissingAuthenticationToken' // no credentials on the request
   | 'UnrecognizedClient' // unknown access key
+  | 'IncompleteSignature' // the signature is malformed or lacks a part it needs
   | 'InvalidSignature' // signature, body hash or clock skew wrong
   | 'ExpiredToken' // session token expired
   | 'AccessDenied' // authenticated but not allowed

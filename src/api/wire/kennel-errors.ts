@@ -15,6 +15,7 @@ const STATUS: Record<ErrorCode, number> = {
   ServiceUnavailable: 503,
   MissingAuthenticationToken: 403,
   UnrecognizedClient: 403,
+  IncompleteSignature: 400,
   InvalidSignature: 403,
   ExpiredToken: 403,
   AccessDenied: 403,

@@ -25,6 +25,7 @@ const MAPPING: Record<ErrorCode, { status: number; type: string; originalStatusC
   ServiceUnavailable: { status: 503, type: 'ServiceUnavailable' },
   MissingAuthenticationToken: { status: 403, type: 'MissingAuthenticationTokenException' },
   UnrecognizedClient: { status: 403, type: 'UnrecognizedClientException' },
+  IncompleteSignature: { status: 400, type: 'IncompleteSignatureException' },
   InvalidSignature: { status: 403, type: 'InvalidSignatureException' },
   ExpiredToken: { status: 403, type: 'ExpiredTokenException' },
   AccessDenied: { status: 403, type: 'AccessDeniedException' },

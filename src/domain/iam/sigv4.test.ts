@@ -102,12 +102,13 @@ function verify(request: SigV4Request, nowMs = SIGNED_AT) {
 }
 
 /** Asserts a DomainError with the code, and returns it for further checks. */
-function rejects(fn: () => unknown, code: ErrorCode, message?: RegExp): DomainError {
+function rejects(fn: () => unknown, code: ErrorCode | RegExp, message?: RegExp): DomainError {
   try {
     fn();
   } catch (error) {
     assert.ok(error instanceof DomainError, `expected a DomainError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
+    if (typeof code === 'string') assert.equal(error.code, code, error.message);
+    else assert.match(error.code, code, error.message);
     if (message) assert.match(error.message, message);
     return error;
   }
@@ -361,7 +362,7 @@ describe('verifySigV4: rejections', () => {
     const request = await sdkPresign({ method: 'GET' });
     for (const expires of ['604801', '0', '-5', '1e3', '']) {
       const query = request.query.replace(/X-Amz-Expires=\d+/, `X-Amz-Expires=${expires}`);
-      rejects(() => verify({ ...request, query }), 'InvalidSignature', /X-Amz-Expires/);
+      rejects(() => verify({ ...request, query }), 'IncompleteSignature', /X-Amz-Expires/);
     }
   });
 
@@ -370,7 +371,7 @@ describe('verifySigV4: rejections', () => {
     const headerSigned = await sdkSign({ method: 'GET' });
     rejects(
       () => verify({ ...presigned, headers: { ...presigned.headers, authorization: headerSigned.headers['authorization']! } }),
-      'InvalidSignature',
+      'IncompleteSignature',
       /Only one auth mechanism allowed/,
     );
   });
@@ -379,12 +380,12 @@ describe('verifySigV4: rejections', () => {
     const request = await sdkPresign({ method: 'GET' });
     for (const name of ['X-Amz-Credential', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Signature']) {
       const query = request.query.replace(new RegExp(`${name}=[^&]*&?`), '');
-      const error = rejects(() => verify({ ...request, query }), 'InvalidSignature', new RegExp(name));
+      const error = rejects(() => verify({ ...request, query }), 'IncompleteSignature', new RegExp(name));
       assert.equal(error.details.part, name);
     }
     rejects(
       () => verify({ ...request, query: `${request.query}&X-Amz-Signature=${'0'.repeat(64)}` }),
-      'InvalidSignature',
+      'IncompleteSignature',
       /X-Amz-Signature appears more than once/,
     );
   });
@@ -445,9 +446,11 @@ describe('verifySigV4: rejections', () => {
       ['AWS4-HMAC-SHA256 Credential=ä/ö/ü/ß/€, SignedHeaders=ü, Signature=ÿ', /Credential '.*' is malformed|SignedHeaders|Signature/],
     ];
     for (const [authorization, message] of cases) {
+      // A header that cannot be parsed is IncompleteSignature (400); one that parses but
+      // contradicts the request is InvalidSignature (403), as AWS answers.
       const error = rejects(
         () => verify({ ...good, headers: { ...good.headers, authorization } }),
-        'InvalidSignature',
+        /^(IncompleteSignature|InvalidSignature)$/,
         message,
       );
       assert.ok(error.message.length < 400, `message stays short for ${authorization.slice(0, 40)}`);
@@ -457,7 +460,7 @@ describe('verifySigV4: rejections', () => {
   it('rejects a malformed X-Amz-Date', async () => {
     const request = await sdkSign({ body: JPEG });
     for (const date of ['2024-05-01T12:00:00Z', '20240501T120000', '20240231T120000Z', '20240501T250000Z']) {
-      rejects(() => verify({ ...request, headers: { ...request.headers, 'x-amz-date': date } }), 'InvalidSignature', /X-Amz-Date '.*' is not an ISO 8601/);
+      rejects(() => verify({ ...request, headers: { ...request.headers, 'x-amz-date': date } }), 'IncompleteSignature', /X-Amz-Date '.*' is not an ISO 8601/);
     }
   });
 });

@@ -702,8 +702,9 @@ function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
+/** AWS answers a signature it cannot even parse with IncompleteSignatureException (400). */
 function malformed(message: string, part: string): DomainError {
-  return new DomainError('InvalidSignature', message, { part });
+  return new DomainError('IncompleteSignature', message, { part });
 }
 
 /** Echo client input in messages without letting a huge header flood them. */
