@@ -5,13 +5,12 @@ import { buildQueryString, extendedEncodeURIComponent, HttpRequest } from '@smit
 import { getCanonicalHeaders, SignatureV4 } from '@smithy/signature-v4';
 import { DomainError, type ErrorCode } from '../../core/errors.ts';
 import {
-  deriveSigningKey,
-  SigningKeyCache,
   verifySigV4,
   type SecretLookup,
   type SigV4Credential,
   type SigV4Request,
 } from './sigv4.ts';
+import { deriveSigningKey, SigningKeyCache } from './sigv4-canonical.ts';
 
 const KEY = { accessKeyId: 'AKIDKENNELTEST', secretAccessKey: 'kennel/Secret+Key=EXAMPLE' };
 const PRINCIPAL = 'arn:aws:iam::000000000000:user/alice';
