@@ -46,3 +46,18 @@ export function cpuWindow(pids: readonly number[]): () => CpuWindow {
     return { ownMs, othersMs: Math.max(0, (machineBusyMs() ?? NaN) - busyBefore - ownMs) };
   };
 }
+
+/**
+ * Waits until other processes leave the machine alone (under `maxOthersCores` over a 300 ms
+ * window), for at most `maxMs`. Returns whether it got quiet.
+ */
+export async function waitForQuiet(pids: readonly number[], maxOthersCores: number, maxMs: number): Promise<boolean> {
+  const windowMs = 300;
+  const deadline = performance.now() + maxMs;
+  do {
+    const window = cpuWindow(pids);
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    if (window().othersMs / windowMs <= maxOthersCores) return true;
+  } while (performance.now() < deadline);
+  return false;
+}

@@ -6,11 +6,12 @@
  *   node --import tsx bench/endpoint/index.ts [--requests 200] [--block 20] [--threads 0] [--server-cpu-prof DIR]
  *
  * The endpoint is served by `kennel up` in a child process; the bench process is the client and,
- * in its own turns, runs the bare pipeline. This machine is shared, so the two sides are
- * interleaved in short blocks (`--block` × concurrency requests each, the side going first
- * alternating), and each side's figures pool its blocks: whatever else runs on the machine hits
- * both sides alike. Concurrency 1, then 2 and 4. Requests go only to 127.0.0.1 and are bounded in
- * number and time.
+ * in its own turns, runs the bare pipeline. This 2-core machine is shared, so the two sides are
+ * measured in pairs of short blocks (`--block` × concurrency requests per side, the side going
+ * first alternating): before each pair the bench waits (briefly) for other processes to leave the
+ * machine alone, and a pair they disturbed anyway is run again; each side's figures pool its
+ * blocks. Concurrency 1, then 2 and 4. Requests go only to 127.0.0.1 and are bounded in number
+ * and time.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -20,17 +21,19 @@ import { parseArgs } from 'node:util';
 import type { Prediction } from '../../src/domain/serving/predictions.ts';
 import { openBarePipeline, type BarePipeline, type StageTimes } from './bare.ts';
 import { endpointClient, startServerProcess, type EndpointClient, type ServerProcess } from './client.ts';
-import { cpuWindow, processCpuMs } from './cpu.ts';
+import { cpuWindow, processCpuMs, waitForQuiet } from './cpu.ts';
 import { ensureJpegs, ensureResnetModel, prepareHome, type PreparedHome } from './fixtures.ts';
 import { closedLoop, mean, median, percentile, summarise, type Block, type Summary } from './load.ts';
 
 const KEYS = ['vs_bare', 'rps', 'p50_ms', 'p99_ms', 'bare_rps', 'bare_p50_ms', 'rps_c2', 'rps_c4'];
 const CONCURRENCIES = [1, 2, 4];
 const IMAGE_COUNT = 32;
-/** Per side and concurrency: whichever comes first, the request count or this. */
-const MAX_SECONDS = 60;
-/** Other processes using more than this many cores during a measurement make its absolute figures suspect. */
+/** Per concurrency, both sides and waiting included: whichever comes first, the request count or this. */
+const BUDGET_SECONDS = 120;
+/** Other processes using more than this many cores during a block make its pair be run again. */
 const NOISY_CORES = 0.1;
+/** Longest wait for a quiet machine before a block pair. */
+const QUIET_WAIT_SECONDS = 10;
 
 const { values: args } = parseArgs({
   options: {
@@ -82,7 +85,7 @@ try {
 
   await warmUpAndCheck(bare, server, prepared);
   console.log(
-    `runs: ${requests} requests per side at each concurrency (at most ${MAX_SECONDS} s), interleaved in blocks of ${block} × concurrency requests, alternating which side goes first`,
+    `runs: ${requests} requests per side at each concurrency (at most ${BUDGET_SECONDS} s per concurrency), in block pairs of ${block} × concurrency requests per side, alternating which side goes first; pairs disturbed by other processes are run again`,
   );
   console.log();
   const results = [];
@@ -107,10 +110,26 @@ interface ConcurrencyResult {
   concurrency: number;
   bare: SideResult;
   endpoint: SideResult & { serverCpuMsPerRequest: number };
-  /** endpoint rps / bare rps of each pair of neighbouring blocks. */
+  /** endpoint rps / bare rps of each pair of neighbouring blocks that was kept. */
   pairRatios: number[];
-  stages?: StageTimes;
-  signMs?: number[];
+  /** Too few quiet pairs: every pair was used. */
+  noisy: boolean;
+  stages: StageTimes;
+  signMs: number[];
+}
+
+/** One side's block, with what the machine did meanwhile. */
+interface MeasuredBlock extends Block {
+  ownMs: number;
+  othersMs: number;
+  serverMs: number;
+}
+
+interface BlockPair {
+  bare: MeasuredBlock;
+  endpoint: MeasuredBlock;
+  stages: StageTimes;
+  signMs: number[];
 }
 
 async function warmUpAndCheck(bare: BarePipeline, server: ServerProcess, prepared: PreparedHome): Promise<void> {
@@ -137,64 +156,79 @@ async function warmUpAndCheck(bare: BarePipeline, server: ServerProcess, prepare
   }
 }
 
+/**
+ * Block pairs (one block per side, the side going first alternating) until `requests` requests per
+ * side were measured in quiet pairs. Before each pair the bench waits for other processes to leave
+ * the machine alone; a pair during which they used more than NOISY_CORES anyway is run again. If
+ * the time budget runs out first, every pair is used and the result is marked noisy.
+ */
 async function measure(bare: BarePipeline, server: ServerProcess, prepared: PreparedHome, concurrency: number): Promise<ConcurrencyResult> {
   const pids = [process.pid, server.pid];
-  const stages: StageTimes | undefined = concurrency === 1 ? { preprocessMs: [], backboneMs: [], headMs: [] } : undefined;
-  const signMs: number[] | undefined = concurrency === 1 ? [] : undefined;
-  const sides = {
-    bare: { blocks: [] as Block[], ownMs: 0, othersMs: 0, serverMs: 0 },
-    endpoint: { blocks: [] as Block[], ownMs: 0, othersMs: 0, serverMs: 0 },
-  };
-  const sendBare = (i: number) => bare.classify(jpegs[i % jpegs.length], stages).then(() => undefined);
+  const deadline = performance.now() + BUDGET_SECONDS * 1000;
+  const remainingSeconds = () => Math.max(0, (deadline - performance.now()) / 1000);
   const client = connect(server, prepared, concurrency);
-  const sendEndpoint = (i: number) => invokeOk(client, jpegs[i % jpegs.length], signMs).then(() => undefined);
-  const runBlock = async (side: keyof typeof sides, count: number) => {
-    const state = sides[side];
+  const runBlock = async (send: (i: number) => Promise<unknown>, count: number): Promise<MeasuredBlock> => {
     const serverBefore = processCpuMs(server.pid) ?? NaN;
     const cpu = cpuWindow(pids);
-    const result = await closedLoop(concurrency, count, MAX_SECONDS, side === 'bare' ? sendBare : sendEndpoint);
+    const block = await closedLoop(concurrency, count, Math.max(1, remainingSeconds()), async (i) => {
+      await send(i);
+    });
     const window = cpu();
-    state.blocks.push(result);
-    state.ownMs += window.ownMs;
-    state.othersMs += window.othersMs;
-    state.serverMs += (processCpuMs(server.pid) ?? NaN) - serverBefore;
-    return result;
+    return { ...block, ...window, serverMs: (processCpuMs(server.pid) ?? NaN) - serverBefore };
   };
-  const spent = (side: keyof typeof sides) => sides[side].blocks.reduce((sum, b) => sum + b.seconds, 0);
-  const done = (side: keyof typeof sides) => sides[side].blocks.reduce((sum, b) => sum + b.latenciesMs.length, 0);
-  const pairRatios: number[] = [];
+  const quiet = (b: MeasuredBlock) => b.othersMs / (b.seconds * 1000) <= NOISY_CORES;
+  const pairs: BlockPair[] = [];
+  const kept = () => pairs.filter((pair) => quiet(pair.bare) && quiet(pair.endpoint));
+  const keptRequests = () => kept().reduce((sum, pair) => sum + pair.bare.latenciesMs.length, 0);
   try {
     // One request per connection first, so the blocks start with their sockets open.
     await Promise.all(Array.from({ length: concurrency }, (_, i) => invokeOk(client, jpegs[i])));
-    for (let pair = 0; done('bare') < requests && spent('bare') < MAX_SECONDS && spent('endpoint') < MAX_SECONDS; pair++) {
-      const count = Math.min(block * concurrency, requests - done('bare'));
-      const order = pair % 2 === 0 ? (['bare', 'endpoint'] as const) : (['endpoint', 'bare'] as const);
-      const rps: Record<string, number> = {};
-      for (const side of order) {
-        const result = await runBlock(side, count);
-        rps[side] = result.latenciesMs.length / result.seconds;
-      }
-      pairRatios.push(rps.endpoint / rps.bare);
+    while (keptRequests() < requests && remainingSeconds() > 0) {
+      await waitForQuiet(pids, NOISY_CORES, Math.min(QUIET_WAIT_SECONDS, remainingSeconds()) * 1000);
+      const count = Math.min(block * concurrency, requests - keptRequests());
+      const stages: StageTimes = { preprocessMs: [], backboneMs: [], headMs: [] };
+      const signMs: number[] = [];
+      const runBare = () => runBlock((i) => bare.classify(jpegs[i % jpegs.length], stages), count);
+      const runEndpoint = () => runBlock((i) => invokeOk(client, jpegs[i % jpegs.length], signMs), count);
+      const bareFirst = pairs.length % 2 === 0;
+      const first = await (bareFirst ? runBare() : runEndpoint());
+      const second = await (bareFirst ? runEndpoint() : runBare());
+      const pair: BlockPair = { bare: bareFirst ? first : second, endpoint: bareFirst ? second : first, stages, signMs };
+      pairs.push(pair);
     }
   } finally {
     client.close();
   }
-  const side = (name: keyof typeof sides): SideResult => {
-    const summary = summarise(sides[name].blocks);
-    return { ...summary, cpuMsPerRequest: sides[name].ownMs / summary.requests, othersCores: sides[name].othersMs / (summary.seconds * 1000) };
+  const noisy = keptRequests() < requests / 2;
+  const used = noisy ? pairs : kept();
+  const side = (name: 'bare' | 'endpoint'): SideResult => {
+    const blocks = used.map((pair) => pair[name]);
+    const summary = summarise(blocks);
+    const total = (key: 'ownMs' | 'othersMs') => blocks.reduce((sum, b) => sum + b[key], 0);
+    return { ...summary, cpuMsPerRequest: total('ownMs') / summary.requests, othersCores: total('othersMs') / (summary.seconds * 1000) };
   };
+  const endpoint = side('endpoint');
   const result: ConcurrencyResult = {
     concurrency,
     bare: side('bare'),
-    endpoint: { ...side('endpoint'), serverCpuMsPerRequest: sides.endpoint.serverMs / done('endpoint') },
-    pairRatios,
-    stages,
-    signMs,
+    endpoint: { ...endpoint, serverCpuMsPerRequest: used.reduce((sum, pair) => sum + pair.endpoint.serverMs, 0) / endpoint.requests },
+    pairRatios: used.map((pair) => pair.endpoint.latenciesMs.length / pair.endpoint.seconds / (pair.bare.latenciesMs.length / pair.bare.seconds)),
+    noisy,
+    stages: {
+      preprocessMs: used.flatMap((pair) => pair.stages.preprocessMs),
+      backboneMs: used.flatMap((pair) => pair.stages.backboneMs),
+      headMs: used.flatMap((pair) => pair.stages.headMs),
+    },
+    signMs: used.flatMap((pair) => pair.signMs),
   };
+  const dropped = pairs.length - kept().length;
+  console.log(
+    `c=${concurrency}: ${pairs.length} block pairs${dropped > 0 ? `, ${dropped} dropped (other processes used over ${NOISY_CORES} cores)` : ''}${noisy ? '; too few quiet pairs in the time budget: ALL pairs used, figures noisy' : ''}`,
+  );
   for (const name of ['bare', 'endpoint'] as const) {
     const r = result[name];
     console.log(
-      `c=${concurrency} ${name.padEnd(8)} ${r.requests} requests in ${sides[name].blocks.length} blocks, ${fmt(r.seconds)} s: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50Ms)} ms, p99 ${fmt(r.p99Ms)} ms; other processes ${fmt(r.othersCores)} cores${r.othersCores > NOISY_CORES ? ' (noisy)' : ''}`,
+      `  ${name.padEnd(8)} ${r.requests} requests, ${fmt(r.seconds)} s: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50Ms)} ms, p99 ${fmt(r.p99Ms)} ms; other processes ${fmt(r.othersCores)} cores`,
     );
   }
   return result;
@@ -204,23 +238,24 @@ function report(results: ConcurrencyResult[]): void {
   console.log();
   console.log('Latency is measured by the caller; for the endpoint it includes SigV4 signing and the HTTP round trip.');
   console.log('side      c    req/s   p50 ms   p99 ms  mean ms  CPU ms/req  others  endpoint/bare (median of block pairs)');
-  let noisy = false;
   for (const r of results) {
-    noisy ||= r.bare.othersCores > NOISY_CORES || r.endpoint.othersCores > NOISY_CORES;
     console.log(`bare      ${r.concurrency}  ${row(r.bare)}`);
     console.log(`endpoint  ${r.concurrency}  ${row(r.endpoint)}  ${fmt(r.endpoint.rps / r.bare.rps, 3)} (${fmt(median(r.pairRatios), 3)})`);
   }
-  console.log('CPU ms/req: bench and server processes together; others: cores other processes on the machine used meanwhile.');
-  if (noisy) console.log(`warning: other processes used over ${NOISY_CORES} cores during some runs: absolute figures are low and noisy; the ratios, measured side by side, less so`);
+  console.log('CPU ms/req: bench and server processes together; others: cores other processes on the machine used meanwhile');
+  const noisy = results.filter((r) => r.noisy).map((r) => `c=${r.concurrency}`);
+  if (noisy.length > 0) {
+    console.log(`warning: other processes kept the machine busy at ${noisy.join(', ')}: those absolute figures are low and noisy; the ratios, measured side by side, less so`);
+  }
 
   const [c1, c2, c4] = results;
-  const { preprocessMs, backboneMs, headMs } = c1.stages!;
+  const { preprocessMs, backboneMs, headMs } = c1.stages;
   console.log();
   console.log(
     `bare c=1 stages, p50 / mean ms: preprocess (sharp) ${fmt(percentile(preprocessMs, 50))} / ${fmt(mean(preprocessMs))}, backbone ${fmt(percentile(backboneMs, 50))} / ${fmt(mean(backboneMs))}, head + top-5 ${fmt(percentile(headMs, 50), 3)} / ${fmt(mean(headMs), 3)}`,
   );
   console.log(
-    `endpoint c=1 over bare: ${fmt(c1.endpoint.p50Ms - c1.bare.p50Ms)} ms at p50, ${fmt(c1.endpoint.meanMs - c1.bare.meanMs)} ms mean; ${fmt(c1.endpoint.cpuMsPerRequest - c1.bare.cpuMsPerRequest)} CPU ms per request (server process ${fmt(c1.endpoint.serverCpuMsPerRequest, 1)}, client SigV4 signing ${fmt(mean(c1.signMs!), 3)} ms)`,
+    `endpoint c=1 over bare: ${fmt(c1.endpoint.p50Ms - c1.bare.p50Ms)} ms at p50, ${fmt(c1.endpoint.meanMs - c1.bare.meanMs)} ms mean; ${fmt(c1.endpoint.cpuMsPerRequest - c1.bare.cpuMsPerRequest)} CPU ms per request (server process ${fmt(c1.endpoint.serverCpuMsPerRequest, 1)}, client SigV4 signing ${fmt(mean(c1.signMs), 3)} ms)`,
   );
   console.log(
     `endpoint: vs_bare=${fmt(c1.endpoint.rps / c1.bare.rps, 3)} rps=${fmt(c1.endpoint.rps)} p50_ms=${fmt(c1.endpoint.p50Ms)} p99_ms=${fmt(c1.endpoint.p99Ms)} bare_rps=${fmt(c1.bare.rps)} bare_p50_ms=${fmt(c1.bare.p50Ms)} rps_c2=${fmt(c2.endpoint.rps)} rps_c4=${fmt(c4.endpoint.rps)}`,

@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import sharp from 'sharp';
 import { signedFetch } from '../testing/signed-fetch.ts';
 import { deploySmallClassifier, startTestKennel, type TestKennel } from '../testing/test-kennel.ts';
+
+const execFileAsync = promisify(execFile);
 
 /** A local image server that counts every TCP connection it accepts. */
 async function imageServer(host: string, image: Uint8Array): Promise<{ server: Server; base: string; connections: () => number }> {
@@ -106,9 +111,24 @@ describe('InvokeEndpoint over HTTP', () => {
     assert.match(String(((await response.json()) as Record<string, unknown>).Message), /no-such-endpoint.*not found/);
   });
 
-  it('answers a body over 6 MB with 413 before reading it all', async () => {
+  it('answers a body over 6 MB with 413, and exactly 6 MB is still read', async () => {
     const response = await invoke(new Uint8Array(6 * 1024 * 1024 + 1), { 'content-type': 'image/jpeg' });
     assert.equal(response.status, 413);
+    assert.equal(response.headers.get('x-amzn-errortype'), 'ValidationError');
+    const atLimit = await invoke(new Uint8Array(6 * 1024 * 1024), { 'content-type': 'image/jpeg' });
+    assert.equal(atLimit.status, 424, 'a 6 MB body reaches the model (and is not an image)');
+  });
+
+  it('checks Accept only for an endpoint that exists, and tags every answer with a request id', async () => {
+    const unknown = await invoke(jpeg, { 'content-type': 'image/jpeg', accept: 'image/png' }, 'no-such-endpoint');
+    assert.equal(unknown.status, 400);
+    assert.match(unknown.headers.get('x-amzn-requestid') ?? '', /^[0-9a-f-]{36}$/);
+    const png = await invoke(jpeg, { 'content-type': 'image/jpeg', accept: 'image/png' });
+    assert.equal(png.status, 424);
+    assert.equal(((await png.json()) as Record<string, unknown>).OriginalStatusCode, 406);
+    const ok = await invoke(jpeg, { 'content-type': 'image/jpeg', accept: 'application/json' });
+    assert.equal(ok.status, 200);
+    assert.notEqual(ok.headers.get('x-amzn-requestid'), unknown.headers.get('x-amzn-requestid'));
   });
 
   it('refuses unsigned, wrongly signed and unknown-key requests with 403', async () => {
@@ -168,6 +188,26 @@ describe('InvokeEndpoint over HTTP', () => {
     assert.equal(refusedImages.connections(), 0);
   });
 
+  it('an AWS SDK client in its own process gets the 413 for an oversized body and keeps running', async () => {
+    const script = `
+      import { SageMakerRuntimeClient, InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
+      const client = new SageMakerRuntimeClient({ endpoint: process.env.URL, region: 'us-east-1', maxAttempts: 1,
+        credentials: { accessKeyId: process.env.KEY, secretAccessKey: process.env.SECRET } });
+      try {
+        await client.send(new InvokeEndpointCommand({ EndpointName: 'toy', ContentType: 'image/jpeg', Body: Buffer.alloc(6291457) }));
+      } catch (error) { console.log(error.name, error.$metadata?.httpStatusCode); }
+      await new Promise((done) => setTimeout(done, 1000));
+      console.log('still running');`;
+    // Asynchronously: this process is also the server.
+    const result = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      env: { ...process.env, URL: test.url, KEY: test.credentials.accessKeyId, SECRET: test.credentials.secretAccessKey },
+      encoding: 'utf8',
+      timeout: 60_000,
+    }).catch((error: { stdout?: string; stderr?: string }) => ({ stdout: error.stdout ?? '', stderr: error.stderr ?? '' }));
+    assert.match(result.stdout, /ValidationError 413\nstill running/, result.stderr);
+  });
+
   it('works with the AWS SDK for JavaScript v3 by changing only the endpoint URL', async () => {
     const client = new SageMakerRuntimeClient({ endpoint: test.url, region: 'us-east-1', credentials: test.credentials });
     const answer = await client.send(new InvokeEndpointCommand({ EndpointName: 'toy', ContentType: 'image/jpeg', Body: jpeg }));
@@ -182,6 +222,11 @@ describe('InvokeEndpoint over HTTP', () => {
     await assert.rejects(
       client.send(new InvokeEndpointCommand({ EndpointName: 'missing', ContentType: 'image/jpeg', Body: jpeg })),
       (error: Error) => error.name === 'ValidationError',
+    );
+    // Over the limit: the SDK reports the 413 instead of dying on a reset connection.
+    await assert.rejects(
+      client.send(new InvokeEndpointCommand({ EndpointName: 'toy', ContentType: 'image/jpeg', Body: new Uint8Array(6 * 1024 * 1024 + 1) })),
+      (error: Error & { $metadata?: { httpStatusCode?: number } }) => error.$metadata?.httpStatusCode === 413,
     );
     client.destroy();
   });

@@ -57,13 +57,18 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
     urlFetchPolicy,
     servingThreads: options.servingThreads ?? 0,
   };
+  let stopServer: (() => Promise<void>) | undefined;
+  let controller: Platform['controller'] | undefined;
   try {
     const platform = createPlatform(deps);
+    controller = platform.controller;
     const admin = await ensureAdminCredentials(deps, dirs.credentialsFile);
+    const app = createApp({ platform, clock: deps.clock, logger: deps.logger, lookupSecret: secretLookup(deps) });
+    // Listen first: while endpoints load, callers get 503 ServiceUnavailable rather than a refused connection.
+    const server = await listen(app, { host: options.host, port: options.port });
+    stopServer = server.close;
     await platform.controller.step();
     platform.controller.start();
-    const app = createApp({ platform, clock: deps.clock, logger: deps.logger, lookupSecret: secretLookup(deps) });
-    const server = await listen(app, { host: options.host, port: options.port });
     return {
       platform,
       server,
@@ -77,6 +82,8 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
       },
     };
   } catch (error) {
+    await stopServer?.();
+    await controller?.stop();
     store.close();
     lock.release();
     throw error;

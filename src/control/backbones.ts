@@ -19,31 +19,24 @@ export type BackboneSpec =
   | ({ path: string } & BackboneOverrides);
 
 /**
- * Copies the backbone into the artifact store (content-addressed, so a backbone
- * used by many jobs is stored once) and probes it, so a model that cannot serve
- * as a backbone is refused when the job is created, not halfway through it.
+ * Probes the backbone, so a model that cannot serve as one is refused when the
+ * job is created rather than halfway through it, then copies it into the
+ * artifact store (content-addressed: a backbone used by many jobs is stored once).
  */
 export async function importBackbone(deps: ControlDeps, spec: BackboneSpec): Promise<BackboneRef> {
   if ('sample' in spec) {
     const sample = buildSampleBackbone();
     const digest = await deps.artifacts.put(sample.onnx);
-    return probe(deps, digest, {
-      inputName: sample.inputName,
-      outputName: sample.outputName,
-      featureSize: sample.featureSize,
-      preprocessing: sample.preprocessing,
-    });
+    const { inputName, outputName, featureSize, preprocessing } = sample;
+    return probe(openBackbone(sample.onnx, { digest, inputName, outputName, featureSize, preprocessing }));
   }
-  const digest = await deps.artifacts.putFile(spec.path);
-  return probe(deps, digest, spec);
+  const { path, ...overrides } = spec;
+  const probed = await probe(openBackbone(path, { digest: 'unstored', ...overrides }));
+  return { ...probed, digest: await deps.artifacts.putFile(path) };
 }
 
-async function probe(
-  deps: ControlDeps,
-  digest: string,
-  options: BackboneOverrides,
-): Promise<BackboneRef> {
-  const extractor = await openStoredBackbone(deps, { digest, ...options });
+async function probe(opening: Promise<FeatureExtractor>): Promise<BackboneRef> {
+  const extractor = await opening;
   try {
     return extractor.backbone;
   } finally {
@@ -51,13 +44,17 @@ async function probe(
   }
 }
 
-/** Opens a stored backbone for inference, with the names and preprocessing recorded on it. */
+/**
+ * Opens a stored backbone for inference, with the names and preprocessing recorded
+ * on it. Reading it through the artifact store checks its hash, so a damaged file
+ * fails loudly instead of silently changing every prediction.
+ */
 export async function openStoredBackbone(
   deps: ControlDeps,
   ref: BackboneOverrides & { digest: string },
   intraOpNumThreads?: number,
 ): Promise<FeatureExtractor> {
-  return openBackbone(deps.artifacts.path(ref.digest), {
+  return openBackbone(await deps.artifacts.get(ref.digest), {
     digest: ref.digest,
     inputName: ref.inputName,
     outputName: ref.outputName,

@@ -1,6 +1,6 @@
 import { describeError } from '../core/errors.ts';
 import type { Endpoint } from '../domain/serving/endpoint.ts';
-import { loadReplica } from '../runtime/serving/replica.ts';
+import { loadReplica, type Replica } from '../runtime/serving/replica.ts';
 import { openStoredBackbone } from './backbones.ts';
 import type { ControlDeps } from './deps.ts';
 import type { LabelsDocument } from './labels.ts';
@@ -26,20 +26,23 @@ export class Controller {
   /**
    * One reconcile pass. Endpoint loads finish within the pass; training jobs are
    * started and keep running in the background. Overlapping calls are coalesced
-   * into at most one follow-up pass.
+   * into at most one follow-up pass. A pass that fails (the store is busy or gone)
+   * is logged and retried by the next one: it never rejects.
    */
   step(): Promise<void> {
     if (this.current) {
       this.pending = true;
       return this.current;
     }
-    this.current = this.reconcile().finally(() => {
-      this.current = undefined;
-      if (this.pending) {
-        this.pending = false;
-        void this.step();
-      }
-    });
+    this.current = this.reconcile()
+      .catch((error) => this.deps.logger.error('reconcile pass failed', { error: describeError(error) }))
+      .finally(() => {
+        this.current = undefined;
+        if (this.pending) {
+          this.pending = false;
+          void this.step();
+        }
+      });
     return this.current;
   }
 
@@ -61,11 +64,6 @@ export class Controller {
     await this.replicas.closeAll();
   }
 
-  /** Resolves when every training job started so far has reached a terminal state. */
-  async idle(): Promise<void> {
-    while (this.runningJobs.size > 0) await Promise.all(this.runningJobs.values());
-  }
-
   private async reconcile(): Promise<void> {
     this.reconcileTrainingJobs();
     await this.reconcileEndpoints();
@@ -73,7 +71,7 @@ export class Controller {
 
   private reconcileTrainingJobs(): void {
     const { store, clock, logger } = this.deps;
-    for (const job of store.trainingJobs.list()) {
+    for (const job of store.trainingJobs.listByStatus(['InProgress', 'Stopping'])) {
       if (this.runningJobs.has(job.name)) continue;
       if (job.status === 'InProgress') {
         if (job.startedAtMs !== undefined) logger.info('restarting training job that was in progress', { jobName: job.name });
@@ -82,7 +80,7 @@ export class Controller {
           this.kick();
         });
         this.runningJobs.set(job.name, run);
-      } else if (job.status === 'Stopping') {
+      } else {
         store.trainingJobs.update(job.name, { status: 'Stopped', phase: 'Stopped', endedAtMs: clock.now() });
       }
     }
@@ -107,30 +105,36 @@ export class Controller {
 
   private async bringUp(endpoint: Endpoint): Promise<void> {
     const { store, artifacts, clock, events, logger } = this.deps;
+    let replica: Replica;
     try {
-      const config = store.endpointConfigs.get(endpoint.endpointConfigName);
-      if (!config) throw new Error(`endpoint config ${endpoint.endpointConfigName} no longer exists`);
-      const variant = config.productionVariants[0];
-      const model = store.models.get(variant.modelName);
-      if (!model) throw new Error(`model ${variant.modelName} no longer exists`);
-      const labels = JSON.parse(new TextDecoder().decode(await artifacts.get(model.artifacts.labels))) as LabelsDocument;
-      const extractor = await openStoredBackbone(this.deps, model.backbone, this.deps.servingThreads);
-      const replica = await loadReplica({
-        modelName: model.name,
+      const variant = endpoint.productionVariants[0];
+      if (!variant) throw new Error('the endpoint has no production variant');
+      const labels = JSON.parse(new TextDecoder().decode(await artifacts.get(variant.artifacts.labels))) as LabelsDocument;
+      const extractor = await openStoredBackbone(this.deps, variant.backbone, this.deps.servingThreads);
+      replica = await loadReplica({
+        modelName: variant.modelName,
         variantName: variant.variantName,
         extractor,
-        headModel: await artifacts.get(model.artifacts.headModel),
+        headModel: await artifacts.get(variant.artifacts.headModel),
         labels: labels.classes.map((entry) => entry.label),
       });
-      this.replicas.set(endpoint.name, replica);
-      store.endpoints.update(endpoint.name, { status: 'InService', failureReason: undefined, lastModifiedAtMs: clock.now() });
-      events.emit({ kind: 'endpoint-status', endpointName: endpoint.name, status: 'InService' });
-      logger.info('endpoint in service', { endpointName: endpoint.name, model: model.name });
     } catch (error) {
       const reason = `Could not load the model: ${describeError(error)}`;
+      if (store.endpoints.get(endpoint.name)?.status === 'Deleting') return;
       store.endpoints.update(endpoint.name, { status: 'Failed', failureReason: reason, lastModifiedAtMs: clock.now() });
       events.emit({ kind: 'endpoint-status', endpointName: endpoint.name, status: 'Failed', reason });
       logger.error('endpoint failed', { endpointName: endpoint.name, reason });
+      return;
     }
+    // Loading took a while: the endpoint may have been deleted meanwhile, and then must stay deleted.
+    const current = store.endpoints.get(endpoint.name);
+    if (!current || current.status === 'Deleting' || current.status === 'Failed') {
+      await replica.close();
+      return;
+    }
+    this.replicas.set(endpoint.name, replica);
+    store.endpoints.update(endpoint.name, { status: 'InService', failureReason: undefined, lastModifiedAtMs: clock.now() });
+    events.emit({ kind: 'endpoint-status', endpointName: endpoint.name, status: 'InService' });
+    logger.info('endpoint in service', { endpointName: endpoint.name, model: current.productionVariants[0]?.modelName });
   }
 }

@@ -2,7 +2,7 @@ import { DomainError } from '../core/errors.ts';
 import { assertResourceName } from '../core/names.ts';
 import { ACCOUNT_ID } from '../domain/iam/arn.ts';
 import type { Endpoint } from '../domain/serving/endpoint.ts';
-import { parseInvocationBody, resolveTopK } from '../domain/serving/invocation.ts';
+import { assertAcceptsJson, parseInvocationBody, resolveTopK } from '../domain/serving/invocation.ts';
 import type { Prediction } from '../domain/serving/predictions.ts';
 import { safeFetch } from '../runtime/fetch/safe-fetch.ts';
 import type { ControlDeps } from './deps.ts';
@@ -16,6 +16,7 @@ export interface CreateEndpointInput {
 
 export interface InvokeEndpointInput {
   contentType: string | undefined;
+  accept?: string;
   body: Uint8Array;
   /** SageMaker's CustomAttributes header, passed through to the model (`top_k=3`, `top_k=all`). */
   customAttributes?: string;
@@ -37,15 +38,24 @@ export class EndpointService {
     const name = assertResourceName('Endpoint', input.name);
     const { store, clock } = this.deps;
     if (store.endpoints.get(name)) throw new DomainError('AlreadyExists', `Endpoint ${name} already exists`);
-    if (!store.endpointConfigs.get(input.endpointConfigName)) {
+    const config = store.endpointConfigs.get(input.endpointConfigName);
+    if (!config) {
       throw new DomainError('NotFound', `Endpoint config ${input.endpointConfigName} does not exist`, {
         field: 'endpointConfigName',
       });
     }
+    const productionVariants = config.productionVariants.map((variant) => {
+      const model = store.models.get(variant.modelName);
+      if (!model) {
+        throw new DomainError('NotFound', `Model ${variant.modelName} of endpoint config ${config.name} does not exist`);
+      }
+      return { variantName: variant.variantName, modelName: model.name, backbone: model.backbone, artifacts: model.artifacts };
+    });
     const now = clock.now();
     const endpoint: Endpoint = {
       name,
       endpointConfigName: input.endpointConfigName,
+      productionVariants,
       status: 'Creating',
       createdAtMs: now,
       lastModifiedAtMs: now,
@@ -75,14 +85,23 @@ export class EndpointService {
     if (!endpoint) {
       throw new DomainError('NotFound', `Endpoint ${name} of account ${ACCOUNT_ID} not found.`);
     }
-    const replica = this.replicas.get(name);
-    if (endpoint.status !== 'InService' || !replica) {
+    if (endpoint.status === 'Failed') {
+      throw new DomainError('ValidationError', `Endpoint ${name} is Failed: ${endpoint.failureReason ?? 'no reason recorded'}`);
+    }
+    const lease = endpoint.status === 'InService' ? this.replicas.acquire(name) : undefined;
+    if (!lease) {
       throw new DomainError('ServiceUnavailable', `Endpoint ${name} is ${endpoint.status}, not InService; retry when it is InService`);
     }
-    const { input: parsed, topK: bodyTopK } = parseInvocationBody(input.contentType, input.body);
-    const topK = resolveTopK(input.customAttributes, bodyTopK, replica.classCount);
-    const image = parsed.kind === 'image' ? parsed.bytes : (await safeFetch(parsed.url, this.deps.urlFetchPolicy)).bytes;
-    const predictions = await replica.classify(image, topK);
-    return { variantName: replica.variantName, body: { predictions, model: replica.modelName } };
+    try {
+      const { replica } = lease;
+      assertAcceptsJson(input.accept);
+      const { input: parsed, topK: bodyTopK } = parseInvocationBody(input.contentType, input.body);
+      const topK = resolveTopK(input.customAttributes, bodyTopK, replica.classCount);
+      const image = parsed.kind === 'image' ? parsed.bytes : (await safeFetch(parsed.url, this.deps.urlFetchPolicy)).bytes;
+      const predictions = await replica.classify(image, topK);
+      return { variantName: replica.variantName, body: { predictions, model: replica.modelName } };
+    } finally {
+      lease.release();
+    }
   }
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,7 +71,7 @@ describe('training jobs through the control plane', () => {
       [{ name: 'x', datasetName: 'missing', backbone: { sample: true } }, 'NotFound', /Dataset missing/],
       [{ name: 'x', datasetName: 'toy', backbone: { sample: true }, hyperParameters: { learning_rate: -1 } }, 'ValidationError', /learning_rate/],
       [{ name: 'x', datasetName: 'toy', backbone: { sample: true }, hyperParameters: { batch_size: 'lots' } }, 'ValidationError', /batch_size/],
-      [{ name: 'x', datasetName: 'toy', backbone: { path: join(dir, 'nope.onnx') } }, 'NotFound', /nope\.onnx/],
+      [{ name: 'x', datasetName: 'toy', backbone: { path: join(dir, 'nope.onnx') } }, 'ValidationError', /nope\.onnx/],
       [{ name: 'bad name!', datasetName: 'toy', backbone: { sample: true } }, 'ValidationError', /name/],
       [{ name: 'first', datasetName: 'toy', backbone: { sample: true } }, 'AlreadyExists', /first/],
     ];
@@ -92,6 +93,8 @@ describe('training jobs through the control plane', () => {
       platform.trainingJobs.create({ name: 'bogus', datasetName: 'toy', backbone: { path: bogus } }),
       (error: unknown) => error instanceof DomainError && error.code === 'ValidationError',
     );
+    const digest = createHash('sha256').update('not a model').digest('hex');
+    assert.equal(await platform.deps.artifacts.has(digest), false, 'a refused file is not copied into the artifact store');
   });
 
   it('a job whose dataset folder vanished fails with a reason instead of hanging', async () => {

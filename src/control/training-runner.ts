@@ -25,17 +25,16 @@ export async function runTrainingJob(deps: ControlDeps, jobName: string): Promis
   const { store, clock, events, logger } = deps;
   const setPhase = (phase: TrainingJobPhase) => store.trainingJobs.update(jobName, { phase });
   const stopRequested = () => store.trainingJobs.get(jobName)?.status === 'Stopping';
-  let job = store.trainingJobs.update(jobName, {
-    phase: 'Starting',
-    epochs: [],
-    embeddingStats: undefined,
-    failureReason: undefined,
-    startedAtMs: clock.now(),
-  });
   try {
-    const splits = await embedDataset(deps, job, setPhase);
-    if (stopRequested()) return finishStopped(deps, jobName);
-
+    let job = store.trainingJobs.update(jobName, {
+      phase: 'Starting',
+      epochs: [],
+      embeddingStats: undefined,
+      failureReason: undefined,
+      startedAtMs: clock.now(),
+    });
+    const splits = await embedDataset(deps, job, setPhase, stopRequested);
+    if (!splits) return finishStopped(deps, jobName);
     setPhase('Training');
     const trained = await trainHead({
       train: splits.train,
@@ -85,11 +84,13 @@ export async function runTrainingJob(deps: ControlDeps, jobName: string): Promis
   }
 }
 
+/** Embeds every split; undefined when a stop was requested meanwhile (checked between batches). */
 async function embedDataset(
   deps: ControlDeps,
   job: TrainingJob,
   setPhase: (phase: TrainingJobPhase) => void,
-): Promise<Record<Split, SplitData>> {
+  stopRequested: () => boolean,
+): Promise<Record<Split, SplitData> | undefined> {
   const dataset = deps.store.datasets.get(job.datasetName);
   if (!dataset) throw new DomainError('NotFound', `Dataset ${job.datasetName} no longer exists`);
   const scan = await scanDataset(dataset.path, { decodeImages: false });
@@ -117,9 +118,15 @@ async function embedDataset(
         images,
         extractor,
         cache: deps.store.embeddings,
-        onProgress: (splitDone) =>
-          deps.events.emit({ kind: 'training-progress', jobName: job.name, phase: 'Embedding', done: done + splitDone, total }),
+        onProgress: (splitDone) => {
+          if (stopRequested()) throw STOP;
+          deps.events.emit({ kind: 'training-progress', jobName: job.name, phase: 'Embedding', done: done + splitDone, total });
+        },
+      }).catch((error: unknown) => {
+        if (error === STOP) return undefined;
+        throw error;
       });
+      if (!embedded) return undefined;
       done += images.length;
       stats.computed += embedded.computed;
       stats.cached += embedded.cached;
@@ -131,6 +138,9 @@ async function embedDataset(
     await extractor.close();
   }
 }
+
+/** Thrown from the embedding progress callback to abandon the remaining batches. */
+const STOP = Symbol('stop requested');
 
 function finishStopped(deps: ControlDeps, jobName: string): void {
   deps.store.trainingJobs.update(jobName, { status: 'Stopped', phase: 'Stopped', endedAtMs: deps.clock.now() });

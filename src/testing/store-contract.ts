@@ -66,7 +66,7 @@ function sampleEndpointConfig(name: string): EndpointConfig {
 }
 
 function sampleEndpoint(name: string): Endpoint {
-  return { name, endpointConfigName: 'config-1', status: 'Creating', createdAtMs: 3, lastModifiedAtMs: 3 };
+  return { name, endpointConfigName: 'config-1', productionVariants: [], status: 'Creating', createdAtMs: 3, lastModifiedAtMs: 3 };
 }
 
 function epoch(n: number, overrides: Partial<EpochMetrics> = {}): EpochMetrics {

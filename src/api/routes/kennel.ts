@@ -1,9 +1,9 @@
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { DomainError } from '../../core/errors.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { ApiEnv } from '../env.ts';
 import { sendWireError, wireErrorHandler } from '../middleware/errors/index.ts';
+import { payloadLimit } from '../middleware/payload-limit/index.ts';
 import { sigv4 } from '../middleware/sigv4/index.ts';
 import {
   createEndpointConfigSchema,
@@ -27,10 +27,7 @@ export function kennelRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>().basePath('/kennel');
   app.onError(wireErrorHandler(kennelError, deps.logger));
   app.use(
-    bodyLimit({
-      maxSize: CONTROL_MAX_BYTES,
-      onError: (c) => sendWireError(c, kennelError('PayloadTooLarge', `Request body exceeds ${CONTROL_MAX_BYTES} bytes`, {})),
-    }),
+    payloadLimit(CONTROL_MAX_BYTES, (c) => sendWireError(c, kennelError('PayloadTooLarge', `Request body exceeds ${CONTROL_MAX_BYTES} bytes`, {}))),
     sigv4({ lookupSecret: deps.lookupSecret, now: () => deps.clock.now(), service: 'kennel' }),
   );
 

@@ -1,9 +1,8 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { DomainError } from '../../core/errors.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { ApiEnv } from '../env.ts';
 import { sendWireError, wireErrorHandler } from '../middleware/errors/index.ts';
+import { payloadLimit } from '../middleware/payload-limit/index.ts';
 import { sigv4 } from '../middleware/sigv4/index.ts';
 import { sageMakerError } from '../wire/sagemaker-errors.ts';
 
@@ -17,20 +16,18 @@ export function sageMakerRuntimeRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   app.post(
     '/endpoints/:name/invocations',
-    bodyLimit({
-      maxSize: INVOKE_MAX_BYTES,
-      onError: (c) =>
-        sendWireError(
-          c,
-          sageMakerError('PayloadTooLarge', `Request payload exceeds the ${INVOKE_MAX_BYTES} byte (6 MB) limit of InvokeEndpoint`, {}),
-        ),
-    }),
+    payloadLimit(INVOKE_MAX_BYTES, (c) =>
+      sendWireError(
+        c,
+        sageMakerError('PayloadTooLarge', `Request payload exceeds the ${INVOKE_MAX_BYTES} byte (6 MB) limit of InvokeEndpoint`, {}),
+      ),
+    ),
     sigv4({ lookupSecret: deps.lookupSecret, now: () => deps.clock.now(), service: 'sagemaker' }),
     async (c) => {
-      assertAcceptsJson(c.req.header('accept'));
       const body = new Uint8Array(await c.req.arrayBuffer());
       const result = await deps.platform.endpoints.invoke(c.req.param('name'), {
         contentType: c.req.header('content-type'),
+        accept: c.req.header('accept'),
         body,
         customAttributes: c.req.header('x-amzn-sagemaker-custom-attributes'),
       });
@@ -39,14 +36,4 @@ export function sageMakerRuntimeRoutes(deps: ApiDeps): Hono<ApiEnv> {
     },
   );
   return app;
-}
-
-/** The built-in classifier answers JSON only; say so instead of ignoring an Accept it cannot honour. */
-function assertAcceptsJson(accept: string | undefined): void {
-  if (!accept) return;
-  const types = accept.split(',').map((part) => part.split(';')[0].trim().toLowerCase());
-  if (types.some((type) => type === 'application/json' || type === '*/*' || type === 'application/*')) return;
-  throw new DomainError('UnsupportedMediaType', `Accept ${JSON.stringify(accept)} cannot be served; this model answers application/json`, {
-    originalStatusCode: 406,
-  });
 }

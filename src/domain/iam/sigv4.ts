@@ -522,11 +522,12 @@ function signedPayloadHash(parsed: ParsedSignature, request: SigV4Request, query
     request.headers['x-amz-content-sha256'] ??
     (parsed.form === 'presigned' ? query.find((p) => p.name === 'X-Amz-Content-Sha256')?.value : undefined);
   if (declared === undefined) return bodyHash;
-  if (declared === UNSIGNED_PAYLOAD) return declared;
+  // Only S3 lets a client leave the body out of the signature.
+  if (declared === UNSIGNED_PAYLOAD && parsed.scope.service === 's3') return declared;
   if (!/^[0-9a-fA-F]{64}$/.test(declared)) {
     throw new DomainError(
       'InvalidSignature',
-      `x-amz-content-sha256 must be the hex SHA-256 of the body or ${UNSIGNED_PAYLOAD}; got '${truncate(declared)}'.`,
+      `x-amz-content-sha256 must be the hex SHA-256 of the body (${UNSIGNED_PAYLOAD} is for S3 only); got '${truncate(declared)}'.`,
       { part: 'x-amz-content-sha256' },
     );
   }

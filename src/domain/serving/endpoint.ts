@@ -25,9 +25,22 @@ export interface EndpointConfig {
 
 export type EndpointStatus = 'Creating' | 'InService' | 'Updating' | 'Failed' | 'Deleting';
 
+/**
+ * What an endpoint serves, resolved when it is created: as on SageMaker, deleting
+ * the model or endpoint config afterwards does not take a running endpoint down,
+ * nor stop it from coming back after a restart.
+ */
+export interface DeployedVariant {
+  variantName: string;
+  modelName: string;
+  backbone: BackboneRef;
+  artifacts: TrainingJobArtifacts;
+}
+
 export interface Endpoint {
   name: string;
   endpointConfigName: string;
+  productionVariants: DeployedVariant[];
   status: EndpointStatus;
   failureReason?: string;
   createdAtMs: number;

@@ -7,6 +7,16 @@ export const DEFAULT_TOP_K = 5;
 
 export type InvocationInput = { kind: 'image'; bytes: Uint8Array } | { kind: 'url'; url: string };
 
+/** The built-in classifier answers JSON only; say so instead of ignoring an Accept it cannot honour. */
+export function assertAcceptsJson(accept: string | undefined): void {
+  if (!accept) return;
+  const types = accept.split(',').map((part) => mediaType(part));
+  if (types.some((type) => type === JSON_CONTENT_TYPE || type === '*/*' || type === 'application/*')) return;
+  throw new DomainError('UnsupportedMediaType', `Accept ${JSON.stringify(accept)} cannot be served; this model answers application/json`, {
+    originalStatusCode: 406,
+  });
+}
+
 /** `image/JPEG; charset=x` → `image/jpeg`. */
 export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0].trim().toLowerCase();

@@ -84,7 +84,7 @@ describe('openBackbone', () => {
     }
   });
 
-  it('flattens [N,F,1,1], probes a symbolic feature size and defaults to 224 px ImageNet preprocessing', async () => {
+  it('flattens [N,F,1,1], probes a symbolic feature size and defaults to ImageNet preprocessing (resize 256, crop 224)', async () => {
     const { onnx, weights } = pooledConvModel({ input: ['n', 3, 'h', 'w'], output: ['n', 'f', 'a', 'b'], features: 5 });
     const extractor = await openBackbone(onnx, { digest: 'sha' });
     try {
@@ -92,7 +92,7 @@ describe('openBackbone', () => {
       assert.equal(extractor.backbone.inputName, 'pixels');
       assert.equal(extractor.backbone.outputName, 'pooled');
       assert.deepEqual(extractor.backbone.preprocessing, {
-        resizeSize: 224,
+        resizeSize: 256,
         cropSize: 224,
         mean: [0.485, 0.456, 0.406],
         std: [0.229, 0.224, 0.225],

@@ -126,7 +126,8 @@ function resolvePreprocessing(source: string, input: TensorValue, given: Partial
     throw new DomainError('ValidationError', message, { field: 'preprocessing.cropSize' });
   }
   return {
-    resizeSize: given.resizeSize ?? cropSize,
+    // torchvision's ImageNet recipe: resize to 256, crop 224; the same ratio for other sizes.
+    resizeSize: given.resizeSize ?? Math.round((cropSize * 256) / 224),
     cropSize,
     mean: given.mean ?? IMAGENET_MEAN,
     std: given.std ?? IMAGENET_STD,
@@ -176,7 +177,10 @@ async function runBackbone(
     const outputs = await session.run({ [inputName]: new ort.Tensor('float32', images, dims) }, [outputName]);
     return outputs[outputName] as ort.Tensor;
   } catch (error) {
-    throw new DomainError('ModelError', `${source} failed on a batch of ${batchSize} images: ${describeError(error)}`);
+    // The model itself failed: the container's 500, never the caller's fault; no server paths.
+    throw new DomainError('ModelError', `The backbone model failed on a batch of ${batchSize} images: ${describeError(error)}`, {
+      originalStatusCode: 500,
+    });
   }
 }
 
