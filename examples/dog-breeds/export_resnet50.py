@@ -3,6 +3,8 @@
 Usage: python3 export_resnet50.py OUTPUT.onnx
 Needs torch and torchvision; torchvision downloads the pretrained weights.
 The model maps a [N,3,224,224] ImageNet-normalised batch to [N,2048] features.
+V1 weights, whose reference preprocessing (resize 256, centre-crop 224) is what
+examples/dog-breeds/kennel.yaml declares.
 """
 import sys
 
@@ -10,7 +12,7 @@ import torch
 import torchvision
 
 out = sys.argv[1]
-model = torchvision.models.resnet50(weights=torchvision.models.ResNet50_Weights.IMAGENET1K_V2)
+model = torchvision.models.resnet50(weights=torchvision.models.ResNet50_Weights.IMAGENET1K_V1)
 model.fc = torch.nn.Identity()
 model.eval()
 torch.onnx.export(

@@ -5,7 +5,11 @@ import { DomainError } from '../core/errors.ts';
  * Request shapes of the Kennel REST API. The spec file (`kennel apply`) reuses
  * them, so a field means the same thing in both places.
  */
-const name = z.string().min(1).max(63);
+const name = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/, 'use letters, digits and hyphens, starting and ending with a letter or digit');
 const rgb = z.tuple([z.number(), z.number(), z.number()]);
 
 export const preprocessingSchema = z

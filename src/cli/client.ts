@@ -1,10 +1,10 @@
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { DomainError, type ErrorCode } from '../core/errors.ts';
+import { DomainError, ERROR_CODES, type ErrorCode } from '../core/errors.ts';
+import { DEFAULT_REGION } from '../domain/iam/arn.ts';
 import { readCredentialsFile, type ProfileCredentials } from '../runtime/credentials/credentials-file.ts';
 
 export const DEFAULT_ENDPOINT_URL = 'http://127.0.0.1:8080';
-export const DEFAULT_REGION = 'us-east-1';
 
 /**
  * A SigV4-signing client for Kennel's HTTP APIs, used by the CLI. It signs with the
@@ -90,11 +90,7 @@ export async function resolveCredentials(env: NodeJS.ProcessEnv, credentialsFile
   return readCredentialsFile(credentialsFile);
 }
 
-const KNOWN_CODES = new Set<string>([
-  'ValidationError', 'NotFound', 'AlreadyExists', 'Conflict', 'PayloadTooLarge', 'UnsupportedMediaType', 'ModelError',
-  'UrlRefused', 'UrlFetchFailed', 'ServiceUnavailable', 'MissingAuthenticationToken', 'UnrecognizedClient',
-  'IncompleteSignature', 'InvalidSignature', 'ExpiredToken', 'AccessDenied', 'Offline', 'Internal',
-]);
+const KNOWN_CODES = new Set<string>(ERROR_CODES);
 
 function toDomainError(response: Response, body: unknown): DomainError {
   const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { resolveKennelHome, openStateDir } from '../store/state-dir.ts';
+import { join } from 'node:path';
+import { resolveKennelHome } from '../store/state-dir.ts';
 import { DEFAULT_ENDPOINT_URL, KennelClient, resolveCredentials } from './client.ts';
 
 export interface GlobalOptions {
@@ -19,8 +20,8 @@ export function kennelHome(options: GlobalOptions): string {
 /** A client for the running server, signed with the admin keys Kennel wrote (or AWS_* variables). */
 export async function connect(command: Command): Promise<KennelClient> {
   const options = globalOptions(command);
-  const dirs = await openStateDir(kennelHome(options));
-  const credentials = await resolveCredentials(process.env, dirs.credentialsFile);
+  // Only reads the credentials file: a client command never creates a state folder.
+  const credentials = await resolveCredentials(process.env, join(kennelHome(options), 'credentials'));
   return new KennelClient(options.endpointUrl ?? process.env.KENNEL_ENDPOINT_URL ?? DEFAULT_ENDPOINT_URL, credentials);
 }
 

@@ -60,6 +60,9 @@ describe('workload spec files', () => {
     ['an unknown field', VALID.replace('kind: Workload', 'kind: Workload\nextra: 1'), /extra/],
     ['a wrong apiVersion', VALID.replace('kennel/v1', 'kennel/v9'), /kennel\.yaml:1: apiVersion: /],
     ['a backbone that is neither sample nor a path', VALID.replace('sample: true', 'sample: false'), /trainingJob\.backbone/],
+    ['an invalid resource name', VALID.replace('  name: pets-1', '  name: pets_1'), /kennel\.yaml:7: trainingJob\.name: use letters, digits and hyphens/],
+    ['a hyperparameter out of range', VALID.replace('learning_rate: 0.01', 'learning_rate: fast'), /kennel\.yaml:11: trainingJob\.hyperParameters\.learning_rate: Hyperparameter learning_rate must be/],
+    ['an unknown hyperparameter', VALID.replace('epochs: 3', 'epochz: 3'), /kennel\.yaml:12: trainingJob\.hyperParameters\.epochz: Unknown hyperparameter/],
   ];
   for (const [what, text, message] of rejected) {
     it(`names the file, the place and the problem for ${what}`, async () => {

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DomainError } from '../core/errors.ts';
+import { parseHyperParameters } from '../domain/training/hyperparameters.ts';
 import {
   backboneSchema,
   createEndpointConfigSchema,
@@ -53,17 +54,25 @@ export async function loadWorkloadSpec(file: string, kennelHome: string): Promis
     const { line } = lineCounter.linePos(error.pos[0]);
     throw new DomainError('ValidationError', `${file}:${line}: not valid YAML: ${error.message.split('\n')[0]}`);
   }
+  const at = (path: string[], message: string) => {
+    const node = document.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    const where = node?.range ? `:${lineCounter.linePos(node.range[0]).line}` : '';
+    return `${file}${where}: ${path.join('.') || '(document)'}: ${message}`;
+  };
   const result = workloadSpecSchema.safeParse(document.toJS());
   if (!result.success) {
-    const problems = result.error.issues.slice(0, 5).map((issue) => {
-      const path = issue.path.map(String);
-      const node = document.getIn(path, true) as { range?: [number, number, number] } | undefined;
-      const where = node?.range ? `:${lineCounter.linePos(node.range[0]).line}` : '';
-      return `${file}${where}: ${path.join('.') || '(document)'}: ${issue.message}`;
-    });
+    const problems = result.error.issues.slice(0, 5).map((issue) => at(issue.path.map(String), issue.message));
     throw new DomainError('ValidationError', problems.join('\n'));
   }
   const spec = result.data;
+  // Checked here too, so a bad value stops the spec before anything is created.
+  try {
+    parseHyperParameters(spec.trainingJob.hyperParameters ?? {});
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    const field = typeof error.details.field === 'string' ? [error.details.field] : [];
+    throw new DomainError('ValidationError', at(['trainingJob', 'hyperParameters', ...field], error.message));
+  }
   const base = dirname(resolve(file));
   const resolvePath = (path: string) => {
     const expanded = path.replace(/^\$(KENNEL_HOME|\{KENNEL_HOME\})/, kennelHome);

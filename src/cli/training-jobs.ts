@@ -93,7 +93,7 @@ export async function waitForJob(client: KennelClient, name: string): Promise<Tr
 
 function renderJob(job: TrainingJob): string {
   const lines = [
-    `Training job ${job.name}: ${job.status} (${job.phase})${job.failureReason ? ` — ${job.failureReason}` : ''}`,
+    `Training job ${job.name}: ${job.status}${job.phase !== job.status ? ` (${job.phase})` : ''}${job.failureReason ? ` — ${job.failureReason}` : ''}`,
     `  dataset ${job.datasetName}, backbone ${job.backbone.digest.slice(0, 12)} (${job.backbone.featureSize} features)`,
     `  hyperparameters ${Object.entries(job.hyperParameters).map(([k, v]) => `${k}=${v}`).join(' ')}`,
   ];

@@ -5,7 +5,7 @@ import type { Endpoint } from '../domain/serving/endpoint.ts';
 import type { TrainingJob } from '../domain/training/training-job.ts';
 import { generateSampleImages } from '../runtime/samples/sample-images.ts';
 import type { Platform } from './platform.ts';
-import { waitForEndpoint, waitForTrainingJob } from './wait.ts';
+import { waitForEndpoint, waitForEndpointDeleted, waitForTrainingJob } from './wait.ts';
 
 /** Names of everything `kennel up --sample` creates. */
 export const SAMPLE_NAMES = {
@@ -56,10 +56,11 @@ export async function ensureSampleEndpoint(
     });
   }
   const existing = platform.deps.store.endpoints.get(SAMPLE_NAMES.endpoint);
+  if (existing?.status === 'Failed') {
+    platform.endpoints.delete(SAMPLE_NAMES.endpoint);
+    await waitForEndpointDeleted(platform, SAMPLE_NAMES.endpoint);
+  }
   if (!existing || existing.status === 'Failed') {
-    if (existing) {
-      platform.deps.store.endpoints.delete(SAMPLE_NAMES.endpoint);
-    }
     platform.endpoints.create({ name: SAMPLE_NAMES.endpoint, endpointConfigName: SAMPLE_NAMES.endpointConfig });
   }
   const endpoint = await waitForEndpoint(platform, SAMPLE_NAMES.endpoint);

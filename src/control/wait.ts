@@ -27,6 +27,14 @@ export async function waitForEndpoint(platform: Platform, name: string): Promise
   }
 }
 
+/** Resolves once the controller has removed a Deleting endpoint. */
+export async function waitForEndpointDeleted(platform: Platform, name: string): Promise<void> {
+  while (platform.deps.store.endpoints.get(name)) {
+    platform.controller.kick();
+    await delay(POLL_MS);
+  }
+}
+
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

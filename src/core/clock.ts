@@ -5,7 +5,3 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
-
-export function isoTimestamp(epochMs: number): string {
-  return new Date(epochMs).toISOString();
-}

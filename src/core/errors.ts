@@ -4,25 +4,28 @@
  * exactly one place. The message is for people: it says what was wrong and,
  * where it can, how to fix it.
  */
-export type ErrorCode =
-  | 'ValidationError' // the request or spec is malformed
-  | 'NotFound' // the named resource does not exist
-  | 'AlreadyExists' // a resource with that name exists already
-  | 'Conflict' // the resource is not in a state that allows the operation
-  | 'PayloadTooLarge' // the request body is over the operation's limit
-  | 'UnsupportedMediaType' // a content type the operation does not accept
-  | 'ModelError' // the model (or its input handling) failed on this input
-  | 'UrlRefused' // a URL the server will not fetch (scheme, host or address)
-  | 'UrlFetchFailed' // an allowed URL could not be fetched
-  | 'ServiceUnavailable' // the resource exists but cannot serve right now
-  | 'MissingAuthenticationToken' // no credentials on the request
-  | 'UnrecognizedClient' // unknown access key
-  | 'IncompleteSignature' // the signature is malformed or lacks a part it needs
-  | 'InvalidSignature' // signature, body hash or clock skew wrong
-  | 'ExpiredToken' // session token expired
-  | 'AccessDenied' // authenticated but not allowed
-  | 'Offline' // the operation needs a network this machine does not reach
-  | 'Internal'; // a bug: never carries internals to the caller
+export const ERROR_CODES = [
+  'ValidationError', // the request or spec is malformed
+  'NotFound', // the named resource does not exist
+  'AlreadyExists', // a resource with that name exists already
+  'Conflict', // the resource is not in a state that allows the operation
+  'PayloadTooLarge', // the request body is over the operation's limit
+  'UnsupportedMediaType', // a content type the operation does not accept
+  'ModelError', // the model (or its input handling) failed on this input
+  'UrlRefused', // a URL the server will not fetch (scheme, host or address)
+  'UrlFetchFailed', // an allowed URL could not be fetched
+  'ServiceUnavailable', // the resource exists but cannot serve right now
+  'MissingAuthenticationToken', // no credentials on the request
+  'UnrecognizedClient', // unknown access key
+  'IncompleteSignature', // the signature is malformed or lacks a part it needs
+  'InvalidSignature', // signature, body hash or clock skew wrong
+  'ExpiredToken', // session token expired
+  'AccessDenied', // authenticated but not allowed
+  'Offline', // the operation needs a network this machine does not reach
+  'Internal', // a bug: never carries internals to the caller
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class DomainError extends Error {
   readonly code: ErrorCode;

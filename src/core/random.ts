@@ -33,16 +33,6 @@ export function randomNormal(random: Random): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 }
 
-/** Fisher–Yates shuffle of a copy. */
-export function shuffled<T>(random: Random, items: readonly T[]): T[] {
-  const out = items.slice();
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random.next() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
 /** A new seed derived from a seed and a label, so independent streams stay independent. */
 export function deriveSeed(seed: number, label: string): number {
   let h = (seed ^ 0x9e3779b9) >>> 0;

@@ -46,7 +46,7 @@ export function parseHyperParameters(input: Readonly<Record<string, string | num
   const result: HeadHyperParameters = { ...DEFAULT_HYPERPARAMETERS };
   for (const [name, raw] of Object.entries(input)) {
     if (name.startsWith('sagemaker_') || name.startsWith('_')) continue;
-    if (!(name in RULES)) {
+    if (!Object.hasOwn(RULES, name)) {
       throw new DomainError(
         'ValidationError',
         `Unknown hyperparameter ${JSON.stringify(name)}; the image-classifier accepts ${Object.keys(RULES).join(', ')}`,

@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { mapWithConcurrency } from '../../core/concurrency.ts';
 import { DomainError, describeError } from '../../core/errors.ts';
 import { SPLITS, type Split } from '../../domain/data/dataset.ts';
 import {
@@ -108,7 +109,7 @@ async function listDataset(root: string, decodeImages: boolean): Promise<Dataset
       return { name, files: split.files, folders: classes };
     }),
   );
-  await runWithConcurrency(probes, PROBE_CONCURRENCY);
+  await mapWithConcurrency(probes, PROBE_CONCURRENCY, (run) => run());
   return { files: top.files, folders };
 }
 
@@ -146,12 +147,4 @@ async function listFolder(dir: string): Promise<{ files: ListedFile[]; folders: 
   // Entries arrive in stat completion order; sorting keeps reports repeatable.
   files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { files, folders: folders.sort() };
-}
-
-async function runWithConcurrency(tasks: readonly (() => Promise<void>)[], concurrency: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) await tasks[next++]();
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, tasks.length) }, worker));
 }

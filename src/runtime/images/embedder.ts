@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { mapWithConcurrency } from '../../core/concurrency.ts';
 import { DomainError, describeError, isDomainError } from '../../core/errors.ts';
 import type { BackboneRef, Preprocessing } from '../../domain/training/training-job.ts';
 import type { EmbeddingCache } from '../../store/store.ts';
@@ -160,21 +161,4 @@ async function readSource(image: ImageSource, index: number): Promise<Uint8Array
     const message = `${describeSource(image, index)} cannot be read (${describeError(error)})`;
     throw new DomainError('ValidationError', message);
   }
-}
-
-async function mapWithConcurrency<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  map: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await map(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
 }

@@ -74,6 +74,10 @@ async function createSession(onnx: Uint8Array | string, intraOpNumThreads?: numb
   const options: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
     ...(intraOpNumThreads ? { intraOpNumThreads } : {}),
+    // Idle worker threads would otherwise spin between requests, taking CPU from
+    // training and other endpoints on the same cores (measured: 8% less CPU per
+    // request, same latency, with bench/endpoint).
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
   // Two calls because create()'s overloads take a path or bytes, not the union.
   return typeof onnx === 'string' ? ort.InferenceSession.create(onnx, options) : ort.InferenceSession.create(onnx, options);

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { signedFetch } from '../../testing/signed-fetch.ts';
+import { makeSmallDataset, startTestKennel, type TestKennel } from '../../testing/test-kennel.ts';
+
+describe('Kennel REST control plane over HTTP', () => {
+  let test: TestKennel;
+  const call = (method: string, path: string, body?: unknown) =>
+    signedFetch(`${test.url}/kennel${path}`, {
+      method,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      service: 'kennel',
+      credentials: test.credentials,
+    });
+  const error = async (response: Response) => {
+    const body = (await response.json()) as { code: string; message: string; details?: Record<string, unknown> };
+    assert.equal(response.headers.get('x-amzn-errortype'), body.code);
+    assert.match(response.headers.get('x-amzn-requestid') ?? '', /^[0-9a-f-]{36}$/);
+    return body;
+  };
+
+  before(async () => {
+    test = await startTestKennel();
+    await makeSmallDataset(join(test.home, 'images'));
+  });
+  after(async () => test?.close());
+
+  it('registers a dataset and reports its classes and counts', async () => {
+    const response = await call('POST', '/datasets', { name: 'toy', path: join(test.home, 'images') });
+    assert.equal(response.status, 201);
+    const { dataset, report } = (await response.json()) as { dataset: { classes: string[] }; report: { totals: Record<string, number> } };
+    assert.equal(dataset.classes.length, 4);
+    assert.deepEqual(report.totals, { train: 48, valid: 16, test: 16 });
+    const list = (await (await call('GET', '/datasets')).json()) as { datasets: { name: string }[] };
+    assert.deepEqual(list.datasets.map((d) => d.name), ['toy']);
+  });
+
+  it('answers bad requests with 4xx errors that name the problem', async () => {
+    const cases: [string, string, unknown, number, string, RegExp][] = [
+      ['POST', '/datasets', '{not json', 400, 'ValidationError', /not valid JSON/],
+      ['POST', '/datasets', { name: 'x' }, 400, 'ValidationError', /path/],
+      ['POST', '/datasets', { name: 'x', path: '/tmp', extra: 1 }, 400, 'ValidationError', /extra/],
+      ['POST', '/datasets', { name: 'bad name', path: '/tmp' }, 400, 'ValidationError', /name/],
+      ['POST', '/datasets', { name: 'nowhere', path: '/no/such/folder' }, 400, 'ValidationError', /does not exist/],
+      ['POST', '/datasets', { name: 'toy', path: join(test.home, 'images') }, 409, 'AlreadyExists', /toy/],
+      ['GET', '/datasets/missing', undefined, 404, 'NotFound', /missing/],
+      ['POST', '/training-jobs', { name: 'j', datasetName: 'toy', backbone: { sample: true }, hyperParameters: { epochs: 0 } }, 400, 'ValidationError', /epochs/],
+      ['POST', '/training-jobs', { name: 'j', datasetName: 'toy', backbone: {} }, 400, 'ValidationError', /backbone/],
+      ['POST', '/training-jobs/missing/stop', undefined, 404, 'NotFound', /missing/],
+      ['POST', '/models', { name: 'm', trainingJobName: 'missing' }, 404, 'NotFound', /missing/],
+      ['POST', '/endpoint-configs', { name: 'c', productionVariants: [{ modelName: 'missing' }] }, 404, 'NotFound', /missing/],
+      ['POST', '/endpoints', { name: 'e', endpointConfigName: 'missing' }, 404, 'NotFound', /missing/],
+      ['DELETE', '/endpoints/missing', undefined, 404, 'NotFound', /missing/],
+      ['POST', '/datasets', 'x'.repeat(1024 * 1024 + 1), 413, 'PayloadTooLarge', /exceeds/],
+    ];
+    for (const [method, path, body, status, code, message] of cases) {
+      const response = await call(method, path, body);
+      assert.equal(response.status, status, `${method} ${path}`);
+      const answer = await error(response);
+      assert.equal(answer.code, code, `${method} ${path}: ${answer.message}`);
+      assert.match(answer.message, message, `${method} ${path}`);
+    }
+  });
+
+  it('refuses unsigned calls and never shows internals', async () => {
+    const unsigned = await fetch(`${test.url}/kennel/datasets`);
+    assert.equal(unsigned.status, 403);
+    assert.equal((await error(unsigned)).code, 'MissingAuthenticationToken');
+    const wrongService = await signedFetch(`${test.url}/kennel/datasets`, { method: 'GET', service: 'sagemaker', credentials: test.credentials });
+    assert.equal(wrongService.status, 403);
+    const text = await wrongService.text();
+    assert.doesNotMatch(text, /at .*\.ts:\d+/);
+  });
+
+  it('answers unknown routes with 404 and the health check without credentials', async () => {
+    assert.equal((await fetch(`${test.url}/no/such/route`)).status, 404);
+    assert.equal((await fetch(`${test.url}/ping`)).status, 200);
+  });
+});
