@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -72,13 +72,17 @@ function kennel(home: string, url: string, ...args: string[]): { status: number 
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-function countRows(home: string, sql: string): number {
+function kennelDb(home: string, sql: string): Record<string, string> {
   const db = new Database(join(home, 'kennel.db'), { readonly: true, fileMustExist: true });
   try {
-    return (db.prepare(sql).get() as { n: number }).n;
+    return db.prepare(sql).get() as Record<string, string>;
   } finally {
     db.close();
   }
+}
+
+function countRows(home: string, sql: string): number {
+  return Number(kennelDb(home, sql).n);
 }
 
 describe('kennel up --sample', { timeout: 900_000 }, () => {
@@ -89,7 +93,7 @@ describe('kennel up --sample', { timeout: 900_000 }, () => {
     for (const home of homes) await rm(home, { recursive: true, force: true });
   });
 
-  it('trains, deploys and serves; the printed curl works; after kill -9 it comes back without retraining', async () => {
+  it('trains, deploys and serves; the printed curl works; after kill -9 it comes back without retraining; a damaged model heals', async () => {
     const home = await mkdtemp(join(tmpdir(), 'kennel-up-'));
     homes.push(home);
     const first = startUp(home);
@@ -129,6 +133,19 @@ describe('kennel up --sample', { timeout: 900_000 }, () => {
     assert.equal((JSON.parse(invoked.stdout) as { predictions: { label: string }[] }).predictions[0].label, answer.predictions[0].label);
     assert.notEqual(url, undefined);
     await kill9(second);
+
+    // A damaged model file: the next start notices it, trains again (rewriting the file) and serves.
+    const digest = (JSON.parse(kennelDb(home, "SELECT record FROM training_jobs").record) as { artifacts: { headModel: string } }).artifacts.headModel;
+    const headFile = join(home, 'artifacts', 'sha256', digest.slice(0, 2), digest.slice(2));
+    const bytes = await readFile(headFile);
+    bytes[bytes.length >> 1] ^= 0xff;
+    await writeFile(headFile, bytes);
+    const third = startUp(home);
+    children.push(third);
+    await third.waitFor(/Ready\./);
+    assert.match(third.output(), /endpoint sample-classifier InService/);
+    assert.equal(countRows(home, "SELECT count(*) AS n FROM training_jobs WHERE status = 'Completed'"), 2);
+    await kill9(third);
   });
 
   it('a kill -9 during training resumes the same job on restart, from cached embeddings', async () => {

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DomainError } from '../core/errors.ts';
+import { DomainError, describeError } from '../core/errors.ts';
 import type { Endpoint } from '../domain/serving/endpoint.ts';
 import type { TrainingJob } from '../domain/training/training-job.ts';
 import { generateSampleImages } from '../runtime/samples/sample-images.ts';
@@ -44,18 +44,38 @@ export async function ensureSampleEndpoint(
     await platform.datasets.register({ name: SAMPLE_NAMES.dataset, path: imagesDir });
   }
 
-  const trainingJob = await ensureTrainedJob(platform);
+  let trainingJob = await ensureTrainedJob(platform);
+  let endpoint: Endpoint;
+  try {
+    endpoint = await deploy(platform, trainingJob);
+  } catch (error) {
+    // The model's files are unusable (a damaged artifact, say): training again rewrites
+    // them, so the sample heals itself instead of failing at every start.
+    platform.deps.logger.warn('the sample endpoint could not load its model; training it again', { reason: describeError(error) });
+    await removeDeployment(platform);
+    trainingJob = await trainNewJob(platform);
+    endpoint = await deploy(platform, trainingJob);
+  }
 
-  if (!platform.deps.store.models.get(SAMPLE_NAMES.model)) {
+  const folder = generated.classes[0];
+  const [firstImage] = (await readdir(join(imagesDir, 'test', folder))).filter((file) => file.endsWith('.jpg')).sort();
+  const exampleImage = { path: join(imagesDir, 'test', folder, firstImage), folder };
+  return { trainingJob, endpoint, exampleImage, imagesDir };
+}
+
+/** Model, endpoint config and endpoint for the job, creating what is missing; resolves once InService. */
+async function deploy(platform: Platform, trainingJob: TrainingJob): Promise<Endpoint> {
+  const { store } = platform.deps;
+  if (!store.models.get(SAMPLE_NAMES.model)) {
     platform.models.create({ name: SAMPLE_NAMES.model, trainingJobName: trainingJob.name });
   }
-  if (!platform.deps.store.endpointConfigs.get(SAMPLE_NAMES.endpointConfig)) {
+  if (!store.endpointConfigs.get(SAMPLE_NAMES.endpointConfig)) {
     platform.endpointConfigs.create({
       name: SAMPLE_NAMES.endpointConfig,
       productionVariants: [{ variantName: 'AllTraffic', modelName: SAMPLE_NAMES.model }],
     });
   }
-  const existing = platform.deps.store.endpoints.get(SAMPLE_NAMES.endpoint);
+  const existing = store.endpoints.get(SAMPLE_NAMES.endpoint);
   if (existing?.status === 'Failed') {
     platform.endpoints.delete(SAMPLE_NAMES.endpoint);
     await waitForEndpointDeleted(platform, SAMPLE_NAMES.endpoint);
@@ -63,12 +83,17 @@ export async function ensureSampleEndpoint(
   if (!existing || existing.status === 'Failed') {
     platform.endpoints.create({ name: SAMPLE_NAMES.endpoint, endpointConfigName: SAMPLE_NAMES.endpointConfig });
   }
-  const endpoint = await waitForEndpoint(platform, SAMPLE_NAMES.endpoint);
+  return waitForEndpoint(platform, SAMPLE_NAMES.endpoint);
+}
 
-  const folder = generated.classes[0];
-  const [firstImage] = (await readdir(join(imagesDir, 'test', folder))).filter((file) => file.endsWith('.jpg')).sort();
-  const exampleImage = { path: join(imagesDir, 'test', folder, firstImage), folder };
-  return { trainingJob, endpoint, exampleImage, imagesDir };
+async function removeDeployment(platform: Platform): Promise<void> {
+  const { store } = platform.deps;
+  if (store.endpoints.get(SAMPLE_NAMES.endpoint)) {
+    platform.endpoints.delete(SAMPLE_NAMES.endpoint);
+    await waitForEndpointDeleted(platform, SAMPLE_NAMES.endpoint);
+  }
+  if (store.endpointConfigs.get(SAMPLE_NAMES.endpointConfig)) platform.endpointConfigs.delete(SAMPLE_NAMES.endpointConfig);
+  if (store.models.get(SAMPLE_NAMES.model)) platform.models.delete(SAMPLE_NAMES.model);
 }
 
 async function ensureTrainedJob(platform: Platform): Promise<TrainingJob> {
@@ -82,6 +107,11 @@ async function ensureTrainedJob(platform: Platform): Promise<TrainingJob> {
     const finished = await waitForTrainingJob(platform, latest.name);
     if (finished.status === 'Completed') return finished;
   }
+  return trainNewJob(platform);
+}
+
+async function trainNewJob(platform: Platform): Promise<TrainingJob> {
+  const attempts = platform.trainingJobs.list().filter((job) => job.name.startsWith(SAMPLE_NAMES.trainingJobPrefix));
   const job = await platform.trainingJobs.create({
     name: `${SAMPLE_NAMES.trainingJobPrefix}-${attempts.length + 1}`,
     datasetName: SAMPLE_NAMES.dataset,
