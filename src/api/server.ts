@@ -4,9 +4,11 @@ import { Hono } from 'hono';
 import { DomainError } from '../core/errors.ts';
 import type { ApiDeps } from './deps.ts';
 import type { ApiEnv } from './env.ts';
+import { sendWireError } from './middleware/errors/index.ts';
 import { requestId } from './middleware/request-id/index.ts';
 import { kennelRoutes } from './routes/kennel.ts';
 import { sageMakerRuntimeRoutes } from './routes/sagemaker-runtime.ts';
+import { kennelError } from './wire/kennel-errors.ts';
 
 /** The whole HTTP surface: one app, one route group per wire protocol, each with its own error format. */
 export function createApp(deps: ApiDeps): Hono<ApiEnv> {
@@ -17,8 +19,10 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/', sageMakerRuntimeRoutes(deps));
   app.route('/', kennelRoutes(deps));
   app.notFound((c) => {
+    const message = `No operation at ${c.req.method} ${c.req.path}`;
+    if (c.req.path.startsWith('/kennel/')) return sendWireError(c, kennelError('NotFound', message, {}));
     c.header('x-amzn-ErrorType', 'UnknownOperationException');
-    return c.json({ message: `No operation at ${c.req.method} ${c.req.path}` }, 404);
+    return c.json({ __type: 'UnknownOperationException', message }, 404);
   });
   return app;
 }
@@ -53,5 +57,15 @@ export function listen(app: Hono<ApiEnv>, options: { host: string; port: number 
       });
     });
     server.once('error', onError);
+    // Requests Node cannot even parse (bad framing, oversized headers) still get a JSON error.
+    server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const body = JSON.stringify({ __type: 'ValidationError', message: `Malformed HTTP request (${error.code ?? 'parse error'})` });
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+          `Content-Type: application/json\r\nx-amzn-ErrorType: ValidationError\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    });
   });
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { signedFetch } from '../../testing/signed-fetch.ts';
@@ -74,8 +75,26 @@ describe('Kennel REST control plane over HTTP', () => {
     assert.doesNotMatch(text, /at .*\.ts:\d+/);
   });
 
-  it('answers unknown routes with 404 and the health check without credentials', async () => {
-    assert.equal((await fetch(`${test.url}/no/such/route`)).status, 404);
+  it('answers unknown routes with 404 in the caller\'s format, and the health check without credentials', async () => {
+    const unknown = await fetch(`${test.url}/no/such/route`);
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.headers.get('x-amzn-errortype'), 'UnknownOperationException');
+    const unknownKennel = await call('GET', '/no-such-collection');
+    assert.equal(unknownKennel.status, 404);
+    assert.equal((await error(unknownKennel)).code, 'NotFound');
     assert.equal((await fetch(`${test.url}/ping`)).status, 200);
+  });
+
+  it('answers a request Node cannot parse with a JSON 400 instead of dropping it', async () => {
+    const { port, hostname } = new URL(test.url);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => socket.write('POST /ping HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    assert.match(raw, /^HTTP\/1\.1 400 /);
+    assert.match(raw, /x-amzn-ErrorType: ValidationError/);
   });
 });
