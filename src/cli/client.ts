@@ -23,10 +23,7 @@ export class KennelClient {
   async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const payload = body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(body));
     const response = await this.send('kennel', method, `/kennel${path}`, payload, payload ? { 'content-type': 'application/json' } : {});
-    const text = await response.text();
-    const parsed = text ? (JSON.parse(text) as unknown) : undefined;
-    if (!response.ok) throw toDomainError(response, parsed);
-    return parsed as T;
+    return (await readAnswer(response)) as T;
   }
 
   /** SageMaker Runtime InvokeEndpoint. */
@@ -34,10 +31,7 @@ export class KennelClient {
     const headers: Record<string, string> = { 'content-type': contentType, accept: 'application/json' };
     if (customAttributes) headers['x-amzn-sagemaker-custom-attributes'] = customAttributes;
     const response = await this.send('sagemaker', 'POST', `/endpoints/${encodeURIComponent(name)}/invocations`, body, headers);
-    const text = await response.text();
-    const parsed = text ? (JSON.parse(text) as unknown) : undefined;
-    if (!response.ok) throw toDomainError(response, parsed);
-    return parsed;
+    return readAnswer(response);
   }
 
   private async send(
@@ -91,6 +85,14 @@ export async function resolveCredentials(env: NodeJS.ProcessEnv, credentialsFile
 }
 
 const KNOWN_CODES = new Set<string>(ERROR_CODES);
+
+/** The JSON answer, or the server's error as a DomainError. */
+async function readAnswer(response: Response): Promise<unknown> {
+  const text = await response.text();
+  const parsed = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!response.ok) throw toDomainError(response, parsed);
+  return parsed;
+}
 
 function toDomainError(response: Response, body: unknown): DomainError {
   const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;

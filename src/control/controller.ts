@@ -96,7 +96,6 @@ export class Controller {
       if (endpoint.status === 'Deleting') {
         await this.replicas.remove(endpoint.name);
         this.deps.store.endpoints.delete(endpoint.name);
-        this.deps.events.emit({ kind: 'endpoint-status', endpointName: endpoint.name, status: 'Deleting' });
       } else if (endpoint.status !== 'Failed' && !this.replicas.has(endpoint.name)) {
         await this.bringUp(endpoint);
       }
@@ -104,7 +103,7 @@ export class Controller {
   }
 
   private async bringUp(endpoint: Endpoint): Promise<void> {
-    const { store, artifacts, clock, events, logger } = this.deps;
+    const { store, artifacts, clock, logger } = this.deps;
     let replica: Replica;
     try {
       const variant = endpoint.productionVariants[0];
@@ -122,7 +121,6 @@ export class Controller {
       const reason = `Could not load the model: ${describeError(error)}`;
       if (store.endpoints.get(endpoint.name)?.status === 'Deleting') return;
       store.endpoints.update(endpoint.name, { status: 'Failed', failureReason: reason, lastModifiedAtMs: clock.now() });
-      events.emit({ kind: 'endpoint-status', endpointName: endpoint.name, status: 'Failed', reason });
       logger.error('endpoint failed', { endpointName: endpoint.name, reason });
       return;
     }
@@ -134,7 +132,6 @@ export class Controller {
     }
     this.replicas.set(endpoint.name, replica);
     store.endpoints.update(endpoint.name, { status: 'InService', failureReason: undefined, lastModifiedAtMs: clock.now() });
-    events.emit({ kind: 'endpoint-status', endpointName: endpoint.name, status: 'InService' });
     logger.info('endpoint in service', { endpointName: endpoint.name, model: current.productionVariants[0]?.modelName });
   }
 }

@@ -3,7 +3,7 @@ import { assertResourceName } from '../core/names.ts';
 import type { Dataset } from '../domain/data/dataset.ts';
 import { scanDataset, type DatasetScan } from '../runtime/datasets/scan.ts';
 import type { ControlDeps } from './deps.ts';
-import { requireRecord } from './records.ts';
+import { assertNameFree, requireRecord } from './records.ts';
 
 export interface RegisterDatasetInput {
   name: string;
@@ -20,9 +20,7 @@ export class DatasetService {
 
   async register(input: RegisterDatasetInput): Promise<{ dataset: Dataset; scan: DatasetScan }> {
     const name = assertResourceName('Dataset', input.name);
-    if (this.deps.store.datasets.get(name)) {
-      throw new DomainError('AlreadyExists', `Dataset ${name} already exists`);
-    }
+    assertNameFree(this.deps.store.datasets, 'Dataset', name);
     const scan = await scanDataset(input.path);
     const errors = scan.report.problems.filter((problem) => problem.severity === 'error');
     if (errors.length > 0) {

@@ -2,7 +2,7 @@ import { DomainError } from '../core/errors.ts';
 import { assertResourceName } from '../core/names.ts';
 import type { EndpointConfig, ProductionVariant } from '../domain/serving/endpoint.ts';
 import type { ControlDeps } from './deps.ts';
-import { deleteRecord, requireRecord } from './records.ts';
+import { assertNameFree, deleteRecord, requireRecord } from './records.ts';
 
 export interface CreateEndpointConfigInput {
   name: string;
@@ -23,7 +23,7 @@ export class EndpointConfigService {
   create(input: CreateEndpointConfigInput): EndpointConfig {
     const name = assertResourceName('EndpointConfig', input.name);
     const { store, clock } = this.deps;
-    if (store.endpointConfigs.get(name)) throw new DomainError('AlreadyExists', `Endpoint config ${name} already exists`);
+    assertNameFree(store.endpointConfigs, 'Endpoint config', name);
     if (input.productionVariants.length !== 1) {
       throw new DomainError('ValidationError', 'An endpoint config needs exactly one production variant', {
         field: 'productionVariants',

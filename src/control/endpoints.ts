@@ -6,7 +6,7 @@ import { assertAcceptsJson, parseInvocationBody, resolveTopK } from '../domain/s
 import type { Prediction } from '../domain/serving/predictions.ts';
 import { safeFetch } from '../runtime/fetch/safe-fetch.ts';
 import type { ControlDeps } from './deps.ts';
-import { requireRecord } from './records.ts';
+import { assertNameFree, requireRecord } from './records.ts';
 import type { ReplicaRegistry } from './replicas.ts';
 
 export interface CreateEndpointInput {
@@ -37,7 +37,7 @@ export class EndpointService {
   create(input: CreateEndpointInput): Endpoint {
     const name = assertResourceName('Endpoint', input.name);
     const { store, clock } = this.deps;
-    if (store.endpoints.get(name)) throw new DomainError('AlreadyExists', `Endpoint ${name} already exists`);
+    assertNameFree(store.endpoints, 'Endpoint', name);
     const config = store.endpointConfigs.get(input.endpointConfigName);
     if (!config) {
       throw new DomainError('NotFound', `Endpoint config ${input.endpointConfigName} does not exist`, {

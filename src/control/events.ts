@@ -1,12 +1,9 @@
-import type { EndpointStatus } from '../domain/serving/endpoint.ts';
-import type { EpochMetrics, TrainingJobPhase, TrainingJobStatus } from '../domain/training/training-job.ts';
+import type { EpochMetrics, TrainingJobPhase } from '../domain/training/training-job.ts';
 
 /** What the platform tells observers (the CLI's progress bars, logs) while it works. */
 export type PlatformEvent =
   | { kind: 'training-progress'; jobName: string; phase: TrainingJobPhase; done: number; total: number }
-  | { kind: 'training-epoch'; jobName: string; metrics: EpochMetrics; epochs: number }
-  | { kind: 'training-status'; jobName: string; status: TrainingJobStatus; reason?: string }
-  | { kind: 'endpoint-status'; endpointName: string; status: EndpointStatus; reason?: string };
+  | { kind: 'training-epoch'; jobName: string; metrics: EpochMetrics; epochs: number };
 
 export type PlatformListener = (event: PlatformEvent) => void;
 

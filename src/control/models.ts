@@ -2,7 +2,7 @@ import { DomainError } from '../core/errors.ts';
 import { assertResourceName } from '../core/names.ts';
 import type { Model } from '../domain/serving/endpoint.ts';
 import type { ControlDeps } from './deps.ts';
-import { deleteRecord, requireRecord } from './records.ts';
+import { assertNameFree, deleteRecord, requireRecord } from './records.ts';
 
 export interface CreateModelInput {
   name: string;
@@ -16,7 +16,7 @@ export class ModelService {
   create(input: CreateModelInput): Model {
     const name = assertResourceName('Model', input.name);
     const { store, clock } = this.deps;
-    if (store.models.get(name)) throw new DomainError('AlreadyExists', `Model ${name} already exists`);
+    assertNameFree(store.models, 'Model', name);
     const job = store.trainingJobs.get(input.trainingJobName);
     if (!job) {
       throw new DomainError('NotFound', `Training job ${input.trainingJobName} does not exist`, { field: 'trainingJobName' });

@@ -96,12 +96,16 @@ async function removeDeployment(platform: Platform): Promise<void> {
   if (store.models.get(SAMPLE_NAMES.model)) platform.models.delete(SAMPLE_NAMES.model);
 }
 
-async function ensureTrainedJob(platform: Platform): Promise<TrainingJob> {
-  const attempts = platform.trainingJobs
+/** The sample's training jobs, oldest first. */
+function sampleJobs(platform: Platform): TrainingJob[] {
+  return platform.trainingJobs
     .list()
     .filter((job) => job.name.startsWith(SAMPLE_NAMES.trainingJobPrefix))
     .sort((a, b) => a.createdAtMs - b.createdAtMs);
-  const latest = attempts.at(-1);
+}
+
+async function ensureTrainedJob(platform: Platform): Promise<TrainingJob> {
+  const latest = sampleJobs(platform).at(-1);
   if (latest?.status === 'Completed') return latest;
   if (latest && (latest.status === 'InProgress' || latest.status === 'Stopping')) {
     const finished = await waitForTrainingJob(platform, latest.name);
@@ -111,9 +115,8 @@ async function ensureTrainedJob(platform: Platform): Promise<TrainingJob> {
 }
 
 async function trainNewJob(platform: Platform): Promise<TrainingJob> {
-  const attempts = platform.trainingJobs.list().filter((job) => job.name.startsWith(SAMPLE_NAMES.trainingJobPrefix));
   const job = await platform.trainingJobs.create({
-    name: `${SAMPLE_NAMES.trainingJobPrefix}-${attempts.length + 1}`,
+    name: `${SAMPLE_NAMES.trainingJobPrefix}-${sampleJobs(platform).length + 1}`,
     datasetName: SAMPLE_NAMES.dataset,
     backbone: { sample: true },
     hyperParameters: SAMPLE_HYPERPARAMETERS,

@@ -4,7 +4,7 @@ import { parseHyperParameters } from '../domain/training/hyperparameters.ts';
 import { isTerminal, type TrainingJob } from '../domain/training/training-job.ts';
 import { importBackbone, type BackboneSpec } from './backbones.ts';
 import type { ControlDeps } from './deps.ts';
-import { requireRecord } from './records.ts';
+import { assertNameFree, requireRecord } from './records.ts';
 
 export interface CreateTrainingJobInput {
   name: string;
@@ -27,9 +27,7 @@ export class TrainingJobService {
   async create(input: CreateTrainingJobInput): Promise<TrainingJob> {
     const name = assertResourceName('TrainingJob', input.name);
     const { store, clock } = this.deps;
-    if (store.trainingJobs.get(name)) {
-      throw new DomainError('AlreadyExists', `Training job ${name} already exists; training job names are unique`);
-    }
+    assertNameFree(store.trainingJobs, 'Training job', name);
     if (!store.datasets.get(input.datasetName)) {
       throw new DomainError('NotFound', `Dataset ${input.datasetName} does not exist; register it first`, {
         field: 'datasetName',

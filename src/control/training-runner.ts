@@ -1,5 +1,5 @@
 import { DomainError, describeError } from '../core/errors.ts';
-import type { Split } from '../domain/data/dataset.ts';
+import { SPLITS, type Dataset, type Split } from '../domain/data/dataset.ts';
 import type { TrainingJob, TrainingJobPhase } from '../domain/training/training-job.ts';
 import { scanDataset } from '../runtime/datasets/scan.ts';
 import { embedImages } from '../runtime/images/embedder.ts';
@@ -33,14 +33,16 @@ export async function runTrainingJob(deps: ControlDeps, jobName: string): Promis
       failureReason: undefined,
       startedAtMs: clock.now(),
     });
-    const splits = await embedDataset(deps, job, setPhase, stopRequested);
+    const dataset = store.datasets.get(job.datasetName);
+    if (!dataset) throw new DomainError('NotFound', `Dataset ${job.datasetName} no longer exists`);
+    const splits = await embedDataset(deps, job, dataset, setPhase, stopRequested);
     if (!splits) return finishStopped(deps, jobName);
     setPhase('Training');
     const trained = await trainHead({
       train: splits.train,
       validation: splits.valid,
       featureSize: job.backbone.featureSize,
-      classCount: store.datasets.get(job.datasetName)!.classes.length,
+      classCount: dataset.classes.length,
       hyperParameters: job.hyperParameters,
       onEpoch: (metrics) => {
         store.trainingJobs.appendEpoch(jobName, metrics);
@@ -55,11 +57,10 @@ export async function runTrainingJob(deps: ControlDeps, jobName: string): Promis
 
     setPhase('Uploading');
     job = store.trainingJobs.get(jobName)!;
-    const classes = store.datasets.get(job.datasetName)!.classes;
     const finalMetrics = { testLoss: test.loss, testAccuracy: test.accuracy };
     const artifacts = {
       headModel: await deps.artifacts.put(buildHeadInferenceModel(trained.weights)),
-      labels: await deps.artifacts.put(jsonBytes(labelsDocument(classes))),
+      labels: await deps.artifacts.put(jsonBytes(labelsDocument(dataset.classes))),
       metrics: await deps.artifacts.put(jsonBytes({ epochs: job.epochs, final: finalMetrics })),
     };
     store.trainingJobs.update(jobName, {
@@ -69,14 +70,12 @@ export async function runTrainingJob(deps: ControlDeps, jobName: string): Promis
       artifacts,
       endedAtMs: clock.now(),
     });
-    events.emit({ kind: 'training-status', jobName, status: 'Completed' });
     logger.info('training job completed', { jobName, testAccuracy: test.accuracy, testLoss: test.loss });
   } catch (error) {
     const reason = describeError(error);
     if (!(error instanceof DomainError)) logger.error('training job failed', { jobName, error: String(error) });
     try {
       store.trainingJobs.update(jobName, { status: 'Failed', phase: 'Failed', failureReason: reason, endedAtMs: clock.now() });
-      events.emit({ kind: 'training-status', jobName, status: 'Failed', reason });
     } catch (recordError) {
       // The store is gone (shutdown): the job stays InProgress and reruns at the next start.
       logger.warn('could not record a training failure', { jobName, error: describeError(recordError) });
@@ -88,11 +87,10 @@ export async function runTrainingJob(deps: ControlDeps, jobName: string): Promis
 async function embedDataset(
   deps: ControlDeps,
   job: TrainingJob,
+  dataset: Dataset,
   setPhase: (phase: TrainingJobPhase) => void,
   stopRequested: () => boolean,
 ): Promise<Record<Split, SplitData> | undefined> {
-  const dataset = deps.store.datasets.get(job.datasetName);
-  if (!dataset) throw new DomainError('NotFound', `Dataset ${job.datasetName} no longer exists`);
   const scan = await scanDataset(dataset.path, { decodeImages: false });
   const scanned = scan.report.classes.map((entry) => entry.folder);
   if (scanned.join('\n') !== dataset.classes.join('\n')) {
@@ -109,7 +107,7 @@ async function embedDataset(
     let done = 0;
     const stats = { computed: 0, cached: 0 };
     const result = {} as Record<Split, SplitData>;
-    for (const split of ['train', 'valid', 'test'] as const) {
+    for (const split of SPLITS) {
       const images = scan.images.filter((image) => image.split === split);
       if (images.length === 0) {
         throw new DomainError('ValidationError', `Dataset ${dataset.name} has no usable images in its ${split} split`);
@@ -144,7 +142,6 @@ const STOP = Symbol('stop requested');
 
 function finishStopped(deps: ControlDeps, jobName: string): void {
   deps.store.trainingJobs.update(jobName, { status: 'Stopped', phase: 'Stopped', endedAtMs: deps.clock.now() });
-  deps.events.emit({ kind: 'training-status', jobName, status: 'Stopped' });
 }
 
 function jsonBytes(value: unknown): Uint8Array {
