@@ -7,14 +7,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { startKennel } from '../../src/cli/start.ts';
-import { waitForEndpoint, waitForTrainingJob } from '../../src/control/wait.ts';
+import { waitForTrainingJob } from '../../src/control/wait.ts';
 import type { LabelsDocument } from '../../src/control/labels.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { randomInt, seededRandom, type Random } from '../../src/core/random.ts';
 import type { BackboneRef } from '../../src/domain/training/training-job.ts';
 import { generateSampleImages } from '../../src/runtime/samples/sample-images.ts';
+import { deployTrainingJob, imageClassifierJob } from '../../src/testing/test-kennel.ts';
 
 export const MODEL_FILE = 'resnet50-features.onnx';
 
@@ -127,20 +129,20 @@ export async function prepareHome(home: string, modelPath: string, servingThread
     const { platform } = kennel;
     const imagesDir = join(home, 'bench-images');
     await generateSampleImages(imagesDir, { seed: 7, classes: 3, perClass: { train: 4, valid: 2, test: 2 } });
-    await platform.datasets.register({ name: `${name}-data`, path: imagesDir });
-    await platform.trainingJobs.create({
-      name: `${name}-job`,
-      datasetName: `${name}-data`,
-      // 256 → 224 as torchvision's ImageNet eval transform, which both sides then use.
-      backbone: { path: modelPath, preprocessing: { resizeSize: 256 } },
-      hyperParameters: { epochs: 2, batch_size: 8, learning_rate: 0.003, hidden_units: 128, seed: 1 },
-    });
+    await platform.trainingJobs.create(
+      imageClassifierJob(`${name}-job`, imagesDir, {
+        channels: [
+          { channelName: 'training', uri: pathToFileURL(imagesDir).href, s3DataType: 'S3Prefix' },
+          { channelName: 'backbone', uri: pathToFileURL(modelPath).href, s3DataType: 'S3Prefix' },
+        ],
+        // 256 → 224 as torchvision's ImageNet eval transform, which both sides then use.
+        hyperParameters: { epochs: 2, batch_size: 8, learning_rate: 0.003, hidden_units: 128, seed: 1, resize_size: 256 },
+      }),
+    );
     const job = await waitForTrainingJob(platform, `${name}-job`);
     if (job.status !== 'Completed' || !job.artifacts) throw new Error(`training job ${job.name} ended ${job.status}: ${job.failureReason ?? ''}`);
-    const model = platform.models.create({ name, trainingJobName: job.name });
-    platform.endpointConfigs.create({ name, productionVariants: [{ modelName: name }] });
-    platform.endpoints.create({ name, endpointConfigName: name });
-    await waitForEndpoint(platform, name);
+    await deployTrainingJob(platform, job, name);
+    const model = platform.models.describe(name);
     const artifacts = platform.deps.artifacts;
     const labels = JSON.parse(new TextDecoder().decode(await artifacts.get(model.artifacts.labels))) as LabelsDocument;
     return {

@@ -6,16 +6,23 @@ import type { ApiDeps } from './deps.ts';
 import type { ApiEnv } from './env.ts';
 import { sendWireError } from './middleware/errors/index.ts';
 import { requestId } from './middleware/request-id/index.ts';
+import { sageMakerService } from './sagemaker/service.ts';
+import { awsJsonRoutes } from './routes/aws-json.ts';
 import { kennelRoutes } from './routes/kennel.ts';
 import { sageMakerRuntimeRoutes } from './routes/sagemaker-runtime.ts';
 import { kennelError } from './wire/kennel-errors.ts';
 
-/** The whole HTTP surface: one app, one route group per wire protocol, each with its own error format. */
+/**
+ * The whole HTTP surface on one port: one route group per wire protocol, each
+ * with its own error format. AWS's JSON-protocol services share `POST /` and are
+ * told apart by `X-Amz-Target`; the others by path.
+ */
 export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.use(requestId());
   // Readiness probe with nothing to leak, as SageMaker containers answer GET /ping.
   app.get('/ping', (c) => c.text('ok'));
+  app.route('/', awsJsonRoutes(deps, [sageMakerService(deps.platform)]));
   app.route('/', sageMakerRuntimeRoutes(deps));
   app.route('/', kennelRoutes(deps));
   app.notFound((c) => {

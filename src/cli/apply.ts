@@ -1,11 +1,13 @@
+import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { DomainError } from '../core/errors.ts';
-import type { Dataset } from '../domain/data/dataset.ts';
-import type { Endpoint, EndpointConfig, Model } from '../domain/serving/endpoint.ts';
-import type { TrainingJob } from '../domain/training/training-job.ts';
-import type { KennelClient } from './client.ts';
+import { DEFAULT_BUCKET } from '../domain/data/object-uri.ts';
+import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
+import { IMAGE_CLASSIFIER_IMAGE } from '../domain/training/algorithms.ts';
+import { AwsServiceError, type KennelClient } from './client.ts';
 import { connect, globalOptions, kennelHome } from './context.ts';
 import { waitForEndpoint } from './endpoints.ts';
+import type { TrainingJobDescription } from './sagemaker-shapes.ts';
 import { loadWorkloadSpec, type WorkloadSpec } from './spec.ts';
 import { waitForJob } from './training-jobs.ts';
 
@@ -20,6 +22,39 @@ export function registerApply(program: Command): void {
     });
 }
 
+/** The spec's training job as the CreateTrainingJob request it stands for. */
+export function createTrainingJobRequest(spec: WorkloadSpec, datasetPath: string): object {
+  const job = spec.trainingJob;
+  const channels = [{ ChannelName: 'training', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: pathToFileURL(datasetPath).href } } }];
+  const hyperParameters: Record<string, string> = {};
+  for (const [key, value] of Object.entries(job.hyperParameters ?? {})) hyperParameters[key] = String(value);
+  if ('path' in job.backbone) {
+    const { path, inputName, outputName, featureSize, preprocessing } = job.backbone;
+    channels.push({ ChannelName: 'backbone', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: pathToFileURL(path).href } } });
+    const settings: Record<string, string | number | undefined> = {
+      backbone_input_name: inputName,
+      backbone_output_name: outputName,
+      backbone_feature_size: featureSize,
+      resize_size: preprocessing?.resizeSize,
+      crop_size: preprocessing?.cropSize,
+      normalize_mean: preprocessing?.mean?.join(','),
+      normalize_std: preprocessing?.std?.join(','),
+      input_layout: preprocessing?.layout,
+    };
+    for (const [key, value] of Object.entries(settings)) if (value !== undefined) hyperParameters[key] = String(value);
+  }
+  return {
+    TrainingJobName: job.name,
+    AlgorithmSpecification: { TrainingImage: IMAGE_CLASSIFIER_IMAGE, TrainingInputMode: 'File' },
+    RoleArn: KENNEL_EXECUTION_ROLE_ARN,
+    HyperParameters: hyperParameters,
+    InputDataConfig: channels,
+    OutputDataConfig: { S3OutputPath: `s3://${DEFAULT_BUCKET}/` },
+    ResourceConfig: { InstanceType: job.instanceType ?? 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 30 },
+    StoppingCondition: job.maxRuntimeInSeconds === undefined ? {} : { MaxRuntimeInSeconds: job.maxRuntimeInSeconds },
+  };
+}
+
 async function apply(client: KennelClient, spec: WorkloadSpec, file: string): Promise<void> {
   const say = (line: string) => process.stdout.write(line + '\n');
   const inSection = async <T>(section: string, call: () => Promise<T>): Promise<T> => {
@@ -30,53 +65,77 @@ async function apply(client: KennelClient, spec: WorkloadSpec, file: string): Pr
       throw error;
     }
   };
-  const existing = async <T>(path: string): Promise<T | undefined> => {
+  /** The described resource, or undefined when the service says it does not exist. */
+  const existing = async <T>(describe: () => Promise<T>): Promise<T | undefined> => {
     try {
-      return await client.call<T>('GET', path);
+      return await describe();
     } catch (error) {
-      if (error instanceof DomainError && error.code === 'NotFound') return undefined;
+      if ((error instanceof AwsServiceError && error.isNotFound) || (error instanceof DomainError && error.code === 'NotFound')) return undefined;
       throw error;
     }
   };
 
-  const datasetName = spec.dataset.name;
-  if (await existing<Dataset>(`/datasets/${datasetName}`)) say(`dataset ${datasetName}: exists`);
-  else await inSection('dataset', () => client.call('POST', '/datasets', spec.dataset)).then(() => say(`dataset ${datasetName}: registered`));
+  const datasetName = spec.trainingJob.datasetName ?? spec.dataset.name;
+  if (await existing(() => client.kennel('GET', `/datasets/${spec.dataset.name}`))) say(`dataset ${spec.dataset.name}: exists`);
+  else {
+    await inSection('dataset', () => client.kennel('POST', '/datasets', spec.dataset));
+    say(`dataset ${spec.dataset.name}: registered`);
+  }
+  const dataset = await client.kennel<{ path: string }>('GET', `/datasets/${datasetName}`);
 
   const jobName = spec.trainingJob.name;
-  let job = await existing<TrainingJob>(`/training-jobs/${jobName}`);
-  if (job) say(`training job ${jobName}: exists (${job.status})`);
+  const job = await existing(() => client.sageMaker<TrainingJobDescription>('DescribeTrainingJob', { TrainingJobName: jobName }));
+  if (job) say(`training job ${jobName}: exists (${job.TrainingJobStatus})`);
   else {
-    job = await inSection('trainingJob', () =>
-      client.call<TrainingJob>('POST', '/training-jobs', { ...spec.trainingJob, datasetName: spec.trainingJob.datasetName ?? datasetName }),
-    );
+    await inSection('trainingJob', () => client.sageMaker('CreateTrainingJob', createTrainingJobRequest(spec, dataset.path)));
     say(`training job ${jobName}: started`);
   }
-  job = await waitForJob(client, jobName);
-  if (job.status !== 'Completed') {
-    throw new DomainError('Conflict', `${file}: trainingJob: ${jobName} ended ${job.status}${job.failureReason ? `: ${job.failureReason}` : ''}`);
+  const finished = await waitForJob(client, jobName);
+  if (finished.TrainingJobStatus !== 'Completed') {
+    throw new DomainError('Conflict', `${file}: trainingJob: ${jobName} ended ${finished.TrainingJobStatus}${finished.FailureReason ? `: ${finished.FailureReason}` : ''}`);
   }
-  if (job.finalMetrics) say(`training job ${jobName}: Completed, test accuracy ${(100 * job.finalMetrics.testAccuracy).toFixed(1)}%`);
+  const accuracy = finished.metrics.finalMetrics?.testAccuracy;
+  if (accuracy !== undefined) say(`training job ${jobName}: Completed, test accuracy ${(100 * accuracy).toFixed(1)}%`);
 
   const modelName = spec.model.name;
-  if (await existing<Model>(`/models/${modelName}`)) say(`model ${modelName}: exists`);
+  if (await existing(() => client.sageMaker('DescribeModel', { ModelName: modelName }))) say(`model ${modelName}: exists`);
   else {
-    await inSection('model', () => client.call('POST', '/models', { name: modelName, trainingJobName: spec.model.trainingJobName ?? jobName }));
+    const source =
+      spec.model.trainingJobName && spec.model.trainingJobName !== jobName
+        ? await client.sageMaker<TrainingJobDescription>('DescribeTrainingJob', { TrainingJobName: spec.model.trainingJobName })
+        : finished;
+    await inSection('model', () =>
+      client.sageMaker('CreateModel', {
+        ModelName: modelName,
+        PrimaryContainer: { Image: IMAGE_CLASSIFIER_IMAGE, ModelDataUrl: source.ModelArtifacts.S3ModelArtifacts },
+        ExecutionRoleArn: KENNEL_EXECUTION_ROLE_ARN,
+      }),
+    );
     say(`model ${modelName}: created`);
   }
 
   const configName = spec.endpointConfig?.name ?? spec.endpoint.endpointConfigName ?? spec.endpoint.name;
-  if (await existing<EndpointConfig>(`/endpoint-configs/${configName}`)) say(`endpoint config ${configName}: exists`);
+  if (await existing(() => client.sageMaker('DescribeEndpointConfig', { EndpointConfigName: configName }))) say(`endpoint config ${configName}: exists`);
   else {
-    const productionVariants = spec.endpointConfig?.productionVariants ?? [{ variantName: 'AllTraffic', modelName, initialInstanceCount: 1 }];
-    await inSection('endpointConfig', () => client.call('POST', '/endpoint-configs', { name: configName, productionVariants }));
+    const variants = spec.endpointConfig?.productionVariants ?? [{ variantName: 'AllTraffic', modelName, initialInstanceCount: 1 }];
+    await inSection('endpointConfig', () =>
+      client.sageMaker('CreateEndpointConfig', {
+        EndpointConfigName: configName,
+        ProductionVariants: variants.map((variant) => ({
+          VariantName: variant.variantName ?? 'AllTraffic',
+          ModelName: variant.modelName,
+          InitialInstanceCount: variant.initialInstanceCount ?? 1,
+          InstanceType: variant.instanceType ?? 'ml.m5.large',
+        })),
+      }),
+    );
     say(`endpoint config ${configName}: created`);
   }
 
   const endpointName = spec.endpoint.name;
-  if (await existing<Endpoint>(`/endpoints/${endpointName}`)) say(`endpoint ${endpointName}: exists`);
-  else await inSection('endpoint', () => client.call('POST', '/endpoints', { name: endpointName, endpointConfigName: configName }));
+  if (await existing(() => client.sageMaker('DescribeEndpoint', { EndpointName: endpointName }))) say(`endpoint ${endpointName}: exists`);
+  else await inSection('endpoint', () => client.sageMaker('CreateEndpoint', { EndpointName: endpointName, EndpointConfigName: configName }));
   const endpoint = await waitForEndpoint(client, endpointName);
-  say(`endpoint ${endpointName} ${endpoint.status}${endpoint.failureReason ? `: ${endpoint.failureReason}` : ''}`);
-  if (endpoint.status !== 'InService') process.exitCode = 1;
+  say(`endpoint ${endpointName} ${endpoint.EndpointStatus}${endpoint.FailureReason ? `: ${endpoint.FailureReason}` : ''}`);
+  if (endpoint.EndpointStatus !== 'InService') process.exitCode = 1;
 }

@@ -1,26 +1,60 @@
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { createCredentialChain, fromEnv, fromIni } from '@aws-sdk/credential-providers';
 import { DomainError, ERROR_CODES, type ErrorCode } from '../core/errors.ts';
 import { DEFAULT_REGION } from '../domain/iam/arn.ts';
-import { readCredentialsFile, type ProfileCredentials } from '../runtime/credentials/credentials-file.ts';
+import { KENNEL_PROFILE } from '../runtime/credentials/credentials-file.ts';
 
 export const DEFAULT_ENDPOINT_URL = 'http://127.0.0.1:8080';
 
+export interface ClientCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** An AWS error answer, kept as the service sent it so the CLI can show its type. */
+export class AwsServiceError extends DomainError {
+  constructor(
+    code: ErrorCode,
+    readonly type: string,
+    message: string,
+  ) {
+    super(code, `${type}: ${message}`);
+  }
+
+  /** SageMaker answers a missing resource with ValidationException and one of these phrases. */
+  get isNotFound(): boolean {
+    return this.code === 'NotFound' || /^ValidationException: (Could not find|Requested resource not found)/.test(this.message);
+  }
+}
+
 /**
- * A SigV4-signing client for Kennel's HTTP APIs, used by the CLI. It signs with the
- * AWS SDK's own signer, so the CLI exercises the same path any SDK user does.
+ * The CLI's client for a running Kennel: SageMaker's JSON 1.1 control plane,
+ * SageMaker Runtime, and Kennel's own REST API, all signed with the AWS SDK's
+ * SigV4 signer, so the CLI exercises the same path any SDK user does.
  */
 export class KennelClient {
   private readonly signers = new Map<string, SignatureV4>();
 
   constructor(
     readonly endpointUrl: string,
-    private readonly credentials: ProfileCredentials,
-    private readonly region = credentials.region ?? DEFAULT_REGION,
+    private readonly credentials: ClientCredentials,
+    private readonly region = DEFAULT_REGION,
   ) {}
 
-  /** Calls the Kennel REST API (`/kennel/...`); returns the parsed JSON answer or throws the server's DomainError. */
-  async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  /** A SageMaker control-plane operation: `POST /` with `X-Amz-Target: SageMaker.<operation>`. */
+  async sageMaker<T>(operation: string, input: object = {}): Promise<T> {
+    const body = new TextEncoder().encode(JSON.stringify(input));
+    const response = await this.send('sagemaker', 'POST', '/', body, {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `SageMaker.${operation}`,
+    });
+    return (await readAnswer(response)) as T;
+  }
+
+  /** The Kennel REST API (`/kennel/...`): datasets and training metrics. */
+  async kennel<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const payload = body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(body));
     const response = await this.send('kennel', method, `/kennel${path}`, payload, payload ? { 'content-type': 'application/json' } : {});
     return (await readAnswer(response)) as T;
@@ -34,13 +68,7 @@ export class KennelClient {
     return readAnswer(response);
   }
 
-  private async send(
-    service: string,
-    method: string,
-    path: string,
-    body: Uint8Array | undefined,
-    headers: Record<string, string>,
-  ): Promise<Response> {
+  private async send(service: string, method: string, path: string, body: Uint8Array | undefined, headers: Record<string, string>): Promise<Response> {
     const url = new URL(path, this.endpointUrl);
     const signed = await this.signer(service).sign({
       method,
@@ -61,12 +89,7 @@ export class KennelClient {
   private signer(service: string): SignatureV4 {
     let signer = this.signers.get(service);
     if (!signer) {
-      signer = new SignatureV4({
-        service,
-        region: this.region,
-        credentials: { accessKeyId: this.credentials.accessKeyId, secretAccessKey: this.credentials.secretAccessKey },
-        sha256: Hash.bind(null, 'sha256'),
-      });
+      signer = new SignatureV4({ service, region: this.region, credentials: this.credentials, sha256: Hash.bind(null, 'sha256') });
       this.signers.set(service, signer);
     }
     return signer;
@@ -74,30 +97,57 @@ export class KennelClient {
 }
 
 /**
- * Credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY when both are set,
- * else the `kennel` profile of the credentials file Kennel wrote.
+ * Credentials the way the AWS SDKs find them, with Kennel's file and profile as
+ * the defaults: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN when
+ * set (unless AWS_PROFILE names a profile, as in the SDKs), else profile
+ * AWS_PROFILE (default `kennel`) of AWS_SHARED_CREDENTIALS_FILE (default the
+ * state folder's credentials file).
  */
-export async function resolveCredentials(env: NodeJS.ProcessEnv, credentialsFile: string): Promise<ProfileCredentials> {
-  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
-    return { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, region: env.AWS_REGION };
+export async function resolveCredentials(env: NodeJS.ProcessEnv, credentialsFile: string): Promise<ClientCredentials> {
+  const profile = env.AWS_PROFILE || KENNEL_PROFILE;
+  const filepath = env.AWS_SHARED_CREDENTIALS_FILE || credentialsFile;
+  const fromFile = fromIni({ profile, filepath, ignoreCache: true });
+  const chain = env.AWS_PROFILE ? fromFile : createCredentialChain(fromEnv(), fromFile);
+  try {
+    const { accessKeyId, secretAccessKey, sessionToken } = await chain();
+    return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+  } catch {
+    throw new DomainError(
+      'MissingAuthenticationToken',
+      `No credentials: profile [${profile}] was not found in ${filepath} and AWS_ACCESS_KEY_ID is not set. Start the server once with \`kennel up\` to create the credentials file.`,
+    );
   }
-  return readCredentialsFile(credentialsFile);
 }
 
 const KNOWN_CODES = new Set<string>(ERROR_CODES);
 
-/** The JSON answer, or the server's error as a DomainError. */
+/** AWS error types → the DomainError codes the CLI reasons about. */
+const AWS_TYPES: Readonly<Record<string, ErrorCode>> = {
+  ValidationException: 'ValidationError',
+  SerializationException: 'ValidationError',
+  ResourceNotFound: 'NotFound',
+  ResourceInUse: 'AlreadyExists',
+  ResourceLimitExceeded: 'LimitExceeded',
+  ValidationError: 'ValidationError',
+  ModelError: 'ModelError',
+  ServiceUnavailable: 'ServiceUnavailable',
+};
+
+/** The JSON answer, or the server's error. */
 async function readAnswer(response: Response): Promise<unknown> {
   const text = await response.text();
-  const parsed = text ? (JSON.parse(text) as unknown) : undefined;
-  if (!response.ok) throw toDomainError(response, parsed);
-  return parsed;
-}
-
-function toDomainError(response: Response, body: unknown): DomainError {
-  const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = { message: text };
+  }
+  if (response.ok) return parsed;
+  const fields = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
   const message = String(fields.message ?? fields.Message ?? `HTTP ${response.status}`);
-  const type = String(fields.code ?? response.headers.get('x-amzn-errortype') ?? '');
-  const code: ErrorCode = KNOWN_CODES.has(type) ? (type as ErrorCode) : response.status === 403 ? 'AccessDenied' : 'Internal';
-  return new DomainError(code, message, (fields.details as Record<string, unknown>) ?? {});
+  const kennelCode = typeof fields.code === 'string' && KNOWN_CODES.has(fields.code) ? (fields.code as ErrorCode) : undefined;
+  if (kennelCode) throw new DomainError(kennelCode, message, (fields.details as Record<string, unknown>) ?? {});
+  const type = String(fields.__type ?? response.headers.get('x-amzn-errortype') ?? `HTTP${response.status}`).replace(/^.*#/, '');
+  const code = AWS_TYPES[type] ?? (response.status === 403 ? 'AccessDenied' : response.status >= 500 ? 'Internal' : 'ValidationError');
+  throw new AwsServiceError(code, type, message);
 }

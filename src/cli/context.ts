@@ -17,12 +17,13 @@ export function kennelHome(options: GlobalOptions): string {
   return resolveKennelHome(options.home ? { ...process.env, KENNEL_HOME: options.home } : process.env);
 }
 
-/** A client for the running server, signed with the admin keys Kennel wrote (or AWS_* variables). */
+/** A client for the running server, with credentials found as the AWS SDKs find them (Kennel's file by default). */
 export async function connect(command: Command): Promise<KennelClient> {
   const options = globalOptions(command);
   // Only reads the credentials file: a client command never creates a state folder.
   const credentials = await resolveCredentials(process.env, join(kennelHome(options), 'credentials'));
-  return new KennelClient(options.endpointUrl ?? process.env.KENNEL_ENDPOINT_URL ?? DEFAULT_ENDPOINT_URL, credentials);
+  const url = options.endpointUrl ?? process.env.KENNEL_ENDPOINT_URL ?? DEFAULT_ENDPOINT_URL;
+  return new KennelClient(url, credentials);
 }
 
 /** Prints a result as JSON (`--output json`) or through the given text renderer. */
@@ -39,48 +40,55 @@ export function table(headers: string[], rows: (string | number)[][]): string {
   return cells.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd()).join('\n');
 }
 
-export function time(epochMs: number | undefined): string {
-  return epochMs === undefined ? '-' : new Date(epochMs).toISOString().replace('T', ' ').slice(0, 19);
+/** An epoch-seconds timestamp, as SageMaker's operations answer them, for display. */
+export function time(epochSeconds: number | undefined): string {
+  return epochSeconds === undefined ? '-' : new Date(epochSeconds * 1000).toISOString().replace('T', ' ').slice(0, 19);
 }
 
-export interface ResourceVerbs<T> {
+export interface ResourceVerbs<Summary, Described> {
   /** Singular, for messages: 'model'. */
   noun: string;
-  /** REST collection path: '/models'. */
-  path: string;
-  /** Key of the list in the list response: 'models'. */
-  listKey: string;
-  columns: string[];
-  row: (item: T) => (string | number)[];
-  /** Text for `describe`; JSON when omitted. */
-  render?: (item: T) => string;
-  /** Whether the resource has a `delete` verb. */
-  deletable?: boolean;
+  /** The SageMaker operations, e.g. ListModels / DescribeModel / DeleteModel. */
+  list: { operation: string; resultKey: string; columns: string[]; row: (item: Summary) => (string | number)[] };
+  describe: { operation: string; nameMember: string; render?: (item: Described) => string };
+  deleteOperation?: string;
+}
+
+/** Every page of a List* operation. */
+export async function listAll<T>(client: KennelClient, operation: string, resultKey: string, input: object = {}): Promise<T[]> {
+  const items: T[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.sageMaker<Record<string, unknown>>(operation, { ...input, MaxResults: 100, ...(nextToken ? { NextToken: nextToken } : {}) });
+    items.push(...((page[resultKey] as T[] | undefined) ?? []));
+    nextToken = page.NextToken as string | undefined;
+  } while (nextToken);
+  return items;
 }
 
 /** The verbs every resource group shares: list, describe, and (where it applies) delete. */
-export function registerResourceVerbs<T>(group: Command, verbs: ResourceVerbs<T>): void {
-  const item = (name: string) => `${verbs.path}/${encodeURIComponent(name)}`;
+export function registerResourceVerbs<Summary, Described>(group: Command, verbs: ResourceVerbs<Summary, Described>): void {
   group
     .command('list')
-    .description(`List ${verbs.noun}s`)
+    .description(`List ${verbs.noun}s, newest first`)
     .action(async (_options: unknown, command: Command) => {
-      const response = await (await connect(command)).call<Record<string, T[]>>('GET', verbs.path);
-      print(command, response[verbs.listKey], (rows) => table(verbs.columns, rows.map(verbs.row)));
+      const items = await listAll<Summary>(await connect(command), verbs.list.operation, verbs.list.resultKey);
+      print(command, items, (rows) => table(verbs.list.columns, rows.map(verbs.list.row)));
     });
   group
     .command('describe <name>')
     .description(`Show one ${verbs.noun}`)
     .action(async (name: string, _options: unknown, command: Command) => {
-      const value = await (await connect(command)).call<T>('GET', item(name));
-      print(command, value, verbs.render ?? ((v) => JSON.stringify(v, null, 2)));
+      const value = await (await connect(command)).sageMaker<Described>(verbs.describe.operation, { [verbs.describe.nameMember]: name });
+      print(command, value, verbs.describe.render ?? ((v) => JSON.stringify(v, null, 2)));
     });
-  if (verbs.deletable) {
+  if (verbs.deleteOperation) {
+    const operation = verbs.deleteOperation;
     group
       .command('delete <name>')
       .description(`Delete a ${verbs.noun}`)
       .action(async (name: string, _options: unknown, command: Command) => {
-        await (await connect(command)).call('DELETE', item(name));
+        await (await connect(command)).sageMaker(operation, { [verbs.describe.nameMember]: name });
         print(command, { deleted: name }, () => `Deleting ${verbs.noun} ${name}`);
       });
   }

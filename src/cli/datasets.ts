@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Dataset } from '../domain/data/dataset.ts';
-import { connect, print, registerResourceVerbs, table, time } from './context.ts';
+import { connect, print, table, time } from './context.ts';
 
 interface ValidationReport {
   classes: { folder: string; label: string; counts: Record<string, number> }[];
@@ -19,7 +19,7 @@ export function registerDatasets(program: Command): void {
     .requiredOption('--path <dir>', 'folder holding train/, valid/ and test/')
     .action(async (options: { name: string; path: string }, command: Command) => {
       const client = await connect(command);
-      const result = await client.call<{ dataset: Dataset; report: ValidationReport }>('POST', '/datasets', {
+      const result = await client.kennel<{ dataset: Dataset; report: ValidationReport }>('POST', '/datasets', {
         name: options.name,
         path: resolve(options.path),
       });
@@ -32,18 +32,31 @@ export function registerDatasets(program: Command): void {
     .requiredOption('--path <dir>', 'folder holding train/, valid/ and test/')
     .action(async (options: { path: string }, command: Command) => {
       const client = await connect(command);
-      const result = await client.call<{ report: ValidationReport }>('POST', '/datasets/validate', { path: resolve(options.path) });
+      const result = await client.kennel<{ report: ValidationReport }>('POST', '/datasets/validate', { path: resolve(options.path) });
       print(command, result, ({ report }) => renderReport(report));
       if (result.report.problems.some((problem) => problem.severity === 'error')) process.exitCode = 1;
     });
 
-  registerResourceVerbs<Dataset>(group, {
-    noun: 'dataset',
-    path: '/datasets',
-    listKey: 'datasets',
-    columns: ['NAME', 'CLASSES', 'TRAIN', 'VALID', 'TEST', 'CREATED', 'PATH'],
-    row: (d) => [d.name, d.classes.length, d.counts.train, d.counts.valid, d.counts.test, time(d.createdAtMs), d.path],
-  });
+  group
+    .command('list')
+    .description('List registered datasets')
+    .action(async (_options: unknown, command: Command) => {
+      const { datasets } = await (await connect(command)).kennel<{ datasets: Dataset[] }>('GET', '/datasets');
+      print(command, datasets, (rows) =>
+        table(
+          ['NAME', 'CLASSES', 'TRAIN', 'VALID', 'TEST', 'CREATED', 'PATH'],
+          rows.map((d) => [d.name, d.classes.length, d.counts.train, d.counts.valid, d.counts.test, time(d.createdAtMs / 1000), d.path]),
+        ),
+      );
+    });
+
+  group
+    .command('describe <name>')
+    .description('Show one dataset')
+    .action(async (name: string, _options: unknown, command: Command) => {
+      const dataset = await (await connect(command)).kennel<Dataset>('GET', `/datasets/${encodeURIComponent(name)}`);
+      print(command, dataset, (d) => JSON.stringify(d, null, 2));
+    });
 }
 
 function renderReport(report: ValidationReport): string {

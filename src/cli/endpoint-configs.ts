@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import type { EndpointConfig } from '../domain/serving/endpoint.ts';
 import { connect, print, registerResourceVerbs, time } from './context.ts';
+import type { EndpointConfigDescription, NamedSummary } from './sagemaker-shapes.ts';
 
 export function registerEndpointConfigs(program: Command): void {
-  const group = program.command('endpoint-configs').description('Which model an endpoint serves, and how');
+  const group = program.command('endpoint-configs').description('Which model an endpoint serves, and on what instance type');
 
   group
     .command('create')
@@ -11,20 +11,26 @@ export function registerEndpointConfigs(program: Command): void {
     .requiredOption('--name <name>', 'endpoint config name')
     .requiredOption('--model <name>', 'model to serve')
     .option('--variant <name>', 'variant name', 'AllTraffic')
-    .action(async (options: { name: string; model: string; variant: string }, command: Command) => {
-      const config = await (await connect(command)).call<EndpointConfig>('POST', '/endpoint-configs', {
-        name: options.name,
-        productionVariants: [{ variantName: options.variant, modelName: options.model, initialInstanceCount: 1 }],
+    .option('--instance-type <type>', "SageMaker instance type: its vCPUs are the variant's thread budget", 'ml.m5.large')
+    .action(async (options: { name: string; model: string; variant: string; instanceType: string }, command: Command) => {
+      const client = await connect(command);
+      await client.sageMaker('CreateEndpointConfig', {
+        EndpointConfigName: options.name,
+        ProductionVariants: [{ VariantName: options.variant, ModelName: options.model, InitialInstanceCount: 1, InstanceType: options.instanceType }],
       });
-      print(command, config, (c) => `Created endpoint config ${c.name} (model ${c.productionVariants[0].modelName})`);
+      const config = await client.sageMaker<EndpointConfigDescription>('DescribeEndpointConfig', { EndpointConfigName: options.name });
+      print(command, config, (c) => `Created endpoint config ${c.EndpointConfigName} (model ${c.ProductionVariants[0].ModelName})`);
     });
 
-  registerResourceVerbs<EndpointConfig>(group, {
+  registerResourceVerbs<NamedSummary, EndpointConfigDescription>(group, {
     noun: 'endpoint config',
-    path: '/endpoint-configs',
-    listKey: 'endpointConfigs',
-    columns: ['NAME', 'VARIANT', 'MODEL', 'CREATED'],
-    row: (c) => [c.name, c.productionVariants[0]?.variantName ?? '-', c.productionVariants[0]?.modelName ?? '-', time(c.createdAtMs)],
-    deletable: true,
+    list: {
+      operation: 'ListEndpointConfigs',
+      resultKey: 'EndpointConfigs',
+      columns: ['NAME', 'CREATED'],
+      row: (c) => [String(c.EndpointConfigName), time(c.CreationTime)],
+    },
+    describe: { operation: 'DescribeEndpointConfig', nameMember: 'EndpointConfigName' },
+    deleteOperation: 'DeleteEndpointConfig',
   });
 }

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import type { Endpoint } from '../domain/serving/endpoint.ts';
 import type { Prediction } from '../domain/serving/predictions.ts';
 import type { KennelClient } from './client.ts';
 import { connect, print, registerResourceVerbs, table, time } from './context.ts';
+import type { EndpointDescription, NamedSummary } from './sagemaker-shapes.ts';
 
 export function registerEndpoints(program: Command): void {
   const group = program.command('endpoints').description('Deployed models answering InvokeEndpoint');
@@ -17,19 +17,22 @@ export function registerEndpoints(program: Command): void {
     .option('--wait', 'wait until the endpoint is InService')
     .action(async (options: { name: string; config: string; wait?: boolean }, command: Command) => {
       const client = await connect(command);
-      let endpoint = await client.call<Endpoint>('POST', '/endpoints', { name: options.name, endpointConfigName: options.config });
-      if (options.wait) endpoint = await waitForEndpoint(client, endpoint.name);
-      print(command, endpoint, (e) => `Endpoint ${e.name}: ${e.status}${e.failureReason ? ` — ${e.failureReason}` : ''}`);
-      if (options.wait && endpoint.status !== 'InService') process.exitCode = 1;
+      await client.sageMaker('CreateEndpoint', { EndpointName: options.name, EndpointConfigName: options.config });
+      const endpoint = options.wait ? await waitForEndpoint(client, options.name) : await describeEndpoint(client, options.name);
+      print(command, endpoint, renderEndpoint);
+      if (options.wait && endpoint.EndpointStatus !== 'InService') process.exitCode = 1;
     });
 
-  registerResourceVerbs<Endpoint>(group, {
+  registerResourceVerbs<NamedSummary, EndpointDescription>(group, {
     noun: 'endpoint',
-    path: '/endpoints',
-    listKey: 'endpoints',
-    columns: ['NAME', 'STATUS', 'CONFIG', 'MODIFIED'],
-    row: (e) => [e.name, e.status, e.endpointConfigName, time(e.lastModifiedAtMs)],
-    deletable: true,
+    list: {
+      operation: 'ListEndpoints',
+      resultKey: 'Endpoints',
+      columns: ['NAME', 'STATUS', 'MODIFIED'],
+      row: (e) => [String(e.EndpointName), String(e.EndpointStatus), time(e.LastModifiedTime as number)],
+    },
+    describe: { operation: 'DescribeEndpoint', nameMember: 'EndpointName', render: renderEndpoint },
+    deleteOperation: 'DeleteEndpoint',
   });
 
   group
@@ -55,10 +58,19 @@ function imageContentType(path: string): string {
   return extname(path).toLowerCase() === '.png' ? 'image/png' : 'image/jpeg';
 }
 
-export async function waitForEndpoint(client: KennelClient, name: string): Promise<Endpoint> {
+function describeEndpoint(client: KennelClient, name: string): Promise<EndpointDescription> {
+  return client.sageMaker<EndpointDescription>('DescribeEndpoint', { EndpointName: name });
+}
+
+function renderEndpoint(e: EndpointDescription): string {
+  return `Endpoint ${e.EndpointName}: ${e.EndpointStatus}${e.FailureReason ? ` — ${e.FailureReason}` : ''} (config ${e.EndpointConfigName})`;
+}
+
+/** Polls DescribeEndpoint until the endpoint is InService or Failed. */
+export async function waitForEndpoint(client: KennelClient, name: string): Promise<EndpointDescription> {
   for (;;) {
-    const endpoint = await client.call<Endpoint>('GET', `/endpoints/${encodeURIComponent(name)}`);
-    if (endpoint.status === 'InService' || endpoint.status === 'Failed') return endpoint;
+    const endpoint = await describeEndpoint(client, name);
+    if (endpoint.EndpointStatus === 'InService' || endpoint.EndpointStatus === 'Failed') return endpoint;
     await new Promise((done) => setTimeout(done, 200));
   }
 }

@@ -1,29 +1,41 @@
 import type { Command } from 'commander';
-import type { Model } from '../domain/serving/endpoint.ts';
+import { DomainError } from '../core/errors.ts';
+import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
+import { IMAGE_CLASSIFIER_IMAGE } from '../domain/training/algorithms.ts';
+import type { KennelClient } from './client.ts';
 import { connect, print, registerResourceVerbs, time } from './context.ts';
+import type { ModelDescription, NamedSummary, TrainingJobDescription } from './sagemaker-shapes.ts';
+import { toUri } from './training-jobs.ts';
 
 export function registerModels(program: Command): void {
-  const group = program.command('models').description('Deployable models made from completed training jobs');
+  const group = program.command('models').description('Deployable models: a model.tar.gz written by a training job');
 
   group
     .command('create')
-    .description('Create a model from a Completed training job')
+    .description("Create a model from a training job's model.tar.gz (or any Kennel model.tar.gz)")
     .requiredOption('--name <name>', 'model name')
-    .requiredOption('--training-job <name>', 'the completed training job')
-    .action(async (options: { name: string; trainingJob: string }, command: Command) => {
-      const model = await (await connect(command)).call<Model>('POST', '/models', {
-        name: options.name,
-        trainingJobName: options.trainingJob,
-      });
-      print(command, model, (m) => `Created model ${m.name} from training job ${m.trainingJobName}`);
+    .option('--training-job <name>', 'the training job whose model artifacts to serve')
+    .option('--model-data <uri>', 'or: model.tar.gz as an s3:// or file:// URI')
+    .option('--role-arn <arn>', 'ExecutionRoleArn to record', KENNEL_EXECUTION_ROLE_ARN)
+    .action(async (options: { name: string; trainingJob?: string; modelData?: string; roleArn: string }, command: Command) => {
+      const client = await connect(command);
+      const container = await containerFor(client, options);
+      await client.sageMaker('CreateModel', { ModelName: options.name, PrimaryContainer: container, ExecutionRoleArn: options.roleArn });
+      const model = await client.sageMaker<ModelDescription>('DescribeModel', { ModelName: options.name });
+      print(command, model, (m) => `Created model ${m.ModelName} from ${m.PrimaryContainer?.ModelDataUrl}`);
     });
 
-  registerResourceVerbs<Model>(group, {
+  registerResourceVerbs<NamedSummary, ModelDescription>(group, {
     noun: 'model',
-    path: '/models',
-    listKey: 'models',
-    columns: ['NAME', 'TRAINING JOB', 'CLASSES', 'CREATED'],
-    row: (m) => [m.name, m.trainingJobName, m.classCount, time(m.createdAtMs)],
-    deletable: true,
+    list: { operation: 'ListModels', resultKey: 'Models', columns: ['NAME', 'CREATED'], row: (m) => [String(m.ModelName), time(m.CreationTime)] },
+    describe: { operation: 'DescribeModel', nameMember: 'ModelName' },
+    deleteOperation: 'DeleteModel',
   });
+}
+
+async function containerFor(client: KennelClient, options: { trainingJob?: string; modelData?: string }): Promise<object> {
+  if (Boolean(options.trainingJob) === Boolean(options.modelData)) throw new DomainError('ValidationError', 'give exactly one of --training-job or --model-data');
+  if (options.modelData) return { Image: IMAGE_CLASSIFIER_IMAGE, ModelDataUrl: toUri(options.modelData) };
+  const job = await client.sageMaker<TrainingJobDescription>('DescribeTrainingJob', { TrainingJobName: options.trainingJob });
+  return { Image: job.AlgorithmSpecification.TrainingImage ?? IMAGE_CLASSIFIER_IMAGE, ModelDataUrl: job.ModelArtifacts.S3ModelArtifacts };
 }

@@ -40,7 +40,7 @@ export class ProgressDisplay {
   follow(events: PlatformEvents): () => void {
     return events.subscribe((event: PlatformEvent) => {
       if (event.kind === 'training-progress') {
-        this.update(`${event.jobName}:${event.phase}`, 'Embedding images', event.done, event.total);
+        this.update(`${event.jobName}:${event.step}`, 'Embedding images', event.done, event.total);
       } else if (event.kind === 'training-epoch') {
         const m = event.metrics;
         const info = `train loss ${m.trainLoss.toFixed(3)}  valid loss ${m.validationLoss.toFixed(3)}  valid acc ${(100 * m.validationAccuracy).toFixed(1)}%`;

@@ -4,32 +4,76 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DomainError } from '../core/errors.ts';
 import { parseHyperParameters } from '../domain/training/hyperparameters.ts';
-import {
-  backboneSchema,
-  createEndpointConfigSchema,
-  createEndpointSchema,
-  createModelSchema,
-  createTrainingJobSchema,
-  registerDatasetSchema,
-} from '../api/schemas.ts';
+import { registerDatasetSchema, resourceNameSchema as name } from '../api/schemas.ts';
+
+const rgb = z.tuple([z.number(), z.number(), z.number()]);
+
+const preprocessingSchema = z
+  .object({
+    resizeSize: z.number().int().positive().max(4096),
+    cropSize: z.number().int().positive().max(4096),
+    mean: rgb,
+    std: rgb.refine((values) => values.every((value) => value > 0), 'std values must be positive'),
+    layout: z.enum(['NCHW', 'NHWC']),
+  })
+  .partial()
+  .strict();
+
+const backboneSchema = z.union([
+  z.object({ sample: z.literal(true) }).strict(),
+  z
+    .object({
+      path: z.string().min(1),
+      inputName: z.string().min(1).optional(),
+      outputName: z.string().min(1).optional(),
+      featureSize: z.number().int().positive().optional(),
+      preprocessing: preprocessingSchema.optional(),
+    })
+    .strict(),
+]);
 
 /**
  * A declarative workload: the dataset, the training job, the model and the
- * endpoint, in that order. Every section reuses the request shape of the API call
- * it turns into; names that the order implies (which dataset the job trains on,
- * which job the model comes from, ...) may be left out.
+ * endpoint, in that order. `kennel apply` turns each section into the SageMaker
+ * call that creates it; names that the order implies (which dataset the job
+ * trains on, which job the model comes from, ...) may be left out.
  */
 export const workloadSpecSchema = z
   .object({
     apiVersion: z.literal('kennel/v1'),
     kind: z.literal('Workload'),
     dataset: registerDatasetSchema,
-    trainingJob: createTrainingJobSchema.extend({ datasetName: z.string().optional(), backbone: backboneSchema }),
-    model: createModelSchema.extend({ trainingJobName: z.string().optional() }),
-    endpointConfig: createEndpointConfigSchema
-      .extend({ productionVariants: createEndpointConfigSchema.shape.productionVariants.optional() })
+    trainingJob: z
+      .object({
+        name,
+        datasetName: name.optional(),
+        backbone: backboneSchema,
+        hyperParameters: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+        instanceType: z.string().min(1).optional(),
+        maxRuntimeInSeconds: z.number().int().positive().optional(),
+      })
+      .strict(),
+    model: z.object({ name, trainingJobName: name.optional() }).strict(),
+    endpointConfig: z
+      .object({
+        name,
+        productionVariants: z
+          .array(
+            z
+              .object({
+                variantName: name.optional(),
+                modelName: name,
+                initialInstanceCount: z.number().int().optional(),
+                instanceType: z.string().min(1).optional(),
+              })
+              .strict(),
+          )
+          .min(1)
+          .optional(),
+      })
+      .strict()
       .optional(),
-    endpoint: createEndpointSchema.extend({ endpointConfigName: z.string().optional() }),
+    endpoint: z.object({ name, endpointConfigName: name.optional() }).strict(),
   })
   .strict();
 

@@ -3,13 +3,17 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { ensureAdminCredentials, secretLookup } from '../control/admin.ts';
 import { PlatformEvents } from '../control/events.ts';
+import { DEFAULT_LIMITS, type ControlDeps, type PlatformLimits } from '../control/deps.ts';
 import { createPlatform, type Platform } from '../control/platform.ts';
 import { DEFAULT_URL_FETCH_POLICY, validateUrlFetchPolicy, type UrlFetchPolicy } from '../domain/serving/url-policy.ts';
 import type { AccessKey } from '../store/store.ts';
 import { createArtifactStore } from '../store/artifacts.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { openStateDir, type StateDir } from '../store/state-dir.ts';
+import { removeLeftovers } from '../store/leftovers.ts';
 import { acquireStateLock } from '../store/state-lock.ts';
+import { ObjectStore } from '../runtime/objects/object-store.ts';
+import { availableParallelism } from 'node:os';
 
 export interface StartOptions {
   home: string;
@@ -17,8 +21,9 @@ export interface StartOptions {
   port: number;
   logger: Logger;
   urlFetchPolicy?: Partial<UrlFetchPolicy>;
-  /** ONNX Runtime threads per serving session; 0 lets ONNX Runtime choose. */
+  /** ONNX Runtime threads per serving session; 0 (the default) follows each variant's instance type. */
   servingThreads?: number;
+  limits?: Partial<PlatformLimits>;
   clock?: Clock;
   events?: PlatformEvents;
 }
@@ -43,19 +48,26 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
   const lock = acquireStateLock(dirs.home);
   let store: ReturnType<typeof openSqliteStore>;
   try {
+    const { removed } = await removeLeftovers(dirs);
+    if (removed.length > 0) options.logger.info('removed files an interrupted run left behind', { count: removed.length });
     store = openSqliteStore(dirs.databaseFile);
   } catch (error) {
     lock.release();
     throw error;
   }
-  const deps = {
+  const clock = options.clock ?? systemClock;
+  const artifacts = createArtifactStore(dirs.artifactsDir);
+  const deps: ControlDeps = {
     store,
-    artifacts: createArtifactStore(dirs.artifactsDir),
-    clock: options.clock ?? systemClock,
+    artifacts,
+    objects: new ObjectStore(store.objects, artifacts, clock),
+    clock,
     logger: options.logger,
     events: options.events ?? new PlatformEvents(),
     urlFetchPolicy,
     servingThreads: options.servingThreads ?? 0,
+    cores: availableParallelism(),
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
   };
   let stopServer: (() => Promise<void>) | undefined;
   let controller: Platform['controller'] | undefined;

@@ -1,32 +1,52 @@
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
-import { isTerminal, type TrainingJob } from '../domain/training/training-job.ts';
+import { DomainError } from '../core/errors.ts';
+import { DEFAULT_BUCKET } from '../domain/data/object-uri.ts';
+import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
+import { IMAGE_CLASSIFIER_IMAGE } from '../domain/training/algorithms.ts';
 import type { KennelClient } from './client.ts';
 import { connect, print, registerResourceVerbs, table, time } from './context.ts';
 import { ProgressDisplay } from './progress.ts';
+import type { TrainingJobDescription, TrainingJobMetrics, TrainingJobSummary } from './sagemaker-shapes.ts';
+
+const TERMINAL = ['Completed', 'Failed', 'Stopped'];
+
+interface CreateOptions {
+  name: string;
+  dataset?: string;
+  data?: string;
+  backbone: string;
+  hp: string[];
+  instanceType: string;
+  maxRuntime?: string;
+  outputPath?: string;
+  roleArn: string;
+  wait?: boolean;
+}
 
 export function registerTrainingJobs(program: Command): void {
-  const group = program.command('training-jobs').description('Train the built-in image-classifier on a dataset');
+  const group = program.command('training-jobs').description('Train the built-in image classifier (SageMaker CreateTrainingJob and friends)');
 
   group
     .command('create')
     .description('Start a training job: frozen backbone, new head Linear → ReLU → Linear, Adam, cross-entropy')
     .requiredOption('--name <name>', 'training job name')
-    .requiredOption('--dataset <name>', 'registered dataset to train on')
-    .option('--backbone <sample|file.onnx>', 'frozen backbone: "sample" or an ONNX image model producing features', 'sample')
-    .option('--hp <name=value...>', 'hyperparameters: learning_rate, batch_size, epochs, hidden_units, seed', [])
+    .option('--dataset <name>', 'registered dataset to train on')
+    .option('--data <folder|uri>', 'or: a folder, file:// or s3:// URI holding train/, valid/ and test/')
+    .option('--backbone <sample|file.onnx|uri>', 'frozen backbone: "sample" or an ONNX image model producing features', 'sample')
+    .option('--hp <name=value...>', 'hyperparameters: learning_rate, batch_size, epochs, hidden_units, seed, ...', [])
+    .option('--instance-type <type>', 'SageMaker instance type: its vCPUs are the job\'s thread budget', 'ml.m5.large')
+    .option('--max-runtime <seconds>', 'StoppingCondition.MaxRuntimeInSeconds (default one day)')
+    .option('--output-path <uri>', 'where model.tar.gz goes (default s3://sagemaker-us-east-1-000000000000/)')
+    .option('--role-arn <arn>', 'RoleArn to record', KENNEL_EXECUTION_ROLE_ARN)
     .option('--wait', 'wait for the job to finish, showing progress')
-    .action(async (options: { name: string; dataset: string; backbone: string; hp: string[]; wait?: boolean }, command: Command) => {
+    .action(async (options: CreateOptions, command: Command) => {
       const client = await connect(command);
-      const job = await client.call<TrainingJob>('POST', '/training-jobs', {
-        name: options.name,
-        datasetName: options.dataset,
-        backbone: options.backbone === 'sample' ? { sample: true } : { path: resolve(options.backbone) },
-        hyperParameters: parseHyperParameterFlags(options.hp),
-      });
-      const result = options.wait ? await waitForJob(client, job.name) : job;
-      print(command, result, renderJob);
-      if (options.wait && result.status !== 'Completed') process.exitCode = 1;
+      await client.sageMaker('CreateTrainingJob', await createTrainingJobRequest(client, options));
+      const job = options.wait ? await waitForJob(client, options.name) : await describeJob(client, options.name);
+      print(command, job, renderJob);
+      if (options.wait && job.TrainingJobStatus !== 'Completed') process.exitCode = 1;
     });
 
   group
@@ -35,33 +55,67 @@ export function registerTrainingJobs(program: Command): void {
     .action(async (name: string, _options: unknown, command: Command) => {
       const job = await waitForJob(await connect(command), name);
       print(command, job, renderJob);
-      if (job.status !== 'Completed') process.exitCode = 1;
+      if (job.TrainingJobStatus !== 'Completed') process.exitCode = 1;
     });
 
-  registerResourceVerbs<TrainingJob>(group, {
+  registerResourceVerbs<TrainingJobSummary, TrainingJobDescription>(group, {
     noun: 'training job',
-    path: '/training-jobs',
-    listKey: 'trainingJobs',
-    columns: ['NAME', 'STATUS', 'PHASE', 'DATASET', 'EPOCHS', 'TEST ACC', 'CREATED'],
-    row: (j) => [
-      j.name,
-      j.status,
-      j.phase,
-      j.datasetName,
-      `${j.epochs.length}/${j.hyperParameters.epochs}`,
-      j.finalMetrics ? `${(100 * j.finalMetrics.testAccuracy).toFixed(1)}%` : '-',
-      time(j.createdAtMs),
-    ],
-    render: renderJob,
+    list: {
+      operation: 'ListTrainingJobs',
+      resultKey: 'TrainingJobSummaries',
+      columns: ['NAME', 'STATUS', 'CREATED', 'ENDED'],
+      row: (j) => [j.TrainingJobName, j.TrainingJobStatus, time(j.CreationTime), time(j.TrainingEndTime)],
+    },
+    describe: { operation: 'DescribeTrainingJob', nameMember: 'TrainingJobName', render: renderJob },
   });
 
   group
-    .command('stop <name>')
-    .description('Stop a running training job after its current epoch')
+    .command('metrics <name>')
+    .description('Per-epoch train and validation loss and accuracy of a training job')
     .action(async (name: string, _options: unknown, command: Command) => {
-      const job = await (await connect(command)).call<TrainingJob>('POST', `/training-jobs/${encodeURIComponent(name)}/stop`);
-      print(command, job, (j) => `Training job ${j.name}: ${j.status}`);
+      const metrics = await (await connect(command)).kennel<TrainingJobMetrics>('GET', `/training-jobs/${encodeURIComponent(name)}/metrics`);
+      print(command, metrics, renderMetrics);
     });
+
+  group
+    .command('stop <name>')
+    .description('Stop a running training job after its current epoch (the model so far is kept)')
+    .action(async (name: string, _options: unknown, command: Command) => {
+      const client = await connect(command);
+      await client.sageMaker('StopTrainingJob', { TrainingJobName: name });
+      print(command, await describeJob(client, name), (j) => `Training job ${j.TrainingJobName}: ${j.TrainingJobStatus}`);
+    });
+}
+
+/** The CreateTrainingJob request the flags describe. */
+async function createTrainingJobRequest(client: KennelClient, options: CreateOptions): Promise<object> {
+  if (Boolean(options.dataset) === Boolean(options.data)) throw new DomainError('ValidationError', 'give exactly one of --dataset or --data');
+  const dataUri = options.dataset
+    ? pathToFileURL((await client.kennel<{ path: string }>('GET', `/datasets/${encodeURIComponent(options.dataset)}`)).path).href
+    : toUri(options.data!);
+  const channels = [{ ChannelName: 'training', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: dataUri } } }];
+  if (options.backbone !== 'sample') {
+    channels.push({ ChannelName: 'backbone', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: toUri(options.backbone) } } });
+  }
+  const maxRuntime = options.maxRuntime === undefined ? undefined : Number(options.maxRuntime);
+  if (maxRuntime !== undefined && !(Number.isInteger(maxRuntime) && maxRuntime > 0)) {
+    throw new DomainError('ValidationError', `--max-runtime must be a whole number of seconds (got ${options.maxRuntime})`);
+  }
+  return {
+    TrainingJobName: options.name,
+    AlgorithmSpecification: { TrainingImage: IMAGE_CLASSIFIER_IMAGE, TrainingInputMode: 'File' },
+    RoleArn: options.roleArn,
+    HyperParameters: parseHyperParameterFlags(options.hp),
+    InputDataConfig: channels,
+    OutputDataConfig: { S3OutputPath: options.outputPath ?? `s3://${DEFAULT_BUCKET}/` },
+    ResourceConfig: { InstanceType: options.instanceType, InstanceCount: 1, VolumeSizeInGB: 30 },
+    StoppingCondition: maxRuntime === undefined ? {} : { MaxRuntimeInSeconds: maxRuntime },
+  };
+}
+
+/** A URI as is; a local path as a file:// URI. */
+export function toUri(pathOrUri: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(pathOrUri) ? pathOrUri : pathToFileURL(resolve(pathOrUri)).href;
 }
 
 /** `["learning_rate=0.01", "epochs=5"]` → `{ learning_rate: "0.01", epochs: "5" }` (the server validates values). */
@@ -69,21 +123,31 @@ export function parseHyperParameterFlags(flags: string[]): Record<string, string
   const result: Record<string, string> = {};
   for (const flag of flags) {
     const at = flag.indexOf('=');
-    if (at <= 0) throw new Error(`--hp expects name=value (got ${JSON.stringify(flag)})`);
+    if (at <= 0) throw new DomainError('ValidationError', `--hp expects name=value (got ${JSON.stringify(flag)})`);
     result[flag.slice(0, at).trim()] = flag.slice(at + 1).trim();
   }
   return result;
 }
 
-export async function waitForJob(client: KennelClient, name: string): Promise<TrainingJob> {
+type DescribedJob = TrainingJobDescription & { metrics: TrainingJobMetrics };
+
+async function describeJob(client: KennelClient, name: string): Promise<DescribedJob> {
+  const [job, metrics] = await Promise.all([
+    client.sageMaker<TrainingJobDescription>('DescribeTrainingJob', { TrainingJobName: name }),
+    client.kennel<TrainingJobMetrics>('GET', `/training-jobs/${encodeURIComponent(name)}/metrics`),
+  ]);
+  return { ...job, metrics };
+}
+
+export async function waitForJob(client: KennelClient, name: string): Promise<DescribedJob> {
   const progress = new ProgressDisplay(process.stderr);
   try {
     for (;;) {
-      const job = await client.call<TrainingJob>('GET', `/training-jobs/${encodeURIComponent(name)}`);
-      const last = job.epochs.at(-1);
-      const info = last ? `valid loss ${last.validationLoss.toFixed(3)}  valid acc ${(100 * last.validationAccuracy).toFixed(1)}%` : job.phase;
-      progress.update('epochs', `Training ${name}`, job.epochs.length, job.hyperParameters.epochs, info);
-      if (isTerminal(job.status)) return job;
+      const job = await describeJob(client, name);
+      const last = job.metrics.epochs.at(-1);
+      const info = last ? `valid loss ${last.validationLoss.toFixed(3)}  valid acc ${(100 * last.validationAccuracy).toFixed(1)}%` : job.SecondaryStatus;
+      progress.update('epochs', `Training ${name}`, job.metrics.epochs.length, job.metrics.plannedEpochs, info);
+      if (TERMINAL.includes(job.TrainingJobStatus)) return job;
       await new Promise((done) => setTimeout(done, 500));
     }
   } finally {
@@ -91,20 +155,26 @@ export async function waitForJob(client: KennelClient, name: string): Promise<Tr
   }
 }
 
-function renderJob(job: TrainingJob): string {
-  const lines = [
-    `Training job ${job.name}: ${job.status}${job.phase !== job.status ? ` (${job.phase})` : ''}${job.failureReason ? ` — ${job.failureReason}` : ''}`,
-    `  dataset ${job.datasetName}, backbone ${job.backbone.digest.slice(0, 12)} (${job.backbone.featureSize} features)`,
-    `  hyperparameters ${Object.entries(job.hyperParameters).map(([k, v]) => `${k}=${v}`).join(' ')}`,
-  ];
-  if (job.embeddingStats) {
-    lines.push(`  embeddings: ${job.embeddingStats.computed} computed, ${job.embeddingStats.cached} from cache`);
-  }
-  if (job.epochs.length > 0) {
+function renderJob(job: TrainingJobDescription & { metrics?: TrainingJobMetrics }): string {
+  const status = job.SecondaryStatus !== job.TrainingJobStatus ? `${job.TrainingJobStatus} (${job.SecondaryStatus})` : job.TrainingJobStatus;
+  const lines = [`Training job ${job.TrainingJobName}: ${status}${job.FailureReason ? ` — ${job.FailureReason}` : ''}`];
+  for (const channel of job.InputDataConfig ?? []) lines.push(`  channel ${channel.ChannelName}: ${channel.DataSource.S3DataSource?.S3Uri ?? '-'}`);
+  lines.push(`  image ${job.AlgorithmSpecification.TrainingImage ?? '-'} on ${job.ResourceConfig.InstanceType ?? '-'}`);
+  const hyperParameters = Object.entries(job.HyperParameters ?? {});
+  if (hyperParameters.length > 0) lines.push(`  hyperparameters ${hyperParameters.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  if (job.metrics) lines.push(renderMetrics(job.metrics));
+  if (job.TrainingJobStatus === 'Completed' || job.TrainingJobStatus === 'Stopped') lines.push(`  model ${job.ModelArtifacts.S3ModelArtifacts}`);
+  return lines.filter((line) => line !== '').join('\n');
+}
+
+function renderMetrics(metrics: TrainingJobMetrics): string {
+  const lines: string[] = [];
+  if (metrics.embeddingStats) lines.push(`  embeddings: ${metrics.embeddingStats.computed} computed, ${metrics.embeddingStats.cached} from cache`);
+  if (metrics.epochs.length > 0) {
     lines.push(
       table(
         ['  EPOCH', 'TRAIN LOSS', 'TRAIN ACC', 'VALID LOSS', 'VALID ACC', 'SECONDS'],
-        job.epochs.map((e) => [
+        metrics.epochs.map((e) => [
           `  ${e.epoch}`,
           e.trainLoss.toFixed(4),
           `${(100 * e.trainAccuracy).toFixed(1)}%`,
@@ -115,8 +185,8 @@ function renderJob(job: TrainingJob): string {
       ),
     );
   }
-  if (job.finalMetrics) {
-    lines.push(`  test loss ${job.finalMetrics.testLoss.toFixed(4)}, test accuracy ${(100 * job.finalMetrics.testAccuracy).toFixed(1)}%`);
+  if (metrics.finalMetrics) {
+    lines.push(`  test loss ${metrics.finalMetrics.testLoss.toFixed(4)}, test accuracy ${(100 * metrics.finalMetrics.testAccuracy).toFixed(1)}%`);
   }
   return lines.join('\n');
 }

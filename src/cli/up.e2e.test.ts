@@ -156,16 +156,30 @@ describe('kennel up --sample', { timeout: 900_000 }, () => {
     await first.waitFor(/Embedding images: \d+\/\d+/);
     await kill9(first);
     assert.equal(countRows(home, "SELECT count(*) AS n FROM training_jobs WHERE status = 'InProgress'"), 1, 'killed while training');
+    // Each batch is cached before its progress is reported, so what was reported is on disk.
+    const cachedAtKill = countRows(home, 'SELECT count(*) AS n FROM embeddings');
+    const images = 12 * 56;
+    assert.ok(cachedAtKill > 0 && cachedAtKill < images, `${cachedAtKill} of ${images} embeddings cached at the kill`);
 
     const second = startUp(home);
     children.push(second);
     const [, url] = await second.waitFor(/Kennel listening on (http:\/\/[^\s]+)/);
     await second.waitFor(/Ready\./);
     assert.match(second.output(), /endpoint sample-classifier InService/);
-    const jobs = JSON.parse(kennel(home, url, 'training-jobs', 'list', '-o', 'json').stdout) as { name: string; status: string; embeddingStats: { computed: number; cached: number } }[];
-    assert.equal(jobs.length, 1, 'the interrupted job was resumed, not replaced');
-    assert.equal(jobs[0].status, 'Completed');
-    assert.equal(jobs[0].embeddingStats.computed + jobs[0].embeddingStats.cached, 12 * 56);
+    const jobs = JSON.parse(kennel(home, url, 'training-jobs', 'list', '-o', 'json').stdout) as { TrainingJobName: string; TrainingJobStatus: string }[];
+    assert.deepEqual(
+      jobs.map((job) => [job.TrainingJobName, job.TrainingJobStatus]),
+      [['sample-classifier-training-1', 'Completed']],
+      'the interrupted job was resumed, not replaced',
+    );
+    const metrics = JSON.parse(kennel(home, url, 'training-jobs', 'metrics', jobs[0].TrainingJobName, '-o', 'json').stdout) as {
+      embeddingStats: { computed: number; cached: number };
+    };
+    assert.deepEqual(metrics.embeddingStats, { cached: cachedAtKill, computed: images - cachedAtKill }, 'only what the first run had not embedded was embedded again');
+    const described = JSON.parse(kennel(home, url, 'training-jobs', 'describe', jobs[0].TrainingJobName, '-o', 'json').stdout) as {
+      SecondaryStatusTransitions: { Status: string }[];
+    };
+    assert.ok(described.SecondaryStatusTransitions.some((transition) => transition.Status === 'Restarting'), 'the restart is in the job history');
     await kill9(second);
   });
 });

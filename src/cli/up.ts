@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { createLogger, type LogLevel } from '../core/logger.ts';
+import { DEFAULT_LIMITS } from '../control/deps.ts';
 import { PlatformEvents } from '../control/events.ts';
 import { ensureSampleEndpoint, SAMPLE_NAMES } from '../control/sample-workflow.ts';
 import { DEFAULT_REGION } from '../domain/iam/arn.ts';
@@ -16,6 +17,7 @@ interface UpOptions {
   allowFetchHost: string[];
   allowPrivateCidr: string[];
   threads: string;
+  maxTrainingJobs: string;
   logLevel: LogLevel;
 }
 
@@ -28,7 +30,8 @@ export function registerUp(program: Command): void {
     .option('--sample', 'generate the sample images, train, and deploy endpoint sample-classifier')
     .option('--allow-fetch-host <pattern...>', 'hosts endpoints may fetch image URLs from (e.g. images.example.com, *.example.com; default: any public host)', [])
     .option('--allow-private-cidr <cidr...>', 'non-public address ranges endpoints may fetch from (refused by default)', [])
-    .option('--threads <n>', 'ONNX Runtime threads per serving session (0 = all cores)', '0')
+    .option('--threads <n>', "ONNX Runtime threads per serving session (0 = the variant's instance type decides)", '0')
+    .option('--max-training-jobs <n>', 'training jobs that may run at once; more are refused with ResourceLimitExceeded', String(DEFAULT_LIMITS.maxConcurrentTrainingJobs))
     .addOption(new Option('--log-level <level>', 'log detail').choices(['debug', 'info', 'warn', 'error']).default('warn'))
     .action(async (options: UpOptions, command: Command) => {
       await up(options, kennelHome(globalOptions(command)));
@@ -40,6 +43,10 @@ async function up(options: UpOptions, home: string): Promise<void> {
   const threads = Number(options.threads);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535 (got ${options.port})`);
   if (!Number.isInteger(threads) || threads < 0) throw new Error(`--threads must be a whole number ≥ 0 (got ${options.threads})`);
+  const maxTrainingJobs = Number(options.maxTrainingJobs);
+  if (!Number.isInteger(maxTrainingJobs) || maxTrainingJobs < 1) {
+    throw new Error(`--max-training-jobs must be a whole number ≥ 1 (got ${options.maxTrainingJobs})`);
+  }
 
   const events = new PlatformEvents();
   const progress = new ProgressDisplay();
@@ -51,6 +58,7 @@ async function up(options: UpOptions, home: string): Promise<void> {
     logger: createLogger(options.logLevel),
     events,
     servingThreads: threads,
+    limits: { maxConcurrentTrainingJobs: maxTrainingJobs },
     urlFetchPolicy: {
       ...(options.allowFetchHost.length > 0 ? { allowHosts: options.allowFetchHost } : {}),
       allowPrivateCidrs: options.allowPrivateCidr,

@@ -1,22 +1,15 @@
-import type { BackboneRef, Preprocessing } from '../domain/training/training-job.ts';
+import type { BackboneSettings } from '../domain/training/hyperparameters.ts';
+import type { BackboneRef } from '../domain/training/training-job.ts';
 import { openBackbone } from '../runtime/onnx/backbone-session.ts';
 import { buildSampleBackbone } from '../runtime/onnx/sample-backbone.ts';
 import type { FeatureExtractor } from '../runtime/images/feature-extractor.ts';
 import type { ControlDeps } from './deps.ts';
 
-/** What a spec may say about a backbone; anything left out is read from the model or defaulted. */
-export interface BackboneOverrides {
-  inputName?: string;
-  outputName?: string;
-  featureSize?: number;
-  preprocessing?: Partial<Preprocessing>;
-}
-
 /** Where a training job's frozen backbone comes from. */
 export type BackboneSpec =
   | { sample: true }
   /** Any ONNX image backbone producing a feature vector (e.g. ResNet50 without its classifier). */
-  | ({ path: string } & BackboneOverrides);
+  | ({ path: string } & BackboneSettings);
 
 /**
  * Probes the backbone, so a model that cannot serve as one is refused when the
@@ -51,7 +44,7 @@ async function probe(opening: Promise<FeatureExtractor>): Promise<BackboneRef> {
  */
 export async function openStoredBackbone(
   deps: ControlDeps,
-  ref: BackboneOverrides & { digest: string },
+  ref: BackboneSettings & { digest: string },
   intraOpNumThreads?: number,
 ): Promise<FeatureExtractor> {
   return openBackbone(await deps.artifacts.get(ref.digest), {

@@ -1,19 +1,33 @@
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type { UrlFetchPolicy } from '../domain/serving/url-policy.ts';
+import type { ObjectStore } from '../runtime/objects/object-store.ts';
 import type { ArtifactStore } from '../store/artifacts.ts';
 import type { Store } from '../store/store.ts';
 import type { PlatformEvents } from './events.ts';
+
+/** Kennel's own quotas, answered with ResourceLimitExceeded as SageMaker's account quotas are. */
+export interface PlatformLimits {
+  /** Training jobs InProgress or Stopping at once; more would only share the same cores. */
+  maxConcurrentTrainingJobs: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<PlatformLimits> = { maxConcurrentTrainingJobs: 4 };
 
 /** Everything the control plane needs from the outside, passed in once. */
 export interface ControlDeps {
   store: Store;
   artifacts: ArtifactStore;
+  /** The s3:// namespace: object metadata in the store, content in the artifacts. */
+  objects: ObjectStore;
   clock: Clock;
   logger: Logger;
   events: PlatformEvents;
   /** Which URLs endpoints may fetch images from for `application/json {"url": ...}` requests. */
   urlFetchPolicy: UrlFetchPolicy;
-  /** ONNX Runtime threads per serving session; 0 lets ONNX Runtime choose. */
+  /** ONNX Runtime threads per serving session; 0 follows the variant's instance type. */
   servingThreads: number;
+  /** CPU cores of this machine: the cap on every instance type's thread budget. */
+  cores: number;
+  limits: PlatformLimits;
 }

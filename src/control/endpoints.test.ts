@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DomainError } from '../core/errors.ts';
-import { silentLogger } from '../core/logger.ts';
-import { DEFAULT_URL_FETCH_POLICY } from '../domain/serving/url-policy.ts';
-import { createArtifactStore } from '../store/artifacts.ts';
+import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
+import { IMAGE_CLASSIFIER_IMAGE } from '../domain/training/algorithms.ts';
+import type { TrainingJob } from '../domain/training/training-job.ts';
 import { createMemoryStore } from '../store/memory/memory-store.ts';
 import type { Store } from '../store/store.ts';
-import { makeSmallDataset } from '../testing/test-kennel.ts';
-import { PlatformEvents } from './events.ts';
+import { testControlDeps } from '../testing/control-deps.ts';
+import { imageClassifierJob, makeSmallDataset } from '../testing/test-kennel.ts';
 import { createPlatform, type Platform } from './platform.ts';
 import { waitForEndpoint, waitForTrainingJob } from './wait.ts';
 
@@ -21,19 +21,14 @@ describe('endpoint lifecycle', () => {
   const platforms: Platform[] = [];
 
   /** A control plane over the shared store and artifacts; a second one stands for a restarted server. */
+  let job: TrainingJob;
   const boot = () => {
-    const platform = createPlatform({
-      store,
-      artifacts: createArtifactStore(join(dir, 'artifacts')),
-      clock: { now: () => Date.now() },
-      logger: silentLogger,
-      events: new PlatformEvents(),
-      urlFetchPolicy: DEFAULT_URL_FETCH_POLICY,
-      servingThreads: 1,
-    });
+    const platform = createPlatform(testControlDeps(dir, store));
     platforms.push(platform);
     return platform;
   };
+  const createModel = (platform: Platform, name: string) =>
+    platform.models.create({ name, executionRoleArn: KENNEL_EXECUTION_ROLE_ARN, image: IMAGE_CLASSIFIER_IMAGE, modelDataUrl: job.modelArtifactsUri });
 
   const gone = async (platform: Platform, name: string) => {
     for (let i = 0; i < 100 && platform.deps.store.endpoints.get(name); i++) {
@@ -47,11 +42,11 @@ describe('endpoint lifecycle', () => {
     store = createMemoryStore();
     const platform = boot();
     await makeSmallDataset(join(dir, 'images'));
-    await platform.datasets.register({ name: 'toy', path: join(dir, 'images') });
-    await platform.trainingJobs.create({ name: 'job', datasetName: 'toy', backbone: { sample: true }, hyperParameters: { epochs: 2 } });
-    assert.equal((await waitForTrainingJob(platform, 'job')).status, 'Completed');
-    platform.models.create({ name: 'model', trainingJobName: 'job' });
-    platform.endpointConfigs.create({ name: 'config', productionVariants: [{ modelName: 'model' }] });
+    await platform.trainingJobs.create(imageClassifierJob('job', join(dir, 'images'), { hyperParameters: { epochs: 2 } }));
+    job = await waitForTrainingJob(platform, 'job');
+    assert.equal(job.status, 'Completed');
+    await createModel(platform, 'model');
+    platform.endpointConfigs.create({ name: 'config', productionVariants: [{ variantName: 'AllTraffic', modelName: 'model' }] });
     const classDir = join(dir, 'images', 'test', (await readdir(join(dir, 'images', 'test')))[0]);
     image = await readFile(join(classDir, (await readdir(classDir))[0]));
   });
@@ -71,8 +66,8 @@ describe('endpoint lifecycle', () => {
 
   it('keeps serving, also after a restart, when its model and endpoint config are deleted', async () => {
     const platform = platforms[0];
-    platform.models.create({ name: 'model-2', trainingJobName: 'job' });
-    platform.endpointConfigs.create({ name: 'config-2', productionVariants: [{ modelName: 'model-2' }] });
+    await createModel(platform, 'model-2');
+    platform.endpointConfigs.create({ name: 'config-2', productionVariants: [{ variantName: 'AllTraffic', modelName: 'model-2' }] });
     platform.endpoints.create({ name: 'keep', endpointConfigName: 'config-2' });
     await waitForEndpoint(platform, 'keep');
     platform.endpointConfigs.delete('config-2');
@@ -87,22 +82,30 @@ describe('endpoint lifecycle', () => {
     assert.deepEqual(after.body.predictions, before.body.predictions);
   });
 
-  it('requests in flight during a delete finish or get a clean error, never a disposed session', async () => {
+  it('requests in flight during a delete finish; later ones get a clean error, never a disposed session', async () => {
     const platform = platforms.at(-1)!;
     platform.endpoints.create({ name: 'busy', endpointConfigName: 'config' });
     await waitForEndpoint(platform, 'busy');
-    const calls = Array.from({ length: 12 }, () => platform.endpoints.invoke('busy', { contentType: 'image/jpeg', body: image }));
+    // invoke() borrows the replica before its first await: all twelve are in flight when the delete comes.
+    let settled = 0;
+    const calls = Array.from({ length: 12 }, () =>
+      platform.endpoints.invoke('busy', { contentType: 'image/jpeg', body: image }).finally(() => settled++),
+    );
     platform.endpoints.delete('busy');
-    const deleting = gone(platform, 'busy');
-    const outcomes = await Promise.allSettled(calls);
-    assert.ok(await deleting);
-    for (const outcome of outcomes) {
-      if (outcome.status === 'fulfilled') continue;
-      const error = outcome.reason as unknown;
-      assert.ok(error instanceof DomainError, String(error));
-      assert.ok(['ServiceUnavailable', 'NotFound'].includes(error.code), `${error.code}: ${error.message}`);
+    await assert.rejects(
+      platform.endpoints.invoke('busy', { contentType: 'image/jpeg', body: image }),
+      (error: unknown) => error instanceof DomainError && error.code === 'ServiceUnavailable' && /Deleting/.test(error.message),
+    );
+    assert.ok(await gone(platform, 'busy'));
+    assert.equal(settled, 12, 'the replica closed only after every request in flight was done');
+    for (const outcome of await Promise.allSettled(calls)) {
+      assert.equal(outcome.status, 'fulfilled', outcome.status === 'rejected' ? String(outcome.reason) : '');
+      if (outcome.status === 'fulfilled') assert.equal(outcome.value.body.predictions.length, 4);
     }
-    assert.ok(outcomes.some((outcome) => outcome.status === 'fulfilled'), 'requests admitted before the delete complete');
+    await assert.rejects(
+      platform.endpoints.invoke('busy', { contentType: 'image/jpeg', body: image }),
+      (error: unknown) => error instanceof DomainError && error.code === 'NotFound',
+    );
   });
 
   it('a Failed endpoint answers ValidationError with its reason; a Creating one ServiceUnavailable', async () => {
@@ -113,6 +116,7 @@ describe('endpoint lifecycle', () => {
       productionVariants: [],
       status: 'Failed',
       failureReason: 'Could not load the model: test',
+      tags: [],
       createdAtMs: 0,
       lastModifiedAtMs: 0,
     });

@@ -1,18 +1,23 @@
 import { DomainError } from '../core/errors.ts';
 import { assertResourceName } from '../core/names.ts';
 import { ACCOUNT_ID } from '../domain/iam/arn.ts';
-import type { Endpoint } from '../domain/serving/endpoint.ts';
+import type { DeployedVariant, Endpoint } from '../domain/serving/endpoint.ts';
+import { mergeTags, type Tag } from '../domain/tags.ts';
 import { assertAcceptsJson, parseInvocationBody, resolveTopK } from '../domain/serving/invocation.ts';
 import type { Prediction } from '../domain/serving/predictions.ts';
 import { safeFetch } from '../runtime/fetch/safe-fetch.ts';
 import type { ControlDeps } from './deps.ts';
-import { assertNameFree, requireRecord } from './records.ts';
 import type { ReplicaRegistry } from './replicas.ts';
+import { assertResourceNameFree, createResource, requireResource, resourceNotFound } from './sagemaker-resources.ts';
 
 export interface CreateEndpointInput {
   name: string;
   endpointConfigName: string;
+  tags?: Tag[];
 }
+
+/** Instances Kennel runs per production variant; more arrive with replicas and autoscaling. */
+export const MAX_INSTANCES_PER_VARIANT = 1;
 
 export interface InvokeEndpointInput {
   contentType: string | undefined;
@@ -37,19 +42,29 @@ export class EndpointService {
   create(input: CreateEndpointInput): Endpoint {
     const name = assertResourceName('Endpoint', input.name);
     const { store, clock } = this.deps;
-    assertNameFree(store.endpoints, 'Endpoint', name);
+    assertResourceNameFree(store.endpoints, 'endpoint', name);
     const config = store.endpointConfigs.get(input.endpointConfigName);
-    if (!config) {
-      throw new DomainError('NotFound', `Endpoint config ${input.endpointConfigName} does not exist`, {
-        field: 'endpointConfigName',
-      });
-    }
-    const productionVariants = config.productionVariants.map((variant) => {
+    if (!config) throw resourceNotFound('endpoint-config', input.endpointConfigName);
+    const productionVariants = config.productionVariants.map((variant): DeployedVariant => {
       const model = store.models.get(variant.modelName);
-      if (!model) {
-        throw new DomainError('NotFound', `Model ${variant.modelName} of endpoint config ${config.name} does not exist`);
+      if (!model) throw resourceNotFound('model', variant.modelName);
+      if (variant.initialInstanceCount > MAX_INSTANCES_PER_VARIANT) {
+        throw new DomainError(
+          'LimitExceeded',
+          `The account-level service limit '${variant.instanceType} for endpoint usage' is ${MAX_INSTANCES_PER_VARIANT} Instances, with current utilization of 0 Instances and a request delta of ${variant.initialInstanceCount} Instances. ` +
+            `Kennel serves one instance per production variant; set InitialInstanceCount to 1.`,
+        );
       }
-      return { variantName: variant.variantName, modelName: model.name, backbone: model.backbone, artifacts: model.artifacts };
+      return {
+        variantName: variant.variantName,
+        modelName: model.name,
+        image: model.image,
+        instanceType: variant.instanceType,
+        instanceCount: variant.initialInstanceCount,
+        weight: variant.initialVariantWeight,
+        backbone: model.backbone,
+        artifacts: model.artifacts,
+      };
     });
     const now = clock.now();
     const endpoint: Endpoint = {
@@ -57,22 +72,24 @@ export class EndpointService {
       endpointConfigName: input.endpointConfigName,
       productionVariants,
       status: 'Creating',
+      tags: mergeTags([], input.tags ?? []),
       createdAtMs: now,
       lastModifiedAtMs: now,
     };
-    store.endpoints.create(endpoint);
+    createResource(store.endpoints, 'endpoint', endpoint);
     this.onChange();
     return endpoint;
   }
 
   describe(name: string): Endpoint {
-    return requireRecord(this.deps.store.endpoints, 'Endpoint', name);
+    return requireResource(this.deps.store.endpoints, 'endpoint', name);
   }
 
   list(): Endpoint[] {
     return this.deps.store.endpoints.list();
   }
 
+  /** Marks the endpoint Deleting; the controller drains its requests and removes it. */
   delete(name: string): Endpoint {
     this.describe(name);
     const endpoint = this.deps.store.endpoints.update(name, { status: 'Deleting', lastModifiedAtMs: this.deps.clock.now() });

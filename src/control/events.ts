@@ -1,8 +1,8 @@
-import type { EpochMetrics, TrainingJobPhase } from '../domain/training/training-job.ts';
+import type { EpochMetrics } from '../domain/training/training-job.ts';
 
 /** What the platform tells observers (the CLI's progress bars, logs) while it works. */
 export type PlatformEvent =
-  | { kind: 'training-progress'; jobName: string; phase: TrainingJobPhase; done: number; total: number }
+  | { kind: 'training-progress'; jobName: string; step: 'embedding'; done: number; total: number }
   | { kind: 'training-epoch'; jobName: string; metrics: EpochMetrics; epochs: number };
 
 export type PlatformListener = (event: PlatformEvent) => void;

@@ -1,6 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DomainError, describeError } from '../core/errors.ts';
+import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
+import { IMAGE_CLASSIFIER_IMAGE } from '../domain/training/algorithms.ts';
 import type { Endpoint } from '../domain/serving/endpoint.ts';
 import type { TrainingJob } from '../domain/training/training-job.ts';
 import { generateSampleImages } from '../runtime/samples/sample-images.ts';
@@ -44,7 +47,7 @@ export async function ensureSampleEndpoint(
     await platform.datasets.register({ name: SAMPLE_NAMES.dataset, path: imagesDir });
   }
 
-  let trainingJob = await ensureTrainedJob(platform);
+  let trainingJob = await ensureTrainedJob(platform, imagesDir);
   let endpoint: Endpoint;
   try {
     endpoint = await deploy(platform, trainingJob);
@@ -53,7 +56,7 @@ export async function ensureSampleEndpoint(
     // them, so the sample heals itself instead of failing at every start.
     platform.deps.logger.warn('the sample endpoint could not load its model; training it again', { reason: describeError(error) });
     await removeDeployment(platform);
-    trainingJob = await trainNewJob(platform);
+    trainingJob = await trainNewJob(platform, imagesDir);
     endpoint = await deploy(platform, trainingJob);
   }
 
@@ -67,12 +70,17 @@ export async function ensureSampleEndpoint(
 async function deploy(platform: Platform, trainingJob: TrainingJob): Promise<Endpoint> {
   const { store } = platform.deps;
   if (!store.models.get(SAMPLE_NAMES.model)) {
-    platform.models.create({ name: SAMPLE_NAMES.model, trainingJobName: trainingJob.name });
+    await platform.models.create({
+      name: SAMPLE_NAMES.model,
+      executionRoleArn: KENNEL_EXECUTION_ROLE_ARN,
+      image: IMAGE_CLASSIFIER_IMAGE,
+      modelDataUrl: trainingJob.modelArtifactsUri,
+    });
   }
   if (!store.endpointConfigs.get(SAMPLE_NAMES.endpointConfig)) {
     platform.endpointConfigs.create({
       name: SAMPLE_NAMES.endpointConfig,
-      productionVariants: [{ variantName: 'AllTraffic', modelName: SAMPLE_NAMES.model }],
+      productionVariants: [{ variantName: 'AllTraffic', modelName: SAMPLE_NAMES.model, instanceType: 'ml.m5.large' }],
     });
   }
   const existing = store.endpoints.get(SAMPLE_NAMES.endpoint);
@@ -104,21 +112,23 @@ function sampleJobs(platform: Platform): TrainingJob[] {
     .sort((a, b) => a.createdAtMs - b.createdAtMs);
 }
 
-async function ensureTrainedJob(platform: Platform): Promise<TrainingJob> {
+async function ensureTrainedJob(platform: Platform, imagesDir: string): Promise<TrainingJob> {
   const latest = sampleJobs(platform).at(-1);
   if (latest?.status === 'Completed') return latest;
   if (latest && (latest.status === 'InProgress' || latest.status === 'Stopping')) {
     const finished = await waitForTrainingJob(platform, latest.name);
     if (finished.status === 'Completed') return finished;
   }
-  return trainNewJob(platform);
+  return trainNewJob(platform, imagesDir);
 }
 
-async function trainNewJob(platform: Platform): Promise<TrainingJob> {
+async function trainNewJob(platform: Platform, imagesDir: string): Promise<TrainingJob> {
   const job = await platform.trainingJobs.create({
     name: `${SAMPLE_NAMES.trainingJobPrefix}-${sampleJobs(platform).length + 1}`,
-    datasetName: SAMPLE_NAMES.dataset,
-    backbone: { sample: true },
+    trainingImage: IMAGE_CLASSIFIER_IMAGE,
+    roleArn: KENNEL_EXECUTION_ROLE_ARN,
+    channels: [{ channelName: 'training', uri: pathToFileURL(imagesDir).href, s3DataType: 'S3Prefix' }],
+    instanceType: 'ml.m5.large',
     hyperParameters: SAMPLE_HYPERPARAMETERS,
   });
   const finished = await waitForTrainingJob(platform, job.name);

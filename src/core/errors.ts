@@ -9,6 +9,7 @@ export const ERROR_CODES = [
   'NotFound', // the named resource does not exist
   'AlreadyExists', // a resource with that name exists already
   'Conflict', // the resource is not in a state that allows the operation
+  'LimitExceeded', // the operation would go over a limit of the account or this machine
   'PayloadTooLarge', // the request body is over the operation's limit
   'UnsupportedMediaType', // a content type the operation does not accept
   'ModelError', // the model (or its input handling) failed on this input

@@ -73,6 +73,17 @@ export function mergePatch<T extends object>(
   return withoutUndefined({ ...existing, ...patch, [keyField]: existing[keyField] });
 }
 
+/** Refuses a modify whose result carries another key than the record it replaces. */
+export function assertKeyKept<T extends object>(kind: RecordKind, keyField: keyof T & string, key: string, next: T): void {
+  if (next[keyField] !== key) {
+    throw new DomainError(
+      'ValidationError',
+      `${kind} ${JSON.stringify(key)} cannot be renamed to ${JSON.stringify(next[keyField])}: create a new one instead`,
+      { field: keyField },
+    );
+  }
+}
+
 /** Orders keys by UTF-16 code unit, which matches SQLite's BINARY collation for the ASCII names Kennel allows. */
 export function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

@@ -1,5 +1,6 @@
-import { openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { DomainError } from '../core/errors.ts';
 
 export interface StateLock {
@@ -8,34 +9,80 @@ export interface StateLock {
 
 /**
  * One server per state folder: two would run the same training jobs twice and
- * fight over endpoints. The lock file holds the owner's pid; a lock left by a
- * process that no longer exists (kill -9) is taken over.
+ * fight over endpoints.
+ *
+ * The lock is SQLite's exclusive lock on `kennel.lock`, which is a POSIX record
+ * lock: the kernel drops it when its holder exits, kill -9 included, before the
+ * process is even a zombie. A pid that merely looks alive (an unreaped zombie,
+ * a reused pid) can therefore never keep the folder locked. The holder's pid is
+ * written to `kennel.pid` for the error message only.
+ *
+ * The lock lasts until release() or the end of the process. Keep the returned
+ * object referenced: a garbage-collected connection closes and frees the lock.
  */
-export function acquireStateLock(home: string, pid = process.pid): StateLock {
+export function acquireStateLock(home: string): StateLock {
   const file = join(home, 'kennel.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, String(pid));
-      closeSync(fd);
-      return {
-        release: () => {
-          if (readOwner(file) === pid) rmSync(file, { force: true });
-        },
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = readOwner(file);
-      if (owner !== undefined && owner !== pid && isAlive(owner)) {
-        throw new DomainError(
-          'Conflict',
-          `Kennel is already running on ${home} (pid ${owner}); stop it first or use another KENNEL_HOME`,
-        );
-      }
-      rmSync(file, { force: true });
-    }
+  const pidFile = join(home, 'kennel.pid');
+  let db = lockDatabase(file);
+  if (db === 'not-a-database') {
+    // A pid-text lock from an older Kennel: nobody holds a SQLite lock on a file
+    // that is not a database. Emptied in place (an empty file is a valid database)
+    // rather than deleted, so a process racing us to take it over locks the same
+    // file and exactly one of us wins.
+    truncateSync(file, 0);
+    db = lockDatabase(file);
   }
-  throw new DomainError('Conflict', `Could not take the lock ${file}; another Kennel may be starting on ${home}`);
+  if (db === 'busy') {
+    const owner = readOwner(pidFile);
+    throw new DomainError(
+      'Conflict',
+      `Kennel is already running on ${home}${owner === undefined ? '' : ` (pid ${owner})`}; stop it first or use another KENNEL_HOME`,
+    );
+  }
+  if (db === 'not-a-database') {
+    throw new DomainError(
+      'Conflict',
+      `${file} is not a Kennel lock and something keeps rewriting it: if no Kennel is running on ${home}, remove it and start again`,
+    );
+  }
+  const locked = db;
+  try {
+    writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
+  } catch (error) {
+    locked.close();
+    throw error;
+  }
+  let held = true;
+  return {
+    release: () => {
+      if (!held) return;
+      held = false;
+      // While still holding the lock: afterwards the pid file may be the next owner's.
+      rmSync(pidFile, { force: true });
+      locked.close();
+    },
+  };
+}
+
+/**
+ * Opens `file` as a database and takes its exclusive lock without waiting. The
+ * connection holds the lock until it is closed.
+ */
+function lockDatabase(file: string): Database.Database | 'busy' | 'not-a-database' {
+  const db = new Database(file, { timeout: 0 });
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    // Nothing is ever written, and a journal in memory leaves no -journal file behind.
+    db.pragma('journal_mode = MEMORY');
+    db.exec('BEGIN EXCLUSIVE');
+    return db;
+  } catch (error) {
+    db.close();
+    const code = (error as { code?: unknown }).code;
+    if (code === 'SQLITE_BUSY') return 'busy';
+    if (code === 'SQLITE_NOTADB') return 'not-a-database';
+    throw error;
+  }
 }
 
 function readOwner(file: string): number | undefined {
@@ -44,14 +91,5 @@ function readOwner(file: string): number | undefined {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

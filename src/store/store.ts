@@ -18,6 +18,7 @@ export interface Store {
   endpoints: ResourceTable<Endpoint>;
   embeddings: EmbeddingCache;
   accessKeys: AccessKeyTable;
+  objects: ObjectTable;
   close(): void;
 }
 
@@ -27,6 +28,8 @@ export interface ResourceTable<T extends { name: string }> {
   list(): T[];
   /** Replaces the record with `patch` merged over it and returns the result. */
   update(name: string, patch: Partial<T>): T;
+  /** Replaces the record with `change(existing)`, read and written as one atomic step, and returns the result. */
+  modify(name: string, change: (existing: T) => T): T;
   delete(name: string): boolean;
 }
 
@@ -59,4 +62,29 @@ export interface AccessKeyTable {
   create(key: AccessKey): void;
   get(accessKeyId: string): AccessKey | undefined;
   listForUser(userName: string): AccessKey[];
+}
+
+/** An object in Kennel's object store: its metadata; the bytes are the artifact named by `digest`. */
+export interface StoredObject {
+  bucket: string;
+  key: string;
+  /** SHA-256 of the content, 64 lowercase hex digits. */
+  digest: string;
+  sizeBytes: number;
+  lastModifiedMs: number;
+  contentType?: string;
+}
+
+/**
+ * Object metadata by (bucket, key). Keys order as S3 lists them: by their
+ * UTF-8 bytes, which is Unicode code point order. `put` throws
+ * DomainError('ValidationError') for a malformed object and stores nothing.
+ */
+export interface ObjectTable {
+  /** Inserts or replaces the object at (bucket, key). */
+  put(object: StoredObject): void;
+  get(bucket: string, key: string): StoredObject | undefined;
+  /** Objects whose key starts with `prefix`, ordered by key (binary), after `startAfter` when given, at most `limit`. */
+  list(bucket: string, prefix: string, options?: { startAfter?: string; limit?: number }): StoredObject[];
+  delete(bucket: string, key: string): boolean;
 }

@@ -5,7 +5,7 @@ import { seededRandom } from '../core/random.ts';
 import type { Dataset } from '../domain/data/dataset.ts';
 import type { Endpoint, EndpointConfig, Model } from '../domain/serving/endpoint.ts';
 import type { BackboneRef, EpochMetrics, TrainingJob, TrainingJobStatus } from '../domain/training/training-job.ts';
-import type { AccessKey, ResourceTable, Store } from '../store/store.ts';
+import type { AccessKey, ResourceTable, Store, StoredObject } from '../store/store.ts';
 
 /**
  * The one behaviour every Store implementation must have, run against each of
@@ -27,7 +27,7 @@ const BACKBONE: BackboneRef = {
   preprocessing: { resizeSize: 256, cropSize: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], layout: 'NCHW' },
 };
 
-const ARTIFACTS = { headModel: 'b'.repeat(64), labels: 'c'.repeat(64), metrics: 'd'.repeat(64) };
+const ARTIFACTS = { headModel: 'b'.repeat(64), labels: 'c'.repeat(64), modelArchive: 'd'.repeat(64) };
 
 function sampleDataset(name: string): Dataset {
   return {
@@ -42,31 +42,59 @@ function sampleDataset(name: string): Dataset {
 function sampleTrainingJob(name: string, status: TrainingJobStatus = 'InProgress'): TrainingJob {
   return {
     name,
-    algorithm: 'image-classifier',
-    datasetName: 'dogs',
-    backbone: structuredClone(BACKBONE),
-    hyperParameters: { learning_rate: 0.01, batch_size: 64, epochs: 3, hidden_units: 128, seed: 7 },
+    spec: {
+      algorithm: 'image-classifier',
+      trainingImage: 'kennel/image-classifier:latest',
+      trainingInputMode: 'File',
+      roleArn: 'arn:aws:iam::000000000000:role/Trainer',
+      hyperParameters: { learning_rate: '0.01' },
+      channels: [{ channelName: 'training', uri: 's3://data/dogs/', s3DataType: 'S3Prefix' }],
+      outputPath: 's3://sagemaker-us-east-1-000000000000/',
+      instanceType: 'ml.m5.large',
+      instanceCount: 1,
+      volumeSizeInGB: 30,
+      maxRuntimeSeconds: 86_400,
+      metricDefinitions: [],
+      backbone: structuredClone(BACKBONE),
+      head: { learning_rate: 0.01, batch_size: 64, epochs: 3, hidden_units: 128, seed: 7 },
+    },
+    tags: [{ key: 'team', value: 'vision' }],
     status,
-    phase: status === 'InProgress' ? 'Training' : 'Completed',
+    secondaryStatus: status === 'InProgress' ? 'Training' : 'Completed',
+    secondaryStatusTransitions: [{ status: 'Starting', startMs: 1_700_000_000_000, message: 'Preparing' }],
     epochs: [],
     createdAtMs: 1_700_000_000_000,
+    lastModifiedAtMs: 1_700_000_000_000,
   };
 }
 
 function sampleModel(name: string): Model {
-  return { name, trainingJobName: 'job-1', backbone: structuredClone(BACKBONE), artifacts: { ...ARTIFACTS }, classCount: 133, createdAtMs: 1 };
+  return {
+    name,
+    executionRoleArn: 'arn:aws:iam::000000000000:role/Server',
+    image: 'kennel/image-classifier:latest',
+    modelDataUrl: 's3://sagemaker-us-east-1-000000000000/job-1/output/model.tar.gz',
+    environment: {},
+    backbone: structuredClone(BACKBONE),
+    artifacts: { ...ARTIFACTS },
+    classCount: 133,
+    trainingJobName: 'job-1',
+    tags: [],
+    createdAtMs: 1,
+  };
 }
 
 function sampleEndpointConfig(name: string): EndpointConfig {
   return {
     name,
-    productionVariants: [{ variantName: 'AllTraffic', modelName: 'model-1', initialInstanceCount: 1, instanceType: 'local' }],
+    productionVariants: [{ variantName: 'AllTraffic', modelName: 'model-1', initialInstanceCount: 1, instanceType: 'ml.m5.large', initialVariantWeight: 1 }],
+    tags: [],
     createdAtMs: 2,
   };
 }
 
 function sampleEndpoint(name: string): Endpoint {
-  return { name, endpointConfigName: 'config-1', productionVariants: [], status: 'Creating', createdAtMs: 3, lastModifiedAtMs: 3 };
+  return { name, endpointConfigName: 'config-1', productionVariants: [], status: 'Creating', tags: [], createdAtMs: 3, lastModifiedAtMs: 3 };
 }
 
 function epoch(n: number, overrides: Partial<EpochMetrics> = {}): EpochMetrics {
@@ -75,6 +103,10 @@ function epoch(n: number, overrides: Partial<EpochMetrics> = {}): EpochMetrics {
 
 function accessKey(accessKeyId: string, userName: string): AccessKey {
   return { accessKeyId, secretAccessKey: `secret-of-${accessKeyId}`, userName, createdAtMs: 5 };
+}
+
+function storedObject(bucket: string, key: string, overrides: Partial<StoredObject> = {}): StoredObject {
+  return { bucket, key, digest: 'e'.repeat(64), sizeBytes: 3, lastModifiedMs: 1_700_000_000_123, ...overrides };
 }
 
 /** Asserts that `action` throws a DomainError with `code`. */
@@ -165,6 +197,21 @@ function describeResourceTable<T extends { name: string }>(current: () => Store,
       assert.equal(table().get('renamed'), undefined);
     });
 
+    it('modify stores what the change returns; a change that throws, or renames, leaves the record as it was', () => {
+      table().create(c.make('changed'));
+      const changed = table().modify('changed', (existing) => ({ ...existing, ...c.patch }));
+      assert.deepEqual(changed, { ...c.make('changed'), ...c.patch });
+      assert.deepEqual(table().get('changed'), changed);
+      assert.throws(() => table().modify('changed', () => {
+        throw new Error('half-way');
+      }), /half-way/);
+      assertDomainError(() => table().modify('changed', (existing) => ({ ...existing, name: 'renamed' })), 'ValidationError');
+      assert.deepEqual(table().get('changed'), changed);
+      assert.equal(table().get('renamed'), undefined);
+      assertDomainError(() => table().modify('ghost', (existing) => existing), 'NotFound');
+      assert.equal(table().get('ghost'), undefined);
+    });
+
     it('delete removes the record and says whether there was one', () => {
       table().create(c.make('doomed'));
       assert.equal(table().delete('doomed'), true);
@@ -216,10 +263,11 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
       label: 'trainingJobs',
       table: (s) => s.trainingJobs,
       make: (n) => sampleTrainingJob(n),
-      patch: { status: 'Completed', phase: 'Completed', endedAtMs: 99 },
+      patch: { status: 'Completed', secondaryStatus: 'Completed', endedAtMs: 99 },
       mutate: (j) => {
         j.epochs.push(epoch(1));
-        j.hyperParameters.learning_rate = 1;
+        j.spec.head.learning_rate = 1;
+        j.tags[0].value = 'changed';
       },
     });
     describeResourceTable<Model>(current, {
@@ -395,10 +443,148 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
       });
     });
 
+    describe('objects', () => {
+      const keys = (bucket: string, prefix: string, options?: { startAfter?: string; limit?: number }) =>
+        store.objects.list(bucket, prefix, options).map((o) => o.key);
+      const putAll = (bucket: string, names: readonly string[]) => {
+        for (const key of names) store.objects.put(storedObject(bucket, key));
+      };
+
+      it('returns what was put, and undefined for a key or bucket never put', () => {
+        const typed = storedObject('bucket-a', 'train/a.jpg', { contentType: 'image/jpeg', sizeBytes: 0 });
+        store.objects.put(typed);
+        store.objects.put(storedObject('bucket-a', 'plain'));
+        assert.deepEqual(store.objects.get('bucket-a', 'train/a.jpg'), typed);
+        assert.deepEqual(store.objects.get('bucket-a', 'plain'), storedObject('bucket-a', 'plain'));
+        assert.equal('contentType' in store.objects.get('bucket-a', 'plain')!, false);
+        assert.equal(store.objects.get('bucket-a', 'train/b.jpg'), undefined);
+        assert.equal(store.objects.get('bucket-b', 'train/a.jpg'), undefined);
+      });
+
+      it('put replaces the object at the same bucket and key, and only that one', () => {
+        store.objects.put(storedObject('bucket-a', 'k', { contentType: 'text/plain' }));
+        store.objects.put(storedObject('bucket-b', 'k'));
+        const replacement = storedObject('bucket-a', 'k', { digest: 'f'.repeat(64), sizeBytes: 99, lastModifiedMs: 5 });
+        store.objects.put(replacement);
+        assert.deepEqual(store.objects.get('bucket-a', 'k'), replacement);
+        assert.deepEqual(store.objects.get('bucket-b', 'k'), storedObject('bucket-b', 'k'));
+        assert.deepEqual(keys('bucket-a', ''), ['k']);
+      });
+
+      it('lists a bucket’s objects ordered by key bytes, and only that bucket’s', () => {
+        putAll('bucket-a', ['b', 'a/b', 'a', 'A', 'a-b', 'a.b', 'a0']);
+        putAll('bucket-b', ['a', 'c']);
+        assert.deepEqual(keys('bucket-a', ''), ['A', 'a', 'a-b', 'a.b', 'a/b', 'a0', 'b']);
+        assert.deepEqual(keys('bucket-b', ''), ['a', 'c']);
+        assert.deepEqual(keys('bucket-c', ''), []);
+        assert.deepEqual(store.objects.list('bucket-b', '')[1], storedObject('bucket-b', 'c'));
+      });
+
+      it('matches the prefix literally: %, _, \\, quotes and brackets are ordinary characters', () => {
+        const names = ['data%/x', 'data%', 'data_/y', 'dataX/z', 'data\\w', "data'q", 'data[1]', 'data*', 'datum', 'dat'];
+        putAll('bucket-a', names);
+        assert.deepEqual(keys('bucket-a', 'data%'), ['data%', 'data%/x']);
+        assert.deepEqual(keys('bucket-a', 'data_'), ['data_/y']);
+        assert.deepEqual(keys('bucket-a', 'data\\'), ['data\\w']);
+        assert.deepEqual(keys('bucket-a', "data'"), ["data'q"]);
+        assert.deepEqual(keys('bucket-a', 'data['), ['data[1]']);
+        assert.deepEqual(keys('bucket-a', 'data*'), ['data*']);
+        assert.deepEqual(keys('bucket-a', 'data'), names.filter((n) => n.startsWith('data')).sort());
+        assert.deepEqual(keys('bucket-a', 'data%/x'), ['data%/x']);
+        assert.deepEqual(keys('bucket-a', 'nothing'), []);
+      });
+
+      it('orders unicode keys by code point, as S3 lists UTF-8 keys, and matches unicode prefixes', () => {
+        // UTF-16 order would put the emoji (a surrogate pair) before U+FF5A.
+        putAll('bucket-a', ['\u{1F415}/b', 'z', '\uFF5A', '\u{1F415}', 'é', '\u{10FFFF}', '\u{10FFFF}x', 'e\u0301']);
+        assert.deepEqual(keys('bucket-a', ''), ['e\u0301', 'z', 'é', '\uFF5A', '\u{1F415}', '\u{1F415}/b', '\u{10FFFF}', '\u{10FFFF}x']);
+        assert.deepEqual(keys('bucket-a', '\u{1F415}'), ['\u{1F415}', '\u{1F415}/b']);
+        assert.deepEqual(keys('bucket-a', '\u{10FFFF}'), ['\u{10FFFF}', '\u{10FFFF}x']);
+        assert.deepEqual(keys('bucket-a', 'e'), ['e\u0301'], 'no normalisation: é is not e + combining accent');
+        assert.deepEqual(keys('bucket-a', 'é', { startAfter: 'z' }), ['é']);
+      });
+
+      it('ends a prefix match exactly where the prefix stops matching', () => {
+        putAll('bucket-a', ['a\u{10FFFF}', 'a\u{10FFFF}z', 'b', '\uD7FFa', '\uD7FF', '\uE000', 'ab', 'a\uFFFF', 'a\u{10000}']);
+        assert.deepEqual(keys('bucket-a', 'a\u{10FFFF}'), ['a\u{10FFFF}', 'a\u{10FFFF}z']);
+        assert.deepEqual(keys('bucket-a', '\uD7FF'), ['\uD7FF', '\uD7FFa']);
+        assert.deepEqual(keys('bucket-a', 'a\uFFFF'), ['a\uFFFF']);
+        assert.deepEqual(keys('bucket-a', 'a'), ['ab', 'a\uFFFF', 'a\u{10000}', 'a\u{10FFFF}', 'a\u{10FFFF}z']);
+      });
+
+      it('pages with startAfter and limit', () => {
+        const names = Array.from({ length: 25 }, (_, i) => `p/${String(i).padStart(2, '0')}`);
+        putAll('bucket-a', [...names, 'o/before', 'q/after']);
+        const seen: string[] = [];
+        let startAfter: string | undefined;
+        for (;;) {
+          const page = keys('bucket-a', 'p/', { startAfter, limit: 10 });
+          seen.push(...page);
+          if (page.length < 10) break;
+          startAfter = page[page.length - 1];
+        }
+        assert.deepEqual(seen, names);
+        assert.deepEqual(keys('bucket-a', 'p/', { limit: 3 }), names.slice(0, 3));
+        assert.deepEqual(keys('bucket-a', 'p/', { startAfter: 'p/10' }), names.slice(11));
+        assert.deepEqual(keys('bucket-a', 'p/', { startAfter: 'p/10x', limit: 2 }), ['p/11', 'p/12'], 'startAfter need not be a stored key');
+        assert.deepEqual(keys('bucket-a', 'p/', { startAfter: 'a' }), names, 'a startAfter before the prefix changes nothing');
+        assert.deepEqual(keys('bucket-a', 'p/', { startAfter: 'p/24' }), []);
+        assert.deepEqual(keys('bucket-a', 'p/', { startAfter: 'z' }), []);
+        assert.deepEqual(keys('bucket-a', 'p/', { limit: 0 }), []);
+        assert.deepEqual(keys('bucket-a', '', { startAfter: 'p/24' }), ['q/after']);
+      });
+
+      it('refuses a malformed listing limit or prefix', () => {
+        assertDomainError(() => store.objects.list('bucket-a', '', { limit: -1 }), 'ValidationError');
+        assertDomainError(() => store.objects.list('bucket-a', '', { limit: 1.5 }), 'ValidationError');
+        assertDomainError(() => store.objects.list('bucket-a', 'bad\ud800'), 'ValidationError');
+      });
+
+      it('delete removes the object and says whether there was one', () => {
+        putAll('bucket-a', ['doomed', 'kept']);
+        assert.equal(store.objects.delete('bucket-a', 'doomed'), true);
+        assert.equal(store.objects.get('bucket-a', 'doomed'), undefined);
+        assert.equal(store.objects.delete('bucket-a', 'doomed'), false);
+        assert.equal(store.objects.delete('bucket-b', 'kept'), false);
+        assert.deepEqual(keys('bucket-a', ''), ['kept']);
+        store.objects.put(storedObject('bucket-a', 'doomed'));
+        assert.deepEqual(keys('bucket-a', ''), ['doomed', 'kept']);
+      });
+
+      it('refuses a malformed object and stores nothing', () => {
+        const malformed: StoredObject[] = [
+          storedObject('Bad_Bucket', 'k'),
+          storedObject('bucket-a', ''),
+          storedObject('bucket-a', 'x'.repeat(1025)),
+          storedObject('bucket-a', 'k', { digest: 'E'.repeat(64) }),
+          storedObject('bucket-a', 'k', { digest: 'e'.repeat(63) }),
+          storedObject('bucket-a', 'k', { sizeBytes: -1 }),
+          storedObject('bucket-a', 'k', { sizeBytes: 1.5 }),
+          storedObject('bucket-a', 'k', { lastModifiedMs: 0.5 }),
+          storedObject('bucket-a', 'k', { contentType: 7 as unknown as string }),
+        ];
+        for (const object of malformed) assertDomainError(() => store.objects.put(object), 'ValidationError');
+        assert.deepEqual(keys('bucket-a', ''), []);
+      });
+
+      it('keeps copies with only the object’s fields', () => {
+        const input = { ...storedObject('bucket-a', 'k'), extra: 'dropped' } as StoredObject;
+        store.objects.put(input);
+        input.sizeBytes = 1000;
+        store.objects.get('bucket-a', 'k')!.digest = 'changed';
+        store.objects.list('bucket-a', '')[0].sizeBytes = 0;
+        assert.deepEqual(store.objects.get('bucket-a', 'k'), storedObject('bucket-a', 'k'));
+      });
+    });
+
     it('refuses every call once closed', () => {
       store.close();
       assert.throws(() => store.datasets.list());
       assert.throws(() => store.embeddings.count('k'));
+      assert.throws(() => store.objects.put(storedObject('bucket-a', 'k')));
+      assert.throws(() => store.objects.get('bucket-a', 'k'));
+      assert.throws(() => store.objects.list('bucket-a', ''));
+      assert.throws(() => store.objects.delete('bucket-a', 'k'));
     });
 
     it('keeps everything across close and reopen', (t) => {
@@ -417,12 +603,15 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
       store.accessKeys.create(accessKey('KEY1', 'admin'));
       const vector = vectorFromBits(AWKWARD_BITS);
       store.embeddings.putMany('k', new Map([['img', vector]]));
+      store.objects.put(storedObject('bucket-a', 'train/a.jpg', { contentType: 'image/jpeg' }));
+      store.objects.put(storedObject('bucket-a', 'train/b.jpg'));
       const before = {
         datasets: store.datasets.list(),
         trainingJobs: store.trainingJobs.list(),
         models: store.models.list(),
         endpointConfigs: store.endpointConfigs.list(),
         endpoints: store.endpoints.list(),
+        objects: store.objects.list('bucket-a', ''),
       };
       store.close();
 
@@ -434,6 +623,7 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
           models: store.models.list(),
           endpointConfigs: store.endpointConfigs.list(),
           endpoints: store.endpoints.list(),
+          objects: store.objects.list('bucket-a', ''),
         },
         before,
       );

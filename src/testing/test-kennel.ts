@@ -1,8 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { silentLogger } from '../core/logger.ts';
 import { startKennel, type Kennel } from '../cli/start.ts';
+import type { PlatformLimits } from '../control/deps.ts';
+import type { Platform } from '../control/platform.ts';
+import type { CreateTrainingJobInput } from '../control/training-jobs.ts';
+import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
+import { IMAGE_CLASSIFIER_IMAGE } from '../domain/training/algorithms.ts';
 import type { UrlFetchPolicy } from '../domain/serving/url-policy.ts';
 import { generateSampleImages } from '../runtime/samples/sample-images.ts';
 import { waitForEndpoint, waitForTrainingJob } from '../control/wait.ts';
@@ -17,9 +23,18 @@ export interface TestKennel {
 }
 
 /** A real Kennel (SQLite, artifacts, HTTP on an ephemeral port) in a temporary folder. */
-export async function startTestKennel(options: { urlFetchPolicy?: Partial<UrlFetchPolicy>; home?: string } = {}): Promise<TestKennel> {
+export async function startTestKennel(
+  options: { urlFetchPolicy?: Partial<UrlFetchPolicy>; home?: string; limits?: Partial<PlatformLimits> } = {},
+): Promise<TestKennel> {
   const home = options.home ?? (await mkdtemp(join(tmpdir(), 'kennel-test-')));
-  const kennel = await startKennel({ home, host: '127.0.0.1', port: 0, logger: silentLogger, urlFetchPolicy: options.urlFetchPolicy });
+  const kennel = await startKennel({
+    home,
+    host: '127.0.0.1',
+    port: 0,
+    logger: silentLogger,
+    urlFetchPolicy: options.urlFetchPolicy,
+    limits: options.limits,
+  });
   return {
     kennel,
     home,
@@ -37,26 +52,46 @@ export async function makeSmallDataset(dir: string, seed = 11): Promise<{ classe
   return generateSampleImages(dir, { seed, classes: 4, perClass: { train: 12, valid: 4, test: 4 } });
 }
 
+/** Hyperparameters that learn the small dataset in a second or two. */
+export const SMALL_HYPERPARAMETERS = { epochs: 8, learning_rate: 0.003, batch_size: 16, hidden_units: 32, seed: 1 };
+
+/** A CreateTrainingJob input for the image classifier on the sample backbone, reading `imagesDir`. */
+export function imageClassifierJob(name: string, imagesDir: string, patch: Partial<CreateTrainingJobInput> = {}): CreateTrainingJobInput {
+  return {
+    name,
+    trainingImage: IMAGE_CLASSIFIER_IMAGE,
+    roleArn: KENNEL_EXECUTION_ROLE_ARN,
+    channels: [{ channelName: 'training', uri: pathToFileURL(imagesDir).href, s3DataType: 'S3Prefix' }],
+    instanceType: 'ml.m5.large',
+    hyperParameters: SMALL_HYPERPARAMETERS,
+    ...patch,
+  };
+}
+
+/** Model, endpoint config and endpoint `name` for a completed job, resolved once InService. */
+export async function deployTrainingJob(platform: Platform, job: TrainingJob, name: string): Promise<void> {
+  await platform.models.create({
+    name,
+    executionRoleArn: KENNEL_EXECUTION_ROLE_ARN,
+    image: IMAGE_CLASSIFIER_IMAGE,
+    modelDataUrl: job.modelArtifactsUri,
+  });
+  platform.endpointConfigs.create({ name, productionVariants: [{ variantName: 'AllTraffic', modelName: name }] });
+  platform.endpoints.create({ name, endpointConfigName: name });
+  await waitForEndpoint(platform, name);
+}
+
 /**
- * Registers a small dataset, trains on the sample backbone, and deploys endpoint `name`.
+ * Trains the small dataset on the sample backbone and deploys endpoint `name`.
  * Returns the completed training job.
  */
 export async function deploySmallClassifier(test: TestKennel, name = 'toy'): Promise<TrainingJob> {
   const { platform } = test.kennel;
   const imagesDir = join(test.home, 'toy-images');
   await makeSmallDataset(imagesDir);
-  await platform.datasets.register({ name: `${name}-data`, path: imagesDir });
-  await platform.trainingJobs.create({
-    name: `${name}-job`,
-    datasetName: `${name}-data`,
-    backbone: { sample: true },
-    hyperParameters: { epochs: 8, learning_rate: 0.003, batch_size: 16, hidden_units: 32, seed: 1 },
-  });
+  await platform.trainingJobs.create(imageClassifierJob(`${name}-job`, imagesDir));
   const job = await waitForTrainingJob(platform, `${name}-job`);
   if (job.status !== 'Completed') throw new Error(`training failed: ${job.failureReason}`);
-  platform.models.create({ name, trainingJobName: job.name });
-  platform.endpointConfigs.create({ name, productionVariants: [{ modelName: name }] });
-  platform.endpoints.create({ name, endpointConfigName: name });
-  await waitForEndpoint(platform, name);
+  await deployTrainingJob(platform, job, name);
   return job;
 }

@@ -47,13 +47,8 @@ describe('Kennel REST control plane over HTTP', () => {
       ['POST', '/datasets', { name: 'nowhere', path: '/no/such/folder' }, 400, 'ValidationError', /does not exist/],
       ['POST', '/datasets', { name: 'toy', path: join(test.home, 'images') }, 409, 'AlreadyExists', /toy/],
       ['GET', '/datasets/missing', undefined, 404, 'NotFound', /missing/],
-      ['POST', '/training-jobs', { name: 'j', datasetName: 'toy', backbone: { sample: true }, hyperParameters: { epochs: 0 } }, 400, 'ValidationError', /epochs/],
-      ['POST', '/training-jobs', { name: 'j', datasetName: 'toy', backbone: {} }, 400, 'ValidationError', /backbone/],
-      ['POST', '/training-jobs/missing/stop', undefined, 404, 'NotFound', /missing/],
-      ['POST', '/models', { name: 'm', trainingJobName: 'missing' }, 404, 'NotFound', /missing/],
-      ['POST', '/endpoint-configs', { name: 'c', productionVariants: [{ modelName: 'missing' }] }, 404, 'NotFound', /missing/],
-      ['POST', '/endpoints', { name: 'e', endpointConfigName: 'missing' }, 404, 'NotFound', /missing/],
-      ['DELETE', '/endpoints/missing', undefined, 404, 'NotFound', /missing/],
+      ['GET', '/training-jobs/missing/metrics', undefined, 404, 'NotFound', /not found/],
+      ['POST', '/training-jobs', { name: 'j' }, 404, 'NotFound', /No operation at POST \/kennel\/training-jobs/],
       ['POST', '/datasets', 'x'.repeat(1024 * 1024 + 1), 413, 'PayloadTooLarge', /exceeds/],
     ];
     for (const [method, path, body, status, code, message] of cases) {

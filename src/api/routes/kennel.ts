@@ -1,26 +1,20 @@
 import { Hono, type Context } from 'hono';
 import { DomainError } from '../../core/errors.ts';
+import { DEFAULT_REGION } from '../../domain/iam/arn.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { ApiEnv } from '../env.ts';
 import { sendWireError, wireErrorHandler } from '../middleware/errors/index.ts';
 import { payloadLimit } from '../middleware/payload-limit/index.ts';
 import { sigv4 } from '../middleware/sigv4/index.ts';
-import {
-  createEndpointConfigSchema,
-  createEndpointSchema,
-  createModelSchema,
-  createTrainingJobSchema,
-  parseWith,
-  registerDatasetSchema,
-} from '../schemas.ts';
+import { parseWith, registerDatasetSchema } from '../schemas.ts';
 import { kennelError } from '../wire/kennel-errors.ts';
 
 const CONTROL_MAX_BYTES = 1024 * 1024;
 
 /**
- * The Kennel control plane as JSON over REST under /kennel, SigV4 service `kennel`.
- * Create calls record desired state and return at once; describe calls show how
- * far the controller got.
+ * Kennel's own resources as JSON over REST under /kennel, SigV4 service `kennel`:
+ * datasets (registered image folders and their validation reports) and the
+ * per-epoch metrics of training jobs. Everything SageMaker has is on its wire.
  */
 export function kennelRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const { platform } = deps;
@@ -28,7 +22,7 @@ export function kennelRoutes(deps: ApiDeps): Hono<ApiEnv> {
   app.onError(wireErrorHandler(kennelError, deps.logger));
   app.use(
     payloadLimit(CONTROL_MAX_BYTES, (c) => sendWireError(c, kennelError('PayloadTooLarge', `Request body exceeds ${CONTROL_MAX_BYTES} bytes`, {}))),
-    sigv4({ lookupSecret: deps.lookupSecret, now: () => deps.clock.now(), service: 'kennel' }),
+    sigv4({ lookupSecret: deps.lookupSecret, now: () => deps.clock.now(), service: 'kennel', region: DEFAULT_REGION }),
   );
 
   app.get('/datasets', (c) => c.json({ datasets: platform.datasets.list() }));
@@ -43,36 +37,17 @@ export function kennelRoutes(deps: ApiDeps): Hono<ApiEnv> {
     return c.json({ report: (await platform.datasets.validate(path)).report });
   });
 
-  app.get('/training-jobs', (c) => c.json({ trainingJobs: platform.trainingJobs.list() }));
-  app.get('/training-jobs/:name', (c) => c.json(platform.trainingJobs.describe(c.req.param('name'))));
-  app.post('/training-jobs', async (c) => {
-    const input = parseWith(createTrainingJobSchema, await readJson(c));
-    return c.json(await platform.trainingJobs.create(input), 201);
+  // Per-epoch series, as CloudWatch holds them for SageMaker: DescribeTrainingJob has only the final values.
+  app.get('/training-jobs/:name/metrics', (c) => {
+    const job = platform.trainingJobs.describe(c.req.param('name'));
+    return c.json({
+      trainingJobName: job.name,
+      epochs: job.epochs,
+      plannedEpochs: job.spec.head.epochs,
+      ...(job.embeddingStats ? { embeddingStats: job.embeddingStats } : {}),
+      ...(job.finalMetrics ? { finalMetrics: job.finalMetrics } : {}),
+    });
   });
-  app.post('/training-jobs/:name/stop', (c) => c.json(platform.trainingJobs.stop(c.req.param('name'))));
-
-  app.get('/models', (c) => c.json({ models: platform.models.list() }));
-  app.get('/models/:name', (c) => c.json(platform.models.describe(c.req.param('name'))));
-  app.post('/models', async (c) => c.json(platform.models.create(parseWith(createModelSchema, await readJson(c))), 201));
-  app.delete('/models/:name', (c) => {
-    platform.models.delete(c.req.param('name'));
-    return c.body(null, 204);
-  });
-
-  app.get('/endpoint-configs', (c) => c.json({ endpointConfigs: platform.endpointConfigs.list() }));
-  app.get('/endpoint-configs/:name', (c) => c.json(platform.endpointConfigs.describe(c.req.param('name'))));
-  app.post('/endpoint-configs', async (c) =>
-    c.json(platform.endpointConfigs.create(parseWith(createEndpointConfigSchema, await readJson(c))), 201),
-  );
-  app.delete('/endpoint-configs/:name', (c) => {
-    platform.endpointConfigs.delete(c.req.param('name'));
-    return c.body(null, 204);
-  });
-
-  app.get('/endpoints', (c) => c.json({ endpoints: platform.endpoints.list() }));
-  app.get('/endpoints/:name', (c) => c.json(platform.endpoints.describe(c.req.param('name'))));
-  app.post('/endpoints', async (c) => c.json(platform.endpoints.create(parseWith(createEndpointSchema, await readJson(c))), 201));
-  app.delete('/endpoints/:name', (c) => c.json(platform.endpoints.delete(c.req.param('name'))));
 
   return app;
 }

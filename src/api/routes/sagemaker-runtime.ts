@@ -1,10 +1,11 @@
 import { Hono } from 'hono';
+import { DEFAULT_REGION } from '../../domain/iam/arn.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { ApiEnv } from '../env.ts';
 import { sendWireError, wireErrorHandler } from '../middleware/errors/index.ts';
 import { payloadLimit } from '../middleware/payload-limit/index.ts';
 import { sigv4 } from '../middleware/sigv4/index.ts';
-import { sageMakerError } from '../wire/sagemaker-errors.ts';
+import { sageMakerRuntimeError } from '../wire/sagemaker-runtime-errors.ts';
 
 /** InvokeEndpoint's payload limit (6 MB), as documented for SageMaker real-time endpoints. */
 export const INVOKE_MAX_BYTES = 6 * 1024 * 1024;
@@ -12,17 +13,17 @@ export const INVOKE_MAX_BYTES = 6 * 1024 * 1024;
 /** SageMaker Runtime: `POST /endpoints/{EndpointName}/invocations`, SigV4 service `sagemaker`. */
 export function sageMakerRuntimeRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
-  app.onError(wireErrorHandler(sageMakerError, deps.logger));
+  app.onError(wireErrorHandler(sageMakerRuntimeError, deps.logger));
 
   app.post(
     '/endpoints/:name/invocations',
     payloadLimit(INVOKE_MAX_BYTES, (c) =>
       sendWireError(
         c,
-        sageMakerError('PayloadTooLarge', `Request payload exceeds the ${INVOKE_MAX_BYTES} byte (6 MB) limit of InvokeEndpoint`, {}),
+        sageMakerRuntimeError('PayloadTooLarge', `Request payload exceeds the ${INVOKE_MAX_BYTES} byte (6 MB) limit of InvokeEndpoint`, {}),
       ),
     ),
-    sigv4({ lookupSecret: deps.lookupSecret, now: () => deps.clock.now(), service: 'sagemaker' }),
+    sigv4({ lookupSecret: deps.lookupSecret, now: () => deps.clock.now(), service: 'sagemaker', region: DEFAULT_REGION }),
     async (c) => {
       const body = new Uint8Array(await c.req.arrayBuffer());
       const result = await deps.platform.endpoints.invoke(c.req.param('name'), {

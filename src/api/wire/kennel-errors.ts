@@ -7,6 +7,7 @@ const STATUS: Record<ErrorCode, number> = {
   NotFound: 404,
   AlreadyExists: 409,
   Conflict: 409,
+  LimitExceeded: 429,
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
   ModelError: 424,

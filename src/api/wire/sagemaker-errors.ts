@@ -1,45 +1,35 @@
 import type { ErrorCode } from '../../core/errors.ts';
-import type { WireError } from './wire-error.ts';
+import type { JsonError } from '../aws/json-protocol.ts';
 
 /**
- * DomainError codes → SageMaker Runtime (restJson1) errors. The AWS SDKs read the
- * error type from `x-amzn-ErrorType` and the members from the JSON body, where
- * the SageMaker models spell them with a capital letter (Message,
- * OriginalStatusCode, OriginalMessage); `message` is added for clients that read
- * the lower-case form.
- *
- * Failures of the model container's own input handling (an image it cannot
- * decode, a URL it refuses or cannot fetch) are ModelError 424 carrying the
- * container's status, as SageMaker reports them.
+ * DomainError codes → SageMaker control-plane errors (JSON 1.1). SageMaker
+ * answers a missing or duplicate model, endpoint config or endpoint with
+ * ValidationException ("Could not find …", "Cannot create already existing …"),
+ * and the SDK waiters rely on it; operations that declare ResourceNotFound or
+ * ResourceInUse say so per operation.
  */
-const MAPPING: Record<ErrorCode, { status: number; type: string; originalStatusCode?: number }> = {
-  ValidationError: { status: 400, type: 'ValidationError' },
-  NotFound: { status: 400, type: 'ValidationError' },
-  AlreadyExists: { status: 400, type: 'ValidationError' },
-  Conflict: { status: 400, type: 'ValidationError' },
-  PayloadTooLarge: { status: 413, type: 'ValidationError' },
-  UnsupportedMediaType: { status: 424, type: 'ModelError', originalStatusCode: 415 },
-  ModelError: { status: 424, type: 'ModelError', originalStatusCode: 400 },
-  UrlRefused: { status: 424, type: 'ModelError', originalStatusCode: 403 },
-  UrlFetchFailed: { status: 424, type: 'ModelError', originalStatusCode: 502 },
+const MAPPING: Record<ErrorCode, { status: number; type: string }> = {
+  ValidationError: { status: 400, type: 'ValidationException' },
+  NotFound: { status: 400, type: 'ValidationException' },
+  AlreadyExists: { status: 400, type: 'ValidationException' },
+  Conflict: { status: 400, type: 'ValidationException' },
+  LimitExceeded: { status: 400, type: 'ResourceLimitExceeded' },
+  PayloadTooLarge: { status: 413, type: 'ValidationException' },
+  UnsupportedMediaType: { status: 400, type: 'ValidationException' },
+  ModelError: { status: 400, type: 'ValidationException' },
+  UrlRefused: { status: 400, type: 'ValidationException' },
+  UrlFetchFailed: { status: 400, type: 'ValidationException' },
   ServiceUnavailable: { status: 503, type: 'ServiceUnavailable' },
   MissingAuthenticationToken: { status: 403, type: 'MissingAuthenticationTokenException' },
   UnrecognizedClient: { status: 403, type: 'UnrecognizedClientException' },
   IncompleteSignature: { status: 400, type: 'IncompleteSignatureException' },
   InvalidSignature: { status: 403, type: 'InvalidSignatureException' },
   ExpiredToken: { status: 403, type: 'ExpiredTokenException' },
-  AccessDenied: { status: 403, type: 'AccessDeniedException' },
+  AccessDenied: { status: 400, type: 'AccessDeniedException' },
   Offline: { status: 503, type: 'ServiceUnavailable' },
   Internal: { status: 500, type: 'InternalFailure' },
 };
 
-export function sageMakerError(code: ErrorCode, message: string, details: Readonly<Record<string, unknown>>): WireError {
-  const { status, type, originalStatusCode } = MAPPING[code];
-  const body: Record<string, unknown> = { __type: type, Message: message, message };
-  if (type === 'ModelError') {
-    const original = typeof details.originalStatusCode === 'number' ? details.originalStatusCode : originalStatusCode;
-    body.OriginalStatusCode = original;
-    body.OriginalMessage = message;
-  }
-  return { status, type, body };
+export function sageMakerError(code: ErrorCode, message: string): JsonError {
+  return { ...MAPPING[code], message };
 }

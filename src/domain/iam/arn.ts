@@ -8,3 +8,31 @@ export const DEFAULT_REGION = 'us-east-1';
 export function userArn(userName: string): string {
   return `arn:aws:iam::${ACCOUNT_ID}:user/${userName}`;
 }
+
+/** The SageMaker resource types Kennel serves, as they appear in ARNs. */
+export const SAGEMAKER_RESOURCE_TYPES = ['training-job', 'model', 'endpoint-config', 'endpoint'] as const;
+export type SageMakerResourceType = (typeof SAGEMAKER_RESOURCE_TYPES)[number];
+
+export function sageMakerArn(resourceType: SageMakerResourceType, name: string, region = DEFAULT_REGION): string {
+  return `arn:aws:sagemaker:${region}:${ACCOUNT_ID}:${resourceType}/${name}`;
+}
+
+/** `arn:aws:sagemaker:us-east-1:000000000000:endpoint/x` → `{ resourceType: 'endpoint', name: 'x' }`; undefined if not one of ours. */
+export function parseSageMakerArn(arn: string, region = DEFAULT_REGION): { resourceType: SageMakerResourceType; name: string } | undefined {
+  const prefix = `arn:aws:sagemaker:${region}:${ACCOUNT_ID}:`;
+  if (!arn.startsWith(prefix)) return undefined;
+  const resource = arn.slice(prefix.length);
+  const slash = resource.indexOf('/');
+  if (slash <= 0) return undefined;
+  const resourceType = resource.slice(0, slash);
+  const name = resource.slice(slash + 1);
+  if (!(SAGEMAKER_RESOURCE_TYPES as readonly string[]).includes(resourceType) || name === '' || name.includes('/')) return undefined;
+  return { resourceType: resourceType as SageMakerResourceType, name };
+}
+
+export function roleArn(roleName: string): string {
+  return `arn:aws:iam::${ACCOUNT_ID}:role/${roleName}`;
+}
+
+/** The role Kennel's own CLI and sample name where SageMaker requires a RoleArn and the user gave none. */
+export const KENNEL_EXECUTION_ROLE_ARN = roleArn('KennelExecutionRole');

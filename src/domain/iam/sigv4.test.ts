@@ -188,6 +188,26 @@ describe('verifySigV4: requests signed by @smithy/signature-v4', () => {
     rejects(() => verify(request), 'InvalidSignature', /scoped to correct service: 'sagemaker'/);
   });
 
+  it("refuses a credential scoped to another region than the server's, in both forms", async () => {
+    const options = { expectedService: 'sagemaker', expectedRegion: 'us-east-1' };
+    for (const request of [
+      await sdkSign({ body: JPEG }, { region: 'eu-west-1' }),
+      await sdkPresign({ method: 'GET' }, { region: 'eu-west-1' }),
+    ]) {
+      // Correctly signed, with the right key: only the region is wrong.
+      assert.equal(verifySigV4(request, lookup, SIGNED_AT, { expectedService: 'sagemaker' }).region, 'eu-west-1');
+      const error = rejects(() => verifySigV4(request, lookup, SIGNED_AT, options), 'InvalidSignature');
+      assert.equal(
+        error.message,
+        "Credential should be scoped to a valid region, not 'eu-west-1'. This server's region is 'us-east-1': sign the request for that region.",
+      );
+      assert.equal(error.details.part, 'Credential');
+    }
+    for (const request of [await sdkSign({ body: JPEG }), await sdkPresign({ method: 'GET' })]) {
+      assert.equal(verifySigV4(request, lookup, SIGNED_AT, options).region, 'us-east-1');
+    }
+  });
+
   it('refuses UNSIGNED-PAYLOAD outside S3: the body must be covered by the signature', async () => {
     const signed = await sdkSign({ body: JPEG, headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
     rejects(() => verify({ ...signed, body: new Uint8Array([1, 2, 3]) }), 'InvalidSignature', /S3 only/);

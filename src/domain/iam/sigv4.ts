@@ -48,6 +48,8 @@ export type SecretLookup = (accessKeyId: string) => SigV4Credential | undefined;
 export interface SigV4Options {
   /** Services the credential scope may name; any service when omitted. */
   expectedService?: string | readonly string[];
+  /** The region the credential scope must name, e.g. the server's own; any region when omitted. */
+  expectedRegion?: string;
   /** Largest accepted difference between the signing time and now (default 15 minutes). */
   maxSkewMs?: number;
 }
@@ -104,6 +106,7 @@ export function verifySigV4(
   const query = parseQuery(request.query);
   const parsed = parseSignature(request, query);
 
+  checkRegion(parsed.scope, options.expectedRegion);
   checkService(parsed.scope, options.expectedService);
   checkTime(parsed, nowMs, maxSkewMs);
 
@@ -405,6 +408,16 @@ function formatAmzDate(ms: number): string {
 
 // ---------------------------------------------------------------------------
 // Checks that need no secret
+
+/** AWS's wording and error type (403 InvalidSignatureException / SignatureDoesNotMatch), plus the fix. */
+function checkRegion(scope: CredentialScope, expected: string | undefined): void {
+  if (expected === undefined || scope.region === expected) return;
+  throw new DomainError(
+    'InvalidSignature',
+    `Credential should be scoped to a valid region, not '${truncate(scope.region)}'. This server's region is '${expected}': sign the request for that region.`,
+    { part: 'Credential' },
+  );
+}
 
 function checkService(scope: CredentialScope, expected: string | readonly string[] | undefined): void {
   if (expected === undefined) return;

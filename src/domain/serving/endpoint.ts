@@ -1,12 +1,30 @@
-import type { BackboneRef, TrainingJobArtifacts } from '../training/training-job.ts';
+import type { Tag } from '../tags.ts';
+import type { BackboneRef } from '../training/training-job.ts';
 
-/** A deployable model: a trained head on a backbone, with its labels. */
+/** The files a model serves from, as content-addressed artifact digests. */
+export interface ModelArtifacts {
+  /** Head ONNX model: features → class probabilities. */
+  headModel: string;
+  /** Labels JSON: class names in index order. */
+  labels: string;
+  /** The model.tar.gz the model was created from. */
+  modelArchive: string;
+}
+
+/** A deployable model: a trained head on a backbone, with its labels, unpacked from model.tar.gz. */
 export interface Model {
   name: string;
-  trainingJobName: string;
+  executionRoleArn: string;
+  image: string;
+  /** `s3://…/model.tar.gz` or `file:///…`, as given to CreateModel. */
+  modelDataUrl: string;
+  environment: Record<string, string>;
   backbone: BackboneRef;
-  artifacts: TrainingJobArtifacts;
+  artifacts: ModelArtifacts;
   classCount: number;
+  /** The Kennel training job that wrote the archive, when it was one. */
+  trainingJobName?: string;
+  tags: Tag[];
   createdAtMs: number;
 }
 
@@ -15,11 +33,13 @@ export interface ProductionVariant {
   modelName: string;
   initialInstanceCount: number;
   instanceType: string;
+  initialVariantWeight: number;
 }
 
 export interface EndpointConfig {
   name: string;
   productionVariants: ProductionVariant[];
+  tags: Tag[];
   createdAtMs: number;
 }
 
@@ -33,8 +53,12 @@ export type EndpointStatus = 'Creating' | 'InService' | 'Updating' | 'Failed' | 
 export interface DeployedVariant {
   variantName: string;
   modelName: string;
+  image: string;
+  instanceType: string;
+  instanceCount: number;
+  weight: number;
   backbone: BackboneRef;
-  artifacts: TrainingJobArtifacts;
+  artifacts: ModelArtifacts;
 }
 
 export interface Endpoint {
@@ -43,6 +67,7 @@ export interface Endpoint {
   productionVariants: DeployedVariant[];
   status: EndpointStatus;
   failureReason?: string;
+  tags: Tag[];
   createdAtMs: number;
   lastModifiedAtMs: number;
 }

@@ -4,21 +4,42 @@ import { DEFAULT_HYPERPARAMETERS, parseHyperParameters } from './hyperparameters
 
 describe('parseHyperParameters', () => {
   it('fills in defaults', () => {
-    assert.deepEqual(parseHyperParameters({}), { learning_rate: 0.001, batch_size: 64, epochs: 10, hidden_units: 128, seed: 0 });
-    assert.deepEqual(parseHyperParameters({}), DEFAULT_HYPERPARAMETERS);
+    assert.deepEqual(parseHyperParameters({}).head, { learning_rate: 0.001, batch_size: 64, epochs: 10, hidden_units: 128, seed: 0 });
+    assert.deepEqual(parseHyperParameters({}), { head: DEFAULT_HYPERPARAMETERS, backbone: {} });
   });
 
   it('reads numbers and SageMaker-style strings', () => {
     assert.deepEqual(
-      parseHyperParameters({ learning_rate: '0.01', batch_size: '"128"', epochs: 3, hidden_units: ' 256 ', seed: '1e2' }),
+      parseHyperParameters({ learning_rate: '0.01', batch_size: '"128"', epochs: 3, hidden_units: ' 256 ', seed: '1e2' }).head,
       { learning_rate: 0.01, batch_size: 128, epochs: 3, hidden_units: 256, seed: 100 },
     );
-    assert.equal(parseHyperParameters({ learning_rate: '1e-3' }).learning_rate, 0.001);
-    assert.equal(parseHyperParameters({ learning_rate: '.5' }).learning_rate, 0.5);
+    assert.equal(parseHyperParameters({ learning_rate: '1e-3' }).head.learning_rate, 0.001);
+    assert.equal(parseHyperParameters({ learning_rate: '.5' }).head.learning_rate, 0.5);
   });
 
   it("ignores SageMaker's own entries", () => {
-    assert.deepEqual(parseHyperParameters({ sagemaker_program: 'train.py', _tuning_objective_metric: 'validation:loss' }), DEFAULT_HYPERPARAMETERS);
+    assert.deepEqual(parseHyperParameters({ sagemaker_program: 'train.py', _tuning_objective_metric: 'validation:loss' }).head, DEFAULT_HYPERPARAMETERS);
+  });
+
+  it('reads the backbone settings', () => {
+    assert.deepEqual(
+      parseHyperParameters({
+        backbone_input_name: 'pixels',
+        backbone_output_name: '"features"',
+        backbone_feature_size: '2048',
+        resize_size: 256,
+        crop_size: '224',
+        normalize_mean: '0.485,0.456, 0.406',
+        normalize_std: '[0.229,0.224,0.225]',
+        input_layout: 'NHWC',
+      }).backbone,
+      {
+        inputName: 'pixels',
+        outputName: 'features',
+        featureSize: 2048,
+        preprocessing: { resizeSize: 256, cropSize: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], layout: 'NHWC' },
+      },
+    );
   });
 
   const refused: [string, Record<string, string | number>, RegExp][] = [
@@ -36,7 +57,12 @@ describe('parseHyperParameters', () => {
     ['too many hidden units', { hidden_units: 20000 }, /hidden_units must be an integer from 1 to 16384, got 20000/],
     ['negative seed', { seed: -1 }, /seed must be an integer from 0 to 4294967295, got -1/],
     ['seed over 32 bits', { seed: 2 ** 32 }, /seed must be an integer from 0 to 4294967295/],
-    ['unknown name', { 'learning-rate': '0.1' }, /Unknown hyperparameter "learning-rate"; the image-classifier accepts learning_rate, batch_size, epochs, hidden_units, seed/],
+    ['unknown name', { 'learning-rate': '0.1' }, /Unknown hyperparameter "learning-rate"; the image-classifier accepts learning_rate, batch_size, epochs, hidden_units, seed, backbone_input_name, /],
+    ['a mean of two numbers', { normalize_mean: '0.5,0.5' }, /normalize_mean must be three numbers/],
+    ['a zero standard deviation', { normalize_std: '0.2,0,0.2' }, /normalize_std must be three positive numbers/],
+    ['an unknown layout', { input_layout: 'CHW' }, /input_layout must be NCHW or NHWC/],
+    ['a crop of zero', { crop_size: '0' }, /crop_size must be an integer from 1 to 4096/],
+    ['an empty input name', { backbone_input_name: '""' }, /backbone_input_name must not be empty/],
   ];
   for (const [what, input, message] of refused) {
     it(`refuses ${what}`, () => {

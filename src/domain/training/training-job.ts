@@ -1,8 +1,29 @@
+import type { Tag } from '../tags.ts';
+import type { Algorithm } from './algorithms.ts';
+
 /** Training job records, in SageMaker's words. */
+
 export type TrainingJobStatus = 'InProgress' | 'Completed' | 'Failed' | 'Stopping' | 'Stopped';
 
-/** Secondary status: what the job is doing right now. */
-export type TrainingJobPhase = 'Starting' | 'Embedding' | 'Training' | 'Evaluating' | 'Uploading' | 'Completed' | 'Failed' | 'Stopped';
+/** SageMaker's SecondaryStatus values that Kennel's jobs go through. */
+export type SecondaryStatus =
+  | 'Starting'
+  | 'Downloading'
+  | 'Training'
+  | 'Uploading'
+  | 'Restarting'
+  | 'Stopping'
+  | 'Stopped'
+  | 'MaxRuntimeExceeded'
+  | 'Completed'
+  | 'Failed';
+
+export interface SecondaryStatusTransition {
+  status: SecondaryStatus;
+  startMs: number;
+  endMs?: number;
+  message: string;
+}
 
 export interface HeadHyperParameters {
   learning_rate: number;
@@ -54,6 +75,8 @@ export interface TrainingJobArtifacts {
   labels: string;
   /** Digest of metrics JSON (per-epoch and final). */
   metrics: string;
+  /** Digest of model.tar.gz, the archive written to the output path. */
+  modelArchive: string;
 }
 
 /** How many images went through the backbone for a job, and how many came from the embedding cache. */
@@ -62,20 +85,66 @@ export interface EmbeddingStats {
   cached: number;
 }
 
+/** One input channel, as CreateTrainingJob names it. */
+export interface TrainingChannel {
+  channelName: string;
+  /** `s3://bucket/prefix` or `file:///abs/path`. */
+  uri: string;
+  s3DataType: string;
+  contentType?: string;
+  inputMode?: string;
+}
+
+/** What was asked for: everything the job needs to run, recorded when it is created. */
+export interface TrainingJobSpec {
+  algorithm: Algorithm;
+  trainingImage: string;
+  trainingInputMode: string;
+  roleArn: string;
+  /** As sent: a map of strings. */
+  hyperParameters: Record<string, string>;
+  channels: TrainingChannel[];
+  /** Where model.tar.gz goes: `<outputPath>/<job>/output/model.tar.gz`. */
+  outputPath: string;
+  instanceType: string;
+  instanceCount: number;
+  volumeSizeInGB: number;
+  maxRuntimeSeconds: number;
+  /** AlgorithmSpecification.MetricDefinitions, as given. */
+  metricDefinitions: { name: string; regex: string }[];
+  /** The backbone and head settings read from the hyperparameters and the backbone channel. */
+  backbone: BackboneRef;
+  head: HeadHyperParameters;
+}
+
+/** A request to end the job early: desired state, kept apart from the observed status. */
+export interface StopRequest {
+  reason: 'StopRequested' | 'MaxRuntimeExceeded';
+  atMs: number;
+}
+
 export interface TrainingJob {
   name: string;
-  algorithm: 'image-classifier';
-  datasetName: string;
-  backbone: BackboneRef;
-  hyperParameters: HeadHyperParameters;
+  spec: TrainingJobSpec;
+  stopRequest?: StopRequest;
+  tags: Tag[];
+
   status: TrainingJobStatus;
-  phase: TrainingJobPhase;
+  secondaryStatus: SecondaryStatus;
+  secondaryStatusTransitions: SecondaryStatusTransition[];
   failureReason?: string;
+  /** Class folders in label order, read from the data when the job ran. */
+  classes?: string[];
   epochs: EpochMetrics[];
   embeddingStats?: EmbeddingStats;
   finalMetrics?: FinalMetrics;
   artifacts?: TrainingJobArtifacts;
+  /** `s3://…/<job>/output/model.tar.gz` or `file:///…`, once it is written. */
+  modelArtifactsUri?: string;
+
   createdAtMs: number;
+  lastModifiedAtMs: number;
+  /** When the current run began (a restart after a crash begins a new one). */
   startedAtMs?: number;
   endedAtMs?: number;
 }
@@ -84,4 +153,16 @@ export const TERMINAL_TRAINING_STATUSES: readonly TrainingJobStatus[] = ['Comple
 
 export function isTerminal(status: TrainingJobStatus): boolean {
   return TERMINAL_TRAINING_STATUSES.includes(status);
+}
+
+/** The transitions with `status` begun at `nowMs`, the previous one ended then; a terminal status begins and ends at once. */
+export function withTransition(
+  transitions: readonly SecondaryStatusTransition[],
+  status: SecondaryStatus,
+  message: string,
+  nowMs: number,
+): SecondaryStatusTransition[] {
+  const ended = transitions.map((transition) => (transition.endMs === undefined ? { ...transition, endMs: nowMs } : transition));
+  const terminal = status === 'Completed' || status === 'Failed' || status === 'Stopped' || status === 'MaxRuntimeExceeded';
+  return [...ended, { status, startMs: nowMs, ...(terminal ? { endMs: nowMs } : {}), message }];
 }

@@ -80,10 +80,10 @@ test('a folder with typical mistakes: usable images listed, every problem explai
   assert.deepEqual(
     scan.images.filter((image) => image.split === 'train'),
     [
-      { path: join(root, 'train/001.Red/r1.jpg'), classIndex: 0, split: 'train' },
-      { path: join(root, 'train/001.Red/r2.jpg'), classIndex: 0, split: 'train' },
-      { path: join(root, 'train/002.Blue/b1.jpg'), classIndex: 1, split: 'train' },
-      { path: join(root, 'train/003.Only_in_train/o1.jpg'), classIndex: 2, split: 'train' },
+      { path: join(root, 'train/001.Red/r1.jpg'), name: join(root, 'train/001.Red/r1.jpg'), classIndex: 0, split: 'train' },
+      { path: join(root, 'train/001.Red/r2.jpg'), name: join(root, 'train/001.Red/r2.jpg'), classIndex: 0, split: 'train' },
+      { path: join(root, 'train/002.Blue/b1.jpg'), name: join(root, 'train/002.Blue/b1.jpg'), classIndex: 1, split: 'train' },
+      { path: join(root, 'train/003.Only_in_train/o1.jpg'), name: join(root, 'train/003.Only_in_train/o1.jpg'), classIndex: 2, split: 'train' },
     ],
   );
   assert.deepEqual(scan.report.totals, { train: 4, valid: 3, test: 2 });

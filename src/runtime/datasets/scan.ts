@@ -1,5 +1,5 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { mapWithConcurrency } from '../../core/concurrency.ts';
 import { DomainError, describeError } from '../../core/errors.ts';
 import { SPLITS, type Split } from '../../domain/data/dataset.ts';
@@ -12,16 +12,19 @@ import {
   type ListedFolder,
 } from '../../domain/data/layout.ts';
 import { probeImage } from '../images/preprocess.ts';
+import { folderTree, type DataTree } from './data-tree.ts';
 
 export interface DatasetImage {
   /** Absolute path of the image file. */
   path: string;
+  /** Where the image is, as the user named it: the same path, or an s3:// URI. */
+  name: string;
   classIndex: number;
   split: Split;
 }
 
 export interface DatasetScan {
-  /** Absolute path of the dataset folder. */
+  /** Absolute path of the dataset folder (or the URI of the tree scanned). */
   path: string;
   report: LayoutReport;
   /** Usable images, by split, then class index, then file name. */
@@ -51,13 +54,19 @@ export interface ScanOptions {
 export async function scanDataset(path: string, options: ScanOptions = {}): Promise<DatasetScan> {
   const root = resolve(path);
   await assertDirectory(root);
-  const listing = await listDataset(root, options.decodeImages ?? true);
+  return scanDataTree(folderTree(root), options);
+}
+
+/** The same for any tree of images: objects under an s3:// prefix, or one tree per split. */
+export async function scanDataTree(tree: DataTree, options: ScanOptions = {}): Promise<DatasetScan> {
+  const listing = await listDataset(tree, options.decodeImages ?? true);
   const { report, images } = validateLayout(listing);
   return {
-    path: root,
+    path: tree.description,
     report,
     images: images.map((image) => ({
-      path: join(root, ...image.relativePath.split('/')),
+      path: tree.path(image.relativePath),
+      name: tree.name(image.relativePath),
       classIndex: image.classIndex,
       split: image.split,
     })),
@@ -83,20 +92,20 @@ async function assertDirectory(root: string): Promise<void> {
 }
 
 /** Root files and folders; split folders down to their class folders' files. */
-async function listDataset(root: string, decodeImages: boolean): Promise<DatasetListing> {
-  const top = await listFolder(root);
+async function listDataset(tree: DataTree, decodeImages: boolean): Promise<DatasetListing> {
+  const top = await tree.list('');
   const probes: (() => Promise<void>)[] = [];
   const folders = await Promise.all(
     top.folders.map(async (name): Promise<ListedFolder> => {
       if (!(SPLITS as readonly string[]).includes(name)) return { name, files: [], folders: [] };
-      const split = await listFolder(join(root, name));
+      const split = await tree.list(name);
       const classes = await Promise.all(
         split.folders.map(async (className): Promise<ListedFolder> => {
-          const classDir = join(root, name, className);
-          const content = await listFolder(classDir);
+          const classDir = `${name}/${className}`;
+          const content = await tree.list(classDir);
           for (const file of content.files) {
             if (decodeImages && isImageFileName(file.name) && file.sizeBytes > 0 && file.problem === undefined) {
-              probes.push(() => probe(join(classDir, file.name), file));
+              probes.push(() => probe(tree.path(`${classDir}/${file.name}`), file));
             }
           }
           return {
@@ -120,31 +129,4 @@ async function probe(path: string, file: ListedFile): Promise<void> {
   } catch (error) {
     file.problem = describeError(error);
   }
-}
-
-/** One folder's entries. Symlinks are followed; an entry that cannot be read is a file with a problem. */
-async function listFolder(dir: string): Promise<{ files: ListedFile[]; folders: string[] }> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (error) {
-    const message = `folder ${dir} cannot be read (${describeError(error)})`;
-    throw new DomainError('ValidationError', message, { field: 'path' });
-  }
-  const files: ListedFile[] = [];
-  const folders: string[] = [];
-  await Promise.all(
-    names.map(async (name) => {
-      try {
-        const info = await stat(join(dir, name));
-        if (info.isDirectory()) folders.push(name);
-        else files.push({ name, sizeBytes: info.size });
-      } catch (error) {
-        files.push({ name, sizeBytes: 0, problem: `cannot be read (${describeError(error)})` });
-      }
-    }),
-  );
-  // Entries arrive in stat completion order; sorting keeps reports repeatable.
-  files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { files, folders: folders.sort() };
 }

@@ -8,7 +8,8 @@ import type { FeatureExtractor } from './feature-extractor.ts';
 import { PREPROCESSING_VERSION, preprocessBatch, tensorSize } from './preprocess.ts';
 
 /** An image given by file path or by its bytes. */
-export type ImageSource = { path: string } | { bytes: Uint8Array };
+/** An image to embed: a file (`name` says what it is in messages, e.g. its s3:// URI), or bytes. */
+export type ImageSource = { path: string; name?: string } | { bytes: Uint8Array };
 
 export interface EmbedImagesOptions {
   images: readonly ImageSource[];
@@ -150,7 +151,7 @@ export async function embedImages(options: EmbedImagesOptions): Promise<Embedded
 }
 
 function describeSource(image: ImageSource, index: number): string {
-  return 'path' in image ? image.path : `image ${index}`;
+  return 'path' in image ? (image.name ?? image.path) : `image ${index}`;
 }
 
 async function readSource(image: ImageSource, index: number): Promise<Uint8Array> {

@@ -1,8 +1,9 @@
 import type { Dataset } from '../../domain/data/dataset.ts';
 import type { Endpoint, EndpointConfig, Model } from '../../domain/serving/endpoint.ts';
 import type { EpochMetrics, TrainingJob, TrainingJobStatus } from '../../domain/training/training-job.ts';
-import { type RecordKind, RECORD_KINDS, alreadyExists, compareKeys, mergePatch, notFound, recordKey, withoutUndefined } from '../records.ts';
-import type { AccessKey, AccessKeyTable, EmbeddingCache, Store, TrainingJobTable } from '../store.ts';
+import { type RecordKind, RECORD_KINDS, alreadyExists, assertKeyKept, compareKeys, mergePatch, notFound, recordKey, withoutUndefined } from '../records.ts';
+import { checkedListArguments, checkedObject, compareObjectKeys } from '../object-records.ts';
+import type { AccessKey, AccessKeyTable, EmbeddingCache, ObjectTable, Store, StoredObject, TrainingJobTable } from '../store.ts';
 
 /** Set by close(): like a closed database connection, a closed store refuses every call. */
 interface Lifecycle {
@@ -61,6 +62,7 @@ class MemoryRecordTable<T extends object> {
     if (existing === undefined) throw notFound(this.#kind, key);
     // The change works on a copy, so a change that throws half-way leaves the stored record as it was.
     const next = structuredClone(withoutUndefined(change(structuredClone(existing))));
+    assertKeyKept(this.#kind, this.#keyField, key, next);
     this.#records.set(key, next);
     return structuredClone(next);
   }
@@ -122,6 +124,48 @@ class MemoryEmbeddingCache implements EmbeddingCache {
   }
 }
 
+/** Objects by bucket, then key. Listing sorts on every call: fine for the small sets tests hold. */
+class MemoryObjectTable implements ObjectTable {
+  readonly #buckets = new Map<string, Map<string, StoredObject>>();
+  readonly #lifecycle: Lifecycle;
+
+  constructor(lifecycle: Lifecycle) {
+    this.#lifecycle = lifecycle;
+  }
+
+  put(object: StoredObject): void {
+    assertOpen(this.#lifecycle);
+    const checked = checkedObject(object);
+    let objects = this.#buckets.get(checked.bucket);
+    if (objects === undefined) {
+      objects = new Map();
+      this.#buckets.set(checked.bucket, objects);
+    }
+    objects.set(checked.key, checked);
+  }
+
+  get(bucket: string, key: string): StoredObject | undefined {
+    assertOpen(this.#lifecycle);
+    const object = this.#buckets.get(bucket)?.get(key);
+    return object === undefined ? undefined : { ...object };
+  }
+
+  list(bucket: string, prefix: string, options: { startAfter?: string; limit?: number } = {}): StoredObject[] {
+    assertOpen(this.#lifecycle);
+    const { startAfter, limit } = checkedListArguments(prefix, options);
+    return [...(this.#buckets.get(bucket)?.values() ?? [])]
+      .filter((object) => object.key.startsWith(prefix) && (startAfter === undefined || compareObjectKeys(object.key, startAfter) > 0))
+      .sort((a, b) => compareObjectKeys(a.key, b.key))
+      .slice(0, limit)
+      .map((object) => ({ ...object }));
+  }
+
+  delete(bucket: string, key: string): boolean {
+    assertOpen(this.#lifecycle);
+    return this.#buckets.get(bucket)?.delete(key) ?? false;
+  }
+}
+
 /** A Store that lives and dies with the process: for tests and throwaway runs. */
 export function createMemoryStore(): Store {
   const lifecycle: Lifecycle = { closed: false };
@@ -143,6 +187,7 @@ export function createMemoryStore(): Store {
     endpoints: resourceTable<Endpoint>('endpoints'),
     embeddings: new MemoryEmbeddingCache(lifecycle),
     accessKeys: accessKeyTable,
+    objects: new MemoryObjectTable(lifecycle),
     close: () => {
       lifecycle.closed = true;
     },

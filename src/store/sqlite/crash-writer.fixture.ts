@@ -40,20 +40,35 @@ export function crashVector(batch: number, j: number): Float32Array {
 export function emptyJob(name: string): TrainingJob {
   return {
     name,
-    algorithm: 'image-classifier',
-    datasetName: 'crash',
-    backbone: {
-      digest: '0'.repeat(64),
-      inputName: 'input',
-      outputName: 'features',
-      featureSize: CRASH_VECTOR_LENGTH,
-      preprocessing: { resizeSize: 224, cropSize: 224, mean: [0, 0, 0], std: [1, 1, 1], layout: 'NCHW' },
+    spec: {
+      algorithm: 'image-classifier',
+      trainingImage: 'kennel/image-classifier:latest',
+      trainingInputMode: 'File',
+      roleArn: 'arn:aws:iam::000000000000:role/Crash',
+      hyperParameters: {},
+      channels: [{ channelName: 'training', uri: 'file:///data/crash', s3DataType: 'S3Prefix' }],
+      outputPath: 's3://sagemaker-us-east-1-000000000000/',
+      instanceType: 'ml.m5.large',
+      instanceCount: 1,
+      volumeSizeInGB: 30,
+      maxRuntimeSeconds: 86_400,
+      metricDefinitions: [],
+      backbone: {
+        digest: '0'.repeat(64),
+        inputName: 'input',
+        outputName: 'features',
+        featureSize: CRASH_VECTOR_LENGTH,
+        preprocessing: { resizeSize: 224, cropSize: 224, mean: [0, 0, 0], std: [1, 1, 1], layout: 'NCHW' },
+      },
+      head: { learning_rate: 0.01, batch_size: 32, epochs: 1_000_000, hidden_units: 128, seed: 1 },
     },
-    hyperParameters: { learning_rate: 0.01, batch_size: 32, epochs: 1_000_000, hidden_units: 128, seed: 1 },
+    tags: [],
     status: 'InProgress',
-    phase: 'Training',
+    secondaryStatus: 'Training',
+    secondaryStatusTransitions: [],
     epochs: [],
     createdAtMs: 0,
+    lastModifiedAtMs: 0,
   };
 }
 

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { DomainError } from '../../core/errors.ts';
-import { type RecordKind, alreadyExists, mergePatch, notFound, recordKey } from '../records.ts';
+import { type RecordKind, alreadyExists, assertKeyKept, mergePatch, notFound, recordKey } from '../records.ts';
 import { decodeRecord, encodeRecord } from './record-codec.ts';
 
 /** A column copied out of the JSON record so that queries on it can use an index. */
@@ -59,6 +59,7 @@ export class SqliteRecordTable<T extends object> {
       const text = this.#selectOne.get(key);
       if (text === undefined) throw notFound(options.kind, key);
       const next = change(decodeRecord<T>(text));
+      assertKeyKept(options.kind, options.keyField, key, next);
       const encoded = encodeRecord(next);
       this.#replace.run(...this.#columnValues(next), encoded, key);
       return decodeRecord<T>(encoded);

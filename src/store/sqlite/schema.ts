@@ -74,6 +74,21 @@ const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    description: 'object store metadata',
+    // WITHOUT ROWID: rows are small and always found or listed by (bucket, key), so the table is its own primary-key index.
+    sql: `
+      CREATE TABLE objects (
+        bucket TEXT NOT NULL,
+        object_key TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        last_modified_ms INTEGER NOT NULL,
+        content_type TEXT,
+        PRIMARY KEY (bucket, object_key)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

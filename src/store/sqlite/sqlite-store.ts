@@ -4,6 +4,7 @@ import type { EpochMetrics, TrainingJob, TrainingJobStatus } from '../../domain/
 import { RECORD_KINDS } from '../records.ts';
 import type { AccessKey, AccessKeyTable, Store, TrainingJobTable } from '../store.ts';
 import { SqliteEmbeddingCache } from './embedding-cache.ts';
+import { SqliteObjectTable } from './object-table.ts';
 import { openKennelDatabase } from './open-database.ts';
 import { SqliteRecordTable } from './record-table.ts';
 
@@ -56,6 +57,7 @@ export function openSqliteStore(file: string): Store {
     endpoints: resourceTable<Endpoint>('endpoints', 'endpoints'),
     embeddings: new SqliteEmbeddingCache(db),
     accessKeys: accessKeyTable,
+    objects: new SqliteObjectTable(db),
     close: () => db.close(),
   };
 }

@@ -13,6 +13,7 @@ import { buildQueryString, HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Hono } from 'hono';
 import { DomainError } from '../../../core/errors.ts';
+import { DEFAULT_REGION } from '../../../domain/iam/arn.ts';
 import type { SecretLookup } from '../../../domain/iam/sigv4.ts';
 import { sigv4, type SigV4Env } from './index.ts';
 
@@ -29,7 +30,7 @@ function testApp(now: () => number): Hono<SigV4Env> {
     if (error instanceof DomainError) return c.json({ code: error.code, message: error.message }, 403);
     return c.json({ code: 'Bug', message: String(error) }, 500);
   });
-  app.use(sigv4({ lookupSecret, now, service: 'sagemaker' }));
+  app.use(sigv4({ lookupSecret, now, service: 'sagemaker', region: DEFAULT_REGION }));
   app.all('*', async (c) =>
     c.json({
       principal: c.get('principal'),
@@ -42,6 +43,8 @@ function testApp(now: () => number): Hono<SigV4Env> {
 }
 
 const signer = new SignatureV4({ service: 'sagemaker', region: 'us-east-1', credentials: KEY, sha256: Sha256 });
+const WRONG_REGION =
+  "Credential should be scoped to a valid region, not 'eu-west-1'. This server's region is 'us-east-1': sign the request for that region.";
 
 describe('sigv4 middleware in-process (app.request)', () => {
   const signedAt = Date.UTC(2024, 4, 1, 12, 0, 0);
@@ -72,6 +75,29 @@ describe('sigv4 middleware in-process (app.request)', () => {
       bodyBytes: JPEG.byteLength,
       path: '/endpoints/my-endpoint/invocations',
     });
+  });
+
+  it("refuses a request signed correctly but for another region than the server's", async () => {
+    const request = new HttpRequest({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: 'localhost',
+      path: '/endpoints/my-endpoint/invocations',
+      headers: { host: 'localhost', 'content-type': 'image/jpeg' },
+      body: JPEG,
+    });
+    const signedFor = (region: string) =>
+      new SignatureV4({ service: 'sagemaker', region, credentials: KEY, sha256: Sha256 }).sign(request, {
+        signingDate: new Date(signedAt),
+      });
+    const send = async (region: string) => {
+      const signed = await signedFor(region);
+      return app.request('/endpoints/my-endpoint/invocations', { method: 'POST', headers: signed.headers, body: JPEG });
+    };
+    const refused = await send('eu-west-1');
+    assert.equal(refused.status, 403);
+    assert.deepEqual(await refused.json(), { code: 'InvalidSignature', message: WRONG_REGION });
+    assert.equal((await send('us-east-1')).status, 200);
   });
 
   it('throws MissingAuthenticationToken for an unsigned request, before the route runs', async () => {
@@ -135,6 +161,37 @@ describe('sigv4 middleware over HTTP (@hono/node-server on port 0)', () => {
     } finally {
       client.destroy();
     }
+  });
+
+  it('refuses the real client and a presigned URL when they sign for another region', async () => {
+    const client = new SageMakerRuntimeClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'eu-west-1',
+      credentials: KEY,
+      maxAttempts: 1,
+    });
+    try {
+      await assert.rejects(
+        client.send(new InvokeEndpointCommand({ EndpointName: 'my-endpoint', ContentType: 'image/jpeg', Body: JPEG })),
+        (error: { $metadata?: { httpStatusCode?: number }; message?: string }) =>
+          error.$metadata?.httpStatusCode === 403 && error.message === WRONG_REGION,
+      );
+    } finally {
+      client.destroy();
+    }
+    const presigned = await new SignatureV4({ service: 'sagemaker', region: 'eu-west-1', credentials: KEY, sha256: Sha256 }).presign(
+      new HttpRequest({
+        method: 'GET',
+        hostname: '127.0.0.1',
+        port,
+        path: '/endpoints/my-endpoint/invocations',
+        headers: { host: `127.0.0.1:${port}` },
+      }),
+      { expiresIn: 300 },
+    );
+    const response = await fetch(`http://127.0.0.1:${port}${presigned.path}?${buildQueryString(presigned.query ?? {})}`);
+    assert.equal(response.status, 403);
+    assert.deepEqual(await response.json(), { code: 'InvalidSignature', message: WRONG_REGION });
   });
 
   it('verifies against the request target as sent, not as URL parsing re-encodes it', async () => {

@@ -16,6 +16,8 @@ export interface SigV4MiddlewareOptions {
   now: () => number;
   /** The SigV4 service name(s) the credential scope must name, e.g. 'sagemaker'. */
   service?: string | readonly string[];
+  /** The server's region, which the credential scope must name; any region when omitted. */
+  region?: string;
   maxSkewMs?: number;
 }
 
@@ -36,6 +38,7 @@ export function sigv4(options: SigV4MiddlewareOptions): MiddlewareHandler<SigV4E
     };
     const identity = verifySigV4(request, options.lookupSecret, options.now(), {
       expectedService: options.service,
+      expectedRegion: options.region,
       maxSkewMs: options.maxSkewMs,
     });
     c.set('principal', identity.principal);

@@ -1,0 +1,186 @@
+import { DomainError } from '../../core/errors.ts';
+import type { Platform } from '../../control/platform.ts';
+import { childUri } from '../../control/object-locations.ts';
+import { sageMakerArn } from '../../domain/iam/arn.ts';
+import type { TrainingJob } from '../../domain/training/training-job.ts';
+import { listPage, type ListRequest } from '../aws/list-page.ts';
+import type { JsonOperation } from '../aws/json-protocol.ts';
+import { defined, epochSeconds, tagsFromWire, type WireTag } from './wire.ts';
+
+interface CreateTrainingJobRequest {
+  TrainingJobName: string;
+  HyperParameters?: Record<string, string>;
+  AlgorithmSpecification: {
+    TrainingImage?: string;
+    AlgorithmName?: string;
+    TrainingInputMode: string;
+    MetricDefinitions?: { Name: string; Regex: string }[];
+  };
+  RoleArn: string;
+  InputDataConfig?: {
+    ChannelName: string;
+    DataSource: { S3DataSource?: { S3DataType: string; S3Uri: string }; FileSystemDataSource?: unknown };
+    ContentType?: string;
+    CompressionType?: string;
+    InputMode?: string;
+  }[];
+  OutputDataConfig: { S3OutputPath: string };
+  ResourceConfig: { InstanceType?: string; InstanceCount?: number; VolumeSizeInGB: number; InstanceGroups?: unknown[] };
+  StoppingCondition: { MaxRuntimeInSeconds?: number };
+  Tags?: WireTag[];
+}
+
+/** CreateTrainingJob, DescribeTrainingJob, ListTrainingJobs and StopTrainingJob. */
+export function trainingJobOperations(platform: Platform): Record<string, JsonOperation> {
+  return {
+    CreateTrainingJob: {
+      // SageMaker declares these two for CreateTrainingJob: a taken name, and input data that is not there.
+      errors: { AlreadyExists: 'ResourceInUse', NotFound: 'ResourceNotFound' },
+      handler: async (input: CreateTrainingJobRequest) => {
+        const job = await platform.trainingJobs.create({
+          name: input.TrainingJobName,
+          trainingImage: input.AlgorithmSpecification.TrainingImage,
+          algorithmName: input.AlgorithmSpecification.AlgorithmName,
+          trainingInputMode: input.AlgorithmSpecification.TrainingInputMode,
+          metricDefinitions: (input.AlgorithmSpecification.MetricDefinitions ?? []).map((metric) => ({ name: metric.Name, regex: metric.Regex })),
+          roleArn: input.RoleArn,
+          hyperParameters: input.HyperParameters,
+          channels: (input.InputDataConfig ?? []).map((channel, index) => {
+            const s3 = channel.DataSource.S3DataSource;
+            if (!s3) {
+              throw new DomainError(
+                'ValidationError',
+                `InputDataConfig[${index}].DataSource: only S3DataSource is supported (an s3:// or file:// URI); FileSystemDataSource needs EFS or FSx`,
+                { field: `InputDataConfig[${index}].DataSource` },
+              );
+            }
+            if (channel.CompressionType !== undefined && channel.CompressionType !== 'None') {
+              throw new DomainError('ValidationError', `InputDataConfig[${index}].CompressionType ${channel.CompressionType} is not supported by the image classifier; use None`, {
+                field: `InputDataConfig[${index}].CompressionType`,
+              });
+            }
+            return defined({
+              channelName: channel.ChannelName,
+              uri: s3.S3Uri,
+              s3DataType: s3.S3DataType,
+              contentType: channel.ContentType,
+              inputMode: channel.InputMode,
+            });
+          }),
+          outputPath: input.OutputDataConfig.S3OutputPath,
+          instanceType: input.ResourceConfig.InstanceType,
+          instanceCount: input.ResourceConfig.InstanceCount,
+          volumeSizeInGB: input.ResourceConfig.VolumeSizeInGB,
+          hasInstanceGroups: (input.ResourceConfig.InstanceGroups?.length ?? 0) > 0,
+          maxRuntimeSeconds: input.StoppingCondition.MaxRuntimeInSeconds,
+          tags: tagsFromWire(input.Tags),
+        });
+        return { TrainingJobArn: sageMakerArn('training-job', job.name) };
+      },
+    },
+    DescribeTrainingJob: {
+      handler: (input: { TrainingJobName: string }) => describeTrainingJob(platform.trainingJobs.describe(input.TrainingJobName)),
+    },
+    ListTrainingJobs: {
+      handler: (input: ListRequest) => {
+        const { items, nextToken } = listPage(platform.trainingJobs.list(), input, (job) => ({
+          name: job.name,
+          createdAtMs: job.createdAtMs,
+          lastModifiedAtMs: job.lastModifiedAtMs,
+          status: job.status,
+        }));
+        return defined({
+          TrainingJobSummaries: items.map((job) =>
+            defined({
+              TrainingJobName: job.name,
+              TrainingJobArn: sageMakerArn('training-job', job.name),
+              CreationTime: epochSeconds(job.createdAtMs),
+              TrainingEndTime: epochSeconds(job.endedAtMs),
+              LastModifiedTime: epochSeconds(job.lastModifiedAtMs),
+              TrainingJobStatus: job.status,
+            }),
+          ),
+          NextToken: nextToken,
+        });
+      },
+    },
+    StopTrainingJob: {
+      handler: (input: { TrainingJobName: string }) => {
+        platform.trainingJobs.stop(input.TrainingJobName);
+        return {};
+      },
+    },
+  };
+}
+
+export function describeTrainingJob(job: TrainingJob): Record<string, unknown> {
+  const { spec } = job;
+  const seconds =
+    job.startedAtMs !== undefined && job.endedAtMs !== undefined ? Math.max(1, Math.ceil((job.endedAtMs - job.startedAtMs) / 1000)) : undefined;
+  return defined({
+    TrainingJobName: job.name,
+    TrainingJobArn: sageMakerArn('training-job', job.name),
+    ModelArtifacts: { S3ModelArtifacts: job.modelArtifactsUri ?? childUri(spec.outputPath, job.name, 'output', 'model.tar.gz') },
+    TrainingJobStatus: job.status,
+    SecondaryStatus: job.secondaryStatus,
+    FailureReason: job.failureReason,
+    HyperParameters: spec.hyperParameters,
+    AlgorithmSpecification: defined({
+      TrainingImage: spec.trainingImage,
+      TrainingInputMode: spec.trainingInputMode,
+      MetricDefinitions: spec.metricDefinitions.length > 0 ? spec.metricDefinitions.map((m) => ({ Name: m.name, Regex: m.regex })) : undefined,
+      EnableSageMakerMetricsTimeSeries: false,
+    }),
+    RoleArn: spec.roleArn,
+    InputDataConfig: spec.channels.map((channel) =>
+      defined({
+        ChannelName: channel.channelName,
+        DataSource: { S3DataSource: { S3DataType: channel.s3DataType, S3Uri: channel.uri, S3DataDistributionType: 'FullyReplicated' } },
+        ContentType: channel.contentType,
+        CompressionType: 'None',
+        InputMode: channel.inputMode,
+      }),
+    ),
+    OutputDataConfig: { S3OutputPath: spec.outputPath },
+    ResourceConfig: { InstanceType: spec.instanceType, InstanceCount: spec.instanceCount, VolumeSizeInGB: spec.volumeSizeInGB },
+    StoppingCondition: { MaxRuntimeInSeconds: spec.maxRuntimeSeconds },
+    CreationTime: epochSeconds(job.createdAtMs),
+    TrainingStartTime: epochSeconds(job.startedAtMs),
+    TrainingEndTime: epochSeconds(job.endedAtMs),
+    LastModifiedTime: epochSeconds(job.lastModifiedAtMs),
+    SecondaryStatusTransitions: job.secondaryStatusTransitions.map((transition) =>
+      defined({
+        Status: transition.status,
+        StartTime: epochSeconds(transition.startMs),
+        EndTime: epochSeconds(transition.endMs),
+        StatusMessage: transition.message,
+      }),
+    ),
+    FinalMetricDataList: finalMetricData(job),
+    EnableNetworkIsolation: false,
+    EnableInterContainerTrafficEncryption: false,
+    EnableManagedSpotTraining: false,
+    TrainingTimeInSeconds: seconds,
+    BillableTimeInSeconds: seconds,
+  });
+}
+
+/**
+ * The image classifier's metrics, named as SageMaker's built-in algorithms name
+ * theirs: the last epoch's train and validation figures, and the test figures once
+ * the job has evaluated its model.
+ */
+function finalMetricData(job: TrainingJob): { MetricName: string; Value: number; Timestamp: number }[] | undefined {
+  const last = job.epochs.at(-1);
+  if (!last) return undefined;
+  const at = epochSeconds(job.endedAtMs ?? job.lastModifiedAtMs);
+  const metrics: [string, number][] = [
+    ['train:loss', last.trainLoss],
+    ['train:accuracy', last.trainAccuracy],
+    ['validation:loss', last.validationLoss],
+    ['validation:accuracy', last.validationAccuracy],
+  ];
+  if (job.finalMetrics) metrics.push(['test:loss', job.finalMetrics.testLoss], ['test:accuracy', job.finalMetrics.testAccuracy]);
+  // JSON has no NaN: a diverged run's metric is left out rather than sent as null.
+  return metrics.filter(([, value]) => Number.isFinite(value)).map(([name, value]) => ({ MetricName: name, Value: value, Timestamp: at }));
+}

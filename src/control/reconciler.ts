@@ -1,0 +1,11 @@
+/**
+ * One kind of long-lived resource brought toward its desired state. The
+ * controller runs every registered reconciler on each pass; a reconciler reads
+ * the store, asks a pure decider what to do at `nowMs`, and does it.
+ */
+export interface Reconciler {
+  readonly name: string;
+  reconcile(nowMs: number): Promise<void>;
+  /** Releases what the reconciler holds in this process (loaded models); recorded state is untouched. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,49 @@
+import { DomainError } from '../core/errors.ts';
+import { sageMakerArn, type SageMakerResourceType } from '../domain/iam/arn.ts';
+import type { ResourceTable } from '../store/store.ts';
+
+/**
+ * Missing and duplicate SageMaker resources, in the words SageMaker itself uses:
+ * code written against AWS matches on these messages ("Could not find endpoint"),
+ * and the waiters treat the resulting ValidationException as "gone".
+ */
+const NOUNS: Record<SageMakerResourceType, string> = {
+  'training-job': 'training job',
+  model: 'model',
+  'endpoint-config': 'endpoint configuration',
+  endpoint: 'endpoint',
+};
+
+export function resourceNotFound(type: SageMakerResourceType, name: string): DomainError {
+  const message = type === 'training-job' ? 'Requested resource not found.' : `Could not find ${NOUNS[type]} "${sageMakerArn(type, name)}".`;
+  return new DomainError('NotFound', message, { resourceType: type, name });
+}
+
+export function resourceExists(type: SageMakerResourceType, name: string): DomainError {
+  const arn = sageMakerArn(type, name);
+  const message =
+    type === 'training-job'
+      ? `Training job names must be unique within an AWS account and region, and a training job with this name already exists (${arn})`
+      : `Cannot create already existing ${NOUNS[type]} "${arn}".`;
+  return new DomainError('AlreadyExists', message, { resourceType: type, name });
+}
+
+export function requireResource<T extends { name: string }>(table: ResourceTable<T>, type: SageMakerResourceType, name: string): T {
+  const record = table.get(name);
+  if (!record) throw resourceNotFound(type, name);
+  return record;
+}
+
+/** Refuses a taken name before a create does its work, and turns the store's own refusal (a race) into SageMaker's words. */
+export function createResource<T extends { name: string }>(table: ResourceTable<T>, type: SageMakerResourceType, record: T): void {
+  try {
+    table.create(record);
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'AlreadyExists') throw resourceExists(type, record.name);
+    throw error;
+  }
+}
+
+export function assertResourceNameFree<T extends { name: string }>(table: ResourceTable<T>, type: SageMakerResourceType, name: string): void {
+  if (table.get(name)) throw resourceExists(type, name);
+}

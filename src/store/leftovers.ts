@@ -1,0 +1,53 @@
+import { readdir, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { StateDir } from './state-dir.ts';
+
+/**
+ * Removes the temporary files and folders a killed server leaves in the state
+ * folder, and returns their paths:
+ *
+ * - everything in `<artifacts>/tmp/`: artifact writes in progress (artifacts.ts);
+ * - `<samples>/.images.partial-<uuid>` folders, and their `.old` siblings: a sample
+ *   set being generated, or an outdated one moved aside (sample-images.ts). The
+ *   set is deterministic and regenerated when missing;
+ * - `<credentials>.<pid>.tmp`: a credentials file being written (credentials-file.ts).
+ *
+ * Nothing else is touched. Call it only while holding the state lock
+ * (state-lock.ts): a running server's temp files look exactly like these.
+ */
+export async function removeLeftovers(dirs: StateDir): Promise<{ removed: string[] }> {
+  const removed: string[] = [];
+  const remove = async (path: string) => {
+    await rm(path, { recursive: true, force: true });
+    removed.push(path);
+  };
+
+  const artifactTemp = join(dirs.artifactsDir, 'tmp');
+  for (const entry of await entries(artifactTemp)) await remove(join(artifactTemp, entry.name));
+
+  // The sample workflow generates into `<samples>/images`.
+  const partialSamples = /^\.images\.partial-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\.old)?$/;
+  for (const entry of await entries(dirs.samplesDir)) {
+    if (entry.isDirectory() && partialSamples.test(entry.name)) await remove(join(dirs.samplesDir, entry.name));
+  }
+
+  const credentialsDir = dirname(dirs.credentialsFile);
+  const credentialsTemp = new RegExp(`^${escapeRegExp(basename(dirs.credentialsFile))}\\.\\d+\\.tmp$`);
+  for (const entry of await entries(credentialsDir)) {
+    if (entry.isFile() && credentialsTemp.test(entry.name)) await remove(join(credentialsDir, entry.name));
+  }
+  return { removed };
+}
+
+async function entries(dir: string) {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,28 @@
+import { join } from 'node:path';
+import { silentLogger } from '../core/logger.ts';
+import { DEFAULT_LIMITS, type ControlDeps } from '../control/deps.ts';
+import { PlatformEvents } from '../control/events.ts';
+import { DEFAULT_URL_FETCH_POLICY } from '../domain/serving/url-policy.ts';
+import { ObjectStore } from '../runtime/objects/object-store.ts';
+import { createArtifactStore } from '../store/artifacts.ts';
+import type { Store } from '../store/store.ts';
+import type { Clock } from '../core/clock.ts';
+
+/** Control-plane dependencies over `store`, with artifacts under `dir`: for tests that drive the platform in-process. */
+export function testControlDeps(dir: string, store: Store, overrides: Partial<ControlDeps> & { clock?: Clock } = {}): ControlDeps {
+  const clock = overrides.clock ?? { now: () => Date.now() };
+  const artifacts = overrides.artifacts ?? createArtifactStore(join(dir, 'artifacts'));
+  return {
+    store,
+    artifacts,
+    objects: new ObjectStore(store.objects, artifacts, clock),
+    clock,
+    logger: silentLogger,
+    events: new PlatformEvents(),
+    urlFetchPolicy: DEFAULT_URL_FETCH_POLICY,
+    servingThreads: 1,
+    cores: 2,
+    limits: DEFAULT_LIMITS,
+    ...overrides,
+  };
+}
