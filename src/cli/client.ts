@@ -97,13 +97,14 @@ export class KennelClient {
 }
 
 /**
- * Credentials the way the AWS SDKs find them, with Kennel's file and profile as
- * the defaults: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN when
+ * Credentials the way the AWS SDKs find them, with their own providers, and
+ * Kennel's file and profile as the defaults: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN when
  * set (unless AWS_PROFILE names a profile, as in the SDKs), else profile
  * AWS_PROFILE (default `kennel`) of AWS_SHARED_CREDENTIALS_FILE (default the
  * state folder's credentials file).
  */
-export async function resolveCredentials(env: NodeJS.ProcessEnv, credentialsFile: string): Promise<ClientCredentials> {
+export async function resolveCredentials(credentialsFile: string): Promise<ClientCredentials> {
+  const env = process.env;
   const profile = env.AWS_PROFILE || KENNEL_PROFILE;
   const filepath = env.AWS_SHARED_CREDENTIALS_FILE || credentialsFile;
   const fromFile = fromIni({ profile, filepath, ignoreCache: true });

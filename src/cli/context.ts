@@ -21,7 +21,7 @@ export function kennelHome(options: GlobalOptions): string {
 export async function connect(command: Command): Promise<KennelClient> {
   const options = globalOptions(command);
   // Only reads the credentials file: a client command never creates a state folder.
-  const credentials = await resolveCredentials(process.env, join(kennelHome(options), 'credentials'));
+  const credentials = await resolveCredentials(join(kennelHome(options), 'credentials'));
   const url = options.endpointUrl ?? process.env.KENNEL_ENDPOINT_URL ?? DEFAULT_ENDPOINT_URL;
   return new KennelClient(url, credentials);
 }

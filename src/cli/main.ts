@@ -9,6 +9,13 @@ import { registerModels } from './models.ts';
 import { registerTrainingJobs } from './training-jobs.ts';
 import { registerUp } from './up.ts';
 
+// A reader that went away (`kennel ... | head`, a closed terminal) is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 const program = new Command('kennel')
   .description('Kennel: train, tune and serve image classifiers on one machine, with AWS-compatible APIs')
   .option('--home <dir>', 'state folder (default $KENNEL_HOME or ./.kennel)')

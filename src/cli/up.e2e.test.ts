@@ -21,8 +21,8 @@ interface Running {
   waitFor: (pattern: RegExp) => Promise<RegExpMatchArray>;
 }
 
-function startUp(home: string): Running {
-  const child = spawn(process.execPath, [kennelBin, 'up', '--sample', '--port', '0'], {
+function startUp(home: string, ...flags: string[]): Running {
+  const child = spawn(process.execPath, [kennelBin, 'up', ...flags, '--port', '0'], {
     cwd: home,
     env: { ...process.env, KENNEL_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -96,7 +96,7 @@ describe('kennel up --sample', { timeout: 900_000 }, () => {
   it('trains, deploys and serves; the printed curl works; after kill -9 it comes back without retraining; a damaged model heals', async () => {
     const home = await mkdtemp(join(tmpdir(), 'kennel-up-'));
     homes.push(home);
-    const first = startUp(home);
+    const first = startUp(home, '--sample');
     children.push(first);
     const [, url] = await first.waitFor(/Kennel listening on (http:\/\/[^\s]+)/);
     await first.waitFor(/Ready\./);
@@ -119,7 +119,7 @@ describe('kennel up --sample', { timeout: 900_000 }, () => {
     assert.ok(embeddingsBefore > 0);
 
     await kill9(first);
-    const second = startUp(home);
+    const second = startUp(home, '--sample');
     children.push(second);
     const [, secondUrl] = await second.waitFor(/Kennel listening on (http:\/\/[^\s]+)/);
     await second.waitFor(/Ready\./);
@@ -140,7 +140,7 @@ describe('kennel up --sample', { timeout: 900_000 }, () => {
     const bytes = await readFile(headFile);
     bytes[bytes.length >> 1] ^= 0xff;
     await writeFile(headFile, bytes);
-    const third = startUp(home);
+    const third = startUp(home, '--sample');
     children.push(third);
     await third.waitFor(/Ready\./);
     assert.match(third.output(), /endpoint sample-classifier InService/);
@@ -151,7 +151,7 @@ describe('kennel up --sample', { timeout: 900_000 }, () => {
   it('a kill -9 during training resumes the same job on restart, from cached embeddings', async () => {
     const home = await mkdtemp(join(tmpdir(), 'kennel-up-'));
     homes.push(home);
-    const first = startUp(home);
+    const first = startUp(home, '--sample');
     children.push(first);
     await first.waitFor(/Embedding images: \d+\/\d+/);
     await kill9(first);
@@ -161,7 +161,7 @@ describe('kennel up --sample', { timeout: 900_000 }, () => {
     const images = 12 * 56;
     assert.ok(cachedAtKill > 0 && cachedAtKill < images, `${cachedAtKill} of ${images} embeddings cached at the kill`);
 
-    const second = startUp(home);
+    const second = startUp(home, '--sample');
     children.push(second);
     const [, url] = await second.waitFor(/Kennel listening on (http:\/\/[^\s]+)/);
     await second.waitFor(/Ready\./);
@@ -181,5 +181,34 @@ describe('kennel up --sample', { timeout: 900_000 }, () => {
     };
     assert.ok(described.SecondaryStatusTransitions.some((transition) => transition.Status === 'Restarting'), 'the restart is in the job history');
     await kill9(second);
+  });
+
+  it('kill -9 and an immediate restart, again and again, never finds the state folder locked', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'kennel-up-'));
+    homes.push(home);
+    // The restart runs while this process is blocked in spawnSync, so the killed server stays an
+    // unreaped zombie whose pid still exists: the case a pid-file lock gets wrong.
+    const restart = `
+      log=$(mktemp); "$NODE" "$KENNEL" up --port 0 > "$log" 2>&1 & pid=$!
+      for i in $(seq 1200); do grep -q -e 'Ready\\.' -e 'already running' "$log" && break; kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+      cat "$log"; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null; true`;
+    for (let round = 0; round < 3; round++) {
+      const running = startUp(home);
+      children.push(running);
+      await running.waitFor(/Ready\./);
+      running.child.kill('SIGKILL');
+      const restarted = spawnSync('bash', ['-c', restart], {
+        env: { ...process.env, KENNEL_HOME: home, NODE: process.execPath, KENNEL: kennelBin },
+        encoding: 'utf8',
+      });
+      assert.match(restarted.stdout, /Ready\./, `round ${round}: ${restarted.stdout}`);
+    }
+    const holder = startUp(home);
+    children.push(holder);
+    await holder.waitFor(/Ready\./);
+    const second = startUp(home);
+    children.push(second);
+    await assert.rejects(second.waitFor(/Ready\./), /already running on .* \(pid \d+\)/, 'a live server still holds the folder');
+    await kill9(holder);
   });
 });

@@ -1,0 +1,98 @@
+"""boto3 against a running Kennel: paginators, waiters and error codes.
+
+Run by examples.e2e.test.ts after boto3_workflow.py, with KENNEL_ENDPOINT_URL,
+DATA (a folder of images in the dogImages layout) and the credentials in the
+environment. Prints one JSON line of findings; the test asserts on them.
+"""
+import json
+import os
+import sys
+
+import boto3
+import botocore
+from botocore.config import Config
+from botocore.exceptions import ClientError, WaiterError
+
+URL = os.environ["KENNEL_ENDPOINT_URL"]
+DATA = os.environ["DATA"]
+IMAGE = "kennel/image-classifier:latest"
+ROLE = "arn:aws:iam::000000000000:role/KennelExecutionRole"
+BUCKET = "sagemaker-us-east-1-000000000000"
+
+session = boto3.session.Session(region_name="us-east-1")
+sm = session.client("sagemaker", endpoint_url=URL)
+unchecked = session.client("sagemaker", endpoint_url=URL, config=Config(parameter_validation=False))
+found = {"boto3": boto3.__version__, "botocore": botocore.__version__, "botocore_path": botocore.__file__}
+
+
+def error_of(call, **kwargs):
+    try:
+        call(**kwargs)
+    except ClientError as error:
+        return {
+            "code": error.response["Error"]["Code"],
+            "message": error.response["Error"]["Message"],
+            "status": error.response["ResponseMetadata"]["HTTPStatusCode"],
+        }
+    return None
+
+
+def job_request(name, uri):
+    return dict(
+        TrainingJobName=name,
+        AlgorithmSpecification={"TrainingImage": IMAGE, "TrainingInputMode": "File"},
+        RoleArn=ROLE,
+        HyperParameters={"epochs": "2"},
+        InputDataConfig=[{"ChannelName": "training", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": uri}}}],
+        OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/checks"},
+        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
+        StoppingCondition={"MaxRuntimeInSeconds": 600},
+    )
+
+
+fast = {"Delay": 1, "MaxAttempts": 300}
+data_uri = "file://" + os.path.abspath(DATA)
+for name in ("checks-a", "checks-b", "checks-c"):
+    sm.create_training_job(**job_request(name, data_uri))
+for name in ("checks-a", "checks-b", "checks-c"):
+    sm.get_waiter("training_job_completed_or_stopped").wait(TrainingJobName=name, WaiterConfig=fast)
+
+pages = sm.get_paginator("list_training_jobs").paginate(
+    NameContains="checks-", SortBy="Name", SortOrder="Ascending", PaginationConfig={"PageSize": 2}
+)
+found["pages"] = [[job["TrainingJobName"] for job in page["TrainingJobSummaries"]] for page in pages]
+found["creation_time_type"] = type(sm.describe_training_job(TrainingJobName="checks-a")["CreationTime"]).__name__
+
+found["duplicate_job"] = error_of(sm.create_training_job, **job_request("checks-a", data_uri))
+found["missing_data"] = error_of(sm.create_training_job, **job_request("checks-nodata", f"s3://{BUCKET}/no/such/prefix"))
+found["missing_model"] = error_of(sm.describe_model, ModelName="checks-nope")
+found["missing_job"] = error_of(sm.describe_training_job, TrainingJobName="checks-nope")
+missing_role = job_request("checks-norole", data_uri)
+del missing_role["RoleArn"]
+found["missing_role"] = error_of(unchecked.create_training_job, **missing_role)
+
+artifacts = sm.describe_training_job(TrainingJobName="checks-a")["ModelArtifacts"]["S3ModelArtifacts"]
+sm.create_model(ModelName="checks-model", PrimaryContainer={"Image": IMAGE, "ModelDataUrl": artifacts}, ExecutionRoleArn=ROLE)
+sm.create_endpoint_config(
+    EndpointConfigName="checks-big",
+    ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "checks-model", "InitialInstanceCount": 2, "InstanceType": "ml.m5.large"}],
+)
+found["too_many_instances"] = error_of(sm.create_endpoint, EndpointName="checks-big", EndpointConfigName="checks-big")
+
+arn = "arn:aws:sagemaker:us-east-1:000000000000:model/checks-model"
+sm.add_tags(ResourceArn=arn, Tags=[{"Key": "owner", "Value": "boto3"}])
+found["tags"] = sm.list_tags(ResourceArn=arn)["Tags"]
+sm.delete_tags(ResourceArn=arn, TagKeys=["owner"])
+found["tags_after_delete"] = sm.list_tags(ResourceArn=arn)["Tags"]
+
+# endpoint_deleted succeeds on the ValidationException of a missing endpoint; in_service fails on it.
+sm.get_waiter("endpoint_deleted").wait(EndpointName="checks-never", WaiterConfig=fast)
+found["deleted_waiter"] = "success"
+try:
+    sm.get_waiter("endpoint_in_service").wait(EndpointName="checks-never", WaiterConfig=fast)
+    found["in_service_waiter"] = "success"
+except WaiterError as error:
+    found["in_service_waiter"] = str(error)
+
+json.dump(found, sys.stdout)
+print()

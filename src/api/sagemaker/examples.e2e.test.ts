@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { generateSampleImages } from '../../runtime/samples/sample-images.ts';
+import { startTestKennel, type TestKennel } from '../../testing/test-kennel.ts';
+
+/**
+ * The reference workflow as users run it: examples/dog-breeds/boto3_workflow.py
+ * with Debian's boto3, and aws_cli_workflow.sh with Debian's AWS CLI, against a
+ * Kennel on the generated sample images. Both clients come from apt (.ci/run
+ * installs them); a machine without them fails here, loudly.
+ */
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const PYTHON = '/usr/bin/python3';
+const AWS = '/usr/bin/aws';
+
+function requireDebianTool(path: string, packages: string): void {
+  assert.ok(existsSync(path), `${path} is missing: install ${packages} (apt-get install ${packages}); .ci/run does`);
+}
+
+describe('the reference workflow with boto3 and the AWS CLI', { timeout: 600_000 }, () => {
+  let test: TestKennel;
+  let data: string;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    requireDebianTool(PYTHON, 'python3-boto3');
+    requireDebianTool(AWS, 'awscli');
+    test = await startTestKennel();
+    data = join(test.home, 'samples');
+    await generateSampleImages(data);
+    env = {
+      PATH: process.env.PATH,
+      HOME: test.home,
+      AWS_SHARED_CREDENTIALS_FILE: join(test.home, 'credentials'),
+      AWS_PROFILE: 'kennel',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_CONFIG_FILE: join(test.home, 'no-aws-config'),
+      KENNEL_ENDPOINT_URL: test.url,
+      DATA: data,
+    };
+  });
+  after(async () => test?.close());
+
+  const python = (args: string[]) => run(PYTHON, args, { cwd: root, env, encoding: 'utf8', timeout: 300_000 });
+
+  it('examples/dog-breeds/boto3_workflow.py trains, deploys, classifies and cleans up', async () => {
+    const { stdout } = await python([join(root, 'examples/dog-breeds/boto3_workflow.py'), '--data', data, '--epochs', '8', '--name', 'boto3']);
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { testAccuracy: number; predicted: string; folder: string };
+    assert.ok(result.testAccuracy >= 0.9, `test accuracy ${result.testAccuracy}\n${stdout}`);
+    assert.equal(result.predicted, result.folder.replace(/^\d+\./, '').replace(/_/g, ' '), stdout);
+    const { platform } = test.kennel;
+    assert.deepEqual(platform.endpoints.list(), [], 'the endpoint is deleted');
+    assert.deepEqual(platform.models.list(), []);
+    assert.deepEqual(platform.endpointConfigs.list(), []);
+  });
+
+  it("boto3's paginators, waiters and error codes", async () => {
+    const { stdout } = await python([join(root, 'src/api/sagemaker/boto3-checks.fixture.py')]);
+    const found = JSON.parse(stdout) as Record<string, unknown> & Record<string, { code: string; message: string; status: number } | null>;
+    assert.match(String(found.botocore_path), /^\/usr\/lib\/python3\/dist-packages\//, "Debian's botocore");
+    assert.deepEqual(found.pages, [['checks-a', 'checks-b'], ['checks-c']]);
+    assert.equal(found.creation_time_type, 'datetime');
+    const expectError = (key: string, code: string, message: RegExp) => {
+      const error = found[key];
+      assert.ok(error, `${key}: the call succeeded`);
+      assert.deepEqual([error.code, error.status], [code, 400], `${key}: ${error.message}`);
+      assert.match(error.message, message, key);
+    };
+    expectError('duplicate_job', 'ResourceInUse', /already exists/);
+    expectError('missing_data', 'ResourceNotFound', /no\/such\/prefix/);
+    expectError('missing_model', 'ValidationException', /Could not find model/);
+    expectError('missing_job', 'ValidationException', /Requested resource not found/);
+    expectError('missing_role', 'ValidationException', /'roleArn' failed to satisfy constraint: Member must not be null/);
+    expectError('too_many_instances', 'ResourceLimitExceeded', /InitialInstanceCount/);
+    assert.deepEqual(found.tags, [{ Key: 'owner', Value: 'boto3' }]);
+    assert.deepEqual(found.tags_after_delete, []);
+    assert.equal(found.deleted_waiter, 'success');
+    assert.match(String(found.in_service_waiter), /Waiter EndpointInService failed/);
+  });
+
+  it('examples/dog-breeds/aws_cli_workflow.sh does the same with the AWS CLI', async () => {
+    const { stdout } = await run('bash', [join(root, 'examples/dog-breeds/aws_cli_workflow.sh'), data], {
+      cwd: root,
+      env: { ...env, AWS_CLI: AWS, NAME: 'cli' },
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    const accuracy = Number(stdout.match(/Completed; test accuracy ([\d.]+)/)?.[1]);
+    assert.ok(accuracy >= 0.9, `test accuracy ${accuracy}\n${stdout}`);
+    const folder = stdout.match(/\(folder (\S+)\):/)![1];
+    const answer = JSON.parse(stdout.match(/\(folder \S+\):\n(\{.*\})/)![1]) as { predictions: { label: string }[] };
+    assert.equal(answer.predictions[0].label, folder.replace(/^\d+\./, '').replace(/_/g, ' '));
+    assert.match(stdout, /done\s*$/);
+  });
+
+  // Runs after the boto3 checks, whose training jobs and model it lists and collides with.
+  it('the AWS CLI pages list results and reports errors with their codes', async () => {
+    const aws = (...args: string[]) =>
+      run(AWS, ['--endpoint-url', test.url, 'sagemaker', ...args], { env, encoding: 'utf8' }).then(
+        ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+        (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+      );
+    const first = await aws('list-training-jobs', '--name-contains', 'checks-', '--sort-by', 'Name', '--sort-order', 'Ascending', '--max-items', '2');
+    const page = JSON.parse(first.stdout) as { TrainingJobSummaries: { TrainingJobName: string }[]; NextToken: string };
+    assert.deepEqual(page.TrainingJobSummaries.map((job) => job.TrainingJobName), ['checks-a', 'checks-b']);
+    const rest = await aws('list-training-jobs', '--name-contains', 'checks-', '--sort-by', 'Name', '--sort-order', 'Ascending', '--starting-token', page.NextToken);
+    assert.deepEqual((JSON.parse(rest.stdout) as typeof page).TrainingJobSummaries.map((job) => job.TrainingJobName), ['checks-c']);
+
+    const missing = await aws('describe-endpoint', '--endpoint-name', 'nope');
+    assert.equal(missing.code, 254);
+    assert.match(missing.stderr, /\(ValidationException\) when calling the DescribeEndpoint operation: Could not find endpoint/);
+    const duplicate = await aws('create-endpoint-config', '--endpoint-config-name', 'checks-big', '--production-variants', 'VariantName=A,ModelName=checks-model');
+    assert.equal(duplicate.code, 254);
+    assert.match(duplicate.stderr, /\(ValidationException\).*Cannot create already existing endpoint configuration/);
+    const stopDone = await aws('stop-training-job', '--training-job-name', 'checks-a');
+    assert.match(stopDone.stderr, /\(ValidationException\).*in status Completed/);
+    const deleted = await aws('wait', 'endpoint-deleted', '--endpoint-name', 'never-existed');
+    assert.equal(deleted.code, 0, deleted.stderr);
+  });
+});
