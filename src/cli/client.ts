@@ -60,6 +60,18 @@ export class KennelClient {
     return (await readAnswer(response)) as T;
   }
 
+  /** Stores bytes at `s3://bucket/key` in Kennel's object store. */
+  async putObject(bucket: string, key: string, body: Uint8Array, contentType = 'application/octet-stream'): Promise<void> {
+    await readAnswer(await this.send('kennel', 'PUT', objectPath(bucket, key), body, { 'content-type': contentType }));
+  }
+
+  /** The bytes at `s3://bucket/key`. */
+  async getObject(bucket: string, key: string): Promise<Uint8Array> {
+    const response = await this.send('kennel', 'GET', objectPath(bucket, key), undefined, {});
+    if (!response.ok) await readAnswer(response);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
   /** SageMaker Runtime InvokeEndpoint. */
   async invokeEndpoint(name: string, body: Uint8Array, contentType: string, customAttributes?: string): Promise<unknown> {
     const headers: Record<string, string> = { 'content-type': contentType, accept: 'application/json' };
@@ -76,6 +88,7 @@ export class KennelClient {
       hostname: url.hostname,
       port: url.port ? Number(url.port) : undefined,
       path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
       headers: { ...headers, host: url.host },
       body,
     });
@@ -118,6 +131,11 @@ export async function resolveCredentials(credentialsFile: string): Promise<Clien
       `No credentials: profile [${profile}] was not found in ${filepath} and AWS_ACCESS_KEY_ID is not set. Start the server once with \`kennel up\` to create the credentials file.`,
     );
   }
+}
+
+/** `/kennel/objects/<bucket>/<key>`, each key segment percent-encoded so any character survives. */
+function objectPath(bucket: string, key: string): string {
+  return `/kennel/objects/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
 const KNOWN_CODES = new Set<string>(ERROR_CODES);

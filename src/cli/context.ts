@@ -50,7 +50,13 @@ export interface ResourceVerbs<Summary, Described> {
   noun: string;
   /** The SageMaker operations, e.g. ListModels / DescribeModel / DeleteModel. */
   list: { operation: string; resultKey: string; columns: string[]; row: (item: Summary) => (string | number)[] };
-  describe: { operation: string; nameMember: string; render?: (item: Described) => string };
+  describe: {
+    operation: string;
+    nameMember: string;
+    render?: (item: Described) => string;
+    /** Fetches more than the Describe operation answers (e.g. a training job's metrics). */
+    load?: (client: KennelClient, name: string) => Promise<Described>;
+  };
   deleteOperation?: string;
 }
 
@@ -79,8 +85,10 @@ export function registerResourceVerbs<Summary, Described>(group: Command, verbs:
     .command('describe <name>')
     .description(`Show one ${verbs.noun}`)
     .action(async (name: string, _options: unknown, command: Command) => {
-      const value = await (await connect(command)).sageMaker<Described>(verbs.describe.operation, { [verbs.describe.nameMember]: name });
-      print(command, value, verbs.describe.render ?? ((v) => JSON.stringify(v, null, 2)));
+      const client = await connect(command);
+      const { operation, nameMember, load, render } = verbs.describe;
+      const value = load ? await load(client, name) : await client.sageMaker<Described>(operation, { [nameMember]: name });
+      print(command, value, render ?? ((v) => JSON.stringify(v, null, 2)));
     });
   if (verbs.deleteOperation) {
     const operation = verbs.deleteOperation;

@@ -6,6 +6,7 @@ import { registerEndpointConfigs } from './endpoint-configs.ts';
 import { registerEndpoints } from './endpoints.ts';
 import { registerExamples } from './examples.ts';
 import { registerModels } from './models.ts';
+import { registerObjects } from './objects.ts';
 import { registerTrainingJobs } from './training-jobs.ts';
 import { registerUp } from './up.ts';
 
@@ -30,6 +31,7 @@ registerTrainingJobs(program);
 registerModels(program);
 registerEndpointConfigs(program);
 registerEndpoints(program);
+registerObjects(program);
 registerApply(program);
 registerExamples(program);
 

@@ -58,7 +58,7 @@ export function registerTrainingJobs(program: Command): void {
       if (job.TrainingJobStatus !== 'Completed') process.exitCode = 1;
     });
 
-  registerResourceVerbs<TrainingJobSummary, TrainingJobDescription>(group, {
+  registerResourceVerbs<TrainingJobSummary, DescribedJob>(group, {
     noun: 'training job',
     list: {
       operation: 'ListTrainingJobs',
@@ -66,7 +66,7 @@ export function registerTrainingJobs(program: Command): void {
       columns: ['NAME', 'STATUS', 'CREATED', 'ENDED'],
       row: (j) => [j.TrainingJobName, j.TrainingJobStatus, time(j.CreationTime), time(j.TrainingEndTime)],
     },
-    describe: { operation: 'DescribeTrainingJob', nameMember: 'TrainingJobName', render: renderJob },
+    describe: { operation: 'DescribeTrainingJob', nameMember: 'TrainingJobName', render: renderJob, load: describeJob },
   });
 
   group
@@ -131,11 +131,10 @@ export function parseHyperParameterFlags(flags: string[]): Record<string, string
 
 type DescribedJob = TrainingJobDescription & { metrics: TrainingJobMetrics };
 
+/** DescribeTrainingJob, then the per-epoch metrics: a missing job is reported in SageMaker's words. */
 async function describeJob(client: KennelClient, name: string): Promise<DescribedJob> {
-  const [job, metrics] = await Promise.all([
-    client.sageMaker<TrainingJobDescription>('DescribeTrainingJob', { TrainingJobName: name }),
-    client.kennel<TrainingJobMetrics>('GET', `/training-jobs/${encodeURIComponent(name)}/metrics`),
-  ]);
+  const job = await client.sageMaker<TrainingJobDescription>('DescribeTrainingJob', { TrainingJobName: name });
+  const metrics = await client.kennel<TrainingJobMetrics>('GET', `/training-jobs/${encodeURIComponent(name)}/metrics`);
   return { ...job, metrics };
 }
 

@@ -60,6 +60,35 @@ describe('Kennel REST control plane over HTTP', () => {
     }
   });
 
+  it('puts, lists, gets and deletes objects of the store behind s3:// URIs, keys with any character', async () => {
+    const object = (bucket: string, key: string) => `/objects/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    const put = (key: string, body: string) =>
+      signedFetch(`${test.url}/kennel${object('data', key)}`, { method: 'PUT', body, headers: { 'content-type': 'text/plain' }, service: 'kennel', credentials: test.credentials });
+    for (const key of ['set/a.txt', 'set/b c.txt', 'set/ü%?#.txt', 'other/x.txt']) assert.equal((await put(key, `content of ${key}`)).status, 200, key);
+
+    const listed = (await (await call('GET', '/objects/data?prefix=set%2F')).json()) as { objects: { key: string; sizeBytes: number }[] };
+    assert.deepEqual(listed.objects.map((o) => o.key), ['set/a.txt', 'set/b c.txt', 'set/ü%?#.txt']);
+    const got = await call('GET', object('data', 'set/ü%?#.txt'));
+    assert.equal(got.status, 200);
+    assert.equal(got.headers.get('content-type'), 'text/plain');
+    assert.equal(await got.text(), 'content of set/ü%?#.txt');
+    assert.equal((await call('DELETE', object('data', 'set/a.txt'))).status, 204);
+
+    const cases: [string, string, number, string, RegExp][] = [
+      ['GET', object('data', 'set/a.txt'), 404, 'NotFound', /s3:\/\/data\/set\/a\.txt does not exist/],
+      ['DELETE', object('data', 'set/a.txt'), 404, 'NotFound', /does not exist/],
+      ['GET', '/objects/Bad_Bucket', 400, 'ValidationError', /Bad_Bucket/],
+      ['GET', object('Bad_Bucket', 'x'), 400, 'ValidationError', /Bad_Bucket/],
+    ];
+    for (const [method, path, status, code, message] of cases) {
+      const response = await call(method, path);
+      assert.equal(response.status, status, `${method} ${path}`);
+      const answer = await error(response);
+      assert.equal(answer.code, code);
+      assert.match(answer.message, message);
+    }
+  });
+
   it('refuses unsigned calls and never shows internals', async () => {
     const unsigned = await fetch(`${test.url}/kennel/datasets`);
     assert.equal(unsigned.status, 403);

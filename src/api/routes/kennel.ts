@@ -8,22 +8,29 @@ import { payloadLimit } from '../middleware/payload-limit/index.ts';
 import { sigv4 } from '../middleware/sigv4/index.ts';
 import { parseWith, registerDatasetSchema } from '../schemas.ts';
 import { kennelError } from '../wire/kennel-errors.ts';
+import { OBJECT_MAX_BYTES, registerObjectRoutes } from './kennel-objects.ts';
 
 const CONTROL_MAX_BYTES = 1024 * 1024;
 
 /**
  * Kennel's own resources as JSON over REST under /kennel, SigV4 service `kennel`:
- * datasets (registered image folders and their validation reports) and the
- * per-epoch metrics of training jobs. Everything SageMaker has is on its wire.
+ * datasets (registered image folders and their validation reports), the
+ * per-epoch metrics of training jobs, and the object store behind s3:// URIs.
+ * Everything SageMaker has is on its wire.
  */
 export function kennelRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const { platform } = deps;
   const app = new Hono<ApiEnv>().basePath('/kennel');
   app.onError(wireErrorHandler(kennelError, deps.logger));
+  const limit = (maxBytes: number) =>
+    payloadLimit(maxBytes, (c) => sendWireError(c, kennelError('PayloadTooLarge', `Request body exceeds ${maxBytes} bytes`, {})));
+  const controlLimit = limit(CONTROL_MAX_BYTES);
+  const objectLimit = limit(OBJECT_MAX_BYTES);
   app.use(
-    payloadLimit(CONTROL_MAX_BYTES, (c) => sendWireError(c, kennelError('PayloadTooLarge', `Request body exceeds ${CONTROL_MAX_BYTES} bytes`, {}))),
+    (c, next) => (c.req.path.startsWith('/kennel/objects/') ? objectLimit(c, next) : controlLimit(c, next)),
     sigv4({ lookupSecret: deps.lookupSecret, now: () => deps.clock.now(), service: 'kennel', region: DEFAULT_REGION }),
   );
+  registerObjectRoutes(app, deps);
 
   app.get('/datasets', (c) => c.json({ datasets: platform.datasets.list() }));
   app.get('/datasets/:name', (c) => c.json(platform.datasets.describe(c.req.param('name'))));

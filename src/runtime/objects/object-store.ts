@@ -86,6 +86,13 @@ export class ObjectStore {
     }
   }
 
+  /** One page of the objects whose key starts with `prefix`, ordered by key, after `startAfter`. */
+  listPage(bucket: string, prefix: string, options: { startAfter?: string; limit: number }): StoredObject[] {
+    assertBucketName(bucket);
+    assertKeyPrefix(prefix);
+    return this.#table.list(bucket, prefix, options);
+  }
+
   /** Every object whose key starts with `prefix`, ordered by key. */
   list(bucket: string, prefix: string): StoredObject[] {
     assertBucketName(bucket);

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { makeSmallDataset, startTestKennel, type TestKennel } from '../testing/test-kennel.ts';
+
+/**
+ * The `kennel` command as a user runs it, against a server in this process: every
+ * verb goes over the same SageMaker (and Kennel REST) wire as any SDK.
+ */
+const run = promisify(execFile);
+const kennelBin = fileURLToPath(new URL('../../bin/kennel.js', import.meta.url));
+
+describe('the kennel CLI', { timeout: 600_000 }, () => {
+  let test: TestKennel;
+  let images: string;
+
+  /** Runs `kennel <args>` (asynchronously: this process is the server) and returns its exit code and output. */
+  const kennel = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [kennelBin, '--endpoint-url', test.url, ...args], {
+        cwd: test.home,
+        env: { ...process.env, KENNEL_HOME: test.home, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code: number; stdout: string; stderr: string };
+      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+    }
+  };
+  const json = async <T>(...args: string[]): Promise<T> => {
+    const result = await kennel(...args, '-o', 'json');
+    assert.equal(result.code, 0, `kennel ${args.join(' ')}: ${result.stderr}`);
+    return JSON.parse(result.stdout) as T;
+  };
+
+  before(async () => {
+    test = await startTestKennel();
+    images = join(test.home, 'images');
+    await makeSmallDataset(images);
+  });
+  after(async () => test?.close());
+
+  it('registers a dataset, trains, deploys, classifies and deletes', async () => {
+    await json('datasets', 'register', '--name', 'pets', '--path', images);
+    const job = await json<{ TrainingJobStatus: string; metrics: { epochs: unknown[]; finalMetrics: { testAccuracy: number } } }>(
+      'training-jobs', 'create', '--name', 'pets-1', '--dataset', 'pets', '--hp', 'epochs=6', '--hp', 'learning_rate=0.003', '--hp', 'hidden_units=32', '--wait',
+    );
+    assert.equal(job.TrainingJobStatus, 'Completed');
+    assert.equal(job.metrics.epochs.length, 6);
+    assert.ok(job.metrics.finalMetrics.testAccuracy >= 0.75);
+
+    const described = await kennel('training-jobs', 'describe', 'pets-1');
+    assert.match(described.stdout, /Training job pets-1: Completed\n  channel training: file:\/\/.*images\n/);
+    assert.match(described.stdout, /EPOCH +TRAIN LOSS/);
+    assert.match(described.stdout, /model s3:\/\/sagemaker-us-east-1-000000000000\/pets-1\/output\/model\.tar\.gz/);
+    const listed = await json<{ TrainingJobName: string }[]>('training-jobs', 'list');
+    assert.deepEqual(listed.map((j) => j.TrainingJobName), ['pets-1']);
+
+    await json('models', 'create', '--name', 'pets', '--training-job', 'pets-1');
+    await json('endpoint-configs', 'create', '--name', 'pets', '--model', 'pets', '--instance-type', 'ml.c5.xlarge');
+    const endpoint = await json<{ EndpointStatus: string }>('endpoints', 'create', '--name', 'pets', '--config', 'pets', '--wait');
+    assert.equal(endpoint.EndpointStatus, 'InService');
+
+    const classDir = join(images, 'test', (await readdir(join(images, 'test'))).sort()[1]);
+    const image = join(classDir, (await readdir(classDir)).sort()[0]);
+    const answer = await json<{ predictions: { label: string }[] }>('endpoints', 'invoke', 'pets', '--file', image, '--top-k', '2');
+    assert.equal(answer.predictions.length, 2);
+    assert.equal(answer.predictions[0].label, classDir.split('/').at(-1)!.replace(/^\d+\./, '').replace(/_/g, ' '));
+
+    for (const [group, name] of [['endpoints', 'pets'], ['endpoint-configs', 'pets'], ['models', 'pets']]) {
+      assert.equal((await kennel(group, 'delete', name)).code, 0);
+    }
+    assert.deepEqual(await json('models', 'list'), []);
+  });
+
+  it('copies data into the object store and trains from s3://, then fetches the model back', async () => {
+    const copied = await kennel('objects', 'cp', '--recursive', images, 's3://datasets/pets/');
+    assert.equal(copied.code, 0, copied.stderr);
+    // The 80 images and the generator's manifest, .kennel-sample.json, which training ignores as a hidden file.
+    assert.match(copied.stdout, /81 files → s3:\/\/datasets\/pets\//);
+    const listed = await json<{ key: string }[]>('objects', 'ls', 's3://datasets/pets/train/');
+    assert.equal(listed.length, 48);
+    assert.ok(listed.every((object) => object.key.startsWith('pets/train/')));
+
+    const job = await json<{ TrainingJobStatus: string; metrics: { embeddingStats: { computed: number; cached: number } } }>(
+      'training-jobs', 'create', '--name', 'from-s3', '--data', 's3://datasets/pets', '--hp', 'epochs=2', '--wait',
+    );
+    assert.equal(job.TrainingJobStatus, 'Completed');
+    assert.deepEqual(job.metrics.embeddingStats, { computed: 0, cached: 80 }, 'the same images by content as the folder the first job read');
+
+    const local = join(test.home, 'model.tar.gz');
+    assert.equal((await kennel('objects', 'cp', 's3://sagemaker-us-east-1-000000000000/from-s3/output/model.tar.gz', local)).code, 0);
+    assert.deepEqual([...(await readFile(local)).subarray(0, 2)], [0x1f, 0x8b], 'a gzip file');
+    const missing = await kennel('objects', 'cp', 's3://datasets/nothing', join(test.home, 'x'));
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /s3:\/\/datasets\/nothing does not exist/);
+  });
+
+  it('applies a workload spec, and applying it again changes nothing', async () => {
+    const spec = join(test.home, 'kennel.yaml');
+    await writeFile(
+      spec,
+      [
+        'apiVersion: kennel/v1',
+        'kind: Workload',
+        'dataset: { name: spec-images, path: ./images }',
+        'trainingJob:',
+        '  name: spec-job',
+        '  backbone: { sample: true }',
+        '  hyperParameters: { epochs: 3, hidden_units: 32 }',
+        '  maxRuntimeInSeconds: 600',
+        'model: { name: spec-model }',
+        'endpoint: { name: spec-endpoint }',
+        '',
+      ].join('\n'),
+    );
+    const first = await kennel('apply', '-f', spec);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /dataset spec-images: registered\ntraining job spec-job: started\n.*Completed, test accuracy [\d.]+%\nmodel spec-model: created\nendpoint config spec-endpoint: created\nendpoint spec-endpoint InService/s);
+    const second = await kennel('apply', '-f', spec);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /dataset spec-images: exists\ntraining job spec-job: exists \(Completed\)\n.*model spec-model: exists\nendpoint config spec-endpoint: exists\nendpoint spec-endpoint: exists/s);
+  });
+
+  it("reports SageMaker's errors in one line, with the error type", async () => {
+    const cases: [string[], RegExp][] = [
+      [['training-jobs', 'describe', 'nope'], /^kennel: ValidationException: Requested resource not found\.\n$/],
+      [['models', 'describe', 'nope'], /^kennel: ValidationException: Could not find model "arn:aws:sagemaker:us-east-1:000000000000:model\/nope"\.\n$/],
+      [['training-jobs', 'create', '--name', 'pets-1', '--dataset', 'pets'], /ResourceInUse: Training job names must be unique/],
+      [['training-jobs', 'create', '--name', 'x', '--data', join(test.home, 'missing')], /ResourceNotFound: Channel training: file:\/\/.*missing does not exist/],
+      [['training-jobs', 'create', '--name', 'x', '--dataset', 'pets', '--hp', 'epochs=zero'], /ValidationException: Hyperparameter epochs must be/],
+      [['training-jobs', 'create', '--name', 'bad_name', '--dataset', 'pets'], /ValidationException: 1 validation error detected: .*'trainingJobName'/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await kennel(...args);
+      assert.notEqual(result.code, 0, args.join(' '));
+      assert.match(result.stderr, message, args.join(' '));
+      assert.doesNotMatch(result.stderr, /at .*\.ts:\d+/, 'no stack trace');
+    }
+  });
+});
