@@ -43,7 +43,7 @@ export function modelOperations(platform: Platform): Record<string, JsonOperatio
         const model = platform.models.describe(input.ModelName);
         return {
           ModelName: model.name,
-          PrimaryContainer: { Image: model.image, Mode: 'SingleModel', ModelDataUrl: model.modelDataUrl, Environment: model.environment },
+          PrimaryContainer: defined({ Image: model.image, Mode: 'SingleModel', ModelDataUrl: model.modelDataUrl, Environment: model.environment }),
           ExecutionRoleArn: model.executionRoleArn,
           CreationTime: epochSeconds(model.createdAtMs),
           ModelArn: sageMakerArn('model', model.name),

@@ -7,8 +7,8 @@ export interface ModelArtifacts {
   headModel: string;
   /** Labels JSON: class names in index order. */
   labels: string;
-  /** The model.tar.gz the model was created from. */
-  modelArchive: string;
+  /** The model.tar.gz the model was created from; absent on models of Kennel 0.1, which had none. */
+  modelArchive?: string;
 }
 
 /** A deployable model: a trained head on a backbone, with its labels, unpacked from model.tar.gz. */
@@ -16,8 +16,8 @@ export interface Model {
   name: string;
   executionRoleArn: string;
   image: string;
-  /** `s3://…/model.tar.gz` or `file:///…`, as given to CreateModel. */
-  modelDataUrl: string;
+  /** `s3://…/model.tar.gz` or `file:///…`, as given to CreateModel; absent on models of Kennel 0.1. */
+  modelDataUrl?: string;
   environment: Record<string, string>;
   backbone: BackboneRef;
   artifacts: ModelArtifacts;

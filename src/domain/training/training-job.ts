@@ -75,8 +75,8 @@ export interface TrainingJobArtifacts {
   labels: string;
   /** Digest of metrics JSON (per-epoch and final). */
   metrics: string;
-  /** Digest of model.tar.gz, the archive written to the output path. */
-  modelArchive: string;
+  /** Digest of model.tar.gz, the archive written to the output path; absent on jobs of Kennel 0.1, which wrote none. */
+  modelArchive?: string;
 }
 
 /** How many images went through the backbone for a job, and how many came from the embedding cache. */

@@ -89,6 +89,73 @@ const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    description: 'SageMaker-shaped training jobs, models, endpoint configs and endpoints',
+    // Records written before Kennel spoke SageMaker's control plane get the members it now
+    // records, with the values the old Kennel used implicitly: the built-in image, the
+    // dataset folder as a file:// channel, a 2-vCPU instance type, SageMaker's one-day
+    // runtime limit. Their artifacts have no model.tar.gz, so none is claimed.
+    sql: `
+      UPDATE training_jobs SET record = json_remove(
+        json_set(record,
+          '$.spec', json_object(
+            'algorithm', 'image-classifier',
+            'trainingImage', 'kennel/image-classifier:latest',
+            'trainingInputMode', 'File',
+            'roleArn', 'arn:aws:iam::000000000000:role/KennelExecutionRole',
+            'hyperParameters', json_object(
+              'learning_rate', CAST(json_extract(record, '$.hyperParameters.learning_rate') AS TEXT),
+              'batch_size', CAST(json_extract(record, '$.hyperParameters.batch_size') AS TEXT),
+              'epochs', CAST(json_extract(record, '$.hyperParameters.epochs') AS TEXT),
+              'hidden_units', CAST(json_extract(record, '$.hyperParameters.hidden_units') AS TEXT),
+              'seed', CAST(json_extract(record, '$.hyperParameters.seed') AS TEXT)),
+            'channels', json_array(json_object(
+              'channelName', 'training',
+              'uri', 'file://' || coalesce(
+                (SELECT json_extract(datasets.record, '$.path') FROM datasets WHERE datasets.name = json_extract(training_jobs.record, '$.datasetName')),
+                '/'),
+              's3DataType', 'S3Prefix')),
+            'outputPath', 's3://sagemaker-us-east-1-000000000000/',
+            'instanceType', 'ml.m5.large',
+            'instanceCount', 1,
+            'volumeSizeInGB', 30,
+            'maxRuntimeSeconds', 86400,
+            'metricDefinitions', json_array(),
+            'backbone', json(json_extract(record, '$.backbone')),
+            'head', json(json_extract(record, '$.hyperParameters'))),
+          '$.tags', json_array(),
+          '$.secondaryStatus', CASE json_extract(record, '$.phase')
+            WHEN 'Embedding' THEN 'Training' WHEN 'Evaluating' THEN 'Training'
+            ELSE coalesce(json_extract(record, '$.phase'), 'Starting') END,
+          '$.secondaryStatusTransitions', json_array(),
+          '$.lastModifiedAtMs', coalesce(json_extract(record, '$.endedAtMs'), json_extract(record, '$.startedAtMs'), json_extract(record, '$.createdAtMs'))),
+        '$.algorithm', '$.datasetName', '$.backbone', '$.hyperParameters', '$.phase')
+      WHERE json_type(record, '$.spec') IS NULL;
+
+      UPDATE models SET record = json_set(record,
+          '$.executionRoleArn', 'arn:aws:iam::000000000000:role/KennelExecutionRole',
+          '$.image', 'kennel/image-classifier:latest',
+          '$.environment', json_object(),
+          '$.tags', json_array())
+      WHERE json_type(record, '$.image') IS NULL;
+
+      UPDATE endpoint_configs SET record = json_set(record,
+          '$.productionVariants[0].instanceType', 'ml.m5.large',
+          '$.productionVariants[0].initialVariantWeight', 1,
+          '$.tags', json_array())
+      WHERE json_type(record, '$.tags') IS NULL;
+
+      UPDATE endpoints SET record = json_set(record,
+          '$.productionVariants[0].image', 'kennel/image-classifier:latest',
+          '$.productionVariants[0].instanceType', 'ml.m5.large',
+          '$.productionVariants[0].instanceCount', 1,
+          '$.productionVariants[0].weight', 1,
+          '$.tags', json_array())
+      WHERE json_type(record, '$.tags') IS NULL AND json_array_length(record, '$.productionVariants') > 0;
+
+      UPDATE endpoints SET record = json_set(record, '$.tags', json_array()) WHERE json_type(record, '$.tags') IS NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
