@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../../core/errors.ts';
+import { AWS_AUTH_ERRORS } from './aws-auth-errors.ts';
 import type { WireError } from './wire-error.ts';
 
 /**
@@ -24,11 +25,7 @@ const MAPPING: Record<ErrorCode, { status: number; type: string; originalStatusC
   UrlRefused: { status: 424, type: 'ModelError', originalStatusCode: 403 },
   UrlFetchFailed: { status: 424, type: 'ModelError', originalStatusCode: 502 },
   ServiceUnavailable: { status: 503, type: 'ServiceUnavailable' },
-  MissingAuthenticationToken: { status: 403, type: 'MissingAuthenticationTokenException' },
-  UnrecognizedClient: { status: 403, type: 'UnrecognizedClientException' },
-  IncompleteSignature: { status: 400, type: 'IncompleteSignatureException' },
-  InvalidSignature: { status: 403, type: 'InvalidSignatureException' },
-  ExpiredToken: { status: 403, type: 'ExpiredTokenException' },
+  ...AWS_AUTH_ERRORS,
   AccessDenied: { status: 403, type: 'AccessDeniedException' },
   Offline: { status: 503, type: 'ServiceUnavailable' },
   Internal: { status: 500, type: 'InternalFailure' },
