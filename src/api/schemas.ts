@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DomainError } from '../core/errors.ts';
+import { describeIssues, formatIssuePath } from '../core/zod-issues.ts';
 
 /** Request shapes of the Kennel REST API. The spec file (`kennel apply`) reuses them, so a field means the same thing in both places. */
 export const resourceNameSchema = z
@@ -14,17 +15,6 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown, source = 'req
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new DomainError('ValidationError', `Invalid ${source}: ${describeIssues(result.error)}`, {
-    issues: result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+    issues: result.error.issues.map((issue) => ({ path: formatIssuePath(issue.path), message: issue.message })),
   });
-}
-
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => `${formatPath(issue.path) || '(top level)'}: ${issue.message}`)
-    .join('; ');
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index > 0 ? '.' : ''}${String(part)}`)).join('');
 }

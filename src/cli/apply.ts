@@ -1,7 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { DomainError } from '../core/errors.ts';
-import { DEFAULT_BUCKET } from '../domain/data/object-uri.ts';
 import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
 import { IMAGE_CLASSIFIER_IMAGE } from '../domain/training/algorithms.ts';
 import { AwsServiceError, type KennelClient } from './client.ts';
@@ -9,6 +8,7 @@ import { connect, globalOptions, kennelHome } from './context.ts';
 import { waitForEndpoint } from './endpoints.ts';
 import type { TrainingJobDescription } from './sagemaker-shapes.ts';
 import { loadWorkloadSpec, type WorkloadSpec } from './spec.ts';
+import { createTrainingJobRequest } from './training-request.ts';
 import { waitForJob } from './training-jobs.ts';
 
 export function registerApply(program: Command): void {
@@ -22,15 +22,13 @@ export function registerApply(program: Command): void {
     });
 }
 
-/** The spec's training job as the CreateTrainingJob request it stands for. */
-export function createTrainingJobRequest(spec: WorkloadSpec, datasetPath: string): object {
+/** The spec's training job as the CreateTrainingJob request it stands for: backbone settings become hyperparameters. */
+function trainingJobRequest(spec: WorkloadSpec, datasetPath: string): object {
   const job = spec.trainingJob;
-  const channels = [{ ChannelName: 'training', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: pathToFileURL(datasetPath).href } } }];
   const hyperParameters: Record<string, string> = {};
   for (const [key, value] of Object.entries(job.hyperParameters ?? {})) hyperParameters[key] = String(value);
   if ('path' in job.backbone) {
-    const { path, inputName, outputName, featureSize, preprocessing } = job.backbone;
-    channels.push({ ChannelName: 'backbone', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: pathToFileURL(path).href } } });
+    const { inputName, outputName, featureSize, preprocessing } = job.backbone;
     const settings: Record<string, string | number | undefined> = {
       backbone_input_name: inputName,
       backbone_output_name: outputName,
@@ -43,16 +41,14 @@ export function createTrainingJobRequest(spec: WorkloadSpec, datasetPath: string
     };
     for (const [key, value] of Object.entries(settings)) if (value !== undefined) hyperParameters[key] = String(value);
   }
-  return {
-    TrainingJobName: job.name,
-    AlgorithmSpecification: { TrainingImage: IMAGE_CLASSIFIER_IMAGE, TrainingInputMode: 'File' },
-    RoleArn: KENNEL_EXECUTION_ROLE_ARN,
-    HyperParameters: hyperParameters,
-    InputDataConfig: channels,
-    OutputDataConfig: { S3OutputPath: `s3://${DEFAULT_BUCKET}/` },
-    ResourceConfig: { InstanceType: job.instanceType ?? 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 30 },
-    StoppingCondition: job.maxRuntimeInSeconds === undefined ? {} : { MaxRuntimeInSeconds: job.maxRuntimeInSeconds },
-  };
+  return createTrainingJobRequest({
+    name: job.name,
+    dataUri: pathToFileURL(datasetPath).href,
+    ...('path' in job.backbone ? { backboneUri: pathToFileURL(job.backbone.path).href } : {}),
+    hyperParameters,
+    instanceType: job.instanceType,
+    maxRuntimeSeconds: job.maxRuntimeInSeconds,
+  });
 }
 
 async function apply(client: KennelClient, spec: WorkloadSpec, file: string): Promise<void> {
@@ -87,7 +83,7 @@ async function apply(client: KennelClient, spec: WorkloadSpec, file: string): Pr
   const job = await existing(() => client.sageMaker<TrainingJobDescription>('DescribeTrainingJob', { TrainingJobName: jobName }));
   if (job) say(`training job ${jobName}: exists (${job.TrainingJobStatus})`);
   else {
-    await inSection('trainingJob', () => client.sageMaker('CreateTrainingJob', createTrainingJobRequest(spec, dataset.path)));
+    await inSection('trainingJob', () => client.sageMaker('CreateTrainingJob', trainingJobRequest(spec, dataset.path)));
     say(`training job ${jobName}: started`);
   }
   const finished = await waitForJob(client, jobName);

@@ -78,7 +78,10 @@ export function registerResourceVerbs<Summary, Described>(group: Command, verbs:
     .command('list')
     .description(`List ${verbs.noun}s, newest first`)
     .action(async (_options: unknown, command: Command) => {
-      const items = await listAll<Summary>(await connect(command), verbs.list.operation, verbs.list.resultKey);
+      const items = await listAll<Summary>(await connect(command), verbs.list.operation, verbs.list.resultKey, {
+        SortBy: 'CreationTime',
+        SortOrder: 'Descending',
+      });
       print(command, items, (rows) => table(verbs.list.columns, rows.map(verbs.list.row)));
     });
   group

@@ -5,7 +5,7 @@ import { IMAGE_CLASSIFIER_IMAGE } from '../domain/training/algorithms.ts';
 import type { KennelClient } from './client.ts';
 import { connect, print, registerResourceVerbs, time } from './context.ts';
 import type { ModelDescription, NamedSummary, TrainingJobDescription } from './sagemaker-shapes.ts';
-import { toUri } from './training-jobs.ts';
+import { toUri } from './training-request.ts';
 
 export function registerModels(program: Command): void {
   const group = program.command('models').description('Deployable models: a model.tar.gz written by a training job');

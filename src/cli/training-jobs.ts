@@ -1,14 +1,12 @@
-import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { DomainError } from '../core/errors.ts';
-import { DEFAULT_BUCKET } from '../domain/data/object-uri.ts';
 import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
-import { IMAGE_CLASSIFIER_IMAGE } from '../domain/training/algorithms.ts';
 import type { KennelClient } from './client.ts';
 import { connect, print, registerResourceVerbs, table, time } from './context.ts';
 import { ProgressDisplay } from './progress.ts';
 import type { TrainingJobDescription, TrainingJobMetrics, TrainingJobSummary } from './sagemaker-shapes.ts';
+import { createTrainingJobRequest, toUri } from './training-request.ts';
 
 const TERMINAL = ['Completed', 'Failed', 'Stopped'];
 
@@ -43,7 +41,7 @@ export function registerTrainingJobs(program: Command): void {
     .option('--wait', 'wait for the job to finish, showing progress')
     .action(async (options: CreateOptions, command: Command) => {
       const client = await connect(command);
-      await client.sageMaker('CreateTrainingJob', await createTrainingJobRequest(client, options));
+      await client.sageMaker('CreateTrainingJob', await requestFromFlags(client, options));
       const job = options.wait ? await waitForJob(client, options.name) : await describeJob(client, options.name);
       print(command, job, renderJob);
       if (options.wait && job.TrainingJobStatus !== 'Completed') process.exitCode = 1;
@@ -88,34 +86,25 @@ export function registerTrainingJobs(program: Command): void {
 }
 
 /** The CreateTrainingJob request the flags describe. */
-async function createTrainingJobRequest(client: KennelClient, options: CreateOptions): Promise<object> {
+async function requestFromFlags(client: KennelClient, options: CreateOptions): Promise<object> {
   if (Boolean(options.dataset) === Boolean(options.data)) throw new DomainError('ValidationError', 'give exactly one of --dataset or --data');
   const dataUri = options.dataset
     ? pathToFileURL((await client.kennel<{ path: string }>('GET', `/datasets/${encodeURIComponent(options.dataset)}`)).path).href
     : toUri(options.data!);
-  const channels = [{ ChannelName: 'training', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: dataUri } } }];
-  if (options.backbone !== 'sample') {
-    channels.push({ ChannelName: 'backbone', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: toUri(options.backbone) } } });
-  }
   const maxRuntime = options.maxRuntime === undefined ? undefined : Number(options.maxRuntime);
   if (maxRuntime !== undefined && !(Number.isInteger(maxRuntime) && maxRuntime > 0)) {
     throw new DomainError('ValidationError', `--max-runtime must be a whole number of seconds (got ${options.maxRuntime})`);
   }
-  return {
-    TrainingJobName: options.name,
-    AlgorithmSpecification: { TrainingImage: IMAGE_CLASSIFIER_IMAGE, TrainingInputMode: 'File' },
-    RoleArn: options.roleArn,
-    HyperParameters: parseHyperParameterFlags(options.hp),
-    InputDataConfig: channels,
-    OutputDataConfig: { S3OutputPath: options.outputPath ?? `s3://${DEFAULT_BUCKET}/` },
-    ResourceConfig: { InstanceType: options.instanceType, InstanceCount: 1, VolumeSizeInGB: 30 },
-    StoppingCondition: maxRuntime === undefined ? {} : { MaxRuntimeInSeconds: maxRuntime },
-  };
-}
-
-/** A URI as is; a local path as a file:// URI. */
-export function toUri(pathOrUri: string): string {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(pathOrUri) ? pathOrUri : pathToFileURL(resolve(pathOrUri)).href;
+  return createTrainingJobRequest({
+    name: options.name,
+    dataUri,
+    ...(options.backbone !== 'sample' ? { backboneUri: toUri(options.backbone) } : {}),
+    hyperParameters: parseHyperParameterFlags(options.hp),
+    instanceType: options.instanceType,
+    maxRuntimeSeconds: maxRuntime,
+    outputPath: options.outputPath,
+    roleArn: options.roleArn,
+  });
 }
 
 /** `["learning_rate=0.01", "epochs=5"]` → `{ learning_rate: "0.01", epochs: "5" }` (the server validates values). */
@@ -162,7 +151,8 @@ function renderJob(job: TrainingJobDescription & { metrics?: TrainingJobMetrics 
   const hyperParameters = Object.entries(job.HyperParameters ?? {});
   if (hyperParameters.length > 0) lines.push(`  hyperparameters ${hyperParameters.map(([k, v]) => `${k}=${v}`).join(' ')}`);
   if (job.metrics) lines.push(renderMetrics(job.metrics));
-  if (job.TrainingJobStatus === 'Completed' || job.TrainingJobStatus === 'Stopped') lines.push(`  model ${job.ModelArtifacts.S3ModelArtifacts}`);
+  // A model exists once the job evaluated one: every Completed job, and a Stopped one that had finished an epoch.
+  if (job.metrics?.finalMetrics) lines.push(`  model ${job.ModelArtifacts.S3ModelArtifacts}`);
   return lines.filter((line) => line !== '').join('\n');
 }
 

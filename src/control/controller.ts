@@ -11,6 +11,7 @@ export class Controller {
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<void> | undefined;
   private pending = false;
+  private stopped = false;
 
   constructor(
     private readonly deps: ControlDeps,
@@ -24,6 +25,7 @@ export class Controller {
    * others from running, and a pass never rejects.
    */
   step(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     if (this.current) {
       this.pending = true;
       return this.current;
@@ -48,8 +50,13 @@ export class Controller {
     this.timer.unref();
   }
 
-  /** Stops the loop and releases what the reconcilers hold. Work in flight stays recorded and resumes at the next start. */
+  /**
+   * Stops the loop for good and releases what the reconcilers hold (a run ending
+   * now must not start the next pass). Work in flight stays recorded and resumes
+   * at the next start.
+   */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.current;

@@ -11,38 +11,59 @@ import type { ReplicaRegistry } from './replicas.ts';
 /**
  * Loads the model of every endpoint that should serve and is not loaded in this
  * process (a new endpoint, or every endpoint after a restart), and removes
- * endpoints marked Deleting once their requests in flight are done.
+ * endpoints marked Deleting once their requests in flight are done. Loads and
+ * drains go on in the background, one at a time per endpoint, so a slow model
+ * or a long request holds up only its own endpoint, never the controller.
  */
 export class EndpointReconciler implements Reconciler {
   readonly name = 'endpoints';
+  private readonly busy = new Map<string, Promise<void>>();
 
   constructor(
     private readonly deps: ControlDeps,
     private readonly replicas: ReplicaRegistry,
+    private readonly kick: () => void,
   ) {}
 
   async reconcile(): Promise<void> {
     const endpoints = this.deps.store.endpoints.list();
     const known = new Set(endpoints.map((endpoint) => endpoint.name));
     for (const name of this.replicas.names()) {
-      if (!known.has(name)) await this.replicas.remove(name);
+      if (!known.has(name)) this.inBackground(name, () => this.replicas.remove(name));
     }
     for (const endpoint of endpoints) {
       if (endpoint.status === 'Deleting') {
-        await this.replicas.remove(endpoint.name);
-        this.deps.store.endpoints.delete(endpoint.name);
+        this.inBackground(endpoint.name, async () => {
+          await this.replicas.remove(endpoint.name);
+          this.deps.store.endpoints.delete(endpoint.name);
+        });
       } else if (endpoint.status !== 'Failed' && !this.replicas.has(endpoint.name)) {
-        await this.bringUp(endpoint);
+        this.inBackground(endpoint.name, () => this.bringUp(endpoint));
       }
     }
   }
 
-  close(): Promise<void> {
-    return this.replicas.closeAll();
+  async close(): Promise<void> {
+    await Promise.allSettled(this.busy.values());
+    await this.replicas.closeAll();
+  }
+
+  /** Starts `work` for the endpoint unless something is already under way for it; the next pass looks again. */
+  private inBackground(name: string, work: () => Promise<void>): void {
+    if (this.busy.has(name)) return;
+    const done = work()
+      .catch((error: unknown) => this.deps.logger.error('endpoint work failed', { endpointName: name, error: describeError(error) }))
+      .finally(() => {
+        this.busy.delete(name);
+        this.kick();
+      });
+    this.busy.set(name, done);
   }
 
   private async bringUp(endpoint: Endpoint): Promise<void> {
     const { store, artifacts, clock, logger } = this.deps;
+    // Recorded InService by the Kennel that ran before this one: not serving here until its model is loaded.
+    if (endpoint.status === 'InService') store.endpoints.update(endpoint.name, { status: 'SystemUpdating', lastModifiedAtMs: clock.now() });
     let replica: Replica;
     try {
       const variant = endpoint.productionVariants[0];

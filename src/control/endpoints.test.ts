@@ -12,7 +12,7 @@ import type { Store } from '../store/store.ts';
 import { testControlDeps } from '../testing/control-deps.ts';
 import { imageClassifierJob, makeSmallDataset } from '../testing/test-kennel.ts';
 import { createPlatform, type Platform } from './platform.ts';
-import { waitForEndpoint, waitForTrainingJob } from './wait.ts';
+import { waitForEndpoint, waitForEndpointDeleted, waitForTrainingJob } from './wait.ts';
 
 describe('endpoint lifecycle', () => {
   let dir: string;
@@ -31,9 +31,7 @@ describe('endpoint lifecycle', () => {
     platform.models.create({ name, executionRoleArn: KENNEL_EXECUTION_ROLE_ARN, image: IMAGE_CLASSIFIER_IMAGE, modelDataUrl: job.modelArtifactsUri });
 
   const gone = async (platform: Platform, name: string) => {
-    for (let i = 0; i < 100 && platform.deps.store.endpoints.get(name); i++) {
-      await platform.controller.step();
-    }
+    await waitForEndpointDeleted(platform, name);
     return platform.deps.store.endpoints.get(name) === undefined;
   };
 
@@ -64,6 +62,16 @@ describe('endpoint lifecycle', () => {
     assert.equal(platform.deps.store.endpoints.get('short-lived'), undefined);
   });
 
+  it('takes endpoint names case-insensitively when creating, as SageMaker does', () => {
+    const platform = platforms[0];
+    platform.endpoints.create({ name: 'Pets', endpointConfigName: 'config' });
+    assert.throws(
+      () => platform.endpoints.create({ name: 'pets', endpointConfigName: 'config' }),
+      (error: unknown) => error instanceof DomainError && error.code === 'AlreadyExists' && /existing endpoint ".*endpoint\/Pets"/.test(error.message),
+    );
+    platform.endpoints.delete('Pets');
+  });
+
   it('keeps serving, also after a restart, when its model and endpoint config are deleted', async () => {
     const platform = platforms[0];
     await createModel(platform, 'model-2');
@@ -76,8 +84,10 @@ describe('endpoint lifecycle', () => {
 
     await platform.controller.stop();
     const restarted = boot();
+    // As startKennel does: the first pass runs before anything else reads the endpoint.
     await restarted.controller.step();
-    assert.equal(restarted.endpoints.describe('keep').status, 'InService');
+    assert.equal(restarted.endpoints.describe('keep').status, 'SystemUpdating', 'not serving until its model is loaded');
+    assert.equal((await waitForEndpoint(restarted, 'keep')).status, 'InService');
     const after = await restarted.endpoints.invoke('keep', { contentType: 'image/jpeg', body: image });
     assert.deepEqual(after.body.predictions, before.body.predictions);
   });

@@ -8,7 +8,7 @@ import type { Prediction } from '../domain/serving/predictions.ts';
 import { safeFetch } from '../runtime/fetch/safe-fetch.ts';
 import type { ControlDeps } from './deps.ts';
 import type { ReplicaRegistry } from './replicas.ts';
-import { assertResourceNameFree, createResource, requireResource, resourceNotFound } from './sagemaker-resources.ts';
+import { createResource, requireResource, resourceExists, resourceNotFound } from './sagemaker-resources.ts';
 
 export interface CreateEndpointInput {
   name: string;
@@ -42,7 +42,9 @@ export class EndpointService {
   create(input: CreateEndpointInput): Endpoint {
     const name = assertResourceName('Endpoint', input.name);
     const { store, clock } = this.deps;
-    assertResourceNameFree(store.endpoints, 'endpoint', name);
+    // SageMaker: "The name is case-insensitive in CreateEndpoint, but the case is preserved and must be matched in InvokeEndpoint."
+    const taken = store.endpoints.list().find((endpoint) => endpoint.name.toLowerCase() === name.toLowerCase());
+    if (taken) throw resourceExists('endpoint', taken.name);
     const config = store.endpointConfigs.get(input.endpointConfigName);
     if (!config) throw resourceNotFound('endpoint-config', input.endpointConfigName);
     const productionVariants = config.productionVariants.map((variant): DeployedVariant => {
@@ -107,7 +109,8 @@ export class EndpointService {
     }
     const lease = endpoint.status === 'InService' ? this.replicas.acquire(name) : undefined;
     if (!lease) {
-      throw new DomainError('ServiceUnavailable', `Endpoint ${name} is ${endpoint.status}, not InService; retry when it is InService`);
+      const loading = endpoint.status === 'InService' || endpoint.status === 'SystemUpdating' ? ' (its model is loading)' : '';
+      throw new DomainError('ServiceUnavailable', `Endpoint ${name} is ${endpoint.status === 'InService' ? 'SystemUpdating' : endpoint.status}${loading}, not InService yet; retry in a moment`);
     }
     try {
       const { replica } = lease;

@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { DomainError } from '../core/errors.ts';
+import { describeIssues } from '../core/zod-issues.ts';
 import type { BackboneRef } from '../domain/training/training-job.ts';
 import { packModelArchive, unpackModelArchive } from '../runtime/models/model-archive.ts';
 import type { LabelsDocument } from './labels.ts';
@@ -20,13 +22,7 @@ export const MODEL_MANIFEST = 'kennel-model.json';
 const FORMAT = 'kennel.image-classifier';
 const VERSION = 1;
 
-interface ModelManifest {
-  format: typeof FORMAT;
-  version: number;
-  trainingJobName?: string;
-  backbone: BackboneRef;
-  classCount: number;
-}
+type ModelManifest = z.infer<typeof manifestSchema>;
 
 export interface ModelPackage {
   backbone: BackboneRef;
@@ -53,36 +49,67 @@ export async function buildModelPackage(model: ModelPackage, mtimeMs: number): P
   return packModelArchive(files, { mtimeMs });
 }
 
-/** Reads a model.tar.gz; `where` names it in errors (its URL). */
+const preprocessingSchema = z.object({
+  resizeSize: z.number().int().positive(),
+  cropSize: z.number().int().positive(),
+  mean: z.tuple([z.number(), z.number(), z.number()]),
+  std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
+  layout: z.enum(['NCHW', 'NHWC']),
+});
+
+const manifestSchema = z.object({
+  format: z.literal(FORMAT),
+  version: z.literal(VERSION),
+  trainingJobName: z.string().optional(),
+  backbone: z.object({
+    digest: z.string().regex(/^[0-9a-f]{64}$/),
+    inputName: z.string().min(1),
+    outputName: z.string().min(1),
+    featureSize: z.number().int().positive(),
+    preprocessing: preprocessingSchema,
+  }),
+  classCount: z.number().int().positive(),
+});
+
+const labelsSchema = z.object({
+  classes: z.array(z.object({ index: z.number().int().nonnegative(), folder: z.string(), label: z.string() })).min(1),
+});
+
+const FILES = new Set([MODEL_MANIFEST, 'head.onnx', 'labels.json', 'metrics.json']);
+
+/**
+ * Reads a model.tar.gz; `where` names it in errors (its URL). Only Kennel's four
+ * files are kept: anything else in the archive (a PyTorch model.pth, say) is read
+ * past, not held in memory.
+ */
 export async function readModelPackage(bytes: Uint8Array, where: string): Promise<ModelPackage> {
-  const files = await unpackModelArchive(bytes);
+  const files = await unpackModelArchive(bytes, { only: FILES, maxEntryBytes: 256 * 1024 * 1024 });
   const manifestBytes = files.get(MODEL_MANIFEST);
   if (!manifestBytes) {
-    throw invalid(where, `it has no ${MODEL_MANIFEST}: Kennel serves models made by its image classifier (${[...files.keys()].slice(0, 5).join(', ') || 'the archive is empty'})`);
+    throw invalid(where, `it has no ${MODEL_MANIFEST}: Kennel serves models made by its image classifier`);
   }
-  const manifest = parseJson(manifestBytes, where, MODEL_MANIFEST) as Partial<ModelManifest>;
-  if (manifest.format !== FORMAT || manifest.version !== VERSION) {
-    throw invalid(where, `${MODEL_MANIFEST} says format ${JSON.stringify(manifest.format)} version ${JSON.stringify(manifest.version)}; this Kennel reads ${FORMAT} version ${VERSION}`);
-  }
-  const backbone = manifest.backbone;
-  if (!backbone || typeof backbone.digest !== 'string' || typeof backbone.featureSize !== 'number' || !backbone.preprocessing) {
-    throw invalid(where, `${MODEL_MANIFEST} does not describe the backbone`);
-  }
+  const manifest = parsed(manifestSchema, manifestBytes, where, MODEL_MANIFEST);
   const headModel = files.get('head.onnx');
   const labelsBytes = files.get('labels.json');
   if (!headModel || !labelsBytes) throw invalid(where, 'it lacks head.onnx or labels.json');
-  const labels = parseJson(labelsBytes, where, 'labels.json') as LabelsDocument;
-  if (!Array.isArray(labels.classes) || labels.classes.length === 0 || labels.classes.some((entry) => typeof entry?.label !== 'string')) {
-    throw invalid(where, 'labels.json does not list the classes');
+  const labels = parsed(labelsSchema, labelsBytes, where, 'labels.json');
+  if (labels.classes.length !== manifest.classCount) {
+    throw invalid(where, `labels.json lists ${labels.classes.length} classes where ${MODEL_MANIFEST} says ${manifest.classCount}`);
   }
   const metrics = files.get('metrics.json');
   return {
-    backbone,
+    backbone: manifest.backbone,
     headModel,
     labels,
     ...(metrics ? { metrics: parseJson(metrics, where, 'metrics.json') } : {}),
-    ...(typeof manifest.trainingJobName === 'string' ? { trainingJobName: manifest.trainingJobName } : {}),
+    ...(manifest.trainingJobName !== undefined ? { trainingJobName: manifest.trainingJobName } : {}),
   };
+}
+
+function parsed<T>(schema: z.ZodType<T>, bytes: Uint8Array, where: string, file: string): T {
+  const result = schema.safeParse(parseJson(bytes, where, file));
+  if (result.success) return result.data;
+  throw invalid(where, `${file} is not what this Kennel reads: ${describeIssues(result.error)}`);
 }
 
 function json(value: unknown): Uint8Array {

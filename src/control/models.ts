@@ -6,7 +6,7 @@ import { resolveAlgorithm } from '../domain/training/algorithms.ts';
 import { mergeTags, type Tag } from '../domain/tags.ts';
 import type { ControlDeps } from './deps.ts';
 import { readModelPackage } from './model-package.ts';
-import { readObject } from './object-locations.ts';
+import { readObject, sameLocation } from './object-locations.ts';
 import { assertResourceNameFree, createResource, requireResource, resourceNotFound } from './sagemaker-resources.ts';
 
 export interface CreateModelInput {
@@ -20,6 +20,9 @@ export interface CreateModelInput {
   hasContainerList?: boolean;
   tags?: Tag[];
 }
+
+/** Kennel's own archives are a few MB (the backbone is named, not packed); this leaves room for large heads. */
+const MAX_MODEL_ARCHIVE_BYTES = 512 * 1024 * 1024;
 
 export class ModelService {
   constructor(private readonly deps: ControlDeps) {}
@@ -42,13 +45,13 @@ export class ModelService {
         field: 'PrimaryContainer.ModelDataUrl',
       });
     }
-    const archive = await readObject(this.deps, url).catch((error: unknown) => {
+    const archive = await readObject(this.deps, url, MAX_MODEL_ARCHIVE_BYTES).catch((error: unknown) => {
       if (error instanceof DomainError && error.code === 'NotFound') {
         throw new DomainError('ValidationError', `Could not find model data at ${url}.`, { field: 'PrimaryContainer.ModelDataUrl' });
       }
       throw error;
     });
-    const trainingJob = store.trainingJobs.list().find((job) => job.modelArtifactsUri === url);
+    const trainingJob = store.trainingJobs.list().find((job) => job.modelArtifactsUri !== undefined && sameLocation(job.modelArtifactsUri, url));
     const digest = createHash('sha256').update(archive).digest('hex');
     if (trainingJob?.artifacts && trainingJob.artifacts.modelArchive !== digest) {
       throw new DomainError(

@@ -25,7 +25,7 @@ export interface Platform {
 export function createPlatform(deps: ControlDeps): Platform {
   const replicas = new ReplicaRegistry();
   const kick = () => controller.kick();
-  const controller = new Controller(deps, [new TrainingJobReconciler(deps, kick), new EndpointReconciler(deps, replicas)]);
+  const controller = new Controller(deps, [new TrainingJobReconciler(deps, kick), new EndpointReconciler(deps, replicas, kick)]);
   return {
     deps,
     datasets: new DatasetService(deps),

@@ -34,7 +34,7 @@ export function requireResource<T extends { name: string }>(table: ResourceTable
   return record;
 }
 
-/** Refuses a taken name before a create does its work, and turns the store's own refusal (a race) into SageMaker's words. */
+/** Creates the record, turning the store's refusal of a taken name (a race with another create) into SageMaker's words. */
 export function createResource<T extends { name: string }>(table: ResourceTable<T>, type: SageMakerResourceType, record: T): void {
   try {
     table.create(record);
@@ -44,6 +44,7 @@ export function createResource<T extends { name: string }>(table: ResourceTable<
   }
 }
 
+/** Refuses a taken name before a create does its work (reading data, importing a backbone). */
 export function assertResourceNameFree<T extends { name: string }>(table: ResourceTable<T>, type: SageMakerResourceType, name: string): void {
   if (table.get(name)) throw resourceExists(type, name);
 }

@@ -1,10 +1,10 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DomainError } from '../core/errors.ts';
-import { parseObjectUri } from '../domain/data/object-uri.ts';
 import type { ChannelSource, TrainingData } from '../domain/training/channels.ts';
 import { folderTree, objectTree, unionTree, type DataTree } from '../runtime/datasets/data-tree.ts';
 import type { ControlDeps } from './deps.ts';
+import { parseLocation } from './object-locations.ts';
 
 /**
  * Where a channel's data is. `file://` names a folder or file on this machine
@@ -13,7 +13,7 @@ import type { ControlDeps } from './deps.ts';
  * means the keys under `data/`.
  */
 export async function channelTree(deps: ControlDeps, source: ChannelSource): Promise<DataTree> {
-  const uri = parseObjectUri(source.uri);
+  const uri = parseLocation(source.uri);
   if (uri.scheme === 'file') {
     const info = await stat(uri.path).catch(() => undefined);
     if (!info) throw missing(source, 'does not exist');
@@ -43,7 +43,7 @@ export async function trainingDataTree(deps: ControlDeps, data: TrainingData): P
 
 /** The ONNX file a backbone channel names: the object or file itself, or the one `.onnx` under the prefix or folder. */
 export async function backboneFile(deps: ControlDeps, source: ChannelSource): Promise<string> {
-  const uri = parseObjectUri(source.uri);
+  const uri = parseLocation(source.uri);
   if (uri.scheme === 'file') {
     const info = await stat(uri.path).catch(() => undefined);
     if (!info) throw missing(source, 'does not exist');

@@ -1,14 +1,22 @@
-import { decideTrainingJob } from '../domain/training/training-job-decider.ts';
+import { decideTrainingJob, STOP_GRACE_SECONDS, type StoppedStatus } from '../domain/training/training-job-decider.ts';
 import { withTransition, type StopRequest, type TrainingJob } from '../domain/training/training-job.ts';
 import type { Store } from '../store/store.ts';
 import type { ControlDeps } from './deps.ts';
 import type { Reconciler } from './reconciler.ts';
 import { runTrainingJob } from './training-runner.ts';
 
+/** How long close() waits for runs to notice they were aborted: one embedding batch or epoch, normally. */
+const CLOSE_WAIT_MS = 10_000;
+
+interface Run {
+  done: Promise<void>;
+  abort: AbortController;
+}
+
 /** Starts, stops and finishes training jobs as decideTrainingJob says. Runs go on in the background between passes. */
 export class TrainingJobReconciler implements Reconciler {
   readonly name = 'training-jobs';
-  private readonly running = new Map<string, Promise<void>>();
+  private readonly running = new Map<string, Run>();
 
   constructor(
     private readonly deps: ControlDeps,
@@ -22,10 +30,14 @@ export class TrainingJobReconciler implements Reconciler {
       switch (action.kind) {
         case 'start': {
           if (job.startedAtMs !== undefined) logger.info('restarting training job that was in progress', { jobName: job.name });
-          const run = runTrainingJob(this.deps, job.name).finally(() => {
-            this.running.delete(job.name);
-            this.kick();
-          });
+          const abort = new AbortController();
+          const run: Run = {
+            abort,
+            done: runTrainingJob(this.deps, job.name, abort.signal).finally(() => {
+              if (this.running.get(job.name) === run) this.running.delete(job.name);
+              this.kick();
+            }),
+          };
           this.running.set(job.name, run);
           break;
         }
@@ -34,23 +46,48 @@ export class TrainingJobReconciler implements Reconciler {
           logger.info('training job reached its MaxRuntimeInSeconds', { jobName: job.name, maxRuntimeSeconds: job.spec.maxRuntimeSeconds });
           break;
         case 'finish-stopped':
-          store.trainingJobs.modify(job.name, (current) => ({
-            ...current,
-            status: 'Stopped',
-            secondaryStatus: action.secondaryStatus,
-            secondaryStatusTransitions: withTransition(current.secondaryStatusTransitions, action.secondaryStatus, 'Training job stopped', nowMs),
-            endedAtMs: nowMs,
-            lastModifiedAtMs: nowMs,
-          }));
+          recordStopped(store, job.name, action.secondaryStatus, 'Training job stopped', nowMs);
           break;
+        case 'abandon': {
+          this.running.get(job.name)?.abort.abort();
+          this.running.delete(job.name);
+          const message = `The run did not stop within ${STOP_GRACE_SECONDS} s of the stop request; Kennel stopped waiting for it`;
+          recordStopped(store, job.name, action.secondaryStatus, message, nowMs);
+          logger.warn('abandoned a training run that would not stop', { jobName: job.name });
+          break;
+        }
         case 'none':
           break;
       }
     }
   }
 
-  /** Runs in flight keep going until the process exits; an unfinished job reruns at the next start. */
-  async close(): Promise<void> {}
+  /**
+   * Aborts the runs in flight and waits (boundedly) for them to let go of the
+   * store. Their jobs stay InProgress and run again at the next start.
+   */
+  async close(): Promise<void> {
+    const runs = [...this.running.values()];
+    for (const run of runs) run.abort.abort();
+    let timer: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      Promise.allSettled(runs.map((run) => run.done)).then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!waited) this.deps.logger.warn('training runs still busy at shutdown', { jobs: [...this.running.keys()] });
+  }
+}
+
+function recordStopped(store: Store, name: string, status: StoppedStatus, message: string, nowMs: number): void {
+  store.trainingJobs.modify(name, (job) => ({
+    ...job,
+    status: 'Stopped',
+    secondaryStatus: status,
+    secondaryStatusTransitions: withTransition(job.secondaryStatusTransitions, status, message, nowMs),
+    endedAtMs: nowMs,
+    lastModifiedAtMs: nowMs,
+  }));
 }
 
 /** Records the wish to stop (desired state) and SageMaker's Stopping status; the run ends itself at its next check. */

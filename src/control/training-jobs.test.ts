@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { DomainError } from '../core/errors.ts';
 import { DEFAULT_BUCKET } from '../domain/data/object-uri.ts';
+import { STOP_GRACE_SECONDS } from '../domain/training/training-job-decider.ts';
 import { createMemoryStore } from '../store/memory/memory-store.ts';
 import { testControlDeps } from '../testing/control-deps.ts';
 import { imageClassifierJob, makeSmallDataset } from '../testing/test-kennel.ts';
@@ -194,6 +195,47 @@ describe('training jobs through the control plane', () => {
     assert.ok(job.epochs.length >= 1 && job.epochs.length < 10_000);
     assert.ok(job.modelArtifactsUri, 'the model trained so far was written');
     assert.match(job.secondaryStatusTransitions.at(-1)!.message, /MaxRuntimeInSeconds.*saved/);
+  });
+
+  it('a run that does not stop within the grace period is abandoned: the job ends, and the run records nothing more', async () => {
+    await platform.trainingJobs.create(imageClassifierJob('stubborn', images, { hyperParameters: { epochs: 10_000 } }));
+    while (platform.trainingJobs.describe('stubborn').epochs.length === 0) await new Promise((done) => setTimeout(done, 20));
+    platform.trainingJobs.stop('stubborn');
+    // As if the run had not reached a check in two minutes: the controller stops waiting for it.
+    clock.ms += STOP_GRACE_SECONDS * 1000;
+    await platform.controller.step();
+    const abandoned = platform.trainingJobs.describe('stubborn');
+    assert.deepEqual([abandoned.status, abandoned.secondaryStatus], ['Stopped', 'Stopped']);
+    assert.match(abandoned.secondaryStatusTransitions.at(-1)!.message, /did not stop within 120 s/);
+    // The run itself ends at its next check, and must not overwrite what was recorded.
+    await new Promise((done) => setTimeout(done, 500));
+    assert.deepEqual(platform.trainingJobs.describe('stubborn'), abandoned);
+  });
+
+  it('shutting down aborts runs without ending their jobs; the restart runs them again, counting the earlier run', async () => {
+    const store = createMemoryStore();
+    const first = createPlatform(testControlDeps(dir, store, { clock }));
+    await first.trainingJobs.create(imageClassifierJob('resumed', images, { hyperParameters: { epochs: 10_000 } }));
+    while (first.trainingJobs.describe('resumed').epochs.length < 2) await new Promise((done) => setTimeout(done, 20));
+    clock.ms += 5_000;
+    await first.controller.stop();
+    const atShutdown = store.trainingJobs.get('resumed')!;
+    assert.equal(atShutdown.status, 'InProgress', 'an aborted run records no end');
+    await new Promise((done) => setTimeout(done, 300));
+    assert.equal(store.trainingJobs.get('resumed')!.epochs.length, atShutdown.epochs.length, 'the aborted run wrote nothing more');
+
+    const restarted = createPlatform(testControlDeps(dir, store, { clock }));
+    try {
+      await restarted.controller.step();
+      while (restarted.trainingJobs.describe('resumed').epochs.length === 0) await new Promise((done) => setTimeout(done, 20));
+      const job = restarted.trainingJobs.describe('resumed');
+      assert.ok(job.secondaryStatusTransitions.some((transition) => transition.status === 'Restarting'));
+      assert.equal(job.priorRunMs, atShutdown.lastModifiedAtMs - atShutdown.startedAtMs!, 'the first run counts toward MaxRuntimeInSeconds');
+      restarted.trainingJobs.stop('resumed');
+      assert.equal((await waitForTrainingJob(restarted, 'resumed')).status, 'Stopped');
+    } finally {
+      await restarted.controller.stop();
+    }
   });
 
   it('refuses a job over the concurrency limit with LimitExceeded', async () => {

@@ -1,6 +1,6 @@
 import { DomainError } from '../core/errors.ts';
 import { assertResourceName } from '../core/names.ts';
-import { DEFAULT_BUCKET, parseObjectUri } from '../domain/data/object-uri.ts';
+import { DEFAULT_BUCKET } from '../domain/data/object-uri.ts';
 import { resolveAlgorithm } from '../domain/training/algorithms.ts';
 import { planChannels } from '../domain/training/channels.ts';
 import { parseHyperParameters } from '../domain/training/hyperparameters.ts';
@@ -9,6 +9,7 @@ import { mergeTags, type Tag } from '../domain/tags.ts';
 import { isTerminal, type TrainingChannel, type TrainingJob, type TrainingJobSpec } from '../domain/training/training-job.ts';
 import { importBackbone } from './backbones.ts';
 import type { ControlDeps } from './deps.ts';
+import { parseLocation } from './object-locations.ts';
 import { assertResourceNameFree, createResource, requireResource } from './sagemaker-resources.ts';
 import { backboneFile, trainingDataTree } from './training-data.ts';
 import { requestStop } from './training-job-reconciler.ts';
@@ -137,7 +138,7 @@ export class TrainingJobService {
       });
     }
     const outputPath = input.outputPath ?? `s3://${DEFAULT_BUCKET}/`;
-    parseObjectUri(outputPath);
+    parseLocation(outputPath);
     const { head, backbone: settings } = parseHyperParameters(input.hyperParameters ?? {});
     const plan = planChannels(input.channels);
     // Opening the data tree checks that every channel's data is there.

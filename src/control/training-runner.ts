@@ -24,6 +24,9 @@ interface SplitData {
   labels: Int32Array;
 }
 
+/** Thrown inside a run whose signal was aborted, to unwind it without recording anything more. */
+const ABORTED = Symbol('run aborted');
+
 /**
  * Runs one training job of the built-in image classifier from its recorded
  * desired state to a terminal status: read the channels, embed every image once
@@ -32,10 +35,15 @@ interface SplitData {
  * (StopTrainingJob or MaxRuntimeInSeconds) ends it after the current batch or
  * epoch, keeping the model trained so far. Running it again after a crash starts
  * the job over; cached embeddings make that cheap.
+ *
+ * `signal` aborts the run (Kennel is shutting down, or gave up waiting for it to
+ * stop): it returns at its next check and records nothing more, so what the store
+ * says stays what the controller decided.
  */
-export async function runTrainingJob(deps: ControlDeps, jobName: string): Promise<void> {
+export async function runTrainingJob(deps: ControlDeps, jobName: string, signal: AbortSignal): Promise<void> {
   const { store, clock, events, logger } = deps;
   const enter = (status: SecondaryStatus, message: string, patch: Partial<TrainingJob> = {}) => {
+    if (signal.aborted) throw ABORTED;
     const now = clock.now();
     return store.trainingJobs.modify(jobName, (job) => ({
       ...job,
@@ -45,15 +53,19 @@ export async function runTrainingJob(deps: ControlDeps, jobName: string): Promis
       lastModifiedAtMs: now,
     }));
   };
-  const stopRequested = () => store.trainingJobs.get(jobName)?.stopRequest !== undefined;
+  const stopRequested = () => signal.aborted || store.trainingJobs.get(jobName)?.stopRequest !== undefined;
   try {
     const previous = store.trainingJobs.get(jobName)!;
+    // A run cut short by a restart counts toward the job's runtime for as long as it was seen working.
+    const priorRunMs =
+      previous.startedAtMs === undefined ? previous.priorRunMs : (previous.priorRunMs ?? 0) + Math.max(0, previous.lastModifiedAtMs - previous.startedAtMs);
     if (previous.startedAtMs !== undefined) enter('Restarting', 'Kennel restarted while the job ran: running it again, from cached embeddings');
     let job = enter('Downloading', 'Reading the input channels', {
       epochs: [],
       embeddingStats: undefined,
       failureReason: undefined,
       startedAtMs: clock.now(),
+      priorRunMs,
     });
     const threads = threadBudget(job.spec.instanceType, deps.cores);
     const { data } = planChannels(job.spec.channels);
@@ -66,6 +78,7 @@ export async function runTrainingJob(deps: ControlDeps, jobName: string): Promis
     job = enter('Training', `Computing backbone embeddings of ${scan.images.length} images (each image once; cached by content)`, { classes });
 
     const splits = await embedSplits(deps, job, scan.images, threads, stopRequested);
+    if (signal.aborted) throw ABORTED;
     if (!splits) return finishStopped(deps, jobName);
     enter('Training', `Training the head for ${job.spec.head.epochs} epochs`);
     const trained = await trainHead({
@@ -76,11 +89,13 @@ export async function runTrainingJob(deps: ControlDeps, jobName: string): Promis
       hyperParameters: job.spec.head,
       intraOpNumThreads: threads,
       onEpoch: (metrics) => {
-        store.trainingJobs.appendEpoch(jobName, metrics);
+        if (signal.aborted) return;
+        store.trainingJobs.appendEpoch(jobName, metrics, clock.now());
         events.emit({ kind: 'training-epoch', jobName, metrics, epochs: job.spec.head.epochs });
       },
       shouldStop: stopRequested,
     });
+    if (signal.aborted) throw ABORTED;
     if (trained.epochs.length === 0) return finishStopped(deps, jobName);
 
     const test = await evaluateHead(trained.weights, splits.test, { intraOpNumThreads: threads });
@@ -113,6 +128,10 @@ export async function runTrainingJob(deps: ControlDeps, jobName: string): Promis
     });
     logger.info('training job ended', { jobName, status: ending, testAccuracy: test.accuracy, testLoss: test.loss });
   } catch (error) {
+    if (error === ABORTED || signal.aborted) {
+      logger.info('training run abandoned', { jobName });
+      return;
+    }
     const reason = failureReason(error);
     if (!(error instanceof DomainError)) logger.error('training job failed', { jobName, error: String(error) });
     try {

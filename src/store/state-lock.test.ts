@@ -127,7 +127,7 @@ describe('state folder lock', () => {
     }
   });
 
-  it('takes over a lock file left in the pid-text format', async () => {
+  it('takes over a lock file left in the pid-text format by a Kennel that is gone', async () => {
     for (const leftover of [String(process.pid), '4194303', 'not a pid']) {
       await writeFile(join(home, 'kennel.lock'), leftover);
       const lock = acquireStateLock(home);
@@ -137,6 +137,19 @@ describe('state folder lock', () => {
         lock.release();
       }
     }
+  });
+
+  it('refuses a folder whose pid-text lock names a live process: an older Kennel may be running there', async () => {
+    const older = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      await writeFile(join(home, 'kennel.lock'), String(older.pid));
+      assertConflict(home, older.pid!);
+      assert.equal(await readFile(join(home, 'kennel.lock'), 'utf8'), String(older.pid), 'the older lock is left as it was');
+    } finally {
+      older.kill('SIGKILL');
+      await new Promise((resolve) => older.once('exit', resolve));
+    }
+    acquireStateLock(home).release();
   });
 
   it('can be taken again after release; release twice is harmless', async () => {

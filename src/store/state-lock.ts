@@ -25,20 +25,17 @@ export function acquireStateLock(home: string): StateLock {
   const pidFile = join(home, 'kennel.pid');
   let db = lockDatabase(file);
   if (db === 'not-a-database') {
-    // A pid-text lock from an older Kennel: nobody holds a SQLite lock on a file
-    // that is not a database. Emptied in place (an empty file is a valid database)
-    // rather than deleted, so a process racing us to take it over locks the same
-    // file and exactly one of us wins.
+    // A pid-text lock from an older Kennel. If its pid is alive, that Kennel may be
+    // running: refuse, as it would. Otherwise nobody holds a SQLite lock on a file
+    // that is not a database: it is emptied in place (an empty file is a valid
+    // database) rather than deleted, so a process racing us to take it over locks
+    // the same file and exactly one of us wins.
+    const olderOwner = readOwner(file);
+    if (olderOwner !== undefined && olderOwner !== process.pid && isAlive(olderOwner)) throw alreadyRunning(home, olderOwner);
     truncateSync(file, 0);
     db = lockDatabase(file);
   }
-  if (db === 'busy') {
-    const owner = readOwner(pidFile);
-    throw new DomainError(
-      'Conflict',
-      `Kennel is already running on ${home}${owner === undefined ? '' : ` (pid ${owner})`}; stop it first or use another KENNEL_HOME`,
-    );
-  }
+  if (db === 'busy') throw alreadyRunning(home, readOwner(pidFile));
   if (db === 'not-a-database') {
     throw new DomainError(
       'Conflict',
@@ -82,6 +79,23 @@ function lockDatabase(file: string): Database.Database | 'busy' | 'not-a-databas
     if (code === 'SQLITE_BUSY') return 'busy';
     if (code === 'SQLITE_NOTADB') return 'not-a-database';
     throw error;
+  }
+}
+
+function alreadyRunning(home: string, owner: number | undefined): DomainError {
+  return new DomainError(
+    'Conflict',
+    `Kennel is already running on ${home}${owner === undefined ? '' : ` (pid ${owner})`}; stop it first or use another KENNEL_HOME`,
+  );
+}
+
+/** Only for a lock file of an older Kennel, which recorded nothing better than a pid. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -34,8 +34,8 @@ export interface ResourceTable<T extends { name: string }> {
 }
 
 export interface TrainingJobTable extends ResourceTable<TrainingJob> {
-  /** Appends one epoch's metrics atomically (the record's `epochs` grows by one). */
-  appendEpoch(name: string, metrics: EpochMetrics): TrainingJob;
+  /** Appends one epoch's metrics atomically (the record's `epochs` grows by one) and makes `atMs` its last modification. */
+  appendEpoch(name: string, metrics: EpochMetrics, atMs: number): TrainingJob;
   /** Jobs whose status is one of `statuses`, by name: how a restarted controller finds unfinished work. */
   listByStatus(statuses: readonly TrainingJobStatus[]): TrainingJob[];
 }

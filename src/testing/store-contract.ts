@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { type ErrorCode, isDomainError } from '../core/errors.ts';
 import { seededRandom } from '../core/random.ts';
 import type { Dataset } from '../domain/data/dataset.ts';
 import type { Endpoint, EndpointConfig, Model } from '../domain/serving/endpoint.ts';
 import type { BackboneRef, EpochMetrics, TrainingJob, TrainingJobStatus } from '../domain/training/training-job.ts';
-import type { AccessKey, ResourceTable, Store, StoredObject } from '../store/store.ts';
+import type { AccessKey, ResourceTable, Store } from '../store/store.ts';
+import { assertDomainError } from './assert-domain-error.ts';
+import { describeObjectTable, storedObject } from './object-table-contract.ts';
 
 /**
  * The one behaviour every Store implementation must have, run against each of
@@ -105,18 +106,7 @@ function accessKey(accessKeyId: string, userName: string): AccessKey {
   return { accessKeyId, secretAccessKey: `secret-of-${accessKeyId}`, userName, createdAtMs: 5 };
 }
 
-function storedObject(bucket: string, key: string, overrides: Partial<StoredObject> = {}): StoredObject {
-  return { bucket, key, digest: 'e'.repeat(64), sizeBytes: 3, lastModifiedMs: 1_700_000_000_123, ...overrides };
-}
 
-/** Asserts that `action` throws a DomainError with `code`. */
-function assertDomainError(action: () => unknown, code: ErrorCode): void {
-  assert.throws(action, (error: unknown) => {
-    assert.ok(isDomainError(error), `expected a DomainError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    return true;
-  });
-}
 
 /** A vector whose bits are the given uint32 patterns. */
 function vectorFromBits(bits: readonly number[]): Float32Array {
@@ -299,25 +289,30 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
     });
 
     describe('trainingJobs specifics', () => {
-      it('appendEpoch adds epochs in call order and keeps the rest of the record', () => {
+      it('appendEpoch adds epochs in call order, records the time, and keeps the rest of the record', () => {
         store.trainingJobs.create(sampleTrainingJob('job'));
         store.trainingJobs.update('job', { startedAtMs: 5 });
-        const afterFirst = store.trainingJobs.appendEpoch('job', epoch(1));
-        assert.deepEqual(afterFirst.epochs, [epoch(1)]);
-        store.trainingJobs.appendEpoch('job', epoch(2));
-        const afterThird = store.trainingJobs.appendEpoch('job', epoch(3));
+        const afterFirst = store.trainingJobs.appendEpoch('job', epoch(1), 7);
+        assert.deepEqual([afterFirst.epochs, afterFirst.lastModifiedAtMs], [[epoch(1)], 7]);
+        store.trainingJobs.appendEpoch('job', epoch(2), 8);
+        const afterThird = store.trainingJobs.appendEpoch('job', epoch(3), 9);
         assert.deepEqual(afterThird.epochs, [epoch(1), epoch(2), epoch(3)]);
-        assert.deepEqual(store.trainingJobs.get('job'), { ...sampleTrainingJob('job'), startedAtMs: 5, epochs: [epoch(1), epoch(2), epoch(3)] });
+        assert.deepEqual(store.trainingJobs.get('job'), {
+          ...sampleTrainingJob('job'),
+          startedAtMs: 5,
+          epochs: [epoch(1), epoch(2), epoch(3)],
+          lastModifiedAtMs: 9,
+        });
       });
 
       it('appendEpoch on a missing job throws NotFound', () => {
-        assertDomainError(() => store.trainingJobs.appendEpoch('ghost', epoch(1)), 'NotFound');
+        assertDomainError(() => store.trainingJobs.appendEpoch('ghost', epoch(1), 7), 'NotFound');
       });
 
       it('keeps NaN, infinities and -0 in records (a diverging run reports a NaN loss)', () => {
         store.trainingJobs.create(sampleTrainingJob('diverged'));
         const wild = epoch(1, { trainLoss: NaN, validationLoss: Infinity, trainAccuracy: -0, seconds: -Infinity });
-        store.trainingJobs.appendEpoch('diverged', wild);
+        store.trainingJobs.appendEpoch('diverged', wild, 7);
         const [stored] = store.trainingJobs.get('diverged')!.epochs;
         assert.ok(Number.isNaN(stored.trainLoss));
         assert.equal(stored.validationLoss, Infinity);
@@ -443,139 +438,7 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
       });
     });
 
-    describe('objects', () => {
-      const keys = (bucket: string, prefix: string, options?: { startAfter?: string; limit?: number }) =>
-        store.objects.list(bucket, prefix, options).map((o) => o.key);
-      const putAll = (bucket: string, names: readonly string[]) => {
-        for (const key of names) store.objects.put(storedObject(bucket, key));
-      };
-
-      it('returns what was put, and undefined for a key or bucket never put', () => {
-        const typed = storedObject('bucket-a', 'train/a.jpg', { contentType: 'image/jpeg', sizeBytes: 0 });
-        store.objects.put(typed);
-        store.objects.put(storedObject('bucket-a', 'plain'));
-        assert.deepEqual(store.objects.get('bucket-a', 'train/a.jpg'), typed);
-        assert.deepEqual(store.objects.get('bucket-a', 'plain'), storedObject('bucket-a', 'plain'));
-        assert.equal('contentType' in store.objects.get('bucket-a', 'plain')!, false);
-        assert.equal(store.objects.get('bucket-a', 'train/b.jpg'), undefined);
-        assert.equal(store.objects.get('bucket-b', 'train/a.jpg'), undefined);
-      });
-
-      it('put replaces the object at the same bucket and key, and only that one', () => {
-        store.objects.put(storedObject('bucket-a', 'k', { contentType: 'text/plain' }));
-        store.objects.put(storedObject('bucket-b', 'k'));
-        const replacement = storedObject('bucket-a', 'k', { digest: 'f'.repeat(64), sizeBytes: 99, lastModifiedMs: 5 });
-        store.objects.put(replacement);
-        assert.deepEqual(store.objects.get('bucket-a', 'k'), replacement);
-        assert.deepEqual(store.objects.get('bucket-b', 'k'), storedObject('bucket-b', 'k'));
-        assert.deepEqual(keys('bucket-a', ''), ['k']);
-      });
-
-      it('lists a bucket’s objects ordered by key bytes, and only that bucket’s', () => {
-        putAll('bucket-a', ['b', 'a/b', 'a', 'A', 'a-b', 'a.b', 'a0']);
-        putAll('bucket-b', ['a', 'c']);
-        assert.deepEqual(keys('bucket-a', ''), ['A', 'a', 'a-b', 'a.b', 'a/b', 'a0', 'b']);
-        assert.deepEqual(keys('bucket-b', ''), ['a', 'c']);
-        assert.deepEqual(keys('bucket-c', ''), []);
-        assert.deepEqual(store.objects.list('bucket-b', '')[1], storedObject('bucket-b', 'c'));
-      });
-
-      it('matches the prefix literally: %, _, \\, quotes and brackets are ordinary characters', () => {
-        const names = ['data%/x', 'data%', 'data_/y', 'dataX/z', 'data\\w', "data'q", 'data[1]', 'data*', 'datum', 'dat'];
-        putAll('bucket-a', names);
-        assert.deepEqual(keys('bucket-a', 'data%'), ['data%', 'data%/x']);
-        assert.deepEqual(keys('bucket-a', 'data_'), ['data_/y']);
-        assert.deepEqual(keys('bucket-a', 'data\\'), ['data\\w']);
-        assert.deepEqual(keys('bucket-a', "data'"), ["data'q"]);
-        assert.deepEqual(keys('bucket-a', 'data['), ['data[1]']);
-        assert.deepEqual(keys('bucket-a', 'data*'), ['data*']);
-        assert.deepEqual(keys('bucket-a', 'data'), names.filter((n) => n.startsWith('data')).sort());
-        assert.deepEqual(keys('bucket-a', 'data%/x'), ['data%/x']);
-        assert.deepEqual(keys('bucket-a', 'nothing'), []);
-      });
-
-      it('orders unicode keys by code point, as S3 lists UTF-8 keys, and matches unicode prefixes', () => {
-        // UTF-16 order would put the emoji (a surrogate pair) before U+FF5A.
-        putAll('bucket-a', ['\u{1F415}/b', 'z', '\uFF5A', '\u{1F415}', 'é', '\u{10FFFF}', '\u{10FFFF}x', 'e\u0301']);
-        assert.deepEqual(keys('bucket-a', ''), ['e\u0301', 'z', 'é', '\uFF5A', '\u{1F415}', '\u{1F415}/b', '\u{10FFFF}', '\u{10FFFF}x']);
-        assert.deepEqual(keys('bucket-a', '\u{1F415}'), ['\u{1F415}', '\u{1F415}/b']);
-        assert.deepEqual(keys('bucket-a', '\u{10FFFF}'), ['\u{10FFFF}', '\u{10FFFF}x']);
-        assert.deepEqual(keys('bucket-a', 'e'), ['e\u0301'], 'no normalisation: é is not e + combining accent');
-        assert.deepEqual(keys('bucket-a', 'é', { startAfter: 'z' }), ['é']);
-      });
-
-      it('ends a prefix match exactly where the prefix stops matching', () => {
-        putAll('bucket-a', ['a\u{10FFFF}', 'a\u{10FFFF}z', 'b', '\uD7FFa', '\uD7FF', '\uE000', 'ab', 'a\uFFFF', 'a\u{10000}']);
-        assert.deepEqual(keys('bucket-a', 'a\u{10FFFF}'), ['a\u{10FFFF}', 'a\u{10FFFF}z']);
-        assert.deepEqual(keys('bucket-a', '\uD7FF'), ['\uD7FF', '\uD7FFa']);
-        assert.deepEqual(keys('bucket-a', 'a\uFFFF'), ['a\uFFFF']);
-        assert.deepEqual(keys('bucket-a', 'a'), ['ab', 'a\uFFFF', 'a\u{10000}', 'a\u{10FFFF}', 'a\u{10FFFF}z']);
-      });
-
-      it('pages with startAfter and limit', () => {
-        const names = Array.from({ length: 25 }, (_, i) => `p/${String(i).padStart(2, '0')}`);
-        putAll('bucket-a', [...names, 'o/before', 'q/after']);
-        const seen: string[] = [];
-        let startAfter: string | undefined;
-        for (;;) {
-          const page = keys('bucket-a', 'p/', { startAfter, limit: 10 });
-          seen.push(...page);
-          if (page.length < 10) break;
-          startAfter = page[page.length - 1];
-        }
-        assert.deepEqual(seen, names);
-        assert.deepEqual(keys('bucket-a', 'p/', { limit: 3 }), names.slice(0, 3));
-        assert.deepEqual(keys('bucket-a', 'p/', { startAfter: 'p/10' }), names.slice(11));
-        assert.deepEqual(keys('bucket-a', 'p/', { startAfter: 'p/10x', limit: 2 }), ['p/11', 'p/12'], 'startAfter need not be a stored key');
-        assert.deepEqual(keys('bucket-a', 'p/', { startAfter: 'a' }), names, 'a startAfter before the prefix changes nothing');
-        assert.deepEqual(keys('bucket-a', 'p/', { startAfter: 'p/24' }), []);
-        assert.deepEqual(keys('bucket-a', 'p/', { startAfter: 'z' }), []);
-        assert.deepEqual(keys('bucket-a', 'p/', { limit: 0 }), []);
-        assert.deepEqual(keys('bucket-a', '', { startAfter: 'p/24' }), ['q/after']);
-      });
-
-      it('refuses a malformed listing limit or prefix', () => {
-        assertDomainError(() => store.objects.list('bucket-a', '', { limit: -1 }), 'ValidationError');
-        assertDomainError(() => store.objects.list('bucket-a', '', { limit: 1.5 }), 'ValidationError');
-        assertDomainError(() => store.objects.list('bucket-a', 'bad\ud800'), 'ValidationError');
-      });
-
-      it('delete removes the object and says whether there was one', () => {
-        putAll('bucket-a', ['doomed', 'kept']);
-        assert.equal(store.objects.delete('bucket-a', 'doomed'), true);
-        assert.equal(store.objects.get('bucket-a', 'doomed'), undefined);
-        assert.equal(store.objects.delete('bucket-a', 'doomed'), false);
-        assert.equal(store.objects.delete('bucket-b', 'kept'), false);
-        assert.deepEqual(keys('bucket-a', ''), ['kept']);
-        store.objects.put(storedObject('bucket-a', 'doomed'));
-        assert.deepEqual(keys('bucket-a', ''), ['doomed', 'kept']);
-      });
-
-      it('refuses a malformed object and stores nothing', () => {
-        const malformed: StoredObject[] = [
-          storedObject('Bad_Bucket', 'k'),
-          storedObject('bucket-a', ''),
-          storedObject('bucket-a', 'x'.repeat(1025)),
-          storedObject('bucket-a', 'k', { digest: 'E'.repeat(64) }),
-          storedObject('bucket-a', 'k', { digest: 'e'.repeat(63) }),
-          storedObject('bucket-a', 'k', { sizeBytes: -1 }),
-          storedObject('bucket-a', 'k', { sizeBytes: 1.5 }),
-          storedObject('bucket-a', 'k', { lastModifiedMs: 0.5 }),
-          storedObject('bucket-a', 'k', { contentType: 7 as unknown as string }),
-        ];
-        for (const object of malformed) assertDomainError(() => store.objects.put(object), 'ValidationError');
-        assert.deepEqual(keys('bucket-a', ''), []);
-      });
-
-      it('keeps copies with only the object’s fields', () => {
-        const input = { ...storedObject('bucket-a', 'k'), extra: 'dropped' } as StoredObject;
-        store.objects.put(input);
-        input.sizeBytes = 1000;
-        store.objects.get('bucket-a', 'k')!.digest = 'changed';
-        store.objects.list('bucket-a', '')[0].sizeBytes = 0;
-        assert.deepEqual(store.objects.get('bucket-a', 'k'), storedObject('bucket-a', 'k'));
-      });
-    });
+    describeObjectTable(() => store);
 
     it('refuses every call once closed', () => {
       store.close();
@@ -594,8 +457,8 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
       }
       store.datasets.create(sampleDataset('dogs'));
       store.trainingJobs.create(sampleTrainingJob('job'));
-      store.trainingJobs.appendEpoch('job', epoch(1, { trainLoss: NaN }));
-      store.trainingJobs.appendEpoch('job', epoch(2));
+      store.trainingJobs.appendEpoch('job', epoch(1, { trainLoss: NaN }), 7);
+      store.trainingJobs.appendEpoch('job', epoch(2), 7);
       store.models.create(sampleModel('model'));
       store.endpointConfigs.create(sampleEndpointConfig('config'));
       store.endpoints.create(sampleEndpoint('endpoint'));
@@ -631,7 +494,7 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
       assert.deepEqual(store.trainingJobs.listByStatus(['InProgress']).map((j) => j.name), ['job']);
       assert.deepEqual(store.accessKeys.listForUser('admin'), [accessKey('KEY1', 'admin')]);
       assertSameBits(store.embeddings.getMany('k', ['img']).get('img'), vector);
-      store.trainingJobs.appendEpoch('job', epoch(3));
+      store.trainingJobs.appendEpoch('job', epoch(3), 7);
       assert.equal(store.trainingJobs.get('job')!.epochs.length, 3);
     });
   });

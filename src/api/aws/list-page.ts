@@ -23,7 +23,7 @@ export interface ListedItem {
   status?: string;
 }
 
-/** SageMaker's defaults: newest first, ten per page. */
+/** SageMaker's default page size. Its default order is per operation: newest first, but oldest first for ListTrainingJobs. */
 export const DEFAULT_MAX_RESULTS = 10;
 
 export interface ListPage<T> {
@@ -40,9 +40,14 @@ type SortValue = string | number;
  * is tied to the filters and sort it was made for; using it with others is a
  * ValidationException, as on AWS.
  */
-export function listPage<T>(records: readonly T[], request: ListRequest, view: (record: T) => ListedItem): ListPage<T> {
+export function listPage<T>(
+  records: readonly T[],
+  request: ListRequest,
+  view: (record: T) => ListedItem,
+  defaultSortOrder: 'Ascending' | 'Descending' = 'Descending',
+): ListPage<T> {
   const sortBy = request.SortBy ?? 'CreationTime';
-  const descending = (request.SortOrder ?? 'Descending') === 'Descending';
+  const descending = (request.SortOrder ?? defaultSortOrder) === 'Descending';
   const maxResults = request.MaxResults ?? DEFAULT_MAX_RESULTS;
   const sortValue = (item: ListedItem): SortValue => {
     if (sortBy === 'Name') return item.name;

@@ -23,6 +23,8 @@ session = boto3.session.Session(region_name="us-east-1")
 sm = session.client("sagemaker", endpoint_url=URL)
 unchecked = session.client("sagemaker", endpoint_url=URL, config=Config(parameter_validation=False))
 found = {"boto3": boto3.__version__, "botocore": botocore.__version__, "botocore_path": botocore.__file__}
+called = set()
+sm.meta.events.register("after-call.sagemaker", lambda model, **_: called.add(model.name))
 
 
 def error_of(call, **kwargs):
@@ -79,6 +81,28 @@ sm.create_endpoint_config(
 )
 found["too_many_instances"] = error_of(sm.create_endpoint, EndpointName="checks-big", EndpointConfigName="checks-big")
 
+found["described_config"] = sm.describe_endpoint_config(EndpointConfigName="checks-big")["ProductionVariants"][0]["InitialInstanceCount"]
+found["listed"] = {
+    "models": [m["ModelName"] for m in sm.list_models(NameContains="checks-")["Models"]],
+    "configs": [c["EndpointConfigName"] for c in sm.list_endpoint_configs(NameContains="checks-")["EndpointConfigs"]],
+    "endpoints": [e["EndpointName"] for e in sm.list_endpoints(NameContains="checks-")["Endpoints"]],
+}
+sm.create_training_job(**{**job_request("stopped-by-boto3", data_uri), "HyperParameters": {"epochs": "10000"}})
+sm.stop_training_job(TrainingJobName="stopped-by-boto3")
+sm.get_waiter("training_job_completed_or_stopped").wait(TrainingJobName="stopped-by-boto3", WaiterConfig=fast)
+found["stopped"] = sm.describe_training_job(TrainingJobName="stopped-by-boto3")["TrainingJobStatus"]
+sm.create_endpoint_config(
+    EndpointConfigName="checks-one",
+    ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "checks-model", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}],
+)
+sm.create_endpoint(EndpointName="checks-endpoint", EndpointConfigName="checks-one")
+sm.get_waiter("endpoint_in_service").wait(EndpointName="checks-endpoint", WaiterConfig=fast)
+sm.delete_endpoint(EndpointName="checks-endpoint")
+sm.get_waiter("endpoint_deleted").wait(EndpointName="checks-endpoint", WaiterConfig=fast)
+sm.delete_endpoint_config(EndpointConfigName="checks-one")
+sm.create_model(ModelName="scratch", PrimaryContainer={"Image": IMAGE, "ModelDataUrl": artifacts}, ExecutionRoleArn=ROLE)
+sm.delete_model(ModelName="scratch")
+
 arn = "arn:aws:sagemaker:us-east-1:000000000000:model/checks-model"
 sm.add_tags(ResourceArn=arn, Tags=[{"Key": "owner", "Value": "boto3"}])
 found["tags"] = sm.list_tags(ResourceArn=arn)["Tags"]
@@ -94,5 +118,6 @@ try:
 except WaiterError as error:
     found["in_service_waiter"] = str(error)
 
+found["operations"] = sorted(called)
 json.dump(found, sys.stdout)
 print()

@@ -52,7 +52,7 @@ export function endpointOperations(platform: Platform): Record<string, JsonOpera
 
 /** As SageMaker does, the variants appear once they are deployed. */
 function describeEndpoint(endpoint: Endpoint): Record<string, unknown> {
-  const deployed = endpoint.status === 'InService' || endpoint.status === 'Deleting';
+  const deployed = endpoint.status === 'InService' || endpoint.status === 'SystemUpdating' || endpoint.status === 'Deleting';
   return defined({
     EndpointName: endpoint.name,
     EndpointArn: sageMakerArn('endpoint', endpoint.name),

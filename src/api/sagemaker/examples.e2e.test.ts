@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { generateSampleImages } from '../../runtime/samples/sample-images.ts';
+import { loadServiceModel, operationNames } from '../aws/service-model.ts';
 import { startTestKennel, type TestKennel } from '../../testing/test-kennel.ts';
 
 /**
@@ -17,6 +18,7 @@ import { startTestKennel, type TestKennel } from '../../testing/test-kennel.ts';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const PYTHON = '/usr/bin/python3';
+const SAGEMAKER_OPERATIONS = operationNames(loadServiceModel('sagemaker'));
 const AWS = '/usr/bin/aws';
 
 function requireDebianTool(path: string, packages: string): void {
@@ -82,6 +84,10 @@ describe('the reference workflow with boto3 and the AWS CLI', { timeout: 600_000
     assert.deepEqual(found.tags_after_delete, []);
     assert.equal(found.deleted_waiter, 'success');
     assert.match(String(found.in_service_waiter), /Waiter EndpointInService failed/);
+    assert.equal(found.described_config, 2);
+    assert.deepEqual(found.listed, { models: ['checks-model'], configs: ['checks-big'], endpoints: [] });
+    assert.equal(found.stopped, 'Stopped');
+    assert.deepEqual(found.operations, [...SAGEMAKER_OPERATIONS].sort(), 'boto3 drove every operation Kennel serves');
   });
 
   it('examples/dog-breeds/aws_cli_workflow.sh does the same with the AWS CLI', async () => {
@@ -122,5 +128,28 @@ describe('the reference workflow with boto3 and the AWS CLI', { timeout: 600_000
     assert.match(stopDone.stderr, /\(ValidationException\).*in status Completed/);
     const deleted = await aws('wait', 'endpoint-deleted', '--endpoint-name', 'never-existed');
     assert.equal(deleted.code, 0, deleted.stderr);
+  });
+
+  // With the workflow script and the test above, every operation Kennel serves goes through the AWS CLI.
+  it('the AWS CLI lists, describes and tags models and endpoint configs', async () => {
+    const aws = async (...args: string[]) => {
+      const { stdout } = await run(AWS, ['--endpoint-url', test.url, '--output', 'json', 'sagemaker', ...args], { env, encoding: 'utf8' });
+      return stdout.trim() === '' ? {} : (JSON.parse(stdout) as Record<string, unknown>);
+    };
+    const model = await aws('describe-model', '--model-name', 'checks-model');
+    assert.equal(model.ModelArn, 'arn:aws:sagemaker:us-east-1:000000000000:model/checks-model');
+    assert.deepEqual(((await aws('list-models', '--name-contains', 'checks-')).Models as { ModelName: string }[]).map((m) => m.ModelName), ['checks-model']);
+    const config = await aws('describe-endpoint-config', '--endpoint-config-name', 'checks-big');
+    assert.equal((config.ProductionVariants as { InitialInstanceCount: number }[])[0].InitialInstanceCount, 2);
+    assert.deepEqual(
+      ((await aws('list-endpoint-configs', '--name-contains', 'checks-')).EndpointConfigs as { EndpointConfigName: string }[]).map((c) => c.EndpointConfigName),
+      ['checks-big'],
+    );
+    assert.deepEqual((await aws('list-endpoints', '--name-contains', 'checks-')).Endpoints, []);
+    const arn = String(config.EndpointConfigArn);
+    await aws('add-tags', '--resource-arn', arn, '--tags', 'Key=owner,Value=cli');
+    assert.deepEqual((await aws('list-tags', '--resource-arn', arn)).Tags, [{ Key: 'owner', Value: 'cli' }]);
+    await aws('delete-tags', '--resource-arn', arn, '--tag-keys', 'owner');
+    assert.deepEqual((await aws('list-tags', '--resource-arn', arn)).Tags, []);
   });
 });

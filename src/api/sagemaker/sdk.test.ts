@@ -149,18 +149,20 @@ describe('the SageMaker control plane through @aws-sdk/client-sagemaker', () => 
   it('lists with filters, sort orders and paging, and the paginators walk every page', async () => {
     const modelData = `s3://${BUCKET}/jobs/sdk-job/output/model.tar.gz`;
     const names = ['list-c', 'list-a', 'list-e', 'list-b', 'list-d'];
-    const createdAt: Date[] = [];
+    const created = new Map<string, number>();
     for (const name of names) {
       await client.send(new CreateModelCommand({ ModelName: name, PrimaryContainer: { Image: IMAGE, ModelDataUrl: modelData }, ExecutionRoleArn: ROLE }));
-      createdAt.push((await client.send(new DescribeModelCommand({ ModelName: name }))).CreationTime!);
-      await new Promise((done) => setTimeout(done, 5));
+      created.set(name, (await client.send(new DescribeModelCommand({ ModelName: name }))).CreationTime!.getTime());
     }
+    // Two creates in one millisecond tie on CreationTime; the name then decides, in the same direction.
+    const byTime = [...created].sort(([a, at], [b, bt]) => at - bt || (a < b ? -1 : 1)).map(([name]) => name);
     const newestFirst = await client.send(new ListModelsCommand({ NameContains: 'list-' }));
-    assert.deepEqual(newestFirst.Models?.map((m) => m.ModelName), [...names].reverse());
+    assert.deepEqual(newestFirst.Models?.map((m) => m.ModelName), [...byTime].reverse());
     const byName = await client.send(new ListModelsCommand({ NameContains: 'list-', SortBy: 'Name', SortOrder: 'Ascending' }));
     assert.deepEqual(byName.Models?.map((m) => m.ModelName), ['list-a', 'list-b', 'list-c', 'list-d', 'list-e']);
-    const after = await client.send(new ListModelsCommand({ NameContains: 'list-', CreationTimeAfter: createdAt[2], SortOrder: 'Ascending' }));
-    assert.deepEqual(after.Models?.map((m) => m.ModelName), ['list-b', 'list-d']);
+    const pivot = created.get(byTime[2])!;
+    const after = await client.send(new ListModelsCommand({ NameContains: 'list-', CreationTimeAfter: new Date(pivot), SortOrder: 'Ascending' }));
+    assert.deepEqual(after.Models?.map((m) => m.ModelName), byTime.filter((name) => created.get(name)! > pivot));
 
     const firstPage = await client.send(new ListModelsCommand({ NameContains: 'list-', MaxResults: 2, SortBy: 'Name', SortOrder: 'Ascending' }));
     assert.deepEqual(firstPage.Models?.map((m) => m.ModelName), ['list-a', 'list-b']);

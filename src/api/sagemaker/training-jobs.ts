@@ -3,6 +3,7 @@ import type { Platform } from '../../control/platform.ts';
 import { childUri } from '../../control/object-locations.ts';
 import { sageMakerArn } from '../../domain/iam/arn.ts';
 import type { TrainingJob } from '../../domain/training/training-job.ts';
+import { runtimeMs } from '../../domain/training/training-job-decider.ts';
 import { listPage, type ListRequest } from '../aws/list-page.ts';
 import type { JsonOperation } from '../aws/json-protocol.ts';
 import { defined, epochSeconds, tagsFromWire, type WireTag } from './wire.ts';
@@ -83,12 +84,9 @@ export function trainingJobOperations(platform: Platform): Record<string, JsonOp
     },
     ListTrainingJobs: {
       handler: (input: ListRequest) => {
-        const { items, nextToken } = listPage(platform.trainingJobs.list(), input, (job) => ({
-          name: job.name,
-          createdAtMs: job.createdAtMs,
-          lastModifiedAtMs: job.lastModifiedAtMs,
-          status: job.status,
-        }));
+        // SageMaker documents Ascending as ListTrainingJobs' default, unlike the other lists.
+        const view = (job: TrainingJob) => ({ name: job.name, createdAtMs: job.createdAtMs, lastModifiedAtMs: job.lastModifiedAtMs, status: job.status });
+        const { items, nextToken } = listPage(platform.trainingJobs.list(), input, view, 'Ascending');
         return defined({
           TrainingJobSummaries: items.map((job) =>
             defined({
@@ -113,10 +111,9 @@ export function trainingJobOperations(platform: Platform): Record<string, JsonOp
   };
 }
 
-export function describeTrainingJob(job: TrainingJob): Record<string, unknown> {
+function describeTrainingJob(job: TrainingJob): Record<string, unknown> {
   const { spec } = job;
-  const seconds =
-    job.startedAtMs !== undefined && job.endedAtMs !== undefined ? Math.max(1, Math.ceil((job.endedAtMs - job.startedAtMs) / 1000)) : undefined;
+  const seconds = job.endedAtMs !== undefined && job.startedAtMs !== undefined ? Math.max(1, Math.ceil(runtimeMs(job, job.endedAtMs) / 1000)) : undefined;
   return defined({
     TrainingJobName: job.name,
     TrainingJobArn: sageMakerArn('training-job', job.name),

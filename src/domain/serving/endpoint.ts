@@ -43,7 +43,11 @@ export interface EndpointConfig {
   createdAtMs: number;
 }
 
-export type EndpointStatus = 'Creating' | 'InService' | 'Updating' | 'Failed' | 'Deleting';
+/**
+ * SageMaker's endpoint statuses. SystemUpdating is an endpoint that was in
+ * service when Kennel stopped, while a restarted Kennel loads its model again.
+ */
+export type EndpointStatus = 'Creating' | 'InService' | 'SystemUpdating' | 'Updating' | 'Failed' | 'Deleting';
 
 /**
  * What an endpoint serves, resolved when it is created: as on SageMaker, deleting

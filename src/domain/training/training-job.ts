@@ -146,6 +146,8 @@ export interface TrainingJob {
   lastModifiedAtMs: number;
   /** When the current run began (a restart after a crash begins a new one). */
   startedAtMs?: number;
+  /** How long earlier runs ran before a restart cut them short: part of the job's runtime. */
+  priorRunMs?: number;
   endedAtMs?: number;
 }
 

@@ -7,7 +7,6 @@ import type { EmbeddingCache } from '../../store/store.ts';
 import type { FeatureExtractor } from './feature-extractor.ts';
 import { PREPROCESSING_VERSION, preprocessBatch, tensorSize } from './preprocess.ts';
 
-/** An image given by file path or by its bytes. */
 /** An image to embed: a file (`name` says what it is in messages, e.g. its s3:// URI), or bytes. */
 export type ImageSource = { path: string; name?: string } | { bytes: Uint8Array };
 

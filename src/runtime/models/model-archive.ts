@@ -18,6 +18,11 @@ export interface UnpackLimits {
   maxEntryBytes?: number;
 }
 
+export interface UnpackOptions extends UnpackLimits {
+  /** Keep only these names; other files are read past and dropped, so an archive of big files Kennel does not use costs no memory. */
+  only?: ReadonlySet<string>;
+}
+
 const GIB = 1024 ** 3;
 const DEFAULT_LIMITS: Required<UnpackLimits> = { maxEntries: 1000, maxTotalBytes: 2 * GIB, maxEntryBytes: 2 * GIB };
 
@@ -137,8 +142,8 @@ function concatenate(chunks: readonly Buffer[], size: number): Uint8Array {
  * archive over them is stopped at the limit, not inflated into memory first.
  * Every refusal is DomainError('ValidationError').
  */
-export async function unpackModelArchive(bytes: Uint8Array, limits: UnpackLimits = {}): Promise<Map<string, Uint8Array>> {
-  const { maxEntries, maxTotalBytes, maxEntryBytes } = { ...DEFAULT_LIMITS, ...limits };
+export async function unpackModelArchive(bytes: Uint8Array, options: UnpackOptions = {}): Promise<Map<string, Uint8Array>> {
+  const { maxEntries, maxTotalBytes, maxEntryBytes } = { ...DEFAULT_LIMITS, ...options };
   const extractor = tar.extract();
   const feeding = (async () => {
     for await (const chunk of inflate(bytes, maxTotalBytes)) {
@@ -173,6 +178,10 @@ export async function unpackModelArchive(bytes: Uint8Array, limits: UnpackLimits
       const problem = entryNameProblem(name);
       if (problem !== undefined) throw refused(`entry name ${JSON.stringify(header.name)} ${problem}; refusing the archive`, { name: header.name });
       if (files.has(name)) throw refused(`holds ${JSON.stringify(name)} twice: which one is the model is ambiguous`, { name });
+      if (options.only && !options.only.has(name)) {
+        entry.resume();
+        continue;
+      }
       // The parser reads exactly the size the header gives, so checking it here bounds the content.
       if (header.size > maxEntryBytes) {
         throw refused(`entry ${JSON.stringify(name)} is ${header.size} bytes, over the limit of ${maxEntryBytes} per file`, { name, maxEntryBytes });

@@ -78,8 +78,8 @@ class MemoryRecordTable<T extends object> {
 }
 
 class MemoryTrainingJobTable extends MemoryRecordTable<TrainingJob> implements TrainingJobTable {
-  appendEpoch(name: string, metrics: EpochMetrics): TrainingJob {
-    return this.modify(name, (job) => ({ ...job, epochs: [...job.epochs, metrics] }));
+  appendEpoch(name: string, metrics: EpochMetrics, atMs: number): TrainingJob {
+    return this.modify(name, (job) => ({ ...job, epochs: [...job.epochs, metrics], lastModifiedAtMs: atMs }));
   }
 
   listByStatus(statuses: readonly TrainingJobStatus[]): TrainingJob[] {
