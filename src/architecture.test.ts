@@ -83,3 +83,29 @@ test('there are no import cycles', () => {
   for (const file of graph.keys()) visit(file, []);
   assert.deepEqual(cycles, []);
 });
+
+/** DESIGN §2's folders: a new one is a decision to write down there first, not something to slip in. */
+const KNOWN_FOLDERS: Record<string, string[] | undefined> = {
+  domain: ['data', 'training', 'tuning', 'debugger', 'serving', 'functions', 'iam'],
+};
+
+test('every folder under src/ is a layer of DESIGN §2, and domain/ has only its named parts', () => {
+  const topLevel = readdirSync(srcDir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  assert.deepEqual(topLevel.filter((name) => !(name in ALLOWED)), [], 'unknown layers');
+  for (const [layer, known] of Object.entries(KNOWN_FOLDERS)) {
+    const folders = readdirSync(join(srcDir, layer), { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    assert.deepEqual(folders.filter((name) => !known!.includes(name)), [], `unknown folders in ${layer}/`);
+  }
+});
+
+test('domain/ takes time and randomness as arguments: no Date.now, new Date() or Math.random', () => {
+  const impure = /\bDate\.now\s*\(|\bnew Date\s*\(\s*\)|\bMath\.random\s*\(/;
+  const offenders = files
+    .filter((file) => layerOf(file) === 'domain')
+    .flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .flatMap((line, index) => (impure.test(line) ? [`${relative(srcDir, file)}:${index + 1}: ${line.trim()}`] : [])),
+    );
+  assert.deepEqual(offenders, []);
+});

@@ -31,9 +31,9 @@ export function awsJsonRoutes(deps: ApiDeps, services: readonly JsonService[]): 
         const message = target ? `No service answers X-Amz-Target ${target}` : 'POST / needs an X-Amz-Target header naming the operation, e.g. SageMaker.ListEndpoints';
         return sendJsonError(c, protocolError('UnknownOperationException', message));
       }
-      const verify = sigv4({ lookupSecret: deps.lookupSecret, now: () => deps.clock.now(), service: service.signingName, region: DEFAULT_REGION });
+      const verify = sigv4<ApiEnv>({ lookupSecret: deps.lookupSecret, now: () => deps.clock.now(), service: service.signingName, region: DEFAULT_REGION });
       try {
-        await verify(c as never, async () => {});
+        await verify(c, async () => {});
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
         return sendJsonError(c, service.errorFor(error.code, error.message));

@@ -28,7 +28,7 @@ export interface SigV4MiddlewareOptions {
  * The whole body is read to check its hash, so a body-size limit must run before
  * this middleware. Hono caches the body: routes can read it again.
  */
-export function sigv4(options: SigV4MiddlewareOptions): MiddlewareHandler<SigV4Env> {
+export function sigv4<E extends SigV4Env = SigV4Env>(options: SigV4MiddlewareOptions): MiddlewareHandler<E> {
   return async (c, next) => {
     const request: SigV4Request = {
       method: c.req.method,
