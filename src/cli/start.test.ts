@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../core/logger.ts';
+import { deploySmallClassifier, startTestKennel } from '../testing/test-kennel.ts';
 import { startKennel } from './start.ts';
 
 describe('startKennel', () => {
@@ -36,6 +37,23 @@ describe('startKennel', () => {
       assert.equal(existsSync(join(home, 'samples', '.images.partial-2b7e1a52-5c1e-4f0a-9d3b-7a2e6c1f9e00')), false);
       assert.equal(new TextDecoder().decode(await second.platform.deps.artifacts.get(digest)), 'kept');
       assert.ok(existsSync(join(home, 'credentials')));
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('returns once the endpoints that were in service serve again', async () => {
+    const first = await startTestKennel({ home: join(home, 'serving') });
+    await deploySmallClassifier(first);
+    await first.close();
+    const classDir = join(home, 'serving', 'toy-images', 'test', (await readdir(join(home, 'serving', 'toy-images', 'test')))[0]);
+    const jpeg = await readFile(join(classDir, (await readdir(classDir))[0]));
+
+    const second = await startTestKennel({ home: join(home, 'serving') });
+    try {
+      assert.equal(second.kennel.platform.endpoints.describe('toy').status, 'InService');
+      const answer = await second.kennel.platform.endpoints.invoke('toy', { contentType: 'image/jpeg', body: jpeg });
+      assert.equal(answer.body.predictions.length, 4);
     } finally {
       await second.close();
     }

@@ -79,7 +79,9 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
     // Listen first: while endpoints load, callers get 503 ServiceUnavailable rather than a refused connection.
     const server = await listen(app, { host: options.host, port: options.port });
     stopServer = server.close;
+    // Started means serving what was in service: the endpoints' models are loaded (or failed) before this returns.
     await platform.controller.step();
+    await platform.controller.settled();
     platform.controller.start();
     return {
       platform,

@@ -40,6 +40,11 @@ export class Controller {
     return this.current;
   }
 
+  /** Resolves once the background work the passes so far began has settled: endpoints loaded or failed. */
+  async settled(): Promise<void> {
+    for (const reconciler of this.reconcilers) await reconciler.settled();
+  }
+
   /** Asks for a pass soon, without waiting for it. */
   kick(): void {
     void this.step();

@@ -43,8 +43,12 @@ export class EndpointReconciler implements Reconciler {
     }
   }
 
-  async close(): Promise<void> {
+  async settled(): Promise<void> {
     await Promise.allSettled(this.busy.values());
+  }
+
+  async close(): Promise<void> {
+    await this.settled();
     await this.replicas.closeAll();
   }
 

@@ -6,6 +6,8 @@
 export interface Reconciler {
   readonly name: string;
   reconcile(nowMs: number): Promise<void>;
+  /** Resolves when the short work the passes so far began in the background is done (loading models); long runs (training) do not count. */
+  settled(): Promise<void>;
   /** Releases what the reconciler holds in this process (loaded models); recorded state is untouched. */
   close(): Promise<void>;
 }

@@ -62,6 +62,9 @@ export class TrainingJobReconciler implements Reconciler {
     }
   }
 
+  /** Training runs take minutes to hours: nobody waits for them to settle. */
+  async settled(): Promise<void> {}
+
   /**
    * Aborts the runs in flight and waits (boundedly) for them to let go of the
    * store. Their jobs stay InProgress and run again at the next start.
