@@ -12,7 +12,7 @@ const CONTROL_MAX_BYTES = 1024 * 1024;
 
 /**
  * `POST /` for every AWS service on the JSON protocol, routed by `X-Amz-Target`
- * (`SageMaker.CreateTrainingJob`, later `AnyScaleFrontendService.…`). Each request
+ * (`SageMaker.CreateTrainingJob`: each service is known by its target prefix). Each request
  * is verified with SigV4 for the service it targets before its body is read.
  */
 export function awsJsonRoutes(deps: ApiDeps, services: readonly JsonService[]): Hono<ApiEnv> {
