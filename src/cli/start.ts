@@ -13,6 +13,8 @@ import { openStateDir, type StateDir } from '../store/state-dir.ts';
 import { removeLeftovers } from '../store/leftovers.ts';
 import { acquireStateLock } from '../store/state-lock.ts';
 import { ObjectStore } from '../runtime/objects/object-store.ts';
+import { CheckpointFiles } from '../runtime/training/checkpoint-files.ts';
+import { HeadTrainerPool } from '../runtime/training/head-trainer-pool.ts';
 import { availableParallelism } from 'node:os';
 
 export interface StartOptions {
@@ -67,6 +69,8 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
     urlFetchPolicy,
     servingThreads: options.servingThreads ?? 0,
     cores: availableParallelism(),
+    trainers: new HeadTrainerPool(availableParallelism()),
+    checkpoints: new CheckpointFiles(dirs.checkpointsDir),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
   };
   let stopServer: (() => Promise<void>) | undefined;
@@ -91,6 +95,7 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
       async close() {
         await server.close();
         await platform.controller.stop();
+        await deps.trainers.close();
         store.close();
         lock.release();
       },
@@ -98,6 +103,7 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
   } catch (error) {
     await stopServer?.();
     await controller?.stop();
+    await deps.trainers.close();
     store.close();
     lock.release();
     throw error;

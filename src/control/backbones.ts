@@ -1,6 +1,7 @@
 import type { BackboneSettings } from '../domain/training/hyperparameters.ts';
 import type { BackboneRef } from '../domain/training/training-job.ts';
 import { openBackbone } from '../runtime/onnx/backbone-session.ts';
+import { openBackboneInWorker } from '../runtime/onnx/worker-backbone.ts';
 import { buildSampleBackbone } from '../runtime/onnx/sample-backbone.ts';
 import type { FeatureExtractor } from '../runtime/images/feature-extractor.ts';
 import type { ControlDeps } from './deps.ts';
@@ -39,15 +40,18 @@ async function probe(opening: Promise<FeatureExtractor>): Promise<BackboneRef> {
 
 /**
  * Opens a stored backbone for inference, with the names and preprocessing recorded
- * on it. Reading it through the artifact store checks its hash, so a damaged file
- * fails loudly instead of silently changing every prediction.
+ * on it, in this thread or (for long work, like embedding a dataset) in a worker
+ * thread. Reading it through the artifact store checks its hash, so a damaged
+ * file fails loudly instead of silently changing every prediction.
  */
 export async function openStoredBackbone(
   deps: ControlDeps,
   ref: BackboneSettings & { digest: string },
   intraOpNumThreads?: number,
+  options: { inWorker?: boolean } = {},
 ): Promise<FeatureExtractor> {
-  return openBackbone(await deps.artifacts.get(ref.digest), {
+  const open = options.inWorker ? openBackboneInWorker : openBackbone;
+  return open(await deps.artifacts.get(ref.digest), {
     digest: ref.digest,
     inputName: ref.inputName,
     outputName: ref.outputName,

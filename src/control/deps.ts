@@ -2,6 +2,8 @@ import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type { UrlFetchPolicy } from '../domain/serving/url-policy.ts';
 import type { ObjectStore } from '../runtime/objects/object-store.ts';
+import type { CheckpointFiles } from '../runtime/training/checkpoint-files.ts';
+import type { HeadTrainerPool } from '../runtime/training/head-trainer-pool.ts';
 import type { ArtifactStore } from '../store/artifacts.ts';
 import type { Store } from '../store/store.ts';
 import type { PlatformEvents } from './events.ts';
@@ -29,5 +31,9 @@ export interface ControlDeps {
   servingThreads: number;
   /** CPU cores of this machine: the cap on every instance type's thread budget. */
   cores: number;
+  /** Worker threads that train heads, off the thread that serves HTTP. */
+  trainers: HeadTrainerPool;
+  /** Each training job's latest checkpoint, to resume from after a crash. */
+  checkpoints: CheckpointFiles;
   limits: PlatformLimits;
 }

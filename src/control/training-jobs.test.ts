@@ -231,6 +231,10 @@ describe('training jobs through the control plane', () => {
       const job = restarted.trainingJobs.describe('resumed');
       assert.ok(job.secondaryStatusTransitions.some((transition) => transition.status === 'Restarting'));
       assert.equal(job.priorRunMs, atShutdown.lastModifiedAtMs - atShutdown.startedAtMs!, 'the first run counts toward MaxRuntimeInSeconds');
+      const resumedAt = Number(/from the checkpoint after epoch (\d+) of 10000/.exec(job.secondaryStatusTransitions.at(-1)!.message)?.[1]);
+      assert.ok(resumedAt >= 1, `resumed from a checkpoint: ${job.secondaryStatusTransitions.at(-1)!.message}`);
+      assert.deepEqual(job.epochs.slice(0, resumedAt).map((epoch) => epoch.epoch), Array.from({ length: resumedAt }, (_, i) => i + 1), 'the epochs before the checkpoint are kept');
+      assert.equal(job.epochs[resumedAt]?.epoch ?? resumedAt + 1, resumedAt + 1, 'training goes on with the next epoch');
       restarted.trainingJobs.stop('resumed');
       assert.equal((await waitForTrainingJob(restarted, 'resumed')).status, 'Stopped');
     } finally {

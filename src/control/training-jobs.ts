@@ -34,6 +34,8 @@ export interface CreateTrainingJobInput {
   volumeSizeInGB?: number;
   hasInstanceGroups?: boolean;
   maxRuntimeSeconds?: number;
+  /** CheckpointConfig.S3Uri. */
+  checkpointUri?: string;
   metricDefinitions?: { name: string; regex: string }[];
   tags?: Tag[];
 }
@@ -139,6 +141,7 @@ export class TrainingJobService {
     }
     const outputPath = input.outputPath ?? `s3://${DEFAULT_BUCKET}/`;
     parseLocation(outputPath);
+    if (input.checkpointUri !== undefined) parseLocation(input.checkpointUri);
     const { head, backbone: settings } = parseHyperParameters(input.hyperParameters ?? {});
     const plan = planChannels(input.channels);
     // Opening the data tree checks that every channel's data is there.
@@ -161,6 +164,7 @@ export class TrainingJobService {
       hyperParameters: Object.fromEntries(Object.entries(input.hyperParameters ?? {}).map(([key, value]) => [key, String(value)])),
       channels: input.channels,
       outputPath,
+      ...(input.checkpointUri !== undefined ? { checkpointUri: input.checkpointUri } : {}),
       instanceType: input.instanceType,
       instanceCount,
       volumeSizeInGB: input.volumeSizeInGB ?? 30,

@@ -45,6 +45,8 @@ describe('removeLeftovers', () => {
     await writeIn(dirs.home, 'credentials.tmp');
     await writeIn(dirs.home, 'kennel.db');
     await writeIn(dirs.home, 'other.123.tmp');
+    await writeIn(dirs.checkpointsDir, 'job-1.ckpt');
+    await writeIn(dirs.checkpointsDir, 'job-1.ckpt.tmp');
     const before = await tree(dirs.home);
 
     // What a kill -9 leaves: temp artifacts, staged sample sets, a credentials write.
@@ -54,6 +56,7 @@ describe('removeLeftovers', () => {
       join(dirs.samplesDir, `.images.partial-${randomUUID()}`),
       join(dirs.samplesDir, `.images.partial-${randomUUID()}.old`),
       await writeIn(dirs.home, 'credentials.4242.tmp'),
+      await writeIn(dirs.checkpointsDir, 'job-1.ckpt.0123456789ab.tmp'),
     ];
     for (const folder of leftovers.slice(2, 4)) await writeIn(join(folder!, 'train', '001.Cat'), 'Cat_00001.jpg');
 

@@ -10,7 +10,8 @@ import type { StateDir } from './state-dir.ts';
  * - `<samples>/.images.partial-<uuid>` folders, and their `.old` siblings: a sample
  *   set being generated, or an outdated one moved aside (sample-images.ts). The
  *   set is deterministic and regenerated when missing;
- * - `<credentials>.<pid>.tmp`: a credentials file being written (credentials-file.ts).
+ * - `<credentials>.<pid>.tmp`: a credentials file being written (credentials-file.ts);
+ * - `<checkpoints>/<job>.ckpt.<hex>.tmp`: a checkpoint being written (checkpoint-files.ts).
  *
  * Nothing else is touched. Call it only while holding the state lock
  * (state-lock.ts): a running server's temp files look exactly like these.
@@ -29,6 +30,10 @@ export async function removeLeftovers(dirs: StateDir): Promise<{ removed: string
   const partialSamples = /^\.images\.partial-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\.old)?$/;
   for (const entry of await entries(dirs.samplesDir)) {
     if (entry.isDirectory() && partialSamples.test(entry.name)) await remove(join(dirs.samplesDir, entry.name));
+  }
+
+  for (const entry of await entries(dirs.checkpointsDir)) {
+    if (entry.isFile() && /\.ckpt\.[0-9a-f]{12}\.tmp$/.test(entry.name)) await remove(join(dirs.checkpointsDir, entry.name));
   }
 
   const credentialsDir = dirname(dirs.credentialsFile);

@@ -40,9 +40,10 @@ describe('openStateDir', () => {
       databaseFile: join(home, 'kennel.db'),
       artifactsDir: join(home, 'artifacts'),
       samplesDir: join(home, 'samples'),
+      checkpointsDir: join(home, 'checkpoints'),
       credentialsFile: join(home, 'credentials'),
     });
-    for (const dir of [home, dirs.artifactsDir, dirs.samplesDir]) assert.equal(permissions(dir), 0o700, dir);
+    for (const dir of [home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir]) assert.equal(permissions(dir), 0o700, dir);
     assert.equal(existsSync(dirs.credentialsFile), false, 'the credentials file is written by whoever creates the keys');
   });
 

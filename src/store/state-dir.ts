@@ -11,7 +11,8 @@ export interface StateDir {
   artifactsDir: string;
   /** The generated sample image set. */
   samplesDir: string;
-  /** Backbone models Kennel builds or downloads. */
+  /** The latest checkpoint of each training job. */
+  checkpointsDir: string;
   /** Admin keys in the AWS shared-credentials format. */
   credentialsFile: string;
 }
@@ -34,9 +35,10 @@ export async function openStateDir(home: string): Promise<StateDir> {
     databaseFile: join(absoluteHome, 'kennel.db'),
     artifactsDir: join(absoluteHome, 'artifacts'),
     samplesDir: join(absoluteHome, 'samples'),
+    checkpointsDir: join(absoluteHome, 'checkpoints'),
     credentialsFile: join(absoluteHome, 'credentials'),
   };
-  for (const dir of [dirs.home, dirs.artifactsDir, dirs.samplesDir]) {
+  for (const dir of [dirs.home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir]) {
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
     } catch (error) {

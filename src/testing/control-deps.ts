@@ -4,6 +4,8 @@ import { DEFAULT_LIMITS, type ControlDeps } from '../control/deps.ts';
 import { PlatformEvents } from '../control/events.ts';
 import { DEFAULT_URL_FETCH_POLICY } from '../domain/serving/url-policy.ts';
 import { ObjectStore } from '../runtime/objects/object-store.ts';
+import { CheckpointFiles } from '../runtime/training/checkpoint-files.ts';
+import { HeadTrainerPool } from '../runtime/training/head-trainer-pool.ts';
 import { createArtifactStore } from '../store/artifacts.ts';
 import type { Store } from '../store/store.ts';
 import type { Clock } from '../core/clock.ts';
@@ -22,6 +24,8 @@ export function testControlDeps(dir: string, store: Store, overrides: Partial<Co
     urlFetchPolicy: DEFAULT_URL_FETCH_POLICY,
     servingThreads: 1,
     cores: 2,
+    trainers: new HeadTrainerPool(2),
+    checkpoints: new CheckpointFiles(join(dir, 'checkpoints')),
     limits: DEFAULT_LIMITS,
     ...overrides,
   };

@@ -28,6 +28,7 @@ interface CreateTrainingJobRequest {
   OutputDataConfig: { S3OutputPath: string };
   ResourceConfig: { InstanceType?: string; InstanceCount?: number; VolumeSizeInGB: number; InstanceGroups?: unknown[] };
   StoppingCondition: { MaxRuntimeInSeconds?: number };
+  CheckpointConfig?: { S3Uri: string; LocalPath?: string };
   Tags?: WireTag[];
 }
 
@@ -74,6 +75,7 @@ export function trainingJobOperations(platform: Platform): Record<string, JsonOp
           volumeSizeInGB: input.ResourceConfig.VolumeSizeInGB,
           hasInstanceGroups: (input.ResourceConfig.InstanceGroups?.length ?? 0) > 0,
           maxRuntimeSeconds: input.StoppingCondition.MaxRuntimeInSeconds,
+          checkpointUri: input.CheckpointConfig?.S3Uri,
           tags: tagsFromWire(input.Tags),
         });
         return { TrainingJobArn: sageMakerArn('training-job', job.name) };
@@ -141,6 +143,7 @@ function describeTrainingJob(job: TrainingJob): Record<string, unknown> {
     OutputDataConfig: { S3OutputPath: spec.outputPath },
     ResourceConfig: { InstanceType: spec.instanceType, InstanceCount: spec.instanceCount, VolumeSizeInGB: spec.volumeSizeInGB },
     StoppingCondition: { MaxRuntimeInSeconds: spec.maxRuntimeSeconds },
+    CheckpointConfig: spec.checkpointUri ? { S3Uri: spec.checkpointUri } : undefined,
     CreationTime: epochSeconds(job.createdAtMs),
     TrainingStartTime: epochSeconds(job.startedAtMs),
     TrainingEndTime: epochSeconds(job.endedAtMs),

@@ -106,6 +106,8 @@ export interface TrainingJobSpec {
   channels: TrainingChannel[];
   /** Where model.tar.gz goes: `<outputPath>/<job>/output/model.tar.gz`. */
   outputPath: string;
+  /** CheckpointConfig.S3Uri: the final checkpoint is kept there, and a job finding one there goes on from it. */
+  checkpointUri?: string;
   instanceType: string;
   instanceCount: number;
   volumeSizeInGB: number;

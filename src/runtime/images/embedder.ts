@@ -27,6 +27,8 @@ export interface EmbeddedImages {
   computed: number;
   /** Distinct image contents found in the cache. computed + cached = distinct contents. */
   cached: number;
+  /** The content digest of each input image, in input order: what the features were computed from. */
+  digests: string[];
 }
 
 const DEFAULT_BATCH_SIZE = 32;
@@ -146,7 +148,7 @@ export async function embedImages(options: EmbedImagesOptions): Promise<Embedded
     current = upcoming;
   }
 
-  return { features, computed: misses.length, cached: hits.size };
+  return { features, computed: misses.length, cached: hits.size, digests };
 }
 
 function describeSource(image: ImageSource, index: number): string {

@@ -5,7 +5,7 @@ import { randomNormal, seededRandom } from '../../core/random.ts';
 import { initHeadWeights } from '../../domain/training/head-weights.ts';
 import type { EpochMetrics, HeadHyperParameters } from '../../domain/training/training-job.ts';
 import { buildHeadInferenceModel, HEAD_INPUT_NAME, HEAD_OUTPUT_NAME } from '../onnx/head-model.ts';
-import { evaluateHead, trainHead, type LabelledFeatures } from './head-trainer.ts';
+import { evaluateHead, trainHead, type LabelledFeatures, type TrainerCheckpoint } from './head-trainer.ts';
 
 const FEATURES = 8;
 const CLASSES = 3;
@@ -60,6 +60,29 @@ describe('trainHead', () => {
     const c = await trainHead({ ...options, hyperParameters: { ...hyperParameters, epochs: 2, seed: 2 } });
     assert.deepEqual(a.weights, b.weights);
     assert.notDeepEqual(a.weights.w1, c.weights.w1);
+  });
+
+  it('resumed from a checkpoint, ends exactly where an uninterrupted run does', async () => {
+    const options = { train: blobs(101, 5), validation: blobs(30, 6), featureSize: FEATURES, classCount: CLASSES, hyperParameters: { ...hyperParameters, epochs: 5 } };
+    const straight = await trainHead(options);
+    let saved: TrainerCheckpoint | undefined;
+    await trainHead({
+      ...options,
+      onEpoch: (metrics, checkpoint) => {
+        if (metrics.epoch === 2) saved = checkpoint();
+      },
+      shouldStop: () => saved !== undefined,
+    });
+    assert.equal(saved!.epoch, 2);
+    const resumed = await trainHead({ ...options, resumeFrom: saved });
+    assert.deepEqual(resumed.weights, straight.weights);
+    assert.deepEqual(resumed.epochs.map((e) => e.epoch), [1, 2, 3, 4, 5]);
+    const strip = (epochs: EpochMetrics[]) => epochs.map(({ seconds: _seconds, ...rest }) => rest);
+    assert.deepEqual(strip(resumed.epochs), strip(straight.epochs));
+    await assert.rejects(
+      trainHead({ ...options, hyperParameters: { ...options.hyperParameters, hidden_units: 8 }, resumeFrom: saved }),
+      /does not fit this head/,
+    );
   });
 
   it('trains the same whether steps are unrolled or run one at a time, last partial batch included', async () => {

@@ -31,14 +31,32 @@ export interface LabelledFeatures {
   labels: ArrayLike<number>;
 }
 
+/**
+ * Everything training needs to go on after `epoch` epochs exactly as if it had
+ * not stopped: the weights, Adam's moments and step count, and the metrics so
+ * far. The batch order is replayed from the seed.
+ */
+export interface TrainerCheckpoint {
+  epoch: number;
+  step: number;
+  state: Record<TrainingStateName, Float32Array>;
+  epochs: EpochMetrics[];
+}
+
 export interface TrainHeadOptions {
   train: LabelledFeatures;
   validation: LabelledFeatures;
   featureSize: number;
   classCount: number;
   hyperParameters: HeadHyperParameters;
-  /** Called after every epoch; training waits for a returned promise. */
-  onEpoch?: (metrics: EpochMetrics) => void | Promise<void>;
+  /**
+   * Called after every epoch; training waits for a returned promise. `checkpoint`
+   * copies the state out (~3.4 MB at the reference size), so call it only when the
+   * checkpoint is wanted.
+   */
+  onEpoch?: (metrics: EpochMetrics, checkpoint: () => TrainerCheckpoint) => void | Promise<void>;
+  /** Go on from here instead of from freshly initialised weights; it must come from the same data and hyperparameters. */
+  resumeFrom?: TrainerCheckpoint;
   /** Checked before each epoch; true ends training early with the epochs done so far. */
   shouldStop?: () => boolean;
   /** ONNX Runtime threads; defaults to every core. */
@@ -86,11 +104,17 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
       field: 'stepsPerRun',
     });
   }
+  const resume = options.resumeFrom;
+  if (resume) {
+    state.restore(resume);
+    // The shuffles of the epochs done, drawn again so the next epoch's order is the one it would have had.
+    for (let epoch = 1; epoch <= resume.epoch; epoch++) epochBatches(train.count, hp.batch_size, batchOrder);
+  }
   const stepper = new TrainingStepper(shape, sessionOptions, train);
   const evaluator = await HeadEvaluator.open(shape, sessionOptions);
-  const epochs: EpochMetrics[] = [];
+  const epochs: EpochMetrics[] = resume ? [...resume.epochs] : [];
   try {
-    for (let epoch = 1; epoch <= hp.epochs; epoch++) {
+    for (let epoch = (resume?.epoch ?? 0) + 1; epoch <= hp.epochs; epoch++) {
       if (options.shouldStop?.()) break;
       const startedMs = now();
       const batches = epochBatches(train.count, hp.batch_size, batchOrder);
@@ -114,7 +138,7 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
         seconds: (now() - startedMs) / 1000,
       };
       epochs.push(metrics);
-      await options.onEpoch?.(metrics);
+      await options.onEpoch?.(metrics, () => state.checkpoint(epoch, epochs));
     }
     return { weights: state.weights(), epochs };
   } finally {
@@ -220,6 +244,25 @@ class OptimiserState {
 
   swap(): void {
     [this.current, this.spare] = [this.spare, this.current];
+  }
+
+  checkpoint(epoch: number, epochs: readonly EpochMetrics[]): TrainerCheckpoint {
+    const state = Object.fromEntries(
+      TRAINING_STATE_NAMES.map((name) => [name, (this.current[name].data as Float32Array).slice()]),
+    ) as Record<TrainingStateName, Float32Array>;
+    return { epoch, step: this.step, state, epochs: [...epochs] };
+  }
+
+  restore(checkpoint: TrainerCheckpoint): void {
+    for (const name of TRAINING_STATE_NAMES) {
+      const target = this.current[name].data as Float32Array;
+      const source = checkpoint.state[name];
+      if (!source || source.length !== target.length) {
+        throw new DomainError('ValidationError', `The checkpoint does not fit this head: ${name} has ${source?.length ?? 0} values, not ${target.length}`);
+      }
+      target.set(source);
+    }
+    this.step = checkpoint.step;
   }
 
   weights(): HeadWeights {

@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import { DomainError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { TrainingJob, TrainingJobArtifacts } from '../domain/training/training-job.ts';
+import { buildHeadInferenceModel } from '../runtime/onnx/head-model.ts';
+import { decodeCheckpoint, encodeCheckpoint, type CheckpointFiles, type SavedCheckpoint } from '../runtime/training/checkpoint-files.ts';
+import type { TrainerCheckpoint } from '../runtime/training/head-trainer.ts';
+import type { ControlDeps } from './deps.ts';
+import { embedChannels, type ImageClassifierData } from './image-data.ts';
+import { labelsDocument } from './labels.ts';
+import { buildModelPackage } from './model-package.ts';
+import { childUri, readObject, writeObject } from './object-locations.ts';
+import { ABORTED, endMessage, stoppedStatus, type RunContext } from './run-context.ts';
+
+/** The checkpoint's name under CheckpointConfig.S3Uri. */
+const CHECKPOINT_FILE = 'checkpoint.kennel';
+/** A checkpoint of the reference head is ~3.4 MB; this leaves room for wide heads. */
+const MAX_CHECKPOINT_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The built-in image classifier: embed every image once (see image-data.ts),
+ * train the head in a worker thread with a checkpoint after every epoch,
+ * evaluate it on the test split, and write model.tar.gz to the output path.
+ * A run that finds a checkpoint of the same data and hyperparameters (its own,
+ * after a crash, or one at CheckpointConfig.S3Uri) goes on from it.
+ */
+export async function runImageClassifier(run: RunContext, job: TrainingJob): Promise<void> {
+  const { deps, jobName, signal } = run;
+  const { store, clock, events, logger } = deps;
+  const data = await embedChannels(deps, job, run.threads, run.stopRequested, (count) =>
+    run.enter('Training', `Computing backbone embeddings of ${count} images (each image once; cached by content)`),
+  );
+  if (signal.aborted) throw ABORTED;
+  if (!data) return finishStopped(run, 0);
+
+  const fingerprint = checkpointFingerprint(job, data);
+  const resume = await findCheckpoint(deps, job, fingerprint);
+  const from = resume && 'saved' in resume ? resume.saved.checkpoint : undefined;
+  const message =
+    from !== undefined
+      ? `Training the head, from the checkpoint after epoch ${from.epoch} of ${job.spec.head.epochs}`
+      : `Training the head for ${job.spec.head.epochs} epochs${resume && 'damaged' in resume ? ` (${resume.damaged}; starting over)` : ''}`;
+  run.enter('Training', message, { classes: data.classes, embeddingStats: data.embeddingStats, epochs: from?.epochs ?? [] });
+
+  const writer = new LatestCheckpointWriter(deps.checkpoints, jobName, fingerprint, logger);
+  const trained = await deps.trainers.train({
+    train: data.splits.train,
+    validation: data.splits.valid,
+    test: data.splits.test,
+    featureSize: job.spec.backbone.featureSize,
+    classCount: data.classes.length,
+    hyperParameters: job.spec.head,
+    intraOpNumThreads: run.threads,
+    resumeFrom: from,
+    onEpoch: (metrics, checkpoint) => {
+      if (signal.aborted) return;
+      store.trainingJobs.appendEpoch(jobName, metrics, clock.now());
+      events.emit({ kind: 'training-epoch', jobName, metrics, epochs: job.spec.head.epochs });
+      writer.save(checkpoint);
+    },
+    shouldStop: run.stopRequested,
+  });
+  await writer.flush();
+  if (signal.aborted) throw ABORTED;
+  if (trained.epochs.length === 0 || !trained.test) return finishStopped(run, 0);
+
+  const current = run.enter('Uploading', 'Writing model.tar.gz to the output path');
+  const finalMetrics = { testLoss: trained.test.loss, testAccuracy: trained.test.accuracy };
+  const labels = labelsDocument(data.classes);
+  const headModel = buildHeadInferenceModel(trained.weights);
+  const metrics = { epochs: trained.epochs, final: finalMetrics };
+  const archive = await buildModelPackage({ backbone: job.spec.backbone, headModel, labels, metrics, trainingJobName: jobName }, clock.now());
+  const artifacts: TrainingJobArtifacts = {
+    headModel: await deps.artifacts.put(headModel),
+    labels: await deps.artifacts.put(jsonBytes(labels)),
+    metrics: await deps.artifacts.put(jsonBytes(metrics)),
+    modelArchive: await deps.artifacts.put(archive),
+  };
+  const modelArtifactsUri = childUri(job.spec.outputPath, jobName, 'output', 'model.tar.gz');
+  await writeObject(deps, modelArtifactsUri, archive, 'application/gzip');
+  if (job.spec.checkpointUri && writer.latest) {
+    await writeObject(deps, childUri(job.spec.checkpointUri, CHECKPOINT_FILE), encodeCheckpoint({ checkpoint: writer.latest, fingerprint }));
+  }
+
+  const ending = current.stopRequest ? stoppedStatus(current) : 'Completed';
+  run.enter(ending, endMessage(ending, trained.epochs.length, job.spec.head.epochs), {
+    status: ending === 'Completed' ? 'Completed' : 'Stopped',
+    finalMetrics,
+    artifacts,
+    modelArtifactsUri,
+    endedAtMs: clock.now(),
+  });
+  await deps.checkpoints.remove(jobName);
+  logger.info('training job ended', { jobName, status: ending, testAccuracy: trained.test.accuracy, testLoss: trained.test.loss });
+}
+
+/** A stop before any epoch finished: nothing to keep. */
+function finishStopped(run: RunContext, epochsDone: number): void {
+  const job = run.deps.store.trainingJobs.get(run.jobName)!;
+  const status = stoppedStatus(job);
+  run.enter(status, endMessage(status, epochsDone, job.spec.head.epochs), { status: 'Stopped', endedAtMs: run.deps.clock.now() });
+}
+
+/** What a checkpoint must have been trained on to be resumed: the same images, labels, backbone and hyperparameters. */
+function checkpointFingerprint(job: TrainingJob, data: ImageClassifierData): string {
+  return createHash('sha256').update(JSON.stringify({ data: data.fingerprint, backbone: job.spec.backbone.digest, head: job.spec.head })).digest('hex');
+}
+
+/** The job's own checkpoint, else one at CheckpointConfig.S3Uri; only one with the same fingerprint counts. */
+async function findCheckpoint(
+  deps: ControlDeps,
+  job: TrainingJob,
+  fingerprint: string,
+): Promise<{ saved: SavedCheckpoint } | { damaged: string } | undefined> {
+  const local = await deps.checkpoints.load(job.name);
+  if (local && 'damaged' in local) return local;
+  if (local && local.fingerprint === fingerprint) return { saved: local };
+  if (!job.spec.checkpointUri) return undefined;
+  const uri = childUri(job.spec.checkpointUri, CHECKPOINT_FILE);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readObject(deps, uri, MAX_CHECKPOINT_BYTES);
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'NotFound') return undefined;
+    throw error;
+  }
+  try {
+    const saved = decodeCheckpoint(bytes, `The checkpoint at ${uri}`);
+    return saved.fingerprint === fingerprint ? { saved } : undefined;
+  } catch (error) {
+    if (error instanceof DomainError) return { damaged: error.message };
+    throw error;
+  }
+}
+
+/**
+ * Writes the latest checkpoint while training goes on: a checkpoint arriving
+ * while one is being written replaces the one waiting, so a fast run never
+ * queues writes, and the file always holds a whole, recent checkpoint.
+ */
+class LatestCheckpointWriter {
+  latest: TrainerCheckpoint | undefined;
+  private pending: TrainerCheckpoint | undefined;
+  private writing: Promise<void> | undefined;
+
+  constructor(
+    private readonly files: CheckpointFiles,
+    private readonly jobName: string,
+    private readonly fingerprint: string,
+    private readonly logger: Logger,
+  ) {}
+
+  save(checkpoint: TrainerCheckpoint): void {
+    this.latest = checkpoint;
+    this.pending = checkpoint;
+    this.writing ??= this.drain();
+  }
+
+  async flush(): Promise<void> {
+    await this.writing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending) {
+      const checkpoint = this.pending;
+      this.pending = undefined;
+      try {
+        await this.files.save(this.jobName, { checkpoint, fingerprint: this.fingerprint });
+      } catch (error) {
+        // A lost checkpoint costs a resume some epochs, never the job.
+        this.logger.warn('could not write a checkpoint', { jobName: this.jobName, epoch: checkpoint.epoch, error: String(error) });
+      }
+    }
+    this.writing = undefined;
+  }
+}
+
+function jsonBytes(value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value, null, 2));
+}

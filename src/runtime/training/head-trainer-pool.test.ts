@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { randomNormal, seededRandom } from '../../core/random.ts';
+import { DomainError } from '../../core/errors.ts';
+import type { HeadHyperParameters } from '../../domain/training/training-job.ts';
+import { trainHead, type LabelledFeatures, type TrainerCheckpoint } from './head-trainer.ts';
+import { HeadTrainerPool } from './head-trainer-pool.ts';
+
+const FEATURES = 8;
+const CLASSES = 3;
+
+/** Three separable blobs, with the features in a SharedArrayBuffer as tuning trials share them. */
+function blobs(count: number, seed: number): LabelledFeatures {
+  const random = seededRandom(seed);
+  const features = new Float32Array(new SharedArrayBuffer(count * FEATURES * 4));
+  const labels = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    labels[i] = i % CLASSES;
+    for (let f = 0; f < FEATURES; f++) features[i * FEATURES + f] = (f % CLASSES === labels[i] ? 4 : 0) + randomNormal(random) * 0.7;
+  }
+  return { features, labels };
+}
+
+const hyperParameters: HeadHyperParameters = { learning_rate: 0.01, batch_size: 16, epochs: 4, hidden_units: 16, seed: 1 };
+const task = { train: blobs(200, 1), validation: blobs(60, 2), test: blobs(60, 3), featureSize: FEATURES, classCount: CLASSES, hyperParameters, intraOpNumThreads: 1 };
+
+describe('HeadTrainerPool', () => {
+  const pool = new HeadTrainerPool(2);
+  after(() => pool.close());
+
+  it('trains in a worker thread exactly as in this thread, and evaluates the test split', async () => {
+    const epochs: number[] = [];
+    const checkpoints: TrainerCheckpoint[] = [];
+    const result = await pool.train({ ...task, onEpoch: (metrics, checkpoint) => (epochs.push(metrics.epoch), checkpoints.push(checkpoint)) });
+    const own = (data: LabelledFeatures) => ({ features: new Float32Array(data.features), labels: data.labels });
+    const here = await trainHead({ ...task, train: own(task.train), validation: own(task.validation) });
+    assert.deepEqual(result.weights, here.weights);
+    assert.deepEqual(epochs, [1, 2, 3, 4]);
+    assert.deepEqual(checkpoints.map((c) => c.epoch), [1, 2, 3, 4]);
+    assert.equal(result.test?.accuracy, 1);
+  });
+
+  it('runs tasks side by side, and resumes from a checkpoint a worker sent', async () => {
+    let saved: TrainerCheckpoint | undefined;
+    const [stopped, other] = await Promise.all([
+      pool.train({ ...task, onEpoch: (metrics, checkpoint) => metrics.epoch === 2 && (saved = checkpoint), shouldStop: () => saved !== undefined }),
+      pool.train({ ...task, hyperParameters: { ...hyperParameters, seed: 2 } }),
+    ]);
+    assert.deepEqual(stopped.epochs.map((e) => e.epoch), [1, 2]);
+    assert.equal(other.epochs.length, 4);
+    const resumed = await pool.train({ ...task, resumeFrom: saved });
+    const straight = await pool.train(task);
+    assert.deepEqual(resumed.weights, straight.weights);
+  });
+
+  it("passes the trainer's refusals back with their code", async () => {
+    const bad = { ...task, train: { features: task.train.features, labels: new Int32Array(200).fill(7) } };
+    await assert.rejects(pool.train(bad), (error: unknown) => error instanceof DomainError && error.code === 'ValidationError' && /label 7/.test(error.message));
+    assert.equal((await pool.train(task)).epochs.length, 4, 'the worker is still usable');
+  });
+});

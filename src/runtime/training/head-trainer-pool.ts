@@ -1,0 +1,145 @@
+import type { Worker } from 'node:worker_threads';
+import { DomainError, ERROR_CODES, type ErrorCode } from '../../core/errors.ts';
+import type { HeadWeights } from '../../domain/training/head-weights.ts';
+import type { MeanMetrics } from '../../domain/training/metrics.ts';
+import type { EpochMetrics, HeadHyperParameters } from '../../domain/training/training-job.ts';
+import { startTypeScriptWorker } from '../workers/typescript-worker.ts';
+import type { LabelledFeatures, TrainerCheckpoint } from './head-trainer.ts';
+import type { TrainerMessage, TrainRequest } from './head-trainer-protocol.ts';
+
+export interface HeadTrainingTask {
+  /** Features over a SharedArrayBuffer reach the worker without a copy; others are copied once. */
+  train: LabelledFeatures;
+  validation: LabelledFeatures;
+  test?: LabelledFeatures;
+  featureSize: number;
+  classCount: number;
+  hyperParameters: HeadHyperParameters;
+  intraOpNumThreads: number;
+  resumeFrom?: TrainerCheckpoint;
+  /** Names the data, so a worker that trained on it before reuses its copy (tuning trials). */
+  dataKey?: string;
+  /** After every epoch, with the checkpoint to go on from. */
+  onEpoch?: (metrics: EpochMetrics, checkpoint: TrainerCheckpoint) => void;
+  /** Asked after every epoch and every STOP_POLL_MS meanwhile; true stops training before the next epoch. */
+  shouldStop?: () => boolean;
+}
+
+export interface HeadTrainingResult {
+  weights: HeadWeights;
+  epochs: EpochMetrics[];
+  test?: MeanMetrics;
+}
+
+const STOP_POLL_MS = 100;
+const WORKER_MODULE = new URL('./head-trainer-worker.ts', import.meta.url);
+const KNOWN_CODES = new Set<string>(ERROR_CODES);
+
+interface Pending {
+  task: HeadTrainingTask;
+  resolve: (result: HeadTrainingResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Trains heads in worker threads, at most `size` at once, so that training never
+ * runs on the thread that serves HTTP. Workers are started on demand and kept
+ * for the next task (starting one costs a few hundred milliseconds); a worker
+ * that dies fails its task and is replaced.
+ */
+export class HeadTrainerPool {
+  private readonly idle: Worker[] = [];
+  private readonly queue: Pending[] = [];
+  private running = 0;
+  private closed = false;
+
+  constructor(private readonly size: number) {}
+
+  train(task: HeadTrainingTask): Promise<HeadTrainingResult> {
+    if (this.closed) return Promise.reject(new DomainError('ServiceUnavailable', 'The head trainer is shut down'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ task, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const pending of this.queue.splice(0)) pending.reject(new DomainError('ServiceUnavailable', 'The head trainer is shut down'));
+    await Promise.all(this.idle.splice(0).map((worker) => worker.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0 && this.running < this.size) {
+      const pending = this.queue.shift()!;
+      this.running++;
+      const worker = this.idle.pop() ?? startTypeScriptWorker(WORKER_MODULE);
+      worker.ref();
+      this.run(worker, pending);
+    }
+  }
+
+  private run(worker: Worker, { task, resolve, reject }: Pending): void {
+    const stopFlag = new Int32Array(new SharedArrayBuffer(4));
+    const checkStop = () => {
+      if (task.shouldStop?.()) Atomics.store(stopFlag, 0, 1);
+    };
+    const timer = setInterval(checkStop, STOP_POLL_MS);
+    const finish = (keepWorker: boolean) => {
+      clearInterval(timer);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      this.running--;
+      if (keepWorker && !this.closed) {
+        // An idle worker must not keep the process alive.
+        worker.unref();
+        this.idle.push(worker);
+      } else {
+        void worker.terminate();
+      }
+      this.dispatch();
+    };
+    const onMessage = (message: TrainerMessage) => {
+      if (message.kind === 'epoch') {
+        try {
+          task.onEpoch?.(message.metrics, message.checkpoint);
+        } finally {
+          checkStop();
+        }
+        return;
+      }
+      finish(true);
+      if (message.kind === 'done') resolve({ weights: message.weights, epochs: message.epochs, ...(message.test ? { test: message.test } : {}) });
+      else {
+        const code: ErrorCode = message.code && KNOWN_CODES.has(message.code) ? (message.code as ErrorCode) : 'Internal';
+        reject(new DomainError(code, message.message, message.details ?? {}));
+      }
+    };
+    const onError = (error: Error) => {
+      finish(false);
+      reject(new DomainError('Internal', `The head trainer's worker failed: ${error.message}`));
+    };
+    const onExit = (exitCode: number) => {
+      finish(false);
+      reject(new DomainError('Internal', `The head trainer's worker exited (code ${exitCode}) before training ended`));
+    };
+    worker.on('message', onMessage);
+    worker.once('error', onError);
+    worker.once('exit', onExit);
+    const request: TrainRequest = {
+      kind: 'train',
+      train: task.train,
+      validation: task.validation,
+      ...(task.test ? { test: task.test } : {}),
+      featureSize: task.featureSize,
+      classCount: task.classCount,
+      hyperParameters: task.hyperParameters,
+      intraOpNumThreads: task.intraOpNumThreads,
+      ...(task.resumeFrom ? { resumeFrom: task.resumeFrom } : {}),
+      ...(task.dataKey !== undefined ? { dataKey: task.dataKey } : {}),
+      stopFlag,
+    };
+    worker.postMessage(request);
+  }
+}

@@ -1,0 +1,28 @@
+import type { EpochMetrics, HeadHyperParameters } from '../../domain/training/training-job.ts';
+import type { HeadWeights } from '../../domain/training/head-weights.ts';
+import type { MeanMetrics } from '../../domain/training/metrics.ts';
+import type { LabelledFeatures, TrainerCheckpoint } from './head-trainer.ts';
+
+/** The messages between HeadTrainerPool and its worker threads. */
+
+export interface TrainRequest {
+  kind: 'train';
+  train: LabelledFeatures;
+  validation: LabelledFeatures;
+  /** Evaluated with the final weights, when given. */
+  test?: LabelledFeatures;
+  featureSize: number;
+  classCount: number;
+  hyperParameters: HeadHyperParameters;
+  intraOpNumThreads: number;
+  resumeFrom?: TrainerCheckpoint;
+  /** Names the data: a worker keeps its own copy of the last data it saw, for the next task on the same data. */
+  dataKey?: string;
+  /** Int32Array over a SharedArrayBuffer: 1 asks the trainer to stop before its next epoch. */
+  stopFlag: Int32Array;
+}
+
+export type TrainerMessage =
+  | { kind: 'epoch'; metrics: EpochMetrics; checkpoint: TrainerCheckpoint }
+  | { kind: 'done'; weights: HeadWeights; epochs: EpochMetrics[]; test?: MeanMetrics }
+  | { kind: 'error'; code?: string; message: string; details?: Record<string, unknown> };
