@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { isDomainError } from '../../core/errors.ts';
 import type { BackboneRef, Preprocessing } from '../../domain/training/training-job.ts';
 import type { EmbeddingCache } from '../../store/store.ts';
-import { embedImages, embeddingKey, type ImageSource } from './embedder.ts';
+import { contentDigest, embedImages, embeddingKey, type ImageSource } from './embedder.ts';
 import type { FeatureExtractor } from './feature-extractor.ts';
 import { preprocessImage, tensorSize } from './preprocess.ts';
 
@@ -122,6 +122,7 @@ test('embeds once per content: cached on the second call, duplicates share one e
   const expected = await Promise.all(contents.map(expectedFeatures));
   assert.deepEqual(rows(first.features), expected, 'input order, copies included');
   assert.deepEqual(progress.at(-1), [5, 5]);
+  assert.deepEqual(first.digests, contents.map(contentDigest), 'the content digest of each input, copies included');
   assert.ok(progress.every(([done], i) => i === 0 || done >= progress[i - 1][0]), 'progress never goes back');
 
   const again = new CountingExtractor();
@@ -197,7 +198,7 @@ test('the batch being extracted is not overwritten while the next one is prepare
 test('nothing to embed: no extract call, empty features', async () => {
   const extractor = new CountingExtractor();
   const result = await embedImages({ images: [], extractor, cache: new MemoryEmbeddingCache() });
-  assert.deepEqual(result, { features: new Float32Array(0), computed: 0, cached: 0 });
+  assert.deepEqual(result, { features: new Float32Array(0), computed: 0, cached: 0, digests: [] });
   assert.deepEqual(extractor.calls, []);
 });
 

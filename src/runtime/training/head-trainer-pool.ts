@@ -21,7 +21,11 @@ export interface HeadTrainingTask {
   dataKey?: string;
   /** After every epoch, with the checkpoint to go on from. */
   onEpoch?: (metrics: EpochMetrics, checkpoint: TrainerCheckpoint) => void;
-  /** Asked after every epoch and every STOP_POLL_MS meanwhile; true stops training before the next epoch. */
+  /**
+   * Asked before training, after every epoch and every STOP_POLL_MS meanwhile; true stops
+   * training before its next epoch. The worker does not wait for the answer, so a stop
+   * that comes with an epoch's report may let one more epoch run.
+   */
   shouldStop?: () => boolean;
 }
 
@@ -84,6 +88,7 @@ export class HeadTrainerPool {
     const checkStop = () => {
       if (task.shouldStop?.()) Atomics.store(stopFlag, 0, 1);
     };
+    checkStop();
     const timer = setInterval(checkStop, STOP_POLL_MS);
     const finish = (keepWorker: boolean) => {
       clearInterval(timer);
