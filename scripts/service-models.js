@@ -62,6 +62,22 @@ function subset(model, operationNames, source) {
   return { metadata: model.metadata, operations, shapes };
 }
 
+/**
+ * Members that newer releases of the service model have and Debian's botocore
+ * does not yet (manifest `newerMembers`: the shapes they need, and where they
+ * go). A model that already has a member keeps its own definition.
+ */
+function withNewerMembers(model, newer) {
+  if (!newer) return model;
+  for (const [name, shape] of Object.entries(newer.shapes ?? {})) model.shapes[name] ??= shape;
+  for (const [parent, members] of Object.entries(newer.members ?? {})) {
+    const shape = model.shapes[parent];
+    if (!shape?.members) fail(`newerMembers: ${parent} is not a structure the served operations reach`);
+    for (const [member, ref] of Object.entries(members)) shape.members[member] ??= ref;
+  }
+  return model;
+}
+
 /** Object keys sorted at every depth; arrays keep their order (enums and `required` lists mean it). */
 function sortKeys(value) {
   if (Array.isArray(value)) return value.map(sortKeys);
@@ -82,7 +98,8 @@ function generate(service, entry) {
     );
   }
   const model = JSON.parse(readFileSync(source, 'utf8'));
-  return `${JSON.stringify(sortKeys(subset(model, entry.operations, `${entry.botocore}/service-2.json`)), null, 2)}\n`;
+  const served = withNewerMembers(subset(model, entry.operations, `${entry.botocore}/service-2.json`), entry.newerMembers);
+  return `${JSON.stringify(sortKeys(served), null, 2)}\n`;
 }
 
 const args = process.argv.slice(2);

@@ -5,6 +5,7 @@ import { ensureAdminCredentials, secretLookup } from '../control/admin.ts';
 import { PlatformEvents } from '../control/events.ts';
 import { DEFAULT_LIMITS, type ControlDeps, type PlatformLimits } from '../control/deps.ts';
 import { createPlatform, type Platform } from '../control/platform.ts';
+import { PreparedDataCache } from '../control/prepared-data.ts';
 import { DEFAULT_URL_FETCH_POLICY, validateUrlFetchPolicy, type UrlFetchPolicy } from '../domain/serving/url-policy.ts';
 import type { AccessKey } from '../store/store.ts';
 import { createArtifactStore } from '../store/artifacts.ts';
@@ -13,6 +14,7 @@ import { openStateDir, type StateDir } from '../store/state-dir.ts';
 import { removeLeftovers } from '../store/leftovers.ts';
 import { acquireStateLock } from '../store/state-lock.ts';
 import { ObjectStore } from '../runtime/objects/object-store.ts';
+import { JobLogs } from '../runtime/logs/job-logs.ts';
 import { CheckpointFiles } from '../runtime/training/checkpoint-files.ts';
 import { HeadTrainerPool } from '../runtime/training/head-trainer-pool.ts';
 import { availableParallelism } from 'node:os';
@@ -71,6 +73,9 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
     cores: availableParallelism(),
     trainers: new HeadTrainerPool(availableParallelism()),
     checkpoints: new CheckpointFiles(dirs.checkpointsDir),
+    preparedData: new PreparedDataCache(artifacts),
+    logs: new JobLogs(dirs.logsDir),
+    jobsDir: dirs.jobsDir,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
   };
   let stopServer: (() => Promise<void>) | undefined;

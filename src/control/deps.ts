@@ -3,10 +3,12 @@ import type { Logger } from '../core/logger.ts';
 import type { UrlFetchPolicy } from '../domain/serving/url-policy.ts';
 import type { ObjectStore } from '../runtime/objects/object-store.ts';
 import type { CheckpointFiles } from '../runtime/training/checkpoint-files.ts';
+import type { JobLogs } from '../runtime/logs/job-logs.ts';
 import type { HeadTrainerPool } from '../runtime/training/head-trainer-pool.ts';
 import type { ArtifactStore } from '../store/artifacts.ts';
 import type { Store } from '../store/store.ts';
 import type { PlatformEvents } from './events.ts';
+import type { PreparedDataCache } from './prepared-data.ts';
 
 /** Kennel's own quotas, answered with ResourceLimitExceeded as SageMaker's account quotas are. */
 export interface PlatformLimits {
@@ -35,5 +37,11 @@ export interface ControlDeps {
   trainers: HeadTrainerPool;
   /** Each training job's latest checkpoint, to resume from after a crash. */
   checkpoints: CheckpointFiles;
+  /** Tuning jobs' embedded images, shared by their trials. */
+  preparedData: PreparedDataCache;
+  /** Training jobs' logs. */
+  logs: JobLogs;
+  /** Where script-mode jobs get their /opt/ml folder: `<jobsDir>/<job>`. */
+  jobsDir: string;
   limits: PlatformLimits;
 }

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { DomainError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import type { TrainingJob, TrainingJobArtifacts } from '../domain/training/training-job.ts';
+import type { ImageClassifierJob, TrainingJobArtifacts } from '../domain/training/training-job.ts';
 import { buildHeadInferenceModel } from '../runtime/onnx/head-model.ts';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointFiles, type SavedCheckpoint } from '../runtime/training/checkpoint-files.ts';
 import type { TrainerCheckpoint } from '../runtime/training/head-trainer.ts';
 import type { ControlDeps } from './deps.ts';
-import { embedChannels, type ImageClassifierData } from './image-data.ts';
+import { embedChannels } from './image-data.ts';
+import type { ImageClassifierData } from './prepared-data.ts';
 import { labelsDocument } from './labels.ts';
 import { buildModelPackage } from './model-package.ts';
 import { childUri, readObject, writeObject } from './object-locations.ts';
@@ -24,12 +25,14 @@ const MAX_CHECKPOINT_BYTES = 256 * 1024 * 1024;
  * A run that finds a checkpoint of the same data and hyperparameters (its own,
  * after a crash, or one at CheckpointConfig.S3Uri) goes on from it.
  */
-export async function runImageClassifier(run: RunContext, job: TrainingJob): Promise<void> {
+export async function runImageClassifier(run: RunContext, job: ImageClassifierJob): Promise<void> {
   const { deps, jobName, signal } = run;
   const { store, clock, events, logger } = deps;
-  const data = await embedChannels(deps, job, run.threads, run.stopRequested, (count) =>
-    run.enter('Training', `Computing backbone embeddings of ${count} images (each image once; cached by content)`),
-  );
+  const data = job.spec.preparedDataDigest
+    ? await deps.preparedData.load(job.spec.preparedDataDigest)
+    : await embedChannels(deps, job, run.threads, run.stopRequested, (count) =>
+        run.enter('Training', `Computing backbone embeddings of ${count} images (each image once; cached by content)`),
+      );
   if (signal.aborted) throw ABORTED;
   if (!data) return finishStopped(run, 0);
 
@@ -41,6 +44,7 @@ export async function runImageClassifier(run: RunContext, job: TrainingJob): Pro
       ? `Training the head, from the checkpoint after epoch ${from.epoch} of ${job.spec.head.epochs}`
       : `Training the head for ${job.spec.head.epochs} epochs${resume && 'damaged' in resume ? ` (${resume.damaged}; starting over)` : ''}`;
   run.enter('Training', message, { classes: data.classes, embeddingStats: data.embeddingStats, epochs: from?.epochs ?? [] });
+  run.log.line(`${data.classes.length} classes; ${message}`);
 
   const writer = new LatestCheckpointWriter(deps.checkpoints, jobName, fingerprint, logger);
   const trained = await deps.trainers.train({
@@ -52,9 +56,14 @@ export async function runImageClassifier(run: RunContext, job: TrainingJob): Pro
     hyperParameters: job.spec.head,
     intraOpNumThreads: run.threads,
     resumeFrom: from,
+    ...(job.spec.preparedDataDigest ? { dataKey: job.spec.preparedDataDigest } : {}),
     onEpoch: (metrics, checkpoint) => {
       if (signal.aborted) return;
       store.trainingJobs.appendEpoch(jobName, metrics, clock.now());
+      run.log.line(
+        `epoch ${metrics.epoch}/${job.spec.head.epochs}: train:loss=${metrics.trainLoss} train:accuracy=${metrics.trainAccuracy} ` +
+          `validation:loss=${metrics.validationLoss} validation:accuracy=${metrics.validationAccuracy} (${metrics.seconds.toFixed(2)} s)`,
+      );
       events.emit({ kind: 'training-epoch', jobName, metrics, epochs: job.spec.head.epochs });
       writer.save(checkpoint);
     },
@@ -64,6 +73,13 @@ export async function runImageClassifier(run: RunContext, job: TrainingJob): Pro
   if (signal.aborted) throw ABORTED;
   if (trained.epochs.length === 0 || !trained.test) return finishStopped(run, 0);
 
+  run.log.line(`test:loss=${trained.test.loss} test:accuracy=${trained.test.accuracy}`);
+  const missing = store.trainingJobs.get(jobName)!.stopRequest ? undefined : run.log.objectiveNeverReported(job.spec);
+  if (missing) {
+    run.enter('Failed', missing, { status: 'Failed', failureReason: missing, endedAtMs: clock.now() });
+    await deps.checkpoints.remove(jobName);
+    return;
+  }
   const current = run.enter('Uploading', 'Writing model.tar.gz to the output path');
   const finalMetrics = { testLoss: trained.test.loss, testAccuracy: trained.test.accuracy };
   const labels = labelsDocument(data.classes);
@@ -96,20 +112,20 @@ export async function runImageClassifier(run: RunContext, job: TrainingJob): Pro
 
 /** A stop before any epoch finished: nothing to keep. */
 function finishStopped(run: RunContext, epochsDone: number): void {
-  const job = run.deps.store.trainingJobs.get(run.jobName)!;
+  const job = run.deps.store.trainingJobs.get(run.jobName)! as ImageClassifierJob;
   const status = stoppedStatus(job);
   run.enter(status, endMessage(status, epochsDone, job.spec.head.epochs), { status: 'Stopped', endedAtMs: run.deps.clock.now() });
 }
 
 /** What a checkpoint must have been trained on to be resumed: the same images, labels, backbone and hyperparameters. */
-function checkpointFingerprint(job: TrainingJob, data: ImageClassifierData): string {
+function checkpointFingerprint(job: ImageClassifierJob, data: ImageClassifierData): string {
   return createHash('sha256').update(JSON.stringify({ data: data.fingerprint, backbone: job.spec.backbone.digest, head: job.spec.head })).digest('hex');
 }
 
 /** The job's own checkpoint, else one at CheckpointConfig.S3Uri; only one with the same fingerprint counts. */
 async function findCheckpoint(
   deps: ControlDeps,
-  job: TrainingJob,
+  job: ImageClassifierJob,
   fingerprint: string,
 ): Promise<{ saved: SavedCheckpoint } | { damaged: string } | undefined> {
   const local = await deps.checkpoints.load(job.name);

@@ -1,23 +1,14 @@
 import { createHash } from 'node:crypto';
 import { DomainError } from '../core/errors.ts';
-import { SPLITS, type Split } from '../domain/data/dataset.ts';
+import { SPLITS } from '../domain/data/dataset.ts';
 import { planChannels } from '../domain/training/channels.ts';
-import type { EmbeddingStats, TrainingJob } from '../domain/training/training-job.ts';
+import type { ImageClassifierJob } from '../domain/training/training-job.ts';
 import { scanDataTree } from '../runtime/datasets/scan.ts';
 import { embedImages } from '../runtime/images/embedder.ts';
-import type { LabelledFeatures } from '../runtime/training/head-trainer.ts';
 import { openStoredBackbone } from './backbones.ts';
 import type { ControlDeps } from './deps.ts';
+import type { ImageClassifierData } from './prepared-data.ts';
 import { trainingDataTree } from './training-data.ts';
-
-/** What the image classifier trains on: every split's embedded images, and their classes. */
-export interface ImageClassifierData {
-  classes: string[];
-  splits: Record<Split, LabelledFeatures>;
-  /** Identifies the images (by content, in order) and their labels: a checkpoint is only resumed on the same data. */
-  fingerprint: string;
-  embeddingStats?: EmbeddingStats;
-}
 
 /** Thrown from the embedding progress callback to abandon the remaining batches. */
 const STOP = Symbol('stop requested');
@@ -30,7 +21,7 @@ const STOP = Symbol('stop requested');
  */
 export async function embedChannels(
   deps: ControlDeps,
-  job: TrainingJob,
+  job: ImageClassifierJob,
   threads: number,
   stopRequested: () => boolean,
   onScanned: (imageCount: number) => void,
@@ -49,7 +40,7 @@ export async function embedChannels(
     let done = 0;
     const embeddingStats = { computed: 0, cached: 0 };
     const fingerprint = createHash('sha256').update(JSON.stringify(classes));
-    const splits = {} as Record<Split, LabelledFeatures>;
+    const splits = {} as ImageClassifierData['splits'];
     for (const split of SPLITS) {
       const images = scan.images.filter((image) => image.split === split);
       if (images.length === 0) throw new DomainError('ValidationError', `The input data has no usable images in its ${split} split`);

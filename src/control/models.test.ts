@@ -9,7 +9,7 @@ import { DomainError } from '../core/errors.ts';
 import { DEFAULT_BUCKET } from '../domain/data/object-uri.ts';
 import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
 import { IMAGE_CLASSIFIER_IMAGE } from '../domain/training/algorithms.ts';
-import type { TrainingJob } from '../domain/training/training-job.ts';
+import type { ImageClassifierJob, TrainingJob } from '../domain/training/training-job.ts';
 import { packModelArchive } from '../runtime/models/model-archive.ts';
 import { createMemoryStore } from '../store/memory/memory-store.ts';
 import { testControlDeps } from '../testing/control-deps.ts';
@@ -83,7 +83,7 @@ describe('creating models from model data URLs', () => {
     const { headModel } = job.artifacts!;
     const head = await platform.deps.artifacts.get(headModel);
     const labels = { classes: [{ index: 0, folder: '001.A', label: 'A' }] };
-    const manifest = { format: 'kennel.image-classifier', version: 1, backbone: job.spec.backbone, classCount: 1 };
+    const manifest = { format: 'kennel.image-classifier', version: 1, backbone: (job as ImageClassifierJob).spec.backbone, classCount: 1 };
     const cases: [Record<string, Uint8Array>, RegExp][] = [
       [{ 'model.pth': new Uint8Array(8 * 1024 * 1024) }, /has no kennel-model\.json/],
       [{ 'kennel-model.json': json(null), 'head.onnx': head, 'labels.json': json(labels) }, /kennel-model\.json is not what this Kennel reads/],

@@ -38,7 +38,13 @@ export class ModelService {
     if (input.image === undefined) {
       throw new DomainError('ValidationError', 'PrimaryContainer.Image is required', { field: 'PrimaryContainer.Image' });
     }
-    resolveAlgorithm(input.image, 'PrimaryContainer.Image');
+    if (resolveAlgorithm(input.image, 'PrimaryContainer.Image') !== 'image-classifier') {
+      throw new DomainError(
+        'ValidationError',
+        `PrimaryContainer.Image ${JSON.stringify(input.image)} is a framework image: Kennel serves models of its built-in image classifier (kennel/image-classifier:latest), not inference scripts`,
+        { field: 'PrimaryContainer.Image' },
+      );
+    }
     const url = input.modelDataUrl;
     if (url === undefined) {
       throw new DomainError('ValidationError', 'PrimaryContainer.ModelDataUrl is required: the image classifier serves a model.tar.gz written by a training job', {

@@ -9,12 +9,15 @@ import { ReplicaRegistry } from './replicas.ts';
 import { TagService } from './tags.ts';
 import { TrainingJobReconciler } from './training-job-reconciler.ts';
 import { TrainingJobService } from './training-jobs.ts';
+import { TuningJobReconciler } from './tuning-job-reconciler.ts';
+import { TuningJobService } from './tuning-jobs.ts';
 
 /** The control plane as one object: the services the API and CLI call, and the controller behind them. */
 export interface Platform {
   deps: ControlDeps;
   datasets: DatasetService;
   trainingJobs: TrainingJobService;
+  tuningJobs: TuningJobService;
   models: ModelService;
   endpointConfigs: EndpointConfigService;
   endpoints: EndpointService;
@@ -25,11 +28,18 @@ export interface Platform {
 export function createPlatform(deps: ControlDeps): Platform {
   const replicas = new ReplicaRegistry();
   const kick = () => controller.kick();
-  const controller = new Controller(deps, [new TrainingJobReconciler(deps, kick), new EndpointReconciler(deps, replicas, kick)]);
+  const trainingJobs = new TrainingJobService(deps, kick);
+  // Tuning runs after training in each pass, so a trial that just ended frees its slot for the next one at once.
+  const controller = new Controller(deps, [
+    new TrainingJobReconciler(deps, kick),
+    new TuningJobReconciler(deps, trainingJobs, kick),
+    new EndpointReconciler(deps, replicas, kick),
+  ]);
   return {
     deps,
     datasets: new DatasetService(deps),
-    trainingJobs: new TrainingJobService(deps, kick),
+    trainingJobs,
+    tuningJobs: new TuningJobService(deps, kick),
     models: new ModelService(deps),
     endpointConfigs: new EndpointConfigService(deps),
     endpoints: new EndpointService(deps, replicas, kick),

@@ -1,5 +1,6 @@
 import type { SecondaryStatus, TrainingJob } from '../domain/training/training-job.ts';
 import type { ControlDeps } from './deps.ts';
+import type { RunLog } from './run-log.ts';
 
 /** Thrown inside a run whose signal was aborted, to unwind it without recording anything more. */
 export const ABORTED = Symbol('run aborted');
@@ -15,6 +16,8 @@ export interface RunContext {
   enter(status: SecondaryStatus, message: string, patch?: Partial<TrainingJob>): TrainingJob;
   /** A stop was asked for, or the run was aborted. */
   stopRequested(): boolean;
+  /** The job's log, where its MetricDefinitions are scraped. */
+  log: RunLog;
 }
 
 /** How a run that stopped early ends: Stopped, with the reason SageMaker shows as SecondaryStatus. */

@@ -12,18 +12,24 @@ const NOUNS: Record<SageMakerResourceType, string> = {
   model: 'model',
   'endpoint-config': 'endpoint configuration',
   endpoint: 'endpoint',
+  'hyper-parameter-tuning-job': 'hyperparameter tuning job',
 };
 
 export function resourceNotFound(type: SageMakerResourceType, name: string): DomainError {
-  const message = type === 'training-job' ? 'Requested resource not found.' : `Could not find ${NOUNS[type]} "${sageMakerArn(type, name)}".`;
+  const message =
+    type === 'training-job'
+      ? 'Requested resource not found.'
+      : type === 'hyper-parameter-tuning-job'
+        ? `Amazon SageMaker can't find a tuning job with name ${name}`
+        : `Could not find ${NOUNS[type]} "${sageMakerArn(type, name)}".`;
   return new DomainError('NotFound', message, { resourceType: type, name });
 }
 
 export function resourceExists(type: SageMakerResourceType, name: string): DomainError {
   const arn = sageMakerArn(type, name);
   const message =
-    type === 'training-job'
-      ? `Training job names must be unique within an AWS account and region, and a training job with this name already exists (${arn})`
+    type === 'training-job' || type === 'hyper-parameter-tuning-job'
+      ? `${type === 'training-job' ? 'Training job' : 'Hyperparameter tuning job'} names must be unique within an AWS account and region, and a ${NOUNS[type]} with this name already exists (${arn})`
       : `Cannot create already existing ${NOUNS[type]} "${arn}".`;
   return new DomainError('AlreadyExists', message, { resourceType: type, name });
 }

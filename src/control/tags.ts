@@ -33,7 +33,7 @@ export class TagService {
     if (!parsed) {
       throw new DomainError(
         'ValidationError',
-        `${JSON.stringify(resourceArn)} is not the ARN of a Kennel SageMaker resource: expected arn:aws:sagemaker:<region>:<account>:{training-job,model,endpoint-config,endpoint}/<name>`,
+        `${JSON.stringify(resourceArn)} is not the ARN of a Kennel SageMaker resource: expected arn:aws:sagemaker:<region>:<account>:{training-job,model,endpoint-config,endpoint,hyper-parameter-tuning-job}/<name>`,
         { field: 'ResourceArn' },
       );
     }
@@ -43,6 +43,7 @@ export class TagService {
       model: store.models,
       'endpoint-config': store.endpointConfigs,
       endpoint: store.endpoints,
+      'hyper-parameter-tuning-job': store.tuningJobs,
     };
     const table = tables[parsed.resourceType];
     if (!table.get(parsed.name)) throw resourceNotFound(parsed.resourceType, parsed.name);

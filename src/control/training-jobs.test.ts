@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { DomainError } from '../core/errors.ts';
 import { DEFAULT_BUCKET } from '../domain/data/object-uri.ts';
 import { STOP_GRACE_SECONDS } from '../domain/training/training-job-decider.ts';
+import type { ImageClassifierJob } from '../domain/training/training-job.ts';
 import { createMemoryStore } from '../store/memory/memory-store.ts';
 import { testControlDeps } from '../testing/control-deps.ts';
 import { imageClassifierJob, makeSmallDataset } from '../testing/test-kennel.ts';
@@ -69,7 +70,7 @@ describe('training jobs through the control plane', () => {
     const archive = await platform.deps.objects.get(DEFAULT_BUCKET, 'first/output/model.tar.gz');
     assert.equal(createHash('sha256').update(archive).digest('hex'), job.artifacts!.modelArchive);
     const model = await readModelPackage(archive, job.modelArtifactsUri!);
-    assert.deepEqual(model.backbone, job.spec.backbone);
+    assert.deepEqual(model.backbone, (job as ImageClassifierJob).spec.backbone);
     assert.equal(model.labels.classes.length, 4);
     assert.equal(model.trainingJobName, 'first');
   });
@@ -104,7 +105,8 @@ describe('training jobs through the control plane', () => {
       [imageClassifierJob('x', images, { hyperParameters: { learning_rate: -1 } }), 'ValidationError', /learning_rate/],
       [imageClassifierJob('x', images, { hyperParameters: { batch_size: 'lots' } }), 'ValidationError', /batch_size/],
       [imageClassifierJob('x', images, { hyperParameters: { resize_size: 224 } }), 'ValidationError', /backbone channel/],
-      [imageClassifierJob('x', images, { trainingImage: 'pytorch-training:2.1-cpu-py310' }), 'ValidationError', /is not an image Kennel can run.*kennel\/image-classifier/],
+      [imageClassifierJob('x', images, { trainingImage: 'my-own/trainer:2' }), 'ValidationError', /is not an image Kennel can run.*kennel\/image-classifier/],
+      [imageClassifierJob('x', images, { trainingImage: 'pytorch-training:2.1-cpu-py310' }), 'ValidationError', /sagemaker_program must name the training script/],
       [imageClassifierJob('x', images, { trainingImage: undefined, algorithmName: 'my-algo' }), 'ValidationError', /AlgorithmName/],
       [imageClassifierJob('x', images, { instanceType: 'ml.bogus' }), 'ValidationError', /ml\.bogus/],
       [imageClassifierJob('x', images, { instanceCount: 2 }), 'ValidationError', /InstanceCount must be 1/],

@@ -1,4 +1,4 @@
-import { DomainError } from '../core/errors.ts';
+import { DomainError, describeError } from '../core/errors.ts';
 import { assertResourceName } from '../core/names.ts';
 import { DEFAULT_BUCKET } from '../domain/data/object-uri.ts';
 import { resolveAlgorithm } from '../domain/training/algorithms.ts';
@@ -6,12 +6,15 @@ import { planChannels } from '../domain/training/channels.ts';
 import { parseHyperParameters } from '../domain/training/hyperparameters.ts';
 import { instanceVcpus } from '../domain/training/instance-types.ts';
 import { mergeTags, type Tag } from '../domain/tags.ts';
-import { isTerminal, type TrainingChannel, type TrainingJob, type TrainingJobSpec } from '../domain/training/training-job.ts';
+import { compileMetricDefinitions, resolveFrameworkImage, scriptModeSettings } from '../domain/training/script-mode.ts';
+import { isTerminal, type BaseTrainingSpec, type ScriptSpec, type TrainingChannel, type TrainingJob, type TrainingJobSpec } from '../domain/training/training-job.ts';
+import type { TrialEntry, TuningJob } from '../domain/tuning/tuning-job.ts';
 import { importBackbone } from './backbones.ts';
 import type { ControlDeps } from './deps.ts';
-import { parseLocation } from './object-locations.ts';
+import { childUri, parseLocation } from './object-locations.ts';
 import { assertResourceNameFree, createResource, requireResource } from './sagemaker-resources.ts';
 import { backboneFile, trainingDataTree } from './training-data.ts';
+import { checkScriptInputs } from './script-data.ts';
 import { requestStop } from './training-job-reconciler.ts';
 
 /** SageMaker's default for StoppingCondition.MaxRuntimeInSeconds: one day. */
@@ -37,6 +40,8 @@ export interface CreateTrainingJobInput {
   /** CheckpointConfig.S3Uri. */
   checkpointUri?: string;
   metricDefinitions?: { name: string; regex: string }[];
+  /** Environment: variables for a script-mode job's script. */
+  environment?: Record<string, string>;
   tags?: Tag[];
 }
 
@@ -71,6 +76,61 @@ export class TrainingJobService {
     // Checked again now that the slow part is done: another create may have taken the name or the last slot.
     this.assertBelowLimit();
     createResource(store.trainingJobs, 'training-job', job);
+    this.onChange();
+    return job;
+  }
+
+  /**
+   * The training job of one trial of a tuning job, from its template: nothing is
+   * read or imported again (the tuning job checked the data and holds the
+   * backbone). A trial whose values the algorithm refuses is recorded Failed,
+   * as a SageMaker trial whose container rejects them would end.
+   */
+  createTrial(tuning: TuningJob, entry: TrialEntry): TrainingJob {
+    const { template } = tuning.spec;
+    const now = this.deps.clock.now();
+    const base: BaseTrainingSpec = {
+      trainingImage: template.trainingImage,
+      trainingInputMode: template.trainingInputMode,
+      roleArn: template.roleArn,
+      hyperParameters: { ...template.staticHyperParameters, ...entry.hyperParameters },
+      channels: template.channels,
+      outputPath: template.outputPath,
+      ...(template.checkpointUri !== undefined ? { checkpointUri: childUri(template.checkpointUri, entry.trainingJobName) } : {}),
+      instanceType: template.instanceType,
+      instanceCount: template.instanceCount,
+      volumeSizeInGB: template.volumeSizeInGB,
+      maxRuntimeSeconds: template.maxRuntimeSeconds ?? DEFAULT_MAX_RUNTIME_SECONDS,
+      metricDefinitions: template.metricDefinitions,
+      tuningJobName: tuning.name,
+      objectiveMetric: tuning.spec.objective.metricName,
+    };
+    let spec: TrainingJobSpec;
+    let failureReason: string | undefined;
+    try {
+      spec = template.backbone
+        ? { ...base, algorithm: 'image-classifier', ...(tuning.preparedData ? { preparedDataDigest: tuning.preparedData.digest } : {}), backbone: template.backbone, head: parseHyperParameters(base.hyperParameters).head }
+        : scriptSpec(base, template.environment ?? {});
+    } catch (error) {
+      // The tuned values are checked at their range ends when the tuning job is created; one the algorithm still refuses fails its trial only.
+      failureReason = `ClientError: ${describeError(error)}`;
+      spec = template.backbone
+        ? { ...base, algorithm: 'image-classifier', backbone: template.backbone, head: parseHyperParameters(template.staticHyperParameters).head }
+        : { ...base, algorithm: 'script', script: { framework: 'python', interpreter: 'python', program: '', submitDirectory: '' }, environment: {} };
+    }
+    const job: TrainingJob = {
+      name: entry.trainingJobName,
+      spec,
+      tags: [],
+      status: failureReason ? 'Failed' : 'InProgress',
+      secondaryStatus: failureReason ? 'Failed' : 'Starting',
+      secondaryStatusTransitions: [{ status: failureReason ? 'Failed' : 'Starting', startMs: now, message: failureReason ?? `Trial ${entry.number + 1} of tuning job ${tuning.name}` }],
+      ...(failureReason ? { failureReason, endedAtMs: now } : {}),
+      epochs: [],
+      createdAtMs: now,
+      lastModifiedAtMs: now,
+    };
+    createResource(this.deps.store.trainingJobs, 'training-job', job);
     this.onChange();
     return job;
   }
@@ -142,7 +202,28 @@ export class TrainingJobService {
     const outputPath = input.outputPath ?? `s3://${DEFAULT_BUCKET}/`;
     parseLocation(outputPath);
     if (input.checkpointUri !== undefined) parseLocation(input.checkpointUri);
-    const { head, backbone: settings } = parseHyperParameters(input.hyperParameters ?? {});
+    const metricDefinitions = input.metricDefinitions ?? [];
+    compileMetricDefinitions(metricDefinitions);
+    const base: BaseTrainingSpec = {
+      trainingImage: input.trainingImage,
+      trainingInputMode,
+      roleArn: input.roleArn,
+      hyperParameters: Object.fromEntries(Object.entries(input.hyperParameters ?? {}).map(([key, value]) => [key, String(value)])),
+      channels: input.channels,
+      outputPath,
+      ...(input.checkpointUri !== undefined ? { checkpointUri: input.checkpointUri } : {}),
+      instanceType: input.instanceType,
+      instanceCount,
+      volumeSizeInGB: input.volumeSizeInGB ?? 30,
+      maxRuntimeSeconds: input.maxRuntimeSeconds ?? DEFAULT_MAX_RUNTIME_SECONDS,
+      metricDefinitions,
+    };
+    if (algorithm === 'script') {
+      const spec = scriptSpec(base, input.environment ?? {});
+      await checkScriptInputs(this.deps, spec.script.submitDirectory, spec.channels);
+      return spec;
+    }
+    const { head, backbone: settings } = parseHyperParameters(base.hyperParameters);
     const plan = planChannels(input.channels);
     // Opening the data tree checks that every channel's data is there.
     await trainingDataTree(this.deps, plan.data);
@@ -156,22 +237,18 @@ export class TrainingJobService {
     } else {
       backbone = await importBackbone(this.deps, { sample: true });
     }
-    return {
-      algorithm,
-      trainingImage: input.trainingImage,
-      trainingInputMode,
-      roleArn: input.roleArn,
-      hyperParameters: Object.fromEntries(Object.entries(input.hyperParameters ?? {}).map(([key, value]) => [key, String(value)])),
-      channels: input.channels,
-      outputPath,
-      ...(input.checkpointUri !== undefined ? { checkpointUri: input.checkpointUri } : {}),
-      instanceType: input.instanceType,
-      instanceCount,
-      volumeSizeInGB: input.volumeSizeInGB ?? 30,
-      maxRuntimeSeconds: input.maxRuntimeSeconds ?? DEFAULT_MAX_RUNTIME_SECONDS,
-      metricDefinitions: input.metricDefinitions ?? [],
-      backbone,
-      head,
-    };
+    return { ...base, algorithm: 'image-classifier', backbone, head };
   }
+}
+
+/** A script-mode job's spec: its entry point and source, read and checked from the hyperparameters. */
+export function scriptSpec(base: BaseTrainingSpec, environment: Record<string, string>): ScriptSpec {
+  const image = resolveFrameworkImage(base.trainingImage)!;
+  const settings = scriptModeSettings({ hyperParameters: base.hyperParameters, image, channelNames: base.channels.map((channel) => channel.channelName) });
+  return {
+    ...base,
+    algorithm: 'script',
+    script: { framework: image.framework, interpreter: image.interpreter, program: settings.program, submitDirectory: settings.submitDirectory },
+    environment,
+  };
 }

@@ -1,9 +1,11 @@
 import { DomainError, describeError } from '../core/errors.ts';
 import { threadBudget } from '../domain/training/instance-types.ts';
-import { withTransition, type SecondaryStatus, type TrainingJob } from '../domain/training/training-job.ts';
+import { isImageClassifierJob, withTransition, type SecondaryStatus, type TrainingJob } from '../domain/training/training-job.ts';
 import type { ControlDeps } from './deps.ts';
 import { runImageClassifier } from './image-classifier-run.ts';
 import { ABORTED, type RunContext } from './run-context.ts';
+import { RunLog } from './run-log.ts';
+import { runScriptJob, type ScriptJob } from './script-run.ts';
 
 /**
  * Runs one training job from its recorded desired state to a terminal status,
@@ -29,21 +31,28 @@ export async function runTrainingJob(deps: ControlDeps, jobName: string, signal:
     }));
   };
   const stopRequested = () => signal.aborted || store.trainingJobs.get(jobName)?.stopRequest !== undefined;
+  let log: RunLog | undefined;
   try {
     const previous = store.trainingJobs.get(jobName)!;
     // A run cut short by a restart counts toward the job's runtime for as long as it was seen working.
     const priorRunMs =
       previous.startedAtMs === undefined ? previous.priorRunMs : (previous.priorRunMs ?? 0) + Math.max(0, previous.lastModifiedAtMs - previous.startedAtMs);
-    if (previous.startedAtMs !== undefined) enter('Restarting', 'Kennel restarted while the job ran: running it again from its last checkpoint');
+    if (previous.startedAtMs !== undefined) {
+      const from = previous.spec.algorithm === 'image-classifier' ? 'from its last checkpoint' : 'from the start, in a fresh job folder';
+      enter('Restarting', `Kennel restarted while the job ran: running it again ${from}`);
+    }
     const job = enter('Downloading', 'Reading the input channels', {
       epochs: [],
       embeddingStats: undefined,
+      scrapedMetrics: undefined,
       failureReason: undefined,
       startedAtMs: clock.now(),
       priorRunMs,
     });
-    const context: RunContext = { deps, jobName, signal, threads: threadBudget(job.spec.instanceType, deps.cores), enter, stopRequested };
-    await runImageClassifier(context, job);
+    log = new RunLog(deps, jobName, job.spec.metricDefinitions);
+    const context: RunContext = { deps, jobName, signal, threads: threadBudget(job.spec.instanceType, deps.cores), enter, stopRequested, log };
+    if (isImageClassifierJob(job)) await runImageClassifier(context, job);
+    else await runScriptJob(context, job as ScriptJob);
   } catch (error) {
     if (error === ABORTED || signal.aborted) {
       logger.info('training run abandoned', { jobName });
@@ -57,6 +66,8 @@ export async function runTrainingJob(deps: ControlDeps, jobName: string, signal:
       // The store is gone (shutdown): the job stays InProgress and reruns at the next start.
       logger.warn('could not record a training failure', { jobName, error: describeError(recordError) });
     }
+  } finally {
+    await log?.close();
   }
 }
 

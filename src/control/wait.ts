@@ -1,6 +1,7 @@
 import { DomainError } from '../core/errors.ts';
 import type { Endpoint } from '../domain/serving/endpoint.ts';
 import { isTerminal, type TrainingJob } from '../domain/training/training-job.ts';
+import { isTuningTerminal, type TuningJob } from '../domain/tuning/tuning-job.ts';
 import type { Platform } from './platform.ts';
 
 const POLL_MS = 100;
@@ -10,6 +11,15 @@ export async function waitForTrainingJob(platform: Platform, name: string): Prom
   for (;;) {
     const job = platform.trainingJobs.describe(name);
     if (isTerminal(job.status)) return job;
+    await delay(POLL_MS);
+  }
+}
+
+/** Resolves with the tuning job once it reaches Completed, Failed or Stopped. */
+export async function waitForTuningJob(platform: Platform, name: string): Promise<TuningJob> {
+  for (;;) {
+    const job = platform.tuningJobs.describe(name);
+    if (isTuningTerminal(job.status)) return job;
     await delay(POLL_MS);
   }
 }

@@ -10,6 +10,7 @@ import { DomainError } from '../core/errors.ts';
 export const RECORD_KINDS = {
   datasets: 'Dataset',
   trainingJobs: 'Training job',
+  tuningJobs: 'Hyperparameter tuning job',
   models: 'Model',
   endpointConfigs: 'Endpoint config',
   endpoints: 'Endpoint',

@@ -41,9 +41,11 @@ describe('openStateDir', () => {
       artifactsDir: join(home, 'artifacts'),
       samplesDir: join(home, 'samples'),
       checkpointsDir: join(home, 'checkpoints'),
+      logsDir: join(home, 'logs'),
+      jobsDir: join(home, 'jobs'),
       credentialsFile: join(home, 'credentials'),
     });
-    for (const dir of [home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir]) assert.equal(permissions(dir), 0o700, dir);
+    for (const dir of [home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir, dirs.logsDir, dirs.jobsDir]) assert.equal(permissions(dir), 0o700, dir);
     assert.equal(existsSync(dirs.credentialsFile), false, 'the credentials file is written by whoever creates the keys');
   });
 

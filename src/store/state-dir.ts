@@ -13,6 +13,10 @@ export interface StateDir {
   samplesDir: string;
   /** The latest checkpoint of each training job. */
   checkpointsDir: string;
+  /** Training jobs' logs (stdout and stderr of script-mode jobs). */
+  logsDir: string;
+  /** Script-mode jobs' /opt/ml folders, while they run. */
+  jobsDir: string;
   /** Admin keys in the AWS shared-credentials format. */
   credentialsFile: string;
 }
@@ -36,9 +40,11 @@ export async function openStateDir(home: string): Promise<StateDir> {
     artifactsDir: join(absoluteHome, 'artifacts'),
     samplesDir: join(absoluteHome, 'samples'),
     checkpointsDir: join(absoluteHome, 'checkpoints'),
+    logsDir: join(absoluteHome, 'logs'),
+    jobsDir: join(absoluteHome, 'jobs'),
     credentialsFile: join(absoluteHome, 'credentials'),
   };
-  for (const dir of [dirs.home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir]) {
+  for (const dir of [dirs.home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir, dirs.logsDir, dirs.jobsDir]) {
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
     } catch (error) {

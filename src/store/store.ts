@@ -1,6 +1,7 @@
 import type { Dataset } from '../domain/data/dataset.ts';
 import type { EpochMetrics, TrainingJob, TrainingJobStatus } from '../domain/training/training-job.ts';
 import type { Endpoint, EndpointConfig, Model } from '../domain/serving/endpoint.ts';
+import type { TuningJob, TuningJobStatus } from '../domain/tuning/tuning-job.ts';
 
 /**
  * Metadata storage. Every implementation passes the contract suite in
@@ -16,6 +17,7 @@ export interface Store {
   models: ResourceTable<Model>;
   endpointConfigs: ResourceTable<EndpointConfig>;
   endpoints: ResourceTable<Endpoint>;
+  tuningJobs: TuningJobTable;
   embeddings: EmbeddingCache;
   accessKeys: AccessKeyTable;
   objects: ObjectTable;
@@ -38,6 +40,11 @@ export interface TrainingJobTable extends ResourceTable<TrainingJob> {
   appendEpoch(name: string, metrics: EpochMetrics, atMs: number): TrainingJob;
   /** Jobs whose status is one of `statuses`, by name: how a restarted controller finds unfinished work. */
   listByStatus(statuses: readonly TrainingJobStatus[]): TrainingJob[];
+}
+
+export interface TuningJobTable extends ResourceTable<TuningJob> {
+  /** Jobs whose status is one of `statuses`, by name: how a restarted controller finds unfinished tuning. */
+  listByStatus(statuses: readonly TuningJobStatus[]): TuningJob[];
 }
 
 /**

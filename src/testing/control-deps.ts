@@ -2,9 +2,11 @@ import { join } from 'node:path';
 import { silentLogger } from '../core/logger.ts';
 import { DEFAULT_LIMITS, type ControlDeps } from '../control/deps.ts';
 import { PlatformEvents } from '../control/events.ts';
+import { PreparedDataCache } from '../control/prepared-data.ts';
 import { DEFAULT_URL_FETCH_POLICY } from '../domain/serving/url-policy.ts';
 import { ObjectStore } from '../runtime/objects/object-store.ts';
 import { CheckpointFiles } from '../runtime/training/checkpoint-files.ts';
+import { JobLogs } from '../runtime/logs/job-logs.ts';
 import { HeadTrainerPool } from '../runtime/training/head-trainer-pool.ts';
 import { createArtifactStore } from '../store/artifacts.ts';
 import type { Store } from '../store/store.ts';
@@ -26,6 +28,9 @@ export function testControlDeps(dir: string, store: Store, overrides: Partial<Co
     cores: 2,
     trainers: new HeadTrainerPool(2),
     checkpoints: new CheckpointFiles(join(dir, 'checkpoints')),
+    preparedData: new PreparedDataCache(artifacts),
+    logs: new JobLogs(join(dir, 'logs')),
+    jobsDir: join(dir, 'jobs'),
     limits: DEFAULT_LIMITS,
     ...overrides,
   };

@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { seededRandom } from '../core/random.ts';
 import type { Dataset } from '../domain/data/dataset.ts';
 import type { Endpoint, EndpointConfig, Model } from '../domain/serving/endpoint.ts';
-import type { BackboneRef, EpochMetrics, TrainingJob, TrainingJobStatus } from '../domain/training/training-job.ts';
+import type { BackboneRef, EpochMetrics, ImageClassifierJob, TrainingJob, TrainingJobStatus } from '../domain/training/training-job.ts';
+import type { TuningJob, TuningJobStatus } from '../domain/tuning/tuning-job.ts';
 import type { AccessKey, ResourceTable, Store } from '../store/store.ts';
 import { assertDomainError } from './assert-domain-error.ts';
 import { describeObjectTable, storedObject } from './object-table-contract.ts';
@@ -66,6 +67,42 @@ function sampleTrainingJob(name: string, status: TrainingJobStatus = 'InProgress
     epochs: [],
     createdAtMs: 1_700_000_000_000,
     lastModifiedAtMs: 1_700_000_000_000,
+  };
+}
+
+function sampleTuningJob(name: string, status: TuningJobStatus = 'InProgress'): TuningJob {
+  return {
+    name,
+    spec: {
+      strategy: 'Bayesian',
+      objective: { type: 'Minimize', metricName: 'validation:loss' },
+      ranges: [
+        { kind: 'Continuous', name: 'learning_rate', min: 0.001, max: 0.1, scaling: 'Logarithmic' },
+        { kind: 'Categorical', name: 'batch_size', values: ['32', '64'] },
+      ],
+      maxNumberOfTrainingJobs: 20,
+      maxParallelTrainingJobs: 2,
+      earlyStopping: 'Auto',
+      randomSeed: 7,
+      template: {
+        trainingImage: 'kennel/image-classifier:latest',
+        trainingInputMode: 'File',
+        roleArn: 'arn:aws:iam::000000000000:role/Tuner',
+        staticHyperParameters: { epochs: '10' },
+        channels: [{ channelName: 'training', uri: 's3://data/dogs/', s3DataType: 'S3Prefix' }],
+        outputPath: 's3://sagemaker-us-east-1-000000000000/',
+        instanceType: 'ml.m5.large',
+        instanceCount: 1,
+        volumeSizeInGB: 30,
+        metricDefinitions: [],
+        backbone: structuredClone(BACKBONE),
+      },
+    },
+    tags: [],
+    status,
+    trials: [{ number: 0, trainingJobName: `${name}-001-0a1b2c3d`, hyperParameters: { learning_rate: '0.01', batch_size: '64' }, createdAtMs: 5 }],
+    createdAtMs: 1,
+    lastModifiedAtMs: 1,
   };
 }
 
@@ -256,8 +293,18 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
       patch: { status: 'Completed', secondaryStatus: 'Completed', endedAtMs: 99 },
       mutate: (j) => {
         j.epochs.push(epoch(1));
-        j.spec.head.learning_rate = 1;
+        (j as ImageClassifierJob).spec.head.learning_rate = 1;
         j.tags[0].value = 'changed';
+      },
+    });
+    describeResourceTable<TuningJob>(current, {
+      label: 'tuningJobs',
+      table: (s) => s.tuningJobs,
+      make: (n) => sampleTuningJob(n),
+      patch: { status: 'Completed', endedAtMs: 9 },
+      mutate: (j) => {
+        j.trials[0].hyperParameters.learning_rate = '1';
+        j.spec.template.channels.push({ channelName: 'x', uri: 's3://x/', s3DataType: 'S3Prefix' });
       },
     });
     describeResourceTable<Model>(current, {
@@ -341,6 +388,19 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
         assert.deepEqual(names([]), []);
         store.trainingJobs.delete('b-running');
         assert.deepEqual(names(['InProgress']), []);
+      });
+    });
+
+    describe('tuningJobs specifics', () => {
+      it('listByStatus follows status changes', () => {
+        store.tuningJobs.create(sampleTuningJob('b-running'));
+        store.tuningJobs.create(sampleTuningJob('a-done', 'Completed'));
+        store.tuningJobs.create(sampleTuningJob('c-stopping', 'Stopping'));
+        const names = (statuses: TuningJobStatus[]) => store.tuningJobs.listByStatus(statuses).map((j) => j.name);
+        assert.deepEqual(names(['InProgress', 'Stopping']), ['b-running', 'c-stopping']);
+        store.tuningJobs.modify('b-running', (job) => ({ ...job, status: 'Completed' }));
+        assert.deepEqual(names(['InProgress', 'Stopping']), ['c-stopping']);
+        assert.deepEqual(names(['Completed']), ['a-done', 'b-running']);
       });
     });
 

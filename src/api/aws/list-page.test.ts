@@ -33,7 +33,7 @@ function allPages(request: ListRequest, from = items): string[][] {
 describe('listPage', () => {
   it('lists newest first by default, ten per page; an operation may default to oldest first', () => {
     assert.deepEqual(names({}), ['bravo', 'charlie', 'echo', 'alpha', 'delta']);
-    assert.deepEqual(listPage(items, {}, view, 'Ascending').items.map((item) => item.name), ['delta', 'alpha', 'echo', 'charlie', 'bravo']);
+    assert.deepEqual(listPage(items, {}, view, { sortOrder: 'Ascending' }).items.map((item) => item.name), ['delta', 'alpha', 'echo', 'charlie', 'bravo']);
     const many = Array.from({ length: 25 }, (_, i) => ({ name: `job-${String(i).padStart(2, '0')}`, createdAtMs: T0 + i, status: 'Completed' }));
     assert.deepEqual(allPages({}, many).map((page) => page.length), [10, 10, 5]);
   });

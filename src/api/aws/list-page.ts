@@ -21,9 +21,17 @@ export interface ListedItem {
   createdAtMs: number;
   lastModifiedAtMs?: number;
   status?: string;
+  /** The objective a tuning job's trial reported: SortBy FinalObjectiveMetricValue lists only trials that have one. */
+  objective?: number;
 }
 
-/** SageMaker's default page size. Its default order is per operation: newest first, but oldest first for ListTrainingJobs. */
+/** Each operation's documented default sort. */
+export interface ListDefaults {
+  sortBy?: 'Name' | 'CreationTime';
+  sortOrder?: 'Ascending' | 'Descending';
+}
+
+/** SageMaker's default page size. Its default order is per operation: mostly newest first, but oldest first for ListTrainingJobs, and by name for the tuning lists. */
 export const DEFAULT_MAX_RESULTS = 10;
 
 export interface ListPage<T> {
@@ -44,18 +52,20 @@ export function listPage<T>(
   records: readonly T[],
   request: ListRequest,
   view: (record: T) => ListedItem,
-  defaultSortOrder: 'Ascending' | 'Descending' = 'Descending',
+  defaults: ListDefaults = {},
 ): ListPage<T> {
-  const sortBy = request.SortBy ?? 'CreationTime';
-  const descending = (request.SortOrder ?? defaultSortOrder) === 'Descending';
+  const sortBy = request.SortBy ?? defaults.sortBy ?? 'CreationTime';
+  const descending = (request.SortOrder ?? defaults.sortOrder ?? 'Descending') === 'Descending';
   const maxResults = request.MaxResults ?? DEFAULT_MAX_RESULTS;
   const sortValue = (item: ListedItem): SortValue => {
     if (sortBy === 'Name') return item.name;
     if (sortBy === 'Status') return item.status ?? '';
+    if (sortBy === 'FinalObjectiveMetricValue') return item.objective!;
     return item.createdAtMs;
   };
   const seconds = (ms: number) => ms / 1000;
   const matches = (item: ListedItem) =>
+    (sortBy !== 'FinalObjectiveMetricValue' || item.objective !== undefined) &&
     (request.NameContains === undefined || item.name.includes(request.NameContains)) &&
     (request.StatusEquals === undefined || item.status === request.StatusEquals) &&
     (request.CreationTimeAfter === undefined || seconds(item.createdAtMs) > request.CreationTimeAfter) &&

@@ -50,7 +50,8 @@ export function kennelRoutes(deps: ApiDeps): Hono<ApiEnv> {
     return c.json({
       trainingJobName: job.name,
       epochs: job.epochs,
-      plannedEpochs: job.spec.head.epochs,
+      ...(job.spec.algorithm === 'image-classifier' ? { plannedEpochs: job.spec.head.epochs } : {}),
+      ...(job.scrapedMetrics ? { series: job.scrapedMetrics } : {}),
       ...(job.embeddingStats ? { embeddingStats: job.embeddingStats } : {}),
       ...(job.finalMetrics ? { finalMetrics: job.finalMetrics } : {}),
     });

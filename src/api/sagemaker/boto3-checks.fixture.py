@@ -7,6 +7,7 @@ environment. Prints one JSON line of findings; the test asserts on them.
 import json
 import os
 import sys
+import time
 
 import boto3
 import botocore
@@ -117,6 +118,72 @@ try:
     found["in_service_waiter"] = "success"
 except WaiterError as error:
     found["in_service_waiter"] = str(error)
+
+
+
+def tuning_request(name, epochs="2", max_jobs=3, **config):
+    return dict(
+        HyperParameterTuningJobName=name,
+        HyperParameterTuningJobConfig={
+            "Strategy": "Random",
+            "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "validation:accuracy"},
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": max_jobs, "MaxParallelTrainingJobs": 2},
+            "ParameterRanges": {
+                "ContinuousParameterRanges": [{"Name": "learning_rate", "MinValue": "0.001", "MaxValue": "0.01", "ScalingType": "Logarithmic"}],
+                "IntegerParameterRanges": [{"Name": "hidden_units", "MinValue": "16", "MaxValue": "64"}],
+                "CategoricalParameterRanges": [{"Name": "batch_size", "Values": ["8", "16"]}],
+            },
+            **config,
+        },
+        TrainingJobDefinition={
+            "StaticHyperParameters": {"epochs": epochs},
+            "AlgorithmSpecification": {"TrainingImage": IMAGE, "TrainingInputMode": "File"},
+            "RoleArn": ROLE,
+            "InputDataConfig": [{"ChannelName": "training", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": data_uri}}}],
+            "OutputDataConfig": {"S3OutputPath": f"s3://{BUCKET}/hpo-first"},
+            "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+        },
+    )
+
+
+def wait_for_tuning(name):
+    while True:
+        described = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+        if described["HyperParameterTuningJobStatus"] not in ("InProgress", "Stopping"):
+            return described
+        time.sleep(0.2)
+
+
+sm.create_hyper_parameter_tuning_job(**tuning_request("hpo-first"))
+tuned = wait_for_tuning("hpo-first")
+found["tuning"] = {
+    "status": tuned["HyperParameterTuningJobStatus"],
+    "counters": tuned["TrainingJobStatusCounters"],
+    "objective_counters": tuned["ObjectiveStatusCounters"],
+    "best": tuned.get("BestTrainingJob", {}).get("FinalHyperParameterTuningJobObjectiveMetric"),
+    "best_name": tuned.get("BestTrainingJob", {}).get("TrainingJobName"),
+    "end_time_type": type(tuned.get("HyperParameterTuningEndTime")).__name__,
+}
+trial_pages = sm.get_paginator("list_training_jobs_for_hyper_parameter_tuning_job").paginate(
+    HyperParameterTuningJobName="hpo-first", SortBy="FinalObjectiveMetricValue", SortOrder="Descending", PaginationConfig={"PageSize": 2}
+)
+found["trials"] = [
+    {"name": trial["TrainingJobName"], "value": trial["FinalHyperParameterTuningJobObjectiveMetric"]["Value"], "tuned": trial["TunedHyperParameters"]}
+    for page in trial_pages
+    for trial in page["TrainingJobSummaries"]
+]
+sm.create_hyper_parameter_tuning_job(**tuning_request("hpo-stopped", epochs="10000", max_jobs=4))
+sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName="hpo-stopped")
+found["tuning_stopped"] = wait_for_tuning("hpo-stopped")["HyperParameterTuningJobStatus"]
+found["tuning_listed"] = [job["HyperParameterTuningJobName"] for job in sm.list_hyper_parameter_tuning_jobs(NameContains="hpo-")["HyperParameterTuningJobSummaries"]]
+found["tuning_duplicate"] = error_of(sm.create_hyper_parameter_tuning_job, **tuning_request("hpo-first"))
+found["tuning_missing"] = error_of(sm.describe_hyper_parameter_tuning_job, HyperParameterTuningJobName="hpo-nope")
+backwards = tuning_request("hpo-backwards")
+backwards["HyperParameterTuningJobConfig"]["ParameterRanges"]["ContinuousParameterRanges"][0].update(MinValue="0.1", MaxValue="0.01")
+found["tuning_min_over_max"] = error_of(sm.create_hyper_parameter_tuning_job, **backwards)
+found["tuning_unknown_strategy"] = error_of(unchecked.create_hyper_parameter_tuning_job, **tuning_request("hpo-strategy", Strategy="Genetic"))
+found["tuning_too_parallel"] = error_of(sm.create_hyper_parameter_tuning_job, **tuning_request("hpo-parallel", max_jobs=1))
 
 found["operations"] = sorted(called)
 json.dump(found, sys.stdout)

@@ -101,6 +101,48 @@ describe('SageMaker operations against the service model', { timeout: 300_000 },
     assert.ok(listed.NextToken);
   });
 
+  it('hyperparameter tuning jobs', async () => {
+    const tuningJob = (name: string, epochs: string, maxJobs: number) => ({
+      HyperParameterTuningJobName: name,
+      HyperParameterTuningJobConfig: {
+        Strategy: 'Bayesian',
+        HyperParameterTuningJobObjective: { Type: 'Minimize', MetricName: 'validation:loss' },
+        ResourceLimits: { MaxNumberOfTrainingJobs: maxJobs, MaxParallelTrainingJobs: 2 },
+        ParameterRanges: {
+          ContinuousParameterRanges: [{ Name: 'learning_rate', MinValue: '0.001', MaxValue: '0.01', ScalingType: 'Logarithmic' }],
+          CategoricalParameterRanges: [{ Name: 'batch_size', Values: ['8', '16'] }],
+        },
+      },
+      TrainingJobDefinition: {
+        StaticHyperParameters: { epochs },
+        AlgorithmSpecification: { TrainingImage: IMAGE, TrainingInputMode: 'File' },
+        RoleArn: ROLE,
+        InputDataConfig: [channel('training', `s3://${BUCKET}/conformance-data`)],
+        OutputDataConfig: { S3OutputPath: `s3://${BUCKET}/conformance-tuning` },
+        ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 1 },
+        StoppingCondition: { MaxRuntimeInSeconds: 600 },
+      },
+    });
+    await conform('CreateHyperParameterTuningJob', tuningJob('conformance', '2', 2));
+    await conform('DescribeHyperParameterTuningJob', { HyperParameterTuningJobName: 'conformance' });
+    const done = await until('DescribeHyperParameterTuningJob', { HyperParameterTuningJobName: 'conformance' }, (body) => body.HyperParameterTuningJobStatus !== 'InProgress');
+    assert.equal(done.HyperParameterTuningJobStatus, 'Completed', String(done.FailureReason));
+    assert.deepEqual(done.TrainingJobStatusCounters, { Completed: 2, InProgress: 0, RetryableError: 0, NonRetryableError: 0, Stopped: 0 });
+    await conform('DescribeHyperParameterTuningJob', { HyperParameterTuningJobName: 'conformance' });
+    const trials = await conform('ListTrainingJobsForHyperParameterTuningJob', {
+      HyperParameterTuningJobName: 'conformance',
+      SortBy: 'FinalObjectiveMetricValue',
+      SortOrder: 'Ascending',
+    });
+    assert.equal((trials.TrainingJobSummaries as unknown[]).length, 2);
+    await call('CreateHyperParameterTuningJob', tuningJob('conformance-long', '10000', 4));
+    await conform('StopHyperParameterTuningJob', { HyperParameterTuningJobName: 'conformance-long' });
+    await until('DescribeHyperParameterTuningJob', { HyperParameterTuningJobName: 'conformance-long' }, (body) => body.HyperParameterTuningJobStatus === 'Stopped');
+    await conform('DescribeHyperParameterTuningJob', { HyperParameterTuningJobName: 'conformance-long' });
+    const listed = await conform('ListHyperParameterTuningJobs', { NameContains: 'conformance', MaxResults: 1 });
+    assert.ok(listed.NextToken);
+  });
+
   it('models, endpoint configs and endpoints', async () => {
     const artifacts = `s3://${BUCKET}/conformance/conformance/output/model.tar.gz`;
     await conform('CreateModel', { ModelName: 'conformance', ExecutionRoleArn: ROLE, PrimaryContainer: { Image: IMAGE, ModelDataUrl: artifacts } });

@@ -87,6 +87,27 @@ describe('the reference workflow with boto3 and the AWS CLI', { timeout: 600_000
     assert.equal(found.described_config, 2);
     assert.deepEqual(found.listed, { models: ['checks-model'], configs: ['checks-big'], endpoints: [] });
     assert.equal(found.stopped, 'Stopped');
+    const tuning = found.tuning as unknown as Record<string, unknown>;
+    assert.equal(tuning.status, 'Completed');
+    assert.deepEqual(tuning.counters, { Completed: 3, InProgress: 0, RetryableError: 0, NonRetryableError: 0, Stopped: 0 });
+    assert.deepEqual(tuning.objective_counters, { Succeeded: 3, Pending: 0, Failed: 0 });
+    assert.equal(tuning.end_time_type, 'datetime');
+    const trials = found.trials as unknown as { name: string; value: number; tuned: Record<string, string> }[];
+    assert.equal(trials.length, 3, 'the paginator walked both pages');
+    assert.deepEqual(trials.map((trial) => trial.value), trials.map((trial) => trial.value).sort((a, b) => b - a), 'best objective first');
+    assert.equal(tuning.best_name, trials[0].name);
+    assert.deepEqual(tuning.best, { MetricName: 'validation:accuracy', Value: trials[0].value, Type: 'Maximize' });
+    for (const { tuned } of trials) {
+      assert.deepEqual(Object.keys(tuned).sort(), ['batch_size', 'hidden_units', 'learning_rate']);
+      assert.ok(Number.isInteger(Number(tuned.hidden_units)) && Number(tuned.hidden_units) >= 16 && Number(tuned.hidden_units) <= 64, tuned.hidden_units);
+    }
+    assert.equal(found.tuning_stopped, 'Stopped');
+    assert.deepEqual(found.tuning_listed, ['hpo-first', 'hpo-stopped']);
+    expectError('tuning_duplicate', 'ResourceInUse', /already exists/);
+    expectError('tuning_missing', 'ResourceNotFound', /hpo-nope/);
+    expectError('tuning_min_over_max', 'ValidationException', /MinValue/);
+    expectError('tuning_unknown_strategy', 'ValidationException', /strategy/);
+    expectError('tuning_too_parallel', 'ValidationException', /MaxParallelTrainingJobs/);
     assert.deepEqual(found.operations, [...SAGEMAKER_OPERATIONS].sort(), 'boto3 drove every operation Kennel serves');
   });
 
@@ -151,5 +172,48 @@ describe('the reference workflow with boto3 and the AWS CLI', { timeout: 600_000
     assert.deepEqual((await aws('list-tags', '--resource-arn', arn)).Tags, [{ Key: 'owner', Value: 'cli' }]);
     await aws('delete-tags', '--resource-arn', arn, '--tag-keys', 'owner');
     assert.deepEqual((await aws('list-tags', '--resource-arn', arn)).Tags, []);
+  });
+
+  // Runs after the boto3 checks, whose tuning jobs it reads.
+  it('the AWS CLI creates, describes, lists and stops tuning jobs', async () => {
+    const aws = (...args: string[]) =>
+      run(AWS, ['--endpoint-url', test.url, '--output', 'json', 'sagemaker', ...args], { env, encoding: 'utf8' }).then(
+        ({ stdout }) => ({ code: 0, body: (stdout.trim() === '' ? {} : JSON.parse(stdout)) as Record<string, unknown>, stderr: '' }),
+        (error: { code: number; stderr: string }) => ({ code: error.code, body: {} as Record<string, unknown>, stderr: error.stderr }),
+      );
+    const described = await aws('describe-hyper-parameter-tuning-job', '--hyper-parameter-tuning-job-name', 'hpo-first');
+    assert.equal(described.body.HyperParameterTuningJobStatus, 'Completed', described.stderr);
+    const trials = await aws('list-training-jobs-for-hyper-parameter-tuning-job', '--hyper-parameter-tuning-job-name', 'hpo-first', '--max-items', '2');
+    assert.equal((trials.body.TrainingJobSummaries as unknown[]).length, 2);
+    assert.ok(trials.body.NextToken, 'the CLI pages the trials');
+    const request = {
+      HyperParameterTuningJobName: 'cli-tuning',
+      HyperParameterTuningJobConfig: {
+        Strategy: 'Grid',
+        HyperParameterTuningJobObjective: { Type: 'Minimize', MetricName: 'validation:loss' },
+        ResourceLimits: { MaxParallelTrainingJobs: 1 },
+        ParameterRanges: { CategoricalParameterRanges: [{ Name: 'batch_size', Values: ['8', '16'] }] },
+      },
+      TrainingJobDefinition: {
+        StaticHyperParameters: { epochs: '10000' },
+        AlgorithmSpecification: { TrainingImage: 'kennel/image-classifier:latest', TrainingInputMode: 'File' },
+        RoleArn: 'arn:aws:iam::000000000000:role/KennelExecutionRole',
+        InputDataConfig: [{ ChannelName: 'training', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: `file://${data}` } } }],
+        OutputDataConfig: { S3OutputPath: 's3://sagemaker-us-east-1-000000000000/cli-tuning' },
+        StoppingCondition: { MaxRuntimeInSeconds: 600 },
+      },
+    };
+    const created = await aws('create-hyper-parameter-tuning-job', '--cli-input-json', JSON.stringify(request));
+    assert.match(String(created.body.HyperParameterTuningJobArn), /:hyper-parameter-tuning-job\/cli-tuning$/, created.stderr);
+    const listed = await aws('list-hyper-parameter-tuning-jobs', '--status-equals', 'InProgress');
+    assert.deepEqual((listed.body.HyperParameterTuningJobSummaries as { HyperParameterTuningJobName: string }[]).map((job) => job.HyperParameterTuningJobName), ['cli-tuning']);
+    assert.equal((await aws('stop-hyper-parameter-tuning-job', '--hyper-parameter-tuning-job-name', 'cli-tuning')).code, 0);
+    const again = await aws('stop-hyper-parameter-tuning-job', '--hyper-parameter-tuning-job-name', 'cli-tuning');
+    assert.match(again.stderr, /\(ValidationException\).*in status Stopp(ing|ed)/);
+    const empty = { ...request, HyperParameterTuningJobName: 'cli-empty' };
+    empty.HyperParameterTuningJobConfig.ParameterRanges = { CategoricalParameterRanges: [{ Name: 'batch_size', Values: [] }] };
+    const refused = await aws('create-hyper-parameter-tuning-job', '--cli-input-json', JSON.stringify(empty));
+    assert.equal(refused.code, 252, 'the CLI refuses an empty categorical itself, from the service model');
+    assert.match(refused.stderr, /Values/);
   });
 });

@@ -7,6 +7,7 @@ import { endpointOperations } from './endpoints.ts';
 import { modelOperations } from './models.ts';
 import { tagOperations } from './tags.ts';
 import { trainingJobOperations } from './training-jobs.ts';
+import { tuningJobOperations } from './tuning-jobs.ts';
 
 /**
  * Kennel accepts `file:///abs/path` wherever SageMaker takes an s3:// URI, as
@@ -22,6 +23,7 @@ export function sageMakerService(platform: Platform): JsonService {
     model: loadServiceModel('sagemaker'),
     operations: {
       ...trainingJobOperations(platform),
+      ...tuningJobOperations(platform),
       ...modelOperations(platform),
       ...endpointConfigOperations(platform),
       ...endpointOperations(platform),

@@ -1,4 +1,3 @@
-import { DomainError } from '../../core/errors.ts';
 import type { Platform } from '../../control/platform.ts';
 import { childUri } from '../../control/object-locations.ts';
 import { sageMakerArn } from '../../domain/iam/arn.ts';
@@ -6,7 +5,7 @@ import type { TrainingJob } from '../../domain/training/training-job.ts';
 import { runtimeMs } from '../../domain/training/training-job-decider.ts';
 import { listPage, type ListRequest } from '../aws/list-page.ts';
 import type { JsonOperation } from '../aws/json-protocol.ts';
-import { defined, epochSeconds, tagsFromWire, type WireTag } from './wire.ts';
+import { channelsFromWire, channelsToWire, defined, epochSeconds, tagsFromWire, type WireChannel, type WireTag } from './wire.ts';
 
 interface CreateTrainingJobRequest {
   TrainingJobName: string;
@@ -18,17 +17,12 @@ interface CreateTrainingJobRequest {
     MetricDefinitions?: { Name: string; Regex: string }[];
   };
   RoleArn: string;
-  InputDataConfig?: {
-    ChannelName: string;
-    DataSource: { S3DataSource?: { S3DataType: string; S3Uri: string }; FileSystemDataSource?: unknown };
-    ContentType?: string;
-    CompressionType?: string;
-    InputMode?: string;
-  }[];
+  InputDataConfig?: WireChannel[];
   OutputDataConfig: { S3OutputPath: string };
   ResourceConfig: { InstanceType?: string; InstanceCount?: number; VolumeSizeInGB: number; InstanceGroups?: unknown[] };
   StoppingCondition: { MaxRuntimeInSeconds?: number };
   CheckpointConfig?: { S3Uri: string; LocalPath?: string };
+  Environment?: Record<string, string>;
   Tags?: WireTag[];
 }
 
@@ -47,28 +41,7 @@ export function trainingJobOperations(platform: Platform): Record<string, JsonOp
           metricDefinitions: (input.AlgorithmSpecification.MetricDefinitions ?? []).map((metric) => ({ name: metric.Name, regex: metric.Regex })),
           roleArn: input.RoleArn,
           hyperParameters: input.HyperParameters,
-          channels: (input.InputDataConfig ?? []).map((channel, index) => {
-            const s3 = channel.DataSource.S3DataSource;
-            if (!s3) {
-              throw new DomainError(
-                'ValidationError',
-                `InputDataConfig[${index}].DataSource: only S3DataSource is supported (an s3:// or file:// URI); FileSystemDataSource needs EFS or FSx`,
-                { field: `InputDataConfig[${index}].DataSource` },
-              );
-            }
-            if (channel.CompressionType !== undefined && channel.CompressionType !== 'None') {
-              throw new DomainError('ValidationError', `InputDataConfig[${index}].CompressionType ${channel.CompressionType} is not supported by the image classifier; use None`, {
-                field: `InputDataConfig[${index}].CompressionType`,
-              });
-            }
-            return defined({
-              channelName: channel.ChannelName,
-              uri: s3.S3Uri,
-              s3DataType: s3.S3DataType,
-              contentType: channel.ContentType,
-              inputMode: channel.InputMode,
-            });
-          }),
+          channels: channelsFromWire(input.InputDataConfig, 'InputDataConfig'),
           outputPath: input.OutputDataConfig.S3OutputPath,
           instanceType: input.ResourceConfig.InstanceType,
           instanceCount: input.ResourceConfig.InstanceCount,
@@ -76,6 +49,7 @@ export function trainingJobOperations(platform: Platform): Record<string, JsonOp
           hasInstanceGroups: (input.ResourceConfig.InstanceGroups?.length ?? 0) > 0,
           maxRuntimeSeconds: input.StoppingCondition.MaxRuntimeInSeconds,
           checkpointUri: input.CheckpointConfig?.S3Uri,
+          environment: input.Environment,
           tags: tagsFromWire(input.Tags),
         });
         return { TrainingJobArn: sageMakerArn('training-job', job.name) };
@@ -88,7 +62,7 @@ export function trainingJobOperations(platform: Platform): Record<string, JsonOp
       handler: (input: ListRequest) => {
         // SageMaker documents Ascending as ListTrainingJobs' default, unlike the other lists.
         const view = (job: TrainingJob) => ({ name: job.name, createdAtMs: job.createdAtMs, lastModifiedAtMs: job.lastModifiedAtMs, status: job.status });
-        const { items, nextToken } = listPage(platform.trainingJobs.list(), input, view, 'Ascending');
+        const { items, nextToken } = listPage(platform.trainingJobs.list(), input, view, { sortOrder: 'Ascending' });
         return defined({
           TrainingJobSummaries: items.map((job) =>
             defined({
@@ -119,6 +93,7 @@ function describeTrainingJob(job: TrainingJob): Record<string, unknown> {
   return defined({
     TrainingJobName: job.name,
     TrainingJobArn: sageMakerArn('training-job', job.name),
+    TuningJobArn: spec.tuningJobName ? sageMakerArn('hyper-parameter-tuning-job', spec.tuningJobName) : undefined,
     ModelArtifacts: { S3ModelArtifacts: job.modelArtifactsUri ?? childUri(spec.outputPath, job.name, 'output', 'model.tar.gz') },
     TrainingJobStatus: job.status,
     SecondaryStatus: job.secondaryStatus,
@@ -131,19 +106,12 @@ function describeTrainingJob(job: TrainingJob): Record<string, unknown> {
       EnableSageMakerMetricsTimeSeries: false,
     }),
     RoleArn: spec.roleArn,
-    InputDataConfig: spec.channels.map((channel) =>
-      defined({
-        ChannelName: channel.channelName,
-        DataSource: { S3DataSource: { S3DataType: channel.s3DataType, S3Uri: channel.uri, S3DataDistributionType: 'FullyReplicated' } },
-        ContentType: channel.contentType,
-        CompressionType: 'None',
-        InputMode: channel.inputMode,
-      }),
-    ),
+    InputDataConfig: channelsToWire(spec.channels),
     OutputDataConfig: { S3OutputPath: spec.outputPath },
     ResourceConfig: { InstanceType: spec.instanceType, InstanceCount: spec.instanceCount, VolumeSizeInGB: spec.volumeSizeInGB },
     StoppingCondition: { MaxRuntimeInSeconds: spec.maxRuntimeSeconds },
     CheckpointConfig: spec.checkpointUri ? { S3Uri: spec.checkpointUri } : undefined,
+    Environment: spec.algorithm === 'script' && Object.keys(spec.environment).length > 0 ? spec.environment : undefined,
     CreationTime: epochSeconds(job.createdAtMs),
     TrainingStartTime: epochSeconds(job.startedAtMs),
     TrainingEndTime: epochSeconds(job.endedAtMs),
@@ -166,21 +134,29 @@ function describeTrainingJob(job: TrainingJob): Record<string, unknown> {
 }
 
 /**
- * The image classifier's metrics, named as SageMaker's built-in algorithms name
- * theirs: the last epoch's train and validation figures, and the test figures once
- * the job has evaluated its model.
+ * The job's final metrics: the image classifier's own, named as SageMaker's
+ * built-in algorithms name theirs (the last epoch's train and validation
+ * figures, and the test figures once the job has evaluated its model), and the
+ * last value each MetricDefinition scraped from the log.
  */
 function finalMetricData(job: TrainingJob): { MetricName: string; Value: number; Timestamp: number }[] | undefined {
-  const last = job.epochs.at(-1);
-  if (!last) return undefined;
   const at = epochSeconds(job.endedAtMs ?? job.lastModifiedAtMs);
-  const metrics: [string, number][] = [
-    ['train:loss', last.trainLoss],
-    ['train:accuracy', last.trainAccuracy],
-    ['validation:loss', last.validationLoss],
-    ['validation:accuracy', last.validationAccuracy],
-  ];
-  if (job.finalMetrics) metrics.push(['test:loss', job.finalMetrics.testLoss], ['test:accuracy', job.finalMetrics.testAccuracy]);
+  const metrics: [string, number, number][] = [];
+  const last = job.epochs.at(-1);
+  if (last) {
+    metrics.push(
+      ['train:loss', last.trainLoss, at],
+      ['train:accuracy', last.trainAccuracy, at],
+      ['validation:loss', last.validationLoss, at],
+      ['validation:accuracy', last.validationAccuracy, at],
+    );
+  }
+  if (job.finalMetrics) metrics.push(['test:loss', job.finalMetrics.testLoss, at], ['test:accuracy', job.finalMetrics.testAccuracy, at]);
+  for (const [name, points] of Object.entries(job.scrapedMetrics ?? {})) {
+    const point = points.at(-1);
+    if (point && !metrics.some(([known]) => known === name)) metrics.push([name, point.value, epochSeconds(point.atMs)]);
+  }
   // JSON has no NaN: a diverged run's metric is left out rather than sent as null.
-  return metrics.filter(([, value]) => Number.isFinite(value)).map(([name, value]) => ({ MetricName: name, Value: value, Timestamp: at }));
+  const finite = metrics.filter(([, value]) => Number.isFinite(value));
+  return finite.length === 0 ? undefined : finite.map(([name, value, timestamp]) => ({ MetricName: name, Value: value, Timestamp: timestamp }));
 }

@@ -10,7 +10,7 @@ export function userArn(userName: string): string {
 }
 
 /** The SageMaker resource types Kennel serves, as they appear in ARNs. */
-export const SAGEMAKER_RESOURCE_TYPES = ['training-job', 'model', 'endpoint-config', 'endpoint'] as const;
+export const SAGEMAKER_RESOURCE_TYPES = ['training-job', 'model', 'endpoint-config', 'endpoint', 'hyper-parameter-tuning-job'] as const;
 export type SageMakerResourceType = (typeof SAGEMAKER_RESOURCE_TYPES)[number];
 
 export function sageMakerArn(resourceType: SageMakerResourceType, name: string, region = DEFAULT_REGION): string {

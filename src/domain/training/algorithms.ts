@@ -1,16 +1,19 @@
 import { DomainError } from '../../core/errors.ts';
+import { resolveFrameworkImage } from './script-mode.ts';
 
 /**
  * The container images Kennel can run. On SageMaker a training job names a
  * container image; Kennel runs no containers, so an image name selects one of
- * Kennel's own algorithms, which run in this process.
+ * Kennel's own algorithms: the built-in image classifier, or script mode for
+ * SageMaker's framework images (see script-mode.ts), which runs the user's
+ * entry point with this machine's interpreter.
  */
 export const IMAGE_CLASSIFIER_REPOSITORY = 'kennel/image-classifier';
 export const IMAGE_CLASSIFIER_TAGS = ['latest', '1'] as const;
 /** The documented name of the built-in image classifier (training and inference). */
 export const IMAGE_CLASSIFIER_IMAGE = `${IMAGE_CLASSIFIER_REPOSITORY}:latest`;
 
-export type Algorithm = 'image-classifier';
+export type Algorithm = 'image-classifier' | 'script';
 
 /**
  * The algorithm an image name stands for. A registry host in front of the
@@ -22,11 +25,13 @@ export function resolveAlgorithm(image: string, field: string): Algorithm {
   if (repository === IMAGE_CLASSIFIER_REPOSITORY && (tag === undefined || (IMAGE_CLASSIFIER_TAGS as readonly string[]).includes(tag))) {
     return 'image-classifier';
   }
+  if (resolveFrameworkImage(image)) return 'script';
   throw new DomainError(
     'ValidationError',
     `${field} ${JSON.stringify(image)} is not an image Kennel can run. Kennel runs ${IMAGE_CLASSIFIER_IMAGE} ` +
-      `(also tagged :1), its built-in image classifier: a frozen ONNX backbone with a new head trained on class folders. ` +
-      `Framework images with a training script (sagemaker_program) are not supported yet.`,
+      `(also tagged :1), its built-in image classifier: a frozen ONNX backbone with a new head trained on class folders; ` +
+      `and, in script mode, your entry point (sagemaker_program) on the framework images pytorch-training, tensorflow-training, ` +
+      `kennel/python and kennel/node (any registry and tag), run with this machine's Python or Node.js.`,
     { field },
   );
 }

@@ -1,5 +1,5 @@
 import type { Tag } from '../tags.ts';
-import type { Algorithm } from './algorithms.ts';
+import type { Framework, Interpreter } from './script-mode.ts';
 
 /** Training job records, in SageMaker's words. */
 
@@ -95,9 +95,8 @@ export interface TrainingChannel {
   inputMode?: string;
 }
 
-/** What was asked for: everything the job needs to run, recorded when it is created. */
-export interface TrainingJobSpec {
-  algorithm: Algorithm;
+/** What every training job asks for, whatever runs it: recorded when it is created. */
+export interface BaseTrainingSpec {
   trainingImage: string;
   trainingInputMode: string;
   roleArn: string;
@@ -112,11 +111,45 @@ export interface TrainingJobSpec {
   instanceCount: number;
   volumeSizeInGB: number;
   maxRuntimeSeconds: number;
-  /** AlgorithmSpecification.MetricDefinitions, as given. */
+  /** AlgorithmSpecification.MetricDefinitions, as given: scraped from the job's log. */
   metricDefinitions: { name: string; regex: string }[];
+  /** Set on the trials of a tuning job: the tuning job that launched it... */
+  tuningJobName?: string;
+  /** ...and the metric it optimises: a trial that never reports it fails, saying so. */
+  objectiveMetric?: string;
+}
+
+/** The built-in image classifier: a frozen backbone and a new head. */
+export interface ImageClassifierSpec extends BaseTrainingSpec {
+  algorithm: 'image-classifier';
+  /** Set on the trials of a tuning job: its images, embedded once for every trial. */
+  preparedDataDigest?: string;
   /** The backbone and head settings read from the hyperparameters and the backbone channel. */
   backbone: BackboneRef;
   head: HeadHyperParameters;
+}
+
+/** Script mode: the user's entry point, run under the SageMaker training contract. */
+export interface ScriptSpec extends BaseTrainingSpec {
+  algorithm: 'script';
+  script: {
+    framework: Framework;
+    interpreter: Interpreter;
+    /** sagemaker_program, relative to the source folder. */
+    program: string;
+    /** sagemaker_submit_directory: a folder or a sourcedir.tar.gz. */
+    submitDirectory: string;
+  };
+  /** CreateTrainingJob's Environment: variables for the script, under the contract's own. */
+  environment: Record<string, string>;
+}
+
+export type TrainingJobSpec = ImageClassifierSpec | ScriptSpec;
+
+/** One value a metric definition scraped from the log. */
+export interface MetricPoint {
+  value: number;
+  atMs: number;
 }
 
 /** A request to end the job early: desired state, kept apart from the observed status. */
@@ -140,6 +173,8 @@ export interface TrainingJob {
   epochs: EpochMetrics[];
   embeddingStats?: EmbeddingStats;
   finalMetrics?: FinalMetrics;
+  /** Values of AlgorithmSpecification.MetricDefinitions scraped from the log, by metric name, oldest first. */
+  scrapedMetrics?: Record<string, MetricPoint[]>;
   artifacts?: TrainingJobArtifacts;
   /** `s3://…/<job>/output/model.tar.gz` or `file:///…`, once it is written. */
   modelArtifactsUri?: string;
@@ -151,6 +186,13 @@ export interface TrainingJob {
   /** How long earlier runs ran before a restart cut them short: part of the job's runtime. */
   priorRunMs?: number;
   endedAtMs?: number;
+}
+
+/** A job of the built-in image classifier. */
+export type ImageClassifierJob = TrainingJob & { spec: ImageClassifierSpec };
+
+export function isImageClassifierJob(job: TrainingJob): job is ImageClassifierJob {
+  return job.spec.algorithm === 'image-classifier';
 }
 
 export const TERMINAL_TRAINING_STATUSES: readonly TrainingJobStatus[] = ['Completed', 'Failed', 'Stopped'];

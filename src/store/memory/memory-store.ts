@@ -3,7 +3,8 @@ import type { Endpoint, EndpointConfig, Model } from '../../domain/serving/endpo
 import type { EpochMetrics, TrainingJob, TrainingJobStatus } from '../../domain/training/training-job.ts';
 import { type RecordKind, RECORD_KINDS, alreadyExists, assertKeyKept, compareKeys, mergePatch, notFound, recordKey, withoutUndefined } from '../records.ts';
 import { checkedListArguments, checkedObject, compareObjectKeys } from '../object-records.ts';
-import type { AccessKey, AccessKeyTable, EmbeddingCache, ObjectTable, Store, StoredObject, TrainingJobTable } from '../store.ts';
+import type { TuningJob, TuningJobStatus } from '../../domain/tuning/tuning-job.ts';
+import type { AccessKey, AccessKeyTable, EmbeddingCache, ObjectTable, Store, StoredObject, TrainingJobTable, TuningJobTable } from '../store.ts';
 
 /** Set by close(): like a closed database connection, a closed store refuses every call. */
 interface Lifecycle {
@@ -83,6 +84,12 @@ class MemoryTrainingJobTable extends MemoryRecordTable<TrainingJob> implements T
   }
 
   listByStatus(statuses: readonly TrainingJobStatus[]): TrainingJob[] {
+    return this.listMatching((job) => statuses.includes(job.status));
+  }
+}
+
+class MemoryTuningJobTable extends MemoryRecordTable<TuningJob> implements TuningJobTable {
+  listByStatus(statuses: readonly TuningJobStatus[]): TuningJob[] {
     return this.listMatching((job) => statuses.includes(job.status));
   }
 }
@@ -185,6 +192,7 @@ export function createMemoryStore(): Store {
     models: resourceTable<Model>('models'),
     endpointConfigs: resourceTable<EndpointConfig>('endpointConfigs'),
     endpoints: resourceTable<Endpoint>('endpoints'),
+    tuningJobs: new MemoryTuningJobTable(RECORD_KINDS.tuningJobs, 'name', lifecycle),
     embeddings: new MemoryEmbeddingCache(lifecycle),
     accessKeys: accessKeyTable,
     objects: new MemoryObjectTable(lifecycle),

@@ -65,9 +65,10 @@ describe('sqlite objects table', () => {
     const store = openSqliteStore(file);
     store.accessKeys.create({ accessKeyId: 'KEY1', secretAccessKey: 's', userName: 'admin', createdAtMs: 1 });
     store.close();
-    // What a Kennel from before the objects migration left behind.
+    // What a Kennel from before the objects migration left behind: none of the tables of that migration or later ones.
     const db = new Database(file);
     db.exec('DROP TABLE objects');
+    db.exec('DROP TABLE tuning_jobs');
     db.pragma('user_version = 1');
     db.close();
 

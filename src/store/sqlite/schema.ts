@@ -156,6 +156,17 @@ const MIGRATIONS: readonly Migration[] = [
       UPDATE endpoints SET record = json_set(record, '$.tags', json_array()) WHERE json_type(record, '$.tags') IS NULL;
     `,
   },
+  {
+    description: 'hyperparameter tuning jobs',
+    sql: `
+      CREATE TABLE tuning_jobs (
+        name TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        record TEXT NOT NULL CHECK (json_valid(record))
+      ) STRICT;
+      CREATE INDEX tuning_jobs_by_status ON tuning_jobs (status);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

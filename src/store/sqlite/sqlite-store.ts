@@ -2,7 +2,8 @@ import type { Dataset } from '../../domain/data/dataset.ts';
 import type { Endpoint, EndpointConfig, Model } from '../../domain/serving/endpoint.ts';
 import type { EpochMetrics, TrainingJob, TrainingJobStatus } from '../../domain/training/training-job.ts';
 import { RECORD_KINDS } from '../records.ts';
-import type { AccessKey, AccessKeyTable, Store, TrainingJobTable } from '../store.ts';
+import type { TuningJob, TuningJobStatus } from '../../domain/tuning/tuning-job.ts';
+import type { AccessKey, AccessKeyTable, Store, TrainingJobTable, TuningJobTable } from '../store.ts';
 import { SqliteEmbeddingCache } from './embedding-cache.ts';
 import { SqliteObjectTable } from './object-table.ts';
 import { openKennelDatabase } from './open-database.ts';
@@ -14,6 +15,12 @@ class SqliteTrainingJobTable extends SqliteRecordTable<TrainingJob> implements T
   }
 
   listByStatus(statuses: readonly TrainingJobStatus[]): TrainingJob[] {
+    return this.listWhere('status', statuses);
+  }
+}
+
+class SqliteTuningJobTable extends SqliteRecordTable<TuningJob> implements TuningJobTable {
+  listByStatus(statuses: readonly TuningJobStatus[]): TuningJob[] {
     return this.listWhere('status', statuses);
   }
 }
@@ -55,6 +62,13 @@ export function openSqliteStore(file: string): Store {
     models: resourceTable<Model>('models', 'models'),
     endpointConfigs: resourceTable<EndpointConfig>('endpoint_configs', 'endpointConfigs'),
     endpoints: resourceTable<Endpoint>('endpoints', 'endpoints'),
+    tuningJobs: new SqliteTuningJobTable(db, {
+      table: 'tuning_jobs',
+      kind: RECORD_KINDS.tuningJobs,
+      keyField: 'name',
+      keyColumn: 'name',
+      indexedColumns: [{ column: 'status', value: (job) => job.status }],
+    }),
     embeddings: new SqliteEmbeddingCache(db),
     accessKeys: accessKeyTable,
     objects: new SqliteObjectTable(db),

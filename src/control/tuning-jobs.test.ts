@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { IMAGE_CLASSIFIER_IMAGE } from '../domain/training/algorithms.ts';
+import { createMemoryStore } from '../store/memory/memory-store.ts';
+import { isDomainError, type ErrorCode } from '../core/errors.ts';
+import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
+import { testControlDeps } from '../testing/control-deps.ts';
+import { makeSmallDataset } from '../testing/test-kennel.ts';
+import { createPlatform, type Platform } from './platform.ts';
+import type { CreateTuningJobInput } from './tuning-jobs.ts';
+import { waitForTuningJob } from './wait.ts';
+
+async function assertDomainError(action: Promise<unknown>, code: ErrorCode, message: RegExp): Promise<void> {
+  await assert.rejects(action, (error: unknown) => {
+    assert.ok(isDomainError(error), `expected a DomainError, got ${String(error)}`);
+    assert.equal(error.code, code);
+    assert.match(error.message, message);
+    return true;
+  });
+}
+
+describe('hyperparameter tuning jobs through the control plane', () => {
+  let dir: string;
+  let images: string;
+  let platform: Platform;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kennel-tuning-'));
+    platform = createPlatform(testControlDeps(dir, createMemoryStore()));
+    platform.controller.start(50);
+    images = join(dir, 'images');
+    await makeSmallDataset(images);
+  });
+  after(async () => {
+    await platform.controller.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const tuning = (name: string, patch: Partial<CreateTuningJobInput> = {}): CreateTuningJobInput => ({
+    name,
+    strategy: 'Random',
+    objective: { type: 'Maximize', metricName: 'validation:accuracy' },
+    ranges: [
+      { kind: 'Continuous', name: 'learning_rate', min: 0.001, max: 0.01, scaling: 'Logarithmic' },
+      { kind: 'Categorical', name: 'batch_size', values: ['8', '16'] },
+    ],
+    maxNumberOfTrainingJobs: 4,
+    maxParallelTrainingJobs: 2,
+    randomSeed: 7,
+    template: {
+      trainingImage: IMAGE_CLASSIFIER_IMAGE,
+      trainingInputMode: 'File',
+      roleArn: KENNEL_EXECUTION_ROLE_ARN,
+      staticHyperParameters: { epochs: '4', hidden_units: '32', seed: '1' },
+      channels: [{ channelName: 'training', uri: pathToFileURL(images).href, s3DataType: 'S3Prefix' }],
+    },
+    ...patch,
+  });
+
+  it('runs its budget of trials, two at a time, and names the best one', async () => {
+    await platform.tuningJobs.create(tuning('random'));
+    const job = await waitForTuningJob(platform, 'random');
+    assert.equal(job.status, 'Completed', job.failureReason);
+    assert.equal(job.trials.length, 4);
+    assert.deepEqual(job.trials.map((trial) => trial.number), [0, 1, 2, 3]);
+    const trainingJobs = job.trials.map((trial) => platform.trainingJobs.describe(trial.trainingJobName));
+    for (const trainingJob of trainingJobs) {
+      assert.equal(trainingJob.status, 'Completed', trainingJob.failureReason);
+      assert.equal(trainingJob.spec.tuningJobName, 'random');
+      const rate = Number(trainingJob.spec.hyperParameters.learning_rate);
+      assert.ok(rate >= 0.001 && rate <= 0.01, `learning_rate ${rate}`);
+      assert.ok(['8', '16'].includes(trainingJob.spec.hyperParameters.batch_size));
+      assert.equal(trainingJob.spec.hyperParameters.epochs, '4');
+      assert.equal(trainingJob.embeddingStats, undefined, 'a trial embeds nothing: the tuning job did, once');
+    }
+    // Never more than two trials at once: each trial started after all but one of the earlier ones had ended.
+    const spans = trainingJobs.map((trainingJob) => [trainingJob.createdAtMs, trainingJob.endedAtMs!] as const);
+    for (const [start] of spans) {
+      assert.ok(spans.filter(([from, to]) => from <= start && to > start).length <= 2);
+    }
+  });
+
+  it('refuses, before anything runs, what no trial could train with', async () => {
+    await assertDomainError(
+      platform.tuningJobs.create(tuning('bad-range', { ranges: [{ kind: 'Continuous', name: 'learning_rate', min: 0.1, max: 0.01, scaling: 'Linear' }] })),
+      'ValidationError',
+      /MinValue|min/i,
+    );
+    await assertDomainError(
+      platform.tuningJobs.create(tuning('bad-name', { ranges: [{ kind: 'Integer', name: 'depth', min: 1, max: 3, scaling: 'Linear' }] })),
+      'ValidationError',
+      /depth is not one the image classifier takes/,
+    );
+    await assertDomainError(
+      platform.tuningJobs.create(tuning('bad-metric', { objective: { type: 'Minimize', metricName: 'validation:f1' } })),
+      'ValidationError',
+      /neither one the image classifier publishes/,
+    );
+    await assertDomainError(platform.tuningJobs.create(tuning('too-parallel', { maxParallelTrainingJobs: 5 })), 'ValidationError', /MaxParallelTrainingJobs/);
+    assert.deepEqual(
+      platform.tuningJobs.list().map((job) => job.name),
+      ['random'],
+      'nothing was recorded for a refused request',
+    );
+  });
+});
