@@ -3,7 +3,8 @@ import type { EpochMetrics } from '../domain/training/training-job.ts';
 /** What the platform tells observers (the CLI's progress bars, logs) while it works. */
 export type PlatformEvent =
   | { kind: 'training-progress'; jobName: string; step: 'embedding'; done: number; total: number }
-  | { kind: 'training-epoch'; jobName: string; metrics: EpochMetrics; epochs: number };
+  /** The latest epoch of a job (several may have ended since the last event); `tuningJobName` is set on tuning trials. */
+  | { kind: 'training-epoch'; jobName: string; metrics: EpochMetrics; epochs: number; tuningJobName?: string };
 
 export type PlatformListener = (event: PlatformEvent) => void;
 

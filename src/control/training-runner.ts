@@ -58,6 +58,8 @@ export async function runTrainingJob(deps: ControlDeps, jobName: string, signal:
       logger.info('training run abandoned', { jobName });
       return;
     }
+    // The log's last lines are written before the job ends, so whoever follows it sees them all.
+    await log?.close();
     const reason = failureReason(error);
     if (!(error instanceof DomainError)) logger.error('training job failed', { jobName, error: String(error) });
     try {

@@ -36,7 +36,7 @@ export class TuningJobReconciler implements Reconciler {
   ) {
     // Early stopping judges a trial after each of its epochs, not at the next timer tick.
     this.unsubscribe = deps.events.subscribe((event) => {
-      if (event.kind === 'training-epoch' && deps.store.trainingJobs.get(event.jobName)?.spec.tuningJobName !== undefined) kick();
+      if (event.kind === 'training-epoch' && event.tuningJobName !== undefined) kick();
     });
   }
 
@@ -96,14 +96,18 @@ export class TuningJobReconciler implements Reconciler {
           logger.info('tuning trial started', { tuningJob: name, trainingJob: entry.trainingJobName, hyperParameters });
         }
         return;
-      case 'early-stop':
+      case 'early-stop': {
+        // Only trials still running are stopped and marked: one that just finished keeps its result.
+        const stopped = action.trainingJobNames.filter((trainingJob) => stopTrial(store, trainingJob, nowMs, 'Stopped early: its objective lags behind earlier trials'));
+        if (stopped.length === 0) return;
         store.tuningJobs.modify(name, (current) => ({
           ...current,
-          trials: current.trials.map((entry) => (action.trainingJobNames.includes(entry.trainingJobName) ? { ...entry, earlyStopped: true } : entry)),
+          trials: current.trials.map((entry) => (stopped.includes(entry.trainingJobName) ? { ...entry, earlyStopped: true } : entry)),
           lastModifiedAtMs: nowMs,
         }));
-        for (const trainingJob of action.trainingJobNames) stopTrial(store, trainingJob, nowMs, 'Stopped early: its objective lags behind earlier trials');
+        logger.info('tuning trials stopped early', { tuningJob: name, trainingJobs: stopped });
         return;
+      }
       case 'stop-trials':
         for (const trainingJob of action.trainingJobNames) stopTrial(store, trainingJob, nowMs, 'The tuning job is stopping');
         return;
@@ -164,9 +168,10 @@ function trialName(tuningJob: string, number: number, hyperParameters: Record<st
   return `${tuningJob}-${String(number + 1).padStart(3, '0')}-${hash}`;
 }
 
-function stopTrial(store: ControlDeps['store'], trainingJob: string, nowMs: number, message: string): void {
+/** Asks a running trial to stop; false if it was no longer running. */
+function stopTrial(store: ControlDeps['store'], trainingJob: string, nowMs: number, message: string): boolean {
   const job = store.trainingJobs.get(trainingJob);
-  if (!job || job.status !== 'InProgress') return;
+  if (!job || job.status !== 'InProgress') return false;
   requestStop(store, trainingJob, { reason: 'StopRequested', atMs: nowMs });
   store.trainingJobs.modify(trainingJob, (current) => ({
     ...current,
@@ -174,6 +179,7 @@ function stopTrial(store: ControlDeps['store'], trainingJob: string, nowMs: numb
       index === all.length - 1 ? { ...transition, message } : transition,
     ),
   }));
+  return true;
 }
 
 /** What embedChannels needs of a training job: the template's channels and backbone, under the tuning job's name. */

@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { createArtifactStore } from '../store/artifacts.ts';
 import { IMAGE_CLASSIFIER_IMAGE } from '../domain/training/algorithms.ts';
 import { createMemoryStore } from '../store/memory/memory-store.ts';
 import { isDomainError, type ErrorCode } from '../core/errors.ts';
 import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
 import { testControlDeps } from '../testing/control-deps.ts';
 import { makeSmallDataset } from '../testing/test-kennel.ts';
+import { PreparedDataCache, type ImageClassifierData } from './prepared-data.ts';
 import { createPlatform, type Platform } from './platform.ts';
 import type { CreateTuningJobInput } from './tuning-jobs.ts';
 import { waitForTuningJob } from './wait.ts';
@@ -106,5 +108,68 @@ describe('hyperparameter tuning jobs through the control plane', () => {
       ['random'],
       'nothing was recorded for a refused request',
     );
+  });
+});
+
+describe('the trials of a tuning job', () => {
+  it('train on the embeddings the job prepared once, and read no image: they finish with the images gone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kennel-tuning-noimages-'));
+    const images = join(dir, 'images');
+    await makeSmallDataset(images);
+    const artifacts = createArtifactStore(join(dir, 'artifacts'));
+    /** Deletes the images the moment the embeddings are stored, before the job can start a trial. */
+    class DeletingImages extends PreparedDataCache {
+      override async save(data: ImageClassifierData): Promise<string> {
+        const digest = await super.save(data);
+        await rm(images, { recursive: true, force: true });
+        return digest;
+      }
+    }
+    const store = createMemoryStore();
+    // Every image read is hashed and looked up in the embedding cache before the backbone runs,
+    // and every backbone batch is reported as embedding progress: count both once trials exist.
+    let cacheLookupsInTrials = 0;
+    const lookup = store.embeddings.getMany.bind(store.embeddings);
+    store.embeddings.getMany = (key, digests) => {
+      if (store.trainingJobs.list().length > 0) cacheLookupsInTrials += digests.length;
+      return lookup(key, digests);
+    };
+    const deps = testControlDeps(dir, store, { artifacts, preparedData: new DeletingImages(artifacts) });
+    const trialProgress: string[] = [];
+    deps.events.subscribe((event) => event.kind === 'training-progress' && event.jobName !== 'no-images' && trialProgress.push(event.jobName));
+    const platform = createPlatform(deps);
+    platform.controller.start(50);
+    try {
+      await platform.tuningJobs.create({
+        name: 'no-images',
+        strategy: 'Random',
+        objective: { type: 'Minimize', metricName: 'validation:loss' },
+        ranges: [{ kind: 'Continuous', name: 'learning_rate', min: 0.001, max: 0.01, scaling: 'Logarithmic' }],
+        maxNumberOfTrainingJobs: 3,
+        maxParallelTrainingJobs: 1,
+        randomSeed: 3,
+        template: {
+          trainingImage: IMAGE_CLASSIFIER_IMAGE,
+          trainingInputMode: 'File',
+          roleArn: KENNEL_EXECUTION_ROLE_ARN,
+          staticHyperParameters: { epochs: '3', hidden_units: '16' },
+          channels: [{ channelName: 'training', uri: pathToFileURL(images).href, s3DataType: 'S3Prefix' }],
+        },
+      });
+      const job = await waitForTuningJob(platform, 'no-images');
+      assert.equal(job.status, 'Completed', job.failureReason);
+      assert.equal(job.trials.length, 3);
+      for (const trial of job.trials) {
+        const trainingJob = platform.trainingJobs.describe(trial.trainingJobName);
+        assert.equal(trainingJob.status, 'Completed', trainingJob.failureReason);
+        assert.equal(trainingJob.epochs.length, 3);
+        assert.equal(trainingJob.embeddingStats, undefined, 'the trial ran no backbone');
+      }
+      assert.equal(cacheLookupsInTrials, 0, 'no trial hashed an image');
+      assert.deepEqual(trialProgress, [], 'no trial embedded anything');
+    } finally {
+      await platform.controller.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

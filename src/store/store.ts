@@ -36,8 +36,8 @@ export interface ResourceTable<T extends { name: string }> {
 }
 
 export interface TrainingJobTable extends ResourceTable<TrainingJob> {
-  /** Appends one epoch's metrics atomically (the record's `epochs` grows by one) and makes `atMs` its last modification. */
-  appendEpoch(name: string, metrics: EpochMetrics, atMs: number): TrainingJob;
+  /** Appends epochs' metrics atomically, in order (the record's `epochs` grows by as many), and makes `atMs` its last modification. */
+  appendEpochs(name: string, metrics: readonly EpochMetrics[], atMs: number): TrainingJob;
   /** Jobs whose status is one of `statuses`, by name: how a restarted controller finds unfinished work. */
   listByStatus(statuses: readonly TrainingJobStatus[]): TrainingJob[];
 }

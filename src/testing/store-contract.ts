@@ -336,13 +336,12 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
     });
 
     describe('trainingJobs specifics', () => {
-      it('appendEpoch adds epochs in call order, records the time, and keeps the rest of the record', () => {
+      it('appendEpochs adds epochs in call order, records the time, and keeps the rest of the record', () => {
         store.trainingJobs.create(sampleTrainingJob('job'));
         store.trainingJobs.update('job', { startedAtMs: 5 });
-        const afterFirst = store.trainingJobs.appendEpoch('job', epoch(1), 7);
+        const afterFirst = store.trainingJobs.appendEpochs('job', [epoch(1)], 7);
         assert.deepEqual([afterFirst.epochs, afterFirst.lastModifiedAtMs], [[epoch(1)], 7]);
-        store.trainingJobs.appendEpoch('job', epoch(2), 8);
-        const afterThird = store.trainingJobs.appendEpoch('job', epoch(3), 9);
+        const afterThird = store.trainingJobs.appendEpochs('job', [epoch(2), epoch(3)], 9);
         assert.deepEqual(afterThird.epochs, [epoch(1), epoch(2), epoch(3)]);
         assert.deepEqual(store.trainingJobs.get('job'), {
           ...sampleTrainingJob('job'),
@@ -352,14 +351,14 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
         });
       });
 
-      it('appendEpoch on a missing job throws NotFound', () => {
-        assertDomainError(() => store.trainingJobs.appendEpoch('ghost', epoch(1), 7), 'NotFound');
+      it('appendEpochs on a missing job throws NotFound', () => {
+        assertDomainError(() => store.trainingJobs.appendEpochs('ghost', [epoch(1)], 7), 'NotFound');
       });
 
       it('keeps NaN, infinities and -0 in records (a diverging run reports a NaN loss)', () => {
         store.trainingJobs.create(sampleTrainingJob('diverged'));
         const wild = epoch(1, { trainLoss: NaN, validationLoss: Infinity, trainAccuracy: -0, seconds: -Infinity });
-        store.trainingJobs.appendEpoch('diverged', wild, 7);
+        store.trainingJobs.appendEpochs('diverged', [wild], 7);
         const [stored] = store.trainingJobs.get('diverged')!.epochs;
         assert.ok(Number.isNaN(stored.trainLoss));
         assert.equal(stored.validationLoss, Infinity);
@@ -517,8 +516,8 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
       }
       store.datasets.create(sampleDataset('dogs'));
       store.trainingJobs.create(sampleTrainingJob('job'));
-      store.trainingJobs.appendEpoch('job', epoch(1, { trainLoss: NaN }), 7);
-      store.trainingJobs.appendEpoch('job', epoch(2), 7);
+      store.trainingJobs.appendEpochs('job', [epoch(1, { trainLoss: NaN })], 7);
+      store.trainingJobs.appendEpochs('job', [epoch(2)], 7);
       store.models.create(sampleModel('model'));
       store.endpointConfigs.create(sampleEndpointConfig('config'));
       store.endpoints.create(sampleEndpoint('endpoint'));
@@ -554,7 +553,7 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
       assert.deepEqual(store.trainingJobs.listByStatus(['InProgress']).map((j) => j.name), ['job']);
       assert.deepEqual(store.accessKeys.listForUser('admin'), [accessKey('KEY1', 'admin')]);
       assertSameBits(store.embeddings.getMany('k', ['img']).get('img'), vector);
-      store.trainingJobs.appendEpoch('job', epoch(3), 7);
+      store.trainingJobs.appendEpochs('job', [epoch(3)], 7);
       assert.equal(store.trainingJobs.get('job')!.epochs.length, 3);
     });
   });

@@ -31,7 +31,7 @@ describe('HeadTrainerPool', () => {
   it('trains in a worker thread exactly as in this thread, and evaluates the test split', async () => {
     const epochs: number[] = [];
     const checkpoints: TrainerCheckpoint[] = [];
-    const result = await pool.train({ ...task, onEpoch: (metrics, checkpoint) => (epochs.push(metrics.epoch), checkpoints.push(checkpoint)) });
+    const result = await pool.train({ ...task, reportEveryMs: 0, onEpochs: (metrics, checkpoint) => (epochs.push(...metrics.map((m) => m.epoch)), checkpoints.push(checkpoint)) });
     const own = (data: LabelledFeatures) => ({ features: new Float32Array(data.features), labels: data.labels });
     const here = await trainHead({ ...task, train: own(task.train), validation: own(task.validation) });
     assert.deepEqual(result.weights, here.weights);
@@ -41,16 +41,33 @@ describe('HeadTrainerPool', () => {
   });
 
   it('runs tasks side by side, and resumes from a checkpoint a worker sent', async () => {
+    // About a second of epochs, so that the stop, seen a report or two late on a loaded machine,
+    // still lands part-way.
+    const long = { ...task, hyperParameters: { ...hyperParameters, epochs: 150 } };
     let saved: TrainerCheckpoint | undefined;
     const [stopped, other] = await Promise.all([
-      pool.train({ ...task, onEpoch: (metrics, checkpoint) => metrics.epoch === 2 && (saved = checkpoint), shouldStop: () => saved !== undefined }),
+      pool.train({ ...long, reportEveryMs: 0, onEpochs: (_metrics, checkpoint) => checkpoint.epoch === 2 && (saved = checkpoint), shouldStop: () => saved !== undefined }),
       pool.train({ ...task, hyperParameters: { ...hyperParameters, seed: 2 } }),
     ]);
-    assert.ok(stopped.epochs.length >= 2 && stopped.epochs.length < 4, `stopped after ${stopped.epochs.length} epochs`);
+    assert.ok(stopped.epochs.length >= 2 && stopped.epochs.length < 150, `stopped after ${stopped.epochs.length} epochs`);
     assert.equal(other.epochs.length, 4);
-    const resumed = await pool.train({ ...task, resumeFrom: saved });
-    const straight = await pool.train(task);
+    const resumed = await pool.train({ ...long, resumeFrom: saved });
+    const straight = await pool.train(long);
     assert.deepEqual(resumed.weights, straight.weights);
+  });
+
+  it('reports fast epochs in batches, every epoch in order, with a checkpoint after the last of each batch', async () => {
+    const epochs: number[] = [];
+    const checkpoints: number[] = [];
+    const result = await pool.train({
+      ...task,
+      hyperParameters: { ...hyperParameters, epochs: 30 },
+      reportEveryMs: 60_000,
+      onEpochs: (metrics, checkpoint) => (epochs.push(...metrics.map((m) => m.epoch)), checkpoints.push(checkpoint.epoch)),
+    });
+    assert.deepEqual(epochs, Array.from({ length: 30 }, (_, index) => index + 1));
+    assert.deepEqual(checkpoints, [30], 'one report, at the end, with the final checkpoint');
+    assert.equal(result.epochs.length, 30);
   });
 
   it('does not start training at all when the stop is already asked for', async () => {

@@ -20,7 +20,10 @@ export interface HeadTrainingTask {
   /** Names the data, so a worker that trained on it before reuses its copy (tuning trials). */
   dataKey?: string;
   /** After every epoch, with the checkpoint to go on from. */
-  onEpoch?: (metrics: EpochMetrics, checkpoint: TrainerCheckpoint) => void;
+  /** The epochs since the last report, in order, and a checkpoint after the last of them (see reportEveryMs). */
+  onEpochs?: (metrics: EpochMetrics[], checkpoint: TrainerCheckpoint) => void;
+  /** How often the worker reports epochs, at most; default 250 ms. */
+  reportEveryMs?: number;
   /**
    * Asked before training, after every epoch and every STOP_POLL_MS meanwhile; true stops
    * training before its next epoch. The worker does not wait for the answer, so a stop
@@ -36,6 +39,7 @@ export interface HeadTrainingResult {
 }
 
 const STOP_POLL_MS = 100;
+const DEFAULT_REPORT_EVERY_MS = 250;
 const WORKER_MODULE = new URL('./head-trainer-worker.ts', import.meta.url);
 const KNOWN_CODES = new Set<string>(ERROR_CODES);
 
@@ -106,9 +110,9 @@ export class HeadTrainerPool {
       this.dispatch();
     };
     const onMessage = (message: TrainerMessage) => {
-      if (message.kind === 'epoch') {
+      if (message.kind === 'epochs') {
         try {
-          task.onEpoch?.(message.metrics, message.checkpoint);
+          task.onEpochs?.(message.metrics, message.checkpoint);
         } finally {
           checkStop();
         }
@@ -144,6 +148,7 @@ export class HeadTrainerPool {
       ...(task.resumeFrom ? { resumeFrom: task.resumeFrom } : {}),
       ...(task.dataKey !== undefined ? { dataKey: task.dataKey } : {}),
       stopFlag,
+      reportEveryMs: task.reportEveryMs ?? DEFAULT_REPORT_EVERY_MS,
     };
     worker.postMessage(request);
   }

@@ -20,9 +20,12 @@ export interface TrainRequest {
   dataKey?: string;
   /** Int32Array over a SharedArrayBuffer: 1 asks the trainer to stop before its next epoch. */
   stopFlag: Int32Array;
+  /** Epochs are reported in batches at most this often (and at the end), with a checkpoint after the batch's last epoch. */
+  reportEveryMs: number;
 }
 
 export type TrainerMessage =
-  | { kind: 'epoch'; metrics: EpochMetrics; checkpoint: TrainerCheckpoint }
+  /** Epochs since the last report, in order, and a checkpoint after the last of them. */
+  | { kind: 'epochs'; metrics: EpochMetrics[]; checkpoint: TrainerCheckpoint }
   | { kind: 'done'; weights: HeadWeights; epochs: EpochMetrics[]; test?: MeanMetrics }
   | { kind: 'error'; code?: string; message: string; details?: Record<string, unknown> };

@@ -1,7 +1,9 @@
 import { parentPort } from 'node:worker_threads';
 import { isDomainError } from '../../core/errors.ts';
 import { evaluateHead, trainHead, type LabelledFeatures } from './head-trainer.ts';
+import type { EpochMetrics } from '../../domain/training/training-job.ts';
 import type { TrainerMessage, TrainRequest } from './head-trainer-protocol.ts';
+import type { TrainerCheckpoint } from './head-trainer.ts';
 
 /**
  * A worker thread that trains heads, one request at a time: ONNX Runtime's run()
@@ -44,18 +46,32 @@ port.on('message', (request: TrainRequest) => {
 
 async function train(request: TrainRequest): Promise<TrainerMessage> {
   const { train: trainData, validation, test } = localData(request);
-  const { stopFlag, dataKey: _dataKey, train: _train, validation: _validation, test: _test, ...rest } = request;
+  const { stopFlag, reportEveryMs, dataKey: _dataKey, train: _train, validation: _validation, test: _test, ...rest } = request;
+  let unreported: EpochMetrics[] = [];
+  let reportedAt = performance.now();
+  let latest: (() => TrainerCheckpoint) | undefined;
+  const report = () => {
+    if (unreported.length === 0 || !latest) return;
+    const saved = latest();
+    const message: TrainerMessage = { kind: 'epochs', metrics: unreported, checkpoint: saved };
+    port.postMessage(message, Object.values(saved.state).map((values) => values.buffer as ArrayBuffer));
+    unreported = [];
+    reportedAt = performance.now();
+  };
   const trained = await trainHead({
     ...rest,
     train: trainData,
     validation,
     shouldStop: () => Atomics.load(stopFlag, 0) === 1,
+    // Small heads train an epoch in milliseconds: reporting each one would keep the server's thread busy with
+    // records and checkpoints, so epochs go in batches, and only the batch's last checkpoint is copied out.
     onEpoch: (metrics, checkpoint) => {
-      const saved = checkpoint();
-      const message: TrainerMessage = { kind: 'epoch', metrics, checkpoint: saved };
-      port.postMessage(message, Object.values(saved.state).map((values) => values.buffer as ArrayBuffer));
+      unreported.push(metrics);
+      latest = checkpoint;
+      if (performance.now() - reportedAt >= reportEveryMs) report();
     },
   });
+  report();
   const metrics = test && trained.epochs.length > 0 ? await evaluateHead(trained.weights, test, { intraOpNumThreads: rest.intraOpNumThreads }) : undefined;
   return { kind: 'done', weights: trained.weights, epochs: trained.epochs, ...(metrics ? { test: metrics } : {}) };
 }

@@ -79,8 +79,8 @@ class MemoryRecordTable<T extends object> {
 }
 
 class MemoryTrainingJobTable extends MemoryRecordTable<TrainingJob> implements TrainingJobTable {
-  appendEpoch(name: string, metrics: EpochMetrics, atMs: number): TrainingJob {
-    return this.modify(name, (job) => ({ ...job, epochs: [...job.epochs, metrics], lastModifiedAtMs: atMs }));
+  appendEpochs(name: string, metrics: readonly EpochMetrics[], atMs: number): TrainingJob {
+    return this.modify(name, (job) => ({ ...job, epochs: [...job.epochs, ...metrics], lastModifiedAtMs: atMs }));
   }
 
   listByStatus(statuses: readonly TrainingJobStatus[]): TrainingJob[] {

@@ -80,7 +80,7 @@ function writeForever(file: string): void {
     const batch = new Map<string, Float32Array>();
     for (let j = 0; j < CRASH_BATCH_SIZE; j++) batch.set(crashDigest(i, j), crashVector(i, j));
     store.embeddings.putMany(CRASH_EMBEDDING_KEY, batch);
-    store.trainingJobs.appendEpoch(CRASH_JOB, { epoch: i + 1, trainLoss: 1, trainAccuracy: 0, validationLoss: 1, validationAccuracy: 0, seconds: 0 }, i);
+    store.trainingJobs.appendEpochs(CRASH_JOB, [{ epoch: i + 1, trainLoss: 1, trainAccuracy: 0, validationLoss: 1, validationAccuracy: 0, seconds: 0 }], i);
     // Writes to a pipe are synchronous on Linux, so the parent sees this line only after the commits above.
     process.stdout.write(`committed ${i}\n`);
   }
@@ -117,7 +117,7 @@ function stallMidTransaction(file: string): void {
 function appendEpochs(file: string, job: string, count: number): void {
   const store = openSqliteStore(file);
   for (let i = 1; i <= count; i++) {
-    store.trainingJobs.appendEpoch(job, { epoch: i, trainLoss: process.pid, trainAccuracy: 0, validationLoss: 0, validationAccuracy: 0, seconds: 0 }, i);
+    store.trainingJobs.appendEpochs(job, [{ epoch: i, trainLoss: process.pid, trainAccuracy: 0, validationLoss: 0, validationAccuracy: 0, seconds: 0 }], i);
   }
   store.close();
 }

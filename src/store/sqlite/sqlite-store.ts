@@ -10,8 +10,8 @@ import { openKennelDatabase } from './open-database.ts';
 import { SqliteRecordTable } from './record-table.ts';
 
 class SqliteTrainingJobTable extends SqliteRecordTable<TrainingJob> implements TrainingJobTable {
-  appendEpoch(name: string, metrics: EpochMetrics, atMs: number): TrainingJob {
-    return this.modify(name, (job) => ({ ...job, epochs: [...job.epochs, metrics], lastModifiedAtMs: atMs }));
+  appendEpochs(name: string, metrics: readonly EpochMetrics[], atMs: number): TrainingJob {
+    return this.modify(name, (job) => ({ ...job, epochs: [...job.epochs, ...metrics], lastModifiedAtMs: atMs }));
   }
 
   listByStatus(statuses: readonly TrainingJobStatus[]): TrainingJob[] {
