@@ -18,3 +18,11 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown, source = 'req
     issues: result.error.issues.map((issue) => ({ path: formatIssuePath(issue.path), message: issue.message })),
   });
 }
+
+/** `?from=<offset>&limit=<n>` of GET /kennel/training-jobs/{name}/logs. */
+export const logQuerySchema = z
+  .object({
+    from: z.coerce.number().int().min(0).optional(),
+    limit: z.coerce.number().int().min(1).max(10_000).optional(),
+  })
+  .strict();

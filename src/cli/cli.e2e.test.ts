@@ -128,6 +128,88 @@ describe('the kennel CLI', { timeout: 600_000 }, () => {
     assert.match(second.stdout, /dataset spec-images: exists\ntraining job spec-job: exists \(Completed\)\n.*model spec-model: exists\nendpoint config spec-endpoint: exists\nendpoint spec-endpoint: exists/s);
   });
 
+  it('tunes, ranks the trials and draws their charts in the terminal and in an HTML page; logs show what each trial did', async () => {
+    const page = join(test.home, 'tuning.html');
+    const created = await kennel(
+      'tuning-jobs', 'create', '--name', 'cli-hpo', '--data', images, '--strategy', 'Bayesian',
+      '--continuous', 'learning_rate=0.001:0.03:Logarithmic', '--categorical', 'batch_size=8,16', '--integer', 'hidden_units=16:48',
+      '--hp', 'epochs=4', '--max-jobs', '4', '--max-parallel', '2', '--seed', '5', '--wait', '--plot', page,
+    );
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /^Tuning job cli-hpo: Completed\n/);
+    assert.match(created.stdout, /Ranking \(best first, minimize validation:loss\)/);
+    assert.match(created.stdout, /Objective over trials/);
+    assert.match(created.stdout, /Learning curves of the best trials/);
+    assert.match(created.stderr, /Wrote the charts to .*tuning\.html/);
+    const html = await readFile(page, 'utf8');
+    assert.match(html, /^<!DOCTYPE html>/i);
+    assert.ok(html.includes('uPlot'), 'the charting library is in the page');
+
+    const report = await json<{ trials: { number: number; trainingJobName: string; final?: number; hyperParameters: Record<string, string> }[] }>('tuning-jobs', 'describe', 'cli-hpo');
+    assert.deepEqual(report.trials.map((trial) => trial.number), [1, 2, 3, 4]);
+    assert.ok(report.trials.every((trial) => trial.trainingJobName.startsWith(`cli-hpo-00${trial.number}-`)));
+    const logs = await kennel('tuning-jobs', 'logs', 'cli-hpo');
+    assert.equal(logs.stdout.match(/^trial \d cli-hpo-\d+-[0-9a-f]{8} started: /gm)?.length, 4, logs.stdout);
+    assert.match(logs.stdout, /tuning job cli-hpo: Completed\n$/);
+    const trialLog = await kennel('tuning-jobs', 'logs', 'cli-hpo', '--trial', '1');
+    assert.match(trialLog.stdout, /epoch 4\/4: train:loss=[\d.]+ .*validation:loss=/);
+    const listed = await kennel('tuning-jobs', 'list');
+    assert.match(listed.stdout, /cli-hpo +Completed +Bayesian +4/);
+
+    const refused: [string[], RegExp][] = [
+      [['--continuous', 'learning_rate=0.1'], /--continuous expects name=min:max/],
+      [['--continuous', 'learning_rate=0.1:0.01'], /ValidationException: .*MinValue/],
+      [['--continuous', 'learning_rate=0:0.1:Logarithmic'], /ValidationException: .*Logarithmic/],
+      [['--categorical', 'depth=1,2'], /ValidationException: Hyperparameter depth is not one the image classifier takes/],
+      [['--categorical', 'batch_size=8,16', '--strategy', 'Annealing'], /ValidationException: .*strategy/i],
+      [['--categorical', 'batch_size=8,16', '--max-parallel', '5'], /ValidationException: ResourceLimits.MaxParallelTrainingJobs \(5\) is more than MaxNumberOfTrainingJobs \(4\)/],
+      [['--categorical', 'batch_size=8,16', '--objective', 'f1'], /ValidationException: The objective metric "f1" is neither/],
+    ];
+    for (const [flags, message] of refused) {
+      const result = await kennel('tuning-jobs', 'create', '--name', 'cli-refused', '--data', images, '--max-jobs', '4', ...flags);
+      assert.notEqual(result.code, 0, flags.join(' '));
+      assert.match(result.stderr, message, flags.join(' '));
+    }
+    assert.equal((await kennel('tuning-jobs', 'describe', 'cli-refused')).code, 1, 'nothing was created');
+  });
+
+  it('applies a spec with a tuning job: tunes, then trains the winner with fixed hyperparameters', async () => {
+    const spec = join(test.home, 'tuned.yaml');
+    await writeFile(
+      spec,
+      [
+        'apiVersion: kennel/v1',
+        'kind: Workload',
+        'dataset: { name: tuned-images, path: ./images }',
+        'tuningJob:',
+        '  name: spec-hpo',
+        '  strategy: Random',
+        '  objective: { metric: validation:accuracy, type: Maximize }',
+        '  ranges:',
+        '    learning_rate: { min: 0.001, max: 0.01, scaling: Logarithmic }',
+        '    batch_size: { values: [8, 16] }',
+        '  maxJobs: 2',
+        '  maxParallel: 2',
+        'trainingJob:',
+        '  name: spec-tuned-job',
+        '  backbone: { sample: true }',
+        '  hyperParameters: { epochs: 3, hidden_units: 32, learning_rate: 0.5 }',
+        'model: { name: spec-tuned-model }',
+        'endpoint: { name: spec-tuned-endpoint }',
+        '',
+      ].join('\n'),
+    );
+    const applied = await kennel('apply', '-f', spec);
+    assert.equal(applied.code, 0, applied.stderr);
+    const best = applied.stdout.match(/tuning job spec-hpo: Completed; best validation:accuracy [\d.]+ with (.*)\n/);
+    assert.ok(best, applied.stdout);
+    const tuned = Object.fromEntries(best[1].split(' ').map((pair) => pair.split('=')));
+    const job = await json<{ HyperParameters: Record<string, string> }>('training-jobs', 'describe', 'spec-tuned-job');
+    assert.equal(job.HyperParameters.learning_rate, tuned.learning_rate, 'the tuned value replaces the static one');
+    assert.equal(job.HyperParameters.batch_size, tuned.batch_size);
+    assert.match(applied.stdout, /endpoint spec-tuned-endpoint InService/);
+  });
+
   it("reports SageMaker's errors in one line, with the error type", async () => {
     const cases: [string[], RegExp][] = [
       [['training-jobs', 'describe', 'nope'], /^kennel: ValidationException: Requested resource not found\.\n$/],

@@ -8,6 +8,7 @@ import { registerExamples } from './examples.ts';
 import { registerModels } from './models.ts';
 import { registerObjects } from './objects.ts';
 import { registerTrainingJobs } from './training-jobs.ts';
+import { registerTuningJobs } from './tuning-jobs.ts';
 import { registerUp } from './up.ts';
 
 // A reader that went away (`kennel ... | head`, a closed terminal) is not an error worth a stack trace.
@@ -28,6 +29,7 @@ const program = new Command('kennel')
 registerUp(program);
 registerDatasets(program);
 registerTrainingJobs(program);
+registerTuningJobs(program);
 registerModels(program);
 registerEndpointConfigs(program);
 registerEndpoints(program);

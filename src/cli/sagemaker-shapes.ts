@@ -25,7 +25,10 @@ export interface TrainingJobSummary {
 
 export interface TrainingJobMetrics {
   epochs: { epoch: number; trainLoss: number; trainAccuracy: number; validationLoss: number; validationAccuracy: number; seconds: number }[];
-  plannedEpochs: number;
+  /** The image classifier's epochs to run; absent for script mode. */
+  plannedEpochs?: number;
+  /** Values each MetricDefinition scraped from the log. */
+  series?: Record<string, { value: number; atMs: number }[]>;
   embeddingStats?: { computed: number; cached: number };
   finalMetrics?: { testLoss: number; testAccuracy: number };
 }

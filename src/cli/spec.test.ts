@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DomainError } from '../core/errors.ts';
@@ -50,7 +50,16 @@ describe('workload spec files', () => {
     const file = fileURLToPath(new URL('../../examples/dog-breeds/kennel.yaml', import.meta.url));
     const spec = await loadWorkloadSpec(file, '/state');
     assert.equal(spec.dataset.path, '/state/examples/dog-breeds/dogImages');
-    assert.ok('path' in spec.trainingJob.backbone);
+    assert.ok('backbone' in spec.trainingJob && 'path' in spec.trainingJob.backbone);
+  });
+
+  it('accepts the script-mode example spec, with its tuning job', async () => {
+    const file = fileURLToPath(new URL('../../examples/dog-breeds/script-mode/kennel.yaml', import.meta.url));
+    const spec = await loadWorkloadSpec(file, '/state');
+    assert.ok('script' in spec.trainingJob);
+    assert.equal(spec.trainingJob.script.sourceDir, dirname(file));
+    assert.deepEqual(Object.keys(spec.tuningJob!.ranges), ['learning_rate', 'batch_size']);
+    assert.equal(spec.model, undefined);
   });
 
   const rejected: [string, string, RegExp][] = [
@@ -63,6 +72,13 @@ describe('workload spec files', () => {
     ['an invalid resource name', VALID.replace('  name: pets-1', '  name: pets_1'), /kennel\.yaml:7: trainingJob\.name: use letters, digits and hyphens/],
     ['a hyperparameter out of range', VALID.replace('learning_rate: 0.01', 'learning_rate: fast'), /kennel\.yaml:11: trainingJob\.hyperParameters\.learning_rate: Hyperparameter learning_rate must be/],
     ['an unknown hyperparameter', VALID.replace('epochs: 3', 'epochz: 3'), /kennel\.yaml:12: trainingJob\.hyperParameters\.epochz: Unknown hyperparameter/],
+    ['a tuning job with no range', VALID.replace('trainingJob:', 'tuningJob:\n  name: t\n  objective: { metric: validation:loss }\n  ranges: {}\ntrainingJob:'), /tuningJob\.ranges: give at least one range/],
+    ['a tuning range with a bad scaling', VALID.replace('trainingJob:', 'tuningJob:\n  name: t\n  objective: { metric: validation:loss }\n  ranges: { learning_rate: { min: 0.001, max: 0.1, scaling: Log } }\ntrainingJob:'), /tuningJob\.ranges\.learning_rate/],
+    [
+      'a script-mode job with an endpoint',
+      VALID.replace('  backbone:\n    sample: true\n', '  script: { image: kennel/python, entryPoint: train.py, sourceDir: . }\n'),
+      /model: a script-mode training job's model cannot be served/,
+    ],
   ];
   for (const [what, text, message] of rejected) {
     it(`names the file, the place and the problem for ${what}`, async () => {

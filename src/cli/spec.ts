@@ -32,28 +32,89 @@ const backboneSchema = z.union([
     .strict(),
 ]);
 
+const hyperParametersSchema = z.record(z.string(), z.union([z.string(), z.number()]));
+
+const imageClassifierJobSchema = z
+  .object({
+    name,
+    datasetName: name.optional(),
+    backbone: backboneSchema,
+    hyperParameters: hyperParametersSchema.optional(),
+    instanceType: z.string().min(1).optional(),
+    maxRuntimeInSeconds: z.number().int().positive().optional(),
+  })
+  .strict();
+
+/** Script mode: the entry point and its folder, run on a framework image. */
+const scriptJobSchema = z
+  .object({
+    name,
+    datasetName: name.optional(),
+    script: z
+      .object({
+        image: z.string().min(1),
+        entryPoint: z.string().min(1),
+        sourceDir: z.string().min(1),
+      })
+      .strict(),
+    hyperParameters: hyperParametersSchema.optional(),
+    metricDefinitions: z.array(z.object({ name: z.string().min(1), regex: z.string().min(1) }).strict()).optional(),
+    instanceType: z.string().min(1).optional(),
+    maxRuntimeInSeconds: z.number().int().positive().optional(),
+  })
+  .strict();
+
+type TrainingJobSection = z.infer<typeof imageClassifierJobSchema> | z.infer<typeof scriptJobSchema>;
+
+/** One of the two kinds, chosen by whether a `script` is given, so errors speak of that kind's fields only. */
+const trainingJobSchema = z.unknown().transform((value, context): TrainingJobSection => {
+  const script = typeof value === 'object' && value !== null && 'script' in value;
+  const result = (script ? scriptJobSchema : imageClassifierJobSchema).safeParse(value);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) context.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  return z.NEVER;
+});
+
+const numericRangeSchema = z
+  .object({
+    min: z.number(),
+    max: z.number(),
+    integer: z.boolean().optional(),
+    scaling: z.enum(['Auto', 'Linear', 'Logarithmic', 'ReverseLogarithmic']).optional(),
+  })
+  .strict();
+const categoricalRangeSchema = z.object({ values: z.array(z.union([z.string(), z.number()])).min(1) }).strict();
+
+/** A tuning job over the training job's hyperparameters; the training job then runs with the best trial's values. */
+const tuningJobSchema = z
+  .object({
+    name,
+    strategy: z.enum(['Bayesian', 'Random', 'Grid', 'Hyperband']).optional(),
+    objective: z.object({ metric: z.string().min(1), type: z.enum(['Minimize', 'Maximize']).optional() }).strict(),
+    ranges: z.record(z.string(), z.union([numericRangeSchema, categoricalRangeSchema])).refine((ranges) => Object.keys(ranges).length > 0, 'give at least one range'),
+    maxJobs: z.number().int().positive().optional(),
+    maxParallel: z.number().int().positive().optional(),
+    earlyStopping: z.enum(['Off', 'Auto']).optional(),
+    randomSeed: z.number().int().min(0).optional(),
+  })
+  .strict();
+
 /**
- * A declarative workload: the dataset, the training job, the model and the
- * endpoint, in that order. `kennel apply` turns each section into the SageMaker
- * call that creates it; names that the order implies (which dataset the job
- * trains on, which job the model comes from, ...) may be left out.
+ * A declarative workload: the dataset, optionally a tuning job, the training
+ * job, the model and the endpoint, in that order. `kennel apply` turns each
+ * section into the SageMaker call that creates it; names that the order implies
+ * (which dataset the job trains on, which job the model comes from, ...) may be
+ * left out. A script-mode training job has no model or endpoint: Kennel serves
+ * only its image classifier's models.
  */
 export const workloadSpecSchema = z
   .object({
     apiVersion: z.literal('kennel/v1'),
     kind: z.literal('Workload'),
     dataset: registerDatasetSchema,
-    trainingJob: z
-      .object({
-        name,
-        datasetName: name.optional(),
-        backbone: backboneSchema,
-        hyperParameters: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
-        instanceType: z.string().min(1).optional(),
-        maxRuntimeInSeconds: z.number().int().positive().optional(),
-      })
-      .strict(),
-    model: z.object({ name, trainingJobName: name.optional() }).strict(),
+    tuningJob: tuningJobSchema.optional(),
+    trainingJob: trainingJobSchema,
+    model: z.object({ name, trainingJobName: name.optional() }).strict().optional(),
     endpointConfig: z
       .object({
         name,
@@ -73,9 +134,16 @@ export const workloadSpecSchema = z
       })
       .strict()
       .optional(),
-    endpoint: z.object({ name, endpointConfigName: name.optional() }).strict(),
+    endpoint: z.object({ name, endpointConfigName: name.optional() }).strict().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((spec, context) => {
+    const script = 'script' in spec.trainingJob;
+    for (const section of ['model', 'endpoint'] as const) {
+      if (script && spec[section]) context.addIssue({ code: 'custom', path: [section], message: `a script-mode training job's model cannot be served by Kennel: remove ${section}` });
+      if (!script && !spec[section]) context.addIssue({ code: 'custom', path: [section], message: 'Required' });
+    }
+  });
 
 export type WorkloadSpec = z.infer<typeof workloadSpecSchema>;
 
@@ -111,7 +179,8 @@ export async function loadWorkloadSpec(file: string, kennelHome: string): Promis
   const spec = result.data;
   // Checked here too, so a bad value stops the spec before anything is created.
   try {
-    parseHyperParameters(spec.trainingJob.hyperParameters ?? {});
+    // A script's hyperparameters are its own; the image classifier's are known.
+    if ('backbone' in spec.trainingJob) parseHyperParameters(spec.trainingJob.hyperParameters ?? {});
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
     const field = typeof error.details.field === 'string' ? [error.details.field] : [];
@@ -123,6 +192,7 @@ export async function loadWorkloadSpec(file: string, kennelHome: string): Promis
     return isAbsolute(expanded) ? expanded : resolve(base, expanded);
   };
   spec.dataset.path = resolvePath(spec.dataset.path);
-  if ('path' in spec.trainingJob.backbone) spec.trainingJob.backbone.path = resolvePath(spec.trainingJob.backbone.path);
+  if ('backbone' in spec.trainingJob && 'path' in spec.trainingJob.backbone) spec.trainingJob.backbone.path = resolvePath(spec.trainingJob.backbone.path);
+  if ('script' in spec.trainingJob) spec.trainingJob.script.sourceDir = resolvePath(spec.trainingJob.script.sourceDir);
   return spec;
 }

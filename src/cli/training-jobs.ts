@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { DomainError } from '../core/errors.ts';
 import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
 import type { KennelClient } from './client.ts';
-import { connect, print, registerResourceVerbs, table, time } from './context.ts';
+import { connect, globalOptions, print, registerResourceVerbs, table, time } from './context.ts';
 import { ProgressDisplay } from './progress.ts';
 import type { TrainingJobDescription, TrainingJobMetrics, TrainingJobSummary } from './sagemaker-shapes.ts';
 import { createTrainingJobRequest, toUri } from './training-request.ts';
@@ -76,6 +76,18 @@ export function registerTrainingJobs(program: Command): void {
     });
 
   group
+    .command('logs <name>')
+    .description("A training job's log: a script's stdout and stderr, or the image classifier's epochs")
+    .option('-f, --follow', 'keep printing new lines until the job ends')
+    .action(async (name: string, options: { follow?: boolean }, command: Command) => {
+      const client = await connect(command);
+      const json = globalOptions(command).output === 'json';
+      await followLog(client, name, Boolean(options.follow), (event) =>
+        process.stdout.write(json ? `${JSON.stringify(event)}\n` : `${new Date(event.atMs).toISOString()} ${event.message}\n`),
+      );
+    });
+
+  group
     .command('stop <name>')
     .description('Stop a running training job after its current epoch (the model so far is kept)')
     .action(async (name: string, _options: unknown, command: Command) => {
@@ -127,6 +139,28 @@ async function describeJob(client: KennelClient, name: string): Promise<Describe
   return { ...job, metrics };
 }
 
+interface LogPage {
+  status: string;
+  events: { atMs: number; message: string }[];
+  next: number;
+}
+
+const FOLLOW_POLL_MS = 500;
+
+/** Prints a job's log; with `follow`, goes on until the job has ended and its last lines are out. */
+export async function followLog(client: KennelClient, name: string, follow: boolean, onEvent: (event: LogPage['events'][number]) => void): Promise<void> {
+  let from = 0;
+  for (;;) {
+    const page = await client.kennel<LogPage>('GET', `/training-jobs/${encodeURIComponent(name)}/logs?from=${from}`);
+    for (const event of page.events) onEvent(event);
+    const more = page.next !== from;
+    from = page.next;
+    if (more) continue;
+    if (!follow || TERMINAL.includes(page.status)) return;
+    await new Promise((done) => setTimeout(done, FOLLOW_POLL_MS));
+  }
+}
+
 export async function waitForJob(client: KennelClient, name: string): Promise<DescribedJob> {
   const progress = new ProgressDisplay(process.stderr);
   try {
@@ -134,7 +168,9 @@ export async function waitForJob(client: KennelClient, name: string): Promise<De
       const job = await describeJob(client, name);
       const last = job.metrics.epochs.at(-1);
       const info = last ? `valid loss ${last.validationLoss.toFixed(3)}  valid acc ${(100 * last.validationAccuracy).toFixed(1)}%` : job.SecondaryStatus;
-      progress.update('epochs', `Training ${name}`, job.metrics.epochs.length, job.metrics.plannedEpochs, info);
+      // A script's epochs are its own business: only the image classifier's can be counted.
+      if (job.metrics.plannedEpochs !== undefined) progress.update('epochs', `Training ${name}`, job.metrics.epochs.length, job.metrics.plannedEpochs, info);
+      else progress.update('status', `Training ${name} (${job.SecondaryStatus})`, TERMINAL.includes(job.TrainingJobStatus) ? 1 : 0, 1, job.SecondaryStatus);
       if (TERMINAL.includes(job.TrainingJobStatus)) return job;
       await new Promise((done) => setTimeout(done, 500));
     }
@@ -171,6 +207,18 @@ function renderMetrics(metrics: TrainingJobMetrics): string {
           `${(100 * e.validationAccuracy).toFixed(1)}%`,
           e.seconds.toFixed(3),
         ]),
+      ),
+    );
+  }
+  const series = Object.entries(metrics.series ?? {});
+  if (series.length > 0) {
+    lines.push(
+      table(
+        ['  METRIC', 'LAST', 'MIN', 'MAX', 'VALUES'],
+        series.map(([name, points]) => {
+          const values = points.map((point) => point.value);
+          return [`  ${name}`, values.at(-1) ?? '-', Math.min(...values), Math.max(...values), values.length];
+        }),
       ),
     );
   }

@@ -4,6 +4,17 @@ import { DEFAULT_BUCKET } from '../domain/data/object-uri.ts';
 import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
 import { IMAGE_CLASSIFIER_IMAGE } from '../domain/training/algorithms.ts';
 
+/** The members of a CreateTrainingJob request that a tuning job's TrainingJobDefinition takes too. */
+export interface TrainingJobRequest {
+  HyperParameters?: Record<string, string>;
+  AlgorithmSpecification: object;
+  RoleArn: string;
+  InputDataConfig: object[];
+  OutputDataConfig: object;
+  ResourceConfig: object;
+  StoppingCondition: object;
+}
+
 export interface TrainingRequest {
   name: string;
   /** The images: `file://` or `s3://`, holding train/, valid/ and test/. */
@@ -18,7 +29,7 @@ export interface TrainingRequest {
 }
 
 /** The CreateTrainingJob request for Kennel's image classifier, as `training-jobs create` and `apply` send it. */
-export function createTrainingJobRequest(request: TrainingRequest): object {
+export function createTrainingJobRequest(request: TrainingRequest): TrainingJobRequest & { TrainingJobName: string } {
   const channel = (name: string, uri: string) => ({ ChannelName: name, DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: uri } } });
   return {
     TrainingJobName: request.name,

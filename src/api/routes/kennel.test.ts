@@ -48,6 +48,10 @@ describe('Kennel REST control plane over HTTP', () => {
       ['POST', '/datasets', { name: 'toy', path: join(test.home, 'images') }, 409, 'AlreadyExists', /toy/],
       ['GET', '/datasets/missing', undefined, 404, 'NotFound', /missing/],
       ['GET', '/training-jobs/missing/metrics', undefined, 404, 'NotFound', /not found/],
+      ['GET', '/training-jobs/missing/logs', undefined, 404, 'NotFound', /not found/],
+      ['GET', '/training-jobs/missing/logs?from=-1', undefined, 400, 'ValidationError', /from/],
+      ['GET', '/training-jobs/missing/logs?from=1&nonsense=2', undefined, 400, 'ValidationError', /nonsense/],
+      ['GET', '/tuning-jobs/missing/trials', undefined, 404, 'NotFound', /tuning job/],
       ['POST', '/training-jobs', { name: 'j' }, 404, 'NotFound', /No operation at POST \/kennel\/training-jobs/],
       ['POST', '/datasets', 'x'.repeat(1024 * 1024 + 1), 413, 'PayloadTooLarge', /exceeds/],
     ];

@@ -6,7 +6,7 @@ import type { ApiEnv } from '../env.ts';
 import { sendWireError, wireErrorHandler } from '../middleware/errors/index.ts';
 import { payloadLimit } from '../middleware/payload-limit/index.ts';
 import { sigv4 } from '../middleware/sigv4/index.ts';
-import { parseWith, registerDatasetSchema } from '../schemas.ts';
+import { logQuerySchema, parseWith, registerDatasetSchema } from '../schemas.ts';
 import { kennelError } from '../wire/kennel-errors.ts';
 import { OBJECT_MAX_BYTES, registerObjectRoutes } from './kennel-objects.ts';
 
@@ -54,6 +54,38 @@ export function kennelRoutes(deps: ApiDeps): Hono<ApiEnv> {
       ...(job.scrapedMetrics ? { series: job.scrapedMetrics } : {}),
       ...(job.embeddingStats ? { embeddingStats: job.embeddingStats } : {}),
       ...(job.finalMetrics ? { finalMetrics: job.finalMetrics } : {}),
+    });
+  });
+
+  // A job's log, as CloudWatch Logs holds it for SageMaker: `from` is the byte offset a previous read returned as `next`.
+  app.get('/training-jobs/:name/logs', async (c) => {
+    const query = parseWith(logQuerySchema, c.req.query());
+    const job = platform.trainingJobs.describe(c.req.param('name'));
+    const page = await platform.deps.logs.read(job.name, query.from ?? 0, query.limit ?? 1000);
+    return c.json({ trainingJobName: job.name, status: job.status, events: page.events, next: page.next });
+  });
+
+  // What DescribeHyperParameterTuningJob does not say: each trial's objective after every epoch, for the learning curves.
+  app.get('/tuning-jobs/:name/trials', (c) => {
+    const job = platform.tuningJobs.describe(c.req.param('name'));
+    return c.json({
+      tuningJobName: job.name,
+      objective: job.spec.objective,
+      trials: platform.tuningJobs.trials(job).map((trial) => {
+        const trainingJob = platform.deps.store.trainingJobs.get(trial.entry.trainingJobName);
+        return {
+          // Counted from 1, as the trials' names count them.
+          number: trial.entry.number + 1,
+          trainingJobName: trial.entry.trainingJobName,
+          status: trial.status === 'Pending' ? 'InProgress' : trial.status,
+          hyperParameters: trial.entry.hyperParameters,
+          ...(trial.final !== undefined && Number.isFinite(trial.final) ? { final: trial.final } : {}),
+          // JSON has no NaN: a diverged epoch is sent as null.
+          curve: trial.intermediate.map((value) => (Number.isFinite(value) ? value : null)),
+          ...(trial.entry.earlyStopped ? { earlyStopped: true } : {}),
+          ...(trainingJob?.failureReason ? { failureReason: trainingJob.failureReason } : {}),
+        };
+      }),
     });
   });
 

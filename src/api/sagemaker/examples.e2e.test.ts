@@ -62,6 +62,20 @@ describe('the reference workflow with boto3 and the AWS CLI', { timeout: 600_000
     assert.deepEqual(platform.endpointConfigs.list(), []);
   });
 
+  it('examples/dog-breeds/script-mode/launch_hpo.py tunes a script with boto3, then trains the winner', async () => {
+    // hpo.py needs torch; a stand-in with its arguments, folders and output runs in its place.
+    const { stdout, stderr } = await python([
+      join(root, 'examples/dog-breeds/script-mode/launch_hpo.py'),
+      '--data', data, '--source-dir', join(root, 'src/control/fixtures'), '--entry-point', 'hpo_contract.py', '--max-jobs', '3', '--name', 'boto3-hpo',
+    ]);
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { bestObjective: number; tuned: Record<string, string>; finalMetrics: Record<string, number>; model: string };
+    assert.deepEqual(Object.keys(result.tuned).sort(), ['batch_size', 'learning_rate'], stderr);
+    const expected = (Math.log10(Number(result.tuned.learning_rate)) + 2) ** 2 + Math.abs(Math.log2(Number(result.tuned.batch_size)) - 6) / 10;
+    assert.ok(Math.abs(result.bestObjective - expected) < 1e-5, `${result.bestObjective} vs ${expected}`);
+    assert.ok(Math.abs(result.finalMetrics['Test Loss'] - result.bestObjective) < 1e-5, 'the winner trained again reports the same loss');
+    assert.equal(result.model, 's3://sagemaker-us-east-1-000000000000/boto3-hpo/boto3-hpo-final/output/model.tar.gz');
+  });
+
   it("boto3's paginators, waiters and error codes", async () => {
     const { stdout } = await python([join(root, 'src/api/sagemaker/boto3-checks.fixture.py')]);
     const found = JSON.parse(stdout) as Record<string, unknown> & Record<string, { code: string; message: string; status: number } | null>;
