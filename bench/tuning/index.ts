@@ -7,7 +7,7 @@
  *       CreateHyperParameterTuningJob to Completed, embedding included, against the naive way
  *       that runs the backbone again in every trial (what SageMaker does);
  *   (b) seconds per epoch of Kennel's head trainer against Debian's PyTorch on the embeddings
- *       the tuning job computed (bench/head-trainer's comparison, see head-vs-torch.ts);
+ *       the tuning job computed (bench/head-trainer's comparison, see bench/head-trainer/compare.ts);
  *   (c) per-trial overhead (start, data load, teardown) as a share of trial time.
  *
  *   node --import tsx bench/tuning/index.ts [--images-per-class N] [--classes N] [--trials N]
@@ -43,7 +43,7 @@ import { embeddingKey } from '../../src/runtime/images/embedder.ts';
 import type { LabelledFeatures } from '../../src/runtime/training/head-trainer.ts';
 import { cpuWindow } from '../endpoint/cpu.ts';
 import { ensureResnetModel } from '../endpoint/fixtures.ts';
-import { compareHeadTrainers, median, TUNED_MALLOC, type HeadComparison } from './head-vs-torch.ts';
+import { compareHeadTrainers, median, TUNED_MALLOC, type HeadComparison } from '../head-trainer/compare.ts';
 import { ensureImageSet, REFERENCE_SET, type ImageSetSpec } from './images.ts';
 
 const BENCH_STARTED = performance.now();

@@ -1,8 +1,18 @@
 import { buffer } from 'node:stream/consumers';
 import { promisify } from 'node:util';
-import { createGunzip, gzip } from 'node:zlib';
-import tar, { type Extract } from 'tar-stream';
+import { gzip } from 'node:zlib';
+import tar from 'tar-stream';
 import { DomainError, describeError, isDomainError } from '../../core/errors.ts';
+import {
+  describeOtherEntry,
+  entryPathProblem,
+  feedParser,
+  gunzipAtMost,
+  isFileEntry,
+  isZlibError,
+  tarParserMessage,
+  withoutDotSlash,
+} from '../archives/tar-input.ts';
 
 /**
  * SageMaker's model artifact format: `model.tar.gz`, a gzip-compressed tar of
@@ -28,15 +38,6 @@ const DEFAULT_LIMITS: Required<UnpackLimits> = { maxEntries: 1000, maxTotalBytes
 
 const gzipAsync = promisify(gzip);
 
-/** What each refused tar entry type is, in words. */
-const ENTRY_KINDS: Partial<Record<string, string>> = {
-  symlink: 'symbolic link',
-  link: 'hard link',
-  'character-device': 'character device',
-  'block-device': 'block device',
-  fifo: 'FIFO',
-};
-
 const HOW_TO_MAKE = 'Make one with: tar czf model.tar.gz -C <model folder> .';
 
 function refused(why: string, details: Record<string, unknown> = {}): DomainError {
@@ -45,13 +46,7 @@ function refused(why: string, details: Record<string, unknown> = {}): DomainErro
 
 /** Why `name` cannot name a file in a model archive, or undefined when it can: a relative path that stays inside the model folder. */
 function entryNameProblem(name: string): string | undefined {
-  if (name === '') return 'is empty';
-  if (name.startsWith('/')) return 'is an absolute path';
-  if (name.includes('\0')) return 'contains a NUL character';
-  const segments = name.split('/');
-  if (segments.includes('..')) return 'has a ".." segment, which would place it outside the model folder';
-  if (segments.some((segment) => segment === '' || segment === '.')) return 'has an empty or "." path segment';
-  return undefined;
+  return name === '' ? 'is empty' : entryPathProblem(name, 'the model folder');
 }
 
 /**
@@ -85,40 +80,9 @@ export async function packModelArchive(
   return new Uint8Array(compressed.buffer, compressed.byteOffset, compressed.byteLength);
 }
 
-/** The tar stream inside `bytes`, refused once it inflates past `maxTotalBytes`: the count stops a gzip bomb, however it is built. */
-async function* inflate(bytes: Uint8Array, maxTotalBytes: number): AsyncGenerator<Buffer> {
-  const gunzip = createGunzip();
-  gunzip.end(bytes);
-  let total = 0;
-  for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-    total += chunk.byteLength;
-    if (total > maxTotalBytes) {
-      throw refused(`inflates to more than ${maxTotalBytes} bytes, the most Kennel unpacks: make the model smaller, or raise the limit`, { maxTotalBytes });
-    }
-    yield chunk;
-  }
-}
-
-/** Resolves when `stream` can take more, or has closed. */
-function writable(stream: Extract): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('close', done);
-  });
-}
-
 /** zlib's and tar-stream's complaint, saying which layer made it. */
 function formatReason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (typeof code === 'string' && code.startsWith('Z_')) return `gzip: ${describeError(error)}`;
-  // tar-stream guesses "it needs to be gunzipped", which here it already was.
-  const message = describeError(error).replace(/\. Maybe the tar is corrupted or it needs to be gunzipped\?$/, '');
-  return `tar: ${message}`;
+  return isZlibError(error) ? `gzip: ${describeError(error)}` : `tar: ${tarParserMessage(error)}`;
 }
 
 function concatenate(chunks: readonly Buffer[], size: number): Uint8Array {
@@ -145,14 +109,9 @@ function concatenate(chunks: readonly Buffer[], size: number): Uint8Array {
 export async function unpackModelArchive(bytes: Uint8Array, options: UnpackOptions = {}): Promise<Map<string, Uint8Array>> {
   const { maxEntries, maxTotalBytes, maxEntryBytes } = { ...DEFAULT_LIMITS, ...options };
   const extractor = tar.extract();
-  const feeding = (async () => {
-    for await (const chunk of inflate(bytes, maxTotalBytes)) {
-      if (extractor.destroyed) return;
-      if (!extractor.write(chunk)) await writable(extractor);
-    }
-    // streamx's end() takes an optional last chunk.
-    extractor.end(null);
-  })().catch((error: unknown) => extractor.destroy(error as Error));
+  const tooBig = () =>
+    refused(`inflates to more than ${maxTotalBytes} bytes, the most Kennel unpacks: make the model smaller, or raise the limit`, { maxTotalBytes });
+  const feeding = feedParser(extractor, gunzipAtMost(bytes, maxTotalBytes, tooBig));
 
   const files = new Map<string, Uint8Array>();
   let entryCount = 0;
@@ -164,17 +123,13 @@ export async function unpackModelArchive(bytes: Uint8Array, options: UnpackOptio
         entry.resume();
         continue;
       }
-      if (header.type !== 'file' && header.type !== 'contiguous-file') {
-        const target = header.linkname ? ` to ${JSON.stringify(header.linkname)}` : '';
-        // An unknown type flag (GNU sparse files, volume labels) reaches here as null.
-        const kind = ENTRY_KINDS[header.type] ?? 'entry of an unsupported type';
+      if (!isFileEntry(header.type)) {
         throw refused(
-          `entry ${JSON.stringify(header.name)} is a ${kind}${target}: a model archive may hold only regular files and folders. Archive the files themselves (tar --dereference).`,
+          `entry ${JSON.stringify(header.name)} is a ${describeOtherEntry(header)}: a model archive may hold only regular files and folders. Archive the files themselves (tar --dereference).`,
           { name: header.name, type: header.type },
         );
       }
-      let name = header.name;
-      while (name.startsWith('./')) name = name.slice(2);
+      const name = withoutDotSlash(header.name);
       const problem = entryNameProblem(name);
       if (problem !== undefined) throw refused(`entry name ${JSON.stringify(header.name)} ${problem}; refusing the archive`, { name: header.name });
       if (files.has(name)) throw refused(`holds ${JSON.stringify(name)} twice: which one is the model is ambiguous`, { name });

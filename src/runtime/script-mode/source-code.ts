@@ -1,8 +1,18 @@
 import { mkdir, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createGunzip } from 'node:zlib';
-import tar, { type Extract } from 'tar-stream';
+import tar from 'tar-stream';
 import { describeError, DomainError, isDomainError } from '../../core/errors.ts';
+import {
+  describeOtherEntry,
+  entryPathProblem,
+  feedParser,
+  gunzipAtMost,
+  isFileEntry,
+  isGzip,
+  isZlibError,
+  tarParserMessage,
+  withoutDotSlash,
+} from '../archives/tar-input.ts';
 import { copyFolder } from './copy-folder.ts';
 
 /**
@@ -29,15 +39,6 @@ function refused(why: string, details: Record<string, unknown> = {}): DomainErro
   return new DomainError('ValidationError', `sourcedir.tar.gz ${why}`, details);
 }
 
-/** What each refused tar entry type is, in words. */
-const ENTRY_KINDS: Partial<Record<string, string>> = {
-  symlink: 'symbolic link',
-  link: 'hard link',
-  'character-device': 'character device',
-  'block-device': 'block device',
-  fifo: 'FIFO',
-};
-
 /**
  * Puts the training code into `codeDir` (which must exist and be empty). A
  * folder is copied; a tarball, gzip-compressed or not, is unpacked as hostile
@@ -55,10 +56,6 @@ export async function unpackSourceDir(source: SourceCode, codeDir: string, limit
   await extractTar(source.bytes, codeDir, maxFiles, maxBytes);
 }
 
-function isGzip(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
-
 function isTar(bytes: Uint8Array): boolean {
   return bytes.length >= 262 && Buffer.from(bytes.buffer, bytes.byteOffset + 257, 5).toString('latin1') === 'ustar';
 }
@@ -66,46 +63,20 @@ function isTar(bytes: Uint8Array): boolean {
 /** The tar stream in `bytes`, refused once it inflates past `maxBytes`. */
 async function* tarStream(bytes: Uint8Array, maxBytes: number): AsyncGenerator<Buffer> {
   const tooBig = () => refused(`inflates to more than ${maxBytes} bytes, the most Kennel unpacks as source code: leave data and checkpoints out of source_dir`, { maxBytes });
-  if (!isGzip(bytes)) {
-    if (bytes.byteLength > maxBytes) throw tooBig();
-    yield Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (isGzip(bytes)) {
+    yield* gunzipAtMost(bytes, maxBytes, tooBig);
     return;
   }
-  const gunzip = createGunzip();
-  gunzip.end(bytes);
-  let total = 0;
-  for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-    total += chunk.byteLength;
-    if (total > maxBytes) throw tooBig();
-    yield chunk;
-  }
-}
-
-/** Resolves when `stream` can take more, or has closed. */
-function writable(stream: Extract): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('close', done);
-  });
+  if (bytes.byteLength > maxBytes) throw tooBig();
+  yield Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** An entry's name as a path inside the code folder, or why it cannot be one. */
 function entryPath(rawName: string): { name: string } | { problem: string } {
-  let name = rawName;
-  while (name.startsWith('./')) name = name.slice(2);
-  name = name.replace(/\/+$/, '');
+  const name = withoutDotSlash(rawName).replace(/\/+$/, '');
   if (name === '' || name === '.') return { name: '' };
-  if (name.startsWith('/')) return { problem: 'is an absolute path' };
-  if (name.includes('\0')) return { problem: 'contains a NUL character' };
-  const segments = name.split('/');
-  if (segments.includes('..')) return { problem: 'has a ".." segment, which would place it outside the code folder' };
-  if (segments.some((segment) => segment === '' || segment === '.')) return { problem: 'has an empty or "." path segment' };
-  return { name };
+  const problem = entryPathProblem(name, 'the code folder');
+  return problem === undefined ? { name } : { problem };
 }
 
 async function extractTar(bytes: Uint8Array, codeDir: string, maxFiles: number, maxBytes: number): Promise<void> {
@@ -113,14 +84,7 @@ async function extractTar(bytes: Uint8Array, codeDir: string, maxFiles: number, 
     throw refused(`is neither a gzip-compressed tar nor a tar archive (only gzip compression is read). ${HOW_TO_MAKE}`);
   }
   const extractor = tar.extract();
-  const feeding = (async () => {
-    for await (const chunk of tarStream(bytes, maxBytes)) {
-      if (extractor.destroyed) return;
-      if (!extractor.write(chunk)) await writable(extractor);
-    }
-    // streamx's end() takes an optional last chunk.
-    extractor.end(null);
-  })().catch((error: unknown) => extractor.destroy(error as Error));
+  const feeding = feedParser(extractor, tarStream(bytes, maxBytes));
 
   const seen = new Set<string>();
   let files = 0;
@@ -135,11 +99,8 @@ async function extractTar(bytes: Uint8Array, codeDir: string, maxFiles: number, 
         if (name !== '') await mkdir(join(codeDir, name), { recursive: true });
         continue;
       }
-      if (header.type !== 'file' && header.type !== 'contiguous-file') {
-        const target = header.linkname ? ` to ${JSON.stringify(header.linkname)}` : '';
-        // An unknown type flag (GNU sparse files, volume labels) reaches here as null.
-        const kind = ENTRY_KINDS[header.type] ?? 'entry of an unsupported type';
-        throw refused(`entry ${JSON.stringify(header.name)} is a ${kind}${target}: source code may hold only files and folders. Archive the files themselves (tar --dereference).`, {
+      if (!isFileEntry(header.type)) {
+        throw refused(`entry ${JSON.stringify(header.name)} is a ${describeOtherEntry(header)}: source code may hold only files and folders. Archive the files themselves (tar --dereference).`, {
           name: header.name,
           type: header.type,
         });
@@ -160,12 +121,10 @@ async function extractTar(bytes: Uint8Array, codeDir: string, maxFiles: number, 
     }
   } catch (error) {
     if (isDomainError(error)) throw error;
+    if (isZlibError(error)) throw refused(`is not valid gzip data (${describeError(error)}). ${HOW_TO_MAKE}`);
     const code = (error as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && code.startsWith('Z_')) throw refused(`is not valid gzip data (${describeError(error)}). ${HOW_TO_MAKE}`);
     if (typeof code === 'string' && code.startsWith('E')) throw refused(`could not be unpacked into ${codeDir} (${describeError(error)})`);
-    // tar-stream guesses "it needs to be gunzipped", which here it already was.
-    const message = describeError(error).replace(/\. Maybe the tar is corrupted or it needs to be gunzipped\?$/, '');
-    throw refused(`is not a valid tar archive (${message}). ${HOW_TO_MAKE}`);
+    throw refused(`is not a valid tar archive (${tarParserMessage(error)}). ${HOW_TO_MAKE}`);
   } finally {
     extractor.destroy();
     await feeding;

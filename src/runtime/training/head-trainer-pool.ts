@@ -19,7 +19,6 @@ export interface HeadTrainingTask {
   resumeFrom?: TrainerCheckpoint;
   /** Names the data, so a worker that trained on it before reuses its copy (tuning trials). */
   dataKey?: string;
-  /** After every epoch, with the checkpoint to go on from. */
   /** The epochs since the last report, in order, and a checkpoint after the last of them (see reportEveryMs). */
   onEpochs?: (metrics: EpochMetrics[], checkpoint: TrainerCheckpoint) => void;
   /** How often the worker reports epochs, at most; default 250 ms. */

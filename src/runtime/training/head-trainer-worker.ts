@@ -1,9 +1,8 @@
 import { parentPort } from 'node:worker_threads';
 import { isDomainError } from '../../core/errors.ts';
-import { evaluateHead, trainHead, type LabelledFeatures } from './head-trainer.ts';
 import type { EpochMetrics } from '../../domain/training/training-job.ts';
+import { evaluateHead, trainHead, type LabelledFeatures, type TrainerCheckpoint } from './head-trainer.ts';
 import type { TrainerMessage, TrainRequest } from './head-trainer-protocol.ts';
-import type { TrainerCheckpoint } from './head-trainer.ts';
 
 /**
  * A worker thread that trains heads, one request at a time: ONNX Runtime's run()

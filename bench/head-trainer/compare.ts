@@ -1,10 +1,11 @@
 /**
- * Kennel's head trainer against Debian's PyTorch on the same arrays: the comparison
- * bench/head-trainer/index.ts makes (same PyTorch script, same tuned allocator, same
- * fastest-epoch rule, the two sides alternating for several rounds), as a function of the data,
- * so the tuning bench can run it on the embeddings its tuning job computed. bench/head-trainer is
- * a top-level script that exports nothing; this module is the part of it worth sharing, and
- * bench/head-trainer could import it in place of its own copy.
+ * Kennel's head trainer against Debian's PyTorch on the same arrays, used by bench/head-trainer
+ * (synthetic features) and bench/tuning (the embeddings its tuning job computed). Both sides time
+ * whole epochs (training plus the validation pass) after one warm-up epoch. The two alternate for
+ * several rounds, and each side's figure is its fastest epoch: on a shared 2-core machine other
+ * load comes and goes within seconds and only ever adds time (PyTorch's OpenMP threads suffer
+ * worst, up to 100× when another process holds a core), so the fastest epoch is the best estimate
+ * of either side on an idle machine. Medians are kept too, to show how noisy the run was.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -126,7 +127,7 @@ export async function compareHeadTrainers(options: HeadComparisonOptions): Promi
   const { train, validation, featureSize, classCount, timedEpochs, rounds, log } = options;
   const hyperParameters: HeadHyperParameters = { ...options.hyperParameters, epochs: timedEpochs + 1 };
   const torchCheck = torchImportable();
-  const folder = mkdtempSync(join(tmpdir(), 'kennel-bench-tuning-head-'));
+  const folder = mkdtempSync(join(tmpdir(), 'kennel-bench-head-'));
   const ours: number[] = [];
   const torch: number[] = [];
   let kennelFinalLoss = Number.NaN;
