@@ -97,8 +97,10 @@ export class TuningJobReconciler implements Reconciler {
         }
         return;
       case 'early-stop': {
-        // Only trials still running are stopped and marked: one that just finished keeps its result.
-        const stopped = action.trainingJobNames.filter((trainingJob) => stopTrial(store, trainingJob, nowMs, 'Stopped early: its objective lags behind earlier trials'));
+        // Only trials with epochs still to run are stopped and marked: one that trained them all keeps its result.
+        const stopped = action.trainingJobNames.filter(
+          (trainingJob) => !trainedEveryEpoch(store, trainingJob) && stopTrial(store, trainingJob, nowMs, 'Stopped early: its objective lags behind earlier trials'),
+        );
         if (stopped.length === 0) return;
         store.tuningJobs.modify(name, (current) => ({
           ...current,
@@ -166,6 +168,15 @@ export class TuningJobReconciler implements Reconciler {
 function trialName(tuningJob: string, number: number, hyperParameters: Record<string, string>): string {
   const hash = createHash('sha256').update(JSON.stringify(Object.entries(hyperParameters).sort())).digest('hex').slice(0, 8);
   return `${tuningJob}-${String(number + 1).padStart(3, '0')}-${hash}`;
+}
+
+/**
+ * Whether an image-classifier trial has reported all its epochs: epochs reach the
+ * server in batches, so a fast trial can be judged only once it is done.
+ */
+function trainedEveryEpoch(store: ControlDeps['store'], trainingJob: string): boolean {
+  const job = store.trainingJobs.get(trainingJob);
+  return job?.spec.algorithm === 'image-classifier' && job.epochs.length >= job.spec.head.epochs;
 }
 
 /** Asks a running trial to stop; false if it was no longer running. */

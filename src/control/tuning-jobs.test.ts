@@ -172,4 +172,51 @@ describe('the trials of a tuning job', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+  it('stop a trial early whose objective lags the earlier trials, and let the others finish', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kennel-tuning-early-'));
+    const images = join(dir, 'images');
+    await makeSmallDataset(images);
+    const platform = createPlatform(testControlDeps(dir, createMemoryStore()));
+    platform.controller.start(50);
+    try {
+      await platform.tuningJobs.create({
+        name: 'early',
+        strategy: 'Grid',
+        objective: { type: 'Minimize', metricName: 'validation:loss' },
+        // In the grid's order: three rates that learn, then one too small to move the loss.
+        ranges: [{ kind: 'Categorical', name: 'learning_rate', values: ['0.003', '0.002', '0.004', '0.0000001'] }],
+        maxParallelTrainingJobs: 1,
+        earlyStopping: 'Auto',
+        template: {
+          trainingImage: IMAGE_CLASSIFIER_IMAGE,
+          trainingInputMode: 'File',
+          roleArn: KENNEL_EXECUTION_ROLE_ARN,
+          // Long enough per trial (seconds) that the median rule sees the last trial's epochs while it trains.
+          staticHyperParameters: { epochs: '800', hidden_units: '256', batch_size: '16' },
+          channels: [{ channelName: 'training', uri: pathToFileURL(images).href, s3DataType: 'S3Prefix' }],
+        },
+      });
+      const job = await waitForTuningJob(platform, 'early');
+      assert.equal(job.status, 'Completed', job.failureReason);
+      const trials = job.trials.map((trial) => ({ trial, trainingJob: platform.trainingJobs.describe(trial.trainingJobName) }));
+      assert.deepEqual(
+        trials.map(({ trial, trainingJob }) => [trial.hyperParameters.learning_rate, trainingJob.status, trial.earlyStopped === true]),
+        [
+          ['0.003', 'Completed', false],
+          ['0.002', 'Completed', false],
+          ['0.004', 'Completed', false],
+          ['0.0000001', 'Stopped', true],
+        ],
+      );
+      const lagging = trials[3].trainingJob;
+      assert.ok(lagging.epochs.length < 800, `stopped part-way, after ${lagging.epochs.length} epochs`);
+      assert.ok(
+        lagging.secondaryStatusTransitions.some((transition) => /Stopped early: its objective lags behind earlier trials/.test(transition.message)),
+        'the trial says why it stopped',
+      );
+    } finally {
+      await platform.controller.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
