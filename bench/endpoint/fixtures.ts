@@ -40,7 +40,7 @@ export function ensureResnetModel(root: string, cacheDir: string): { path: strin
 const JPEG_SET_VERSION = 1;
 
 /** Photo-like sizes from the dogImages set (mostly 500 px on the long side, landscape and portrait). */
-const SIZES: ReadonlyArray<[number, number]> = [
+export const PHOTO_SIZES: ReadonlyArray<[number, number]> = [
   [500, 375],
   [500, 333],
   [375, 500],
@@ -72,7 +72,7 @@ export async function ensureJpegs(cacheDir: string, count: number): Promise<Uint
 }
 
 async function drawJpeg(random: Random, index: number): Promise<Buffer> {
-  const [width, height] = SIZES[index % SIZES.length];
+  const [width, height] = PHOTO_SIZES[index % PHOTO_SIZES.length];
   const colour = () => [random.next() * 255, random.next() * 255, random.next() * 255];
   const [from, to] = [colour(), colour()];
   const angle = random.next() * Math.PI * 2;

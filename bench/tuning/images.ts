@@ -17,22 +17,12 @@ import sharp from 'sharp';
 import { mapWithConcurrency } from '../../src/core/concurrency.ts';
 import { deriveSeed, seededRandom, type Random } from '../../src/core/random.ts';
 import { SPLITS, type Split } from '../../src/domain/data/dataset.ts';
+import { PHOTO_SIZES } from '../endpoint/fixtures.ts';
 
 /** Bumped whenever the pictures change, so an older cached set is regenerated. */
 const IMAGE_SET_VERSION = 1;
 const MARKER = '.kennel-bench-images.json';
 
-/** Photo-like sizes from the dogImages set, as bench/endpoint/fixtures.ts uses. */
-const SIZES: ReadonlyArray<[number, number]> = [
-  [500, 375],
-  [500, 333],
-  [375, 500],
-  [500, 400],
-  [500, 375],
-  [450, 338],
-  [333, 500],
-  [500, 281],
-];
 
 /** The colour layout of a class is a coarse grid, upsampled smoothly to the image size. */
 const GRID_W = 4;
@@ -100,7 +90,7 @@ export async function ensureImageSet(
     let done = 0;
     const sizes = await mapWithConcurrency(files, 4, async (file, n) => {
       const random = seededRandom(deriveSeed(IMAGE_SET_VERSION, `${file.split}-${file.classIndex}-${file.index}`));
-      const jpeg = await drawJpeg(random, palettes[file.classIndex], SIZES[n % SIZES.length]);
+      const jpeg = await drawJpeg(random, palettes[file.classIndex], PHOTO_SIZES[n % PHOTO_SIZES.length]);
       await writeFile(join(temp, file.path), jpeg);
       done++;
       if (done % 250 === 0 || done === files.length) onProgress?.(done, files.length);

@@ -2,10 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
-import { IMAGE_CLASSIFIER_IMAGE } from '../domain/training/algorithms.ts';
-import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
-import { deploySmallClassifier, startTestKennel, type TestKennel } from '../testing/test-kennel.ts';
+import { deploySmallClassifier, imageClassifierTuningJob, startTestKennel, type TestKennel } from '../testing/test-kennel.ts';
 
 /**
  * Trials train in worker threads and report to the server's thread in batches,
@@ -26,23 +23,15 @@ describe('serving while a tuning job trains', () => {
     const classDir = join(imagesDir, 'test', (await readdir(join(imagesDir, 'test')))[0]);
     const jpeg = await readFile(join(classDir, (await readdir(classDir))[0]));
 
-    await platform.tuningJobs.create({
-      name: 'busy',
-      strategy: 'Random',
-      objective: { type: 'Minimize', metricName: 'validation:loss' },
-      ranges: [{ kind: 'Continuous', name: 'learning_rate', min: 0.0005, max: 0.005, scaling: 'Logarithmic' }],
-      maxNumberOfTrainingJobs: 2,
-      maxParallelTrainingJobs: 2,
-      randomSeed: 5,
-      template: {
-        trainingImage: IMAGE_CLASSIFIER_IMAGE,
-        trainingInputMode: 'File',
-        roleArn: KENNEL_EXECUTION_ROLE_ARN,
+    await platform.tuningJobs.create(
+      imageClassifierTuningJob(
+        'busy',
+        imagesDir,
         // Some seconds of epochs per trial on the small dataset, hundreds of them a second.
-        staticHyperParameters: { epochs: '2000', hidden_units: '256', batch_size: '16' },
-        channels: [{ channelName: 'training', uri: pathToFileURL(imagesDir).href, s3DataType: 'S3Prefix' }],
-      },
-    });
+        { epochs: '2000', hidden_units: '256', batch_size: '16' },
+        { maxParallelTrainingJobs: 2, randomSeed: 5 },
+      ),
+    );
     const training = () => {
       const job = platform.tuningJobs.describe('busy');
       return job.trials.some((trial) => platform.trainingJobs.describe(trial.trainingJobName).status === 'InProgress');

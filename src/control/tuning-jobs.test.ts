@@ -10,7 +10,7 @@ import { createMemoryStore } from '../store/memory/memory-store.ts';
 import { isDomainError, type ErrorCode } from '../core/errors.ts';
 import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
 import { testControlDeps } from '../testing/control-deps.ts';
-import { makeSmallDataset } from '../testing/test-kennel.ts';
+import { imageClassifierTuningJob, makeSmallDataset } from '../testing/test-kennel.ts';
 import { PreparedDataCache, type ImageClassifierData } from './prepared-data.ts';
 import { createPlatform, type Platform } from './platform.ts';
 import type { CreateTuningJobInput } from './tuning-jobs.ts';
@@ -140,22 +140,9 @@ describe('the trials of a tuning job', () => {
     const platform = createPlatform(deps);
     platform.controller.start(50);
     try {
-      await platform.tuningJobs.create({
-        name: 'no-images',
-        strategy: 'Random',
-        objective: { type: 'Minimize', metricName: 'validation:loss' },
-        ranges: [{ kind: 'Continuous', name: 'learning_rate', min: 0.001, max: 0.01, scaling: 'Logarithmic' }],
-        maxNumberOfTrainingJobs: 3,
-        maxParallelTrainingJobs: 1,
-        randomSeed: 3,
-        template: {
-          trainingImage: IMAGE_CLASSIFIER_IMAGE,
-          trainingInputMode: 'File',
-          roleArn: KENNEL_EXECUTION_ROLE_ARN,
-          staticHyperParameters: { epochs: '3', hidden_units: '16' },
-          channels: [{ channelName: 'training', uri: pathToFileURL(images).href, s3DataType: 'S3Prefix' }],
-        },
-      });
+      await platform.tuningJobs.create(
+        imageClassifierTuningJob('no-images', images, { epochs: '3', hidden_units: '16' }, { maxNumberOfTrainingJobs: 3, randomSeed: 3 }),
+      );
       const job = await waitForTuningJob(platform, 'no-images');
       assert.equal(job.status, 'Completed', job.failureReason);
       assert.equal(job.trials.length, 3);
@@ -179,23 +166,21 @@ describe('the trials of a tuning job', () => {
     const platform = createPlatform(testControlDeps(dir, createMemoryStore()));
     platform.controller.start(50);
     try {
-      await platform.tuningJobs.create({
-        name: 'early',
-        strategy: 'Grid',
-        objective: { type: 'Minimize', metricName: 'validation:loss' },
-        // In the grid's order: three rates that learn, then one too small to move the loss.
-        ranges: [{ kind: 'Categorical', name: 'learning_rate', values: ['0.003', '0.002', '0.004', '0.0000001'] }],
-        maxParallelTrainingJobs: 1,
-        earlyStopping: 'Auto',
-        template: {
-          trainingImage: IMAGE_CLASSIFIER_IMAGE,
-          trainingInputMode: 'File',
-          roleArn: KENNEL_EXECUTION_ROLE_ARN,
+      await platform.tuningJobs.create(
+        imageClassifierTuningJob(
+          'early',
+          images,
           // Long enough per trial (seconds) that the median rule sees the last trial's epochs while it trains.
-          staticHyperParameters: { epochs: '800', hidden_units: '256', batch_size: '16' },
-          channels: [{ channelName: 'training', uri: pathToFileURL(images).href, s3DataType: 'S3Prefix' }],
-        },
-      });
+          { epochs: '800', hidden_units: '256', batch_size: '16' },
+          {
+            strategy: 'Grid',
+            // In the grid's order: three rates that learn, then one too small to move the loss.
+            ranges: [{ kind: 'Categorical', name: 'learning_rate', values: ['0.003', '0.002', '0.004', '0.0000001'] }],
+            maxNumberOfTrainingJobs: undefined,
+            earlyStopping: 'Auto',
+          },
+        ),
+      );
       const job = await waitForTuningJob(platform, 'early');
       assert.equal(job.status, 'Completed', job.failureReason);
       const trials = job.trials.map((trial) => ({ trial, trainingJob: platform.trainingJobs.describe(trial.trainingJobName) }));

@@ -7,6 +7,7 @@ import { startKennel, type Kennel } from '../cli/start.ts';
 import type { PlatformLimits } from '../control/deps.ts';
 import type { Platform } from '../control/platform.ts';
 import type { CreateTrainingJobInput } from '../control/training-jobs.ts';
+import type { CreateTuningJobInput } from '../control/tuning-jobs.ts';
 import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
 import { IMAGE_CLASSIFIER_IMAGE } from '../domain/training/algorithms.ts';
 import type { UrlFetchPolicy } from '../domain/serving/url-policy.ts';
@@ -64,6 +65,34 @@ export function imageClassifierJob(name: string, imagesDir: string, patch: Parti
     channels: [{ channelName: 'training', uri: pathToFileURL(imagesDir).href, s3DataType: 'S3Prefix' }],
     instanceType: 'ml.m5.large',
     hyperParameters: SMALL_HYPERPARAMETERS,
+    ...patch,
+  };
+}
+
+/**
+ * A CreateHyperParameterTuningJob input for the image classifier on the sample backbone,
+ * reading `imagesDir`: Random over learning_rate, one trial at a time, with `staticHyperParameters`.
+ */
+export function imageClassifierTuningJob(
+  name: string,
+  imagesDir: string,
+  staticHyperParameters: Record<string, string>,
+  patch: Partial<CreateTuningJobInput> = {},
+): CreateTuningJobInput {
+  return {
+    name,
+    strategy: 'Random',
+    objective: { type: 'Minimize', metricName: 'validation:loss' },
+    ranges: [{ kind: 'Continuous', name: 'learning_rate', min: 0.001, max: 0.01, scaling: 'Logarithmic' }],
+    maxNumberOfTrainingJobs: 2,
+    maxParallelTrainingJobs: 1,
+    template: {
+      trainingImage: IMAGE_CLASSIFIER_IMAGE,
+      trainingInputMode: 'File',
+      roleArn: KENNEL_EXECUTION_ROLE_ARN,
+      staticHyperParameters,
+      channels: [{ channelName: 'training', uri: pathToFileURL(imagesDir).href, s3DataType: 'S3Prefix' }],
+    },
     ...patch,
   };
 }
