@@ -23,9 +23,11 @@ import { openBarePipeline, type BarePipeline, type StageTimes } from './bare.ts'
 import { endpointClient, startServerProcess, type EndpointClient, type ServerProcess } from './client.ts';
 import { cpuWindow, processCpuMs, waitForQuiet } from './cpu.ts';
 import { ensureJpegs, ensureResnetModel, prepareHome, type PreparedHome } from './fixtures.ts';
-import { closedLoop, mean, median, percentile, summarise, type Block, type Summary } from './load.ts';
+import { closedLoop, mean, median, percentile, probeWhile, summarise, type Block, type Summary } from './load.ts';
 
-const KEYS = ['vs_bare', 'rps', 'p50_ms', 'p99_ms', 'bare_rps', 'bare_p50_ms', 'rps_c2', 'rps_c4'];
+const KEYS = ['vs_bare', 'rps', 'p50_ms', 'p99_ms', 'bare_rps', 'bare_p50_ms', 'rps_c2', 'rps_c4', 'ping_p99_ms_under_load'];
+/** How often /ping is asked while the endpoint serves a block. */
+const PING_EVERY_MS = 20;
 const CONCURRENCIES = [1, 2, 4];
 const IMAGE_COUNT = 32;
 /** Per concurrency, both sides and waiting included: whichever comes first, the request count or this. */
@@ -116,6 +118,8 @@ interface ConcurrencyResult {
   noisy: boolean;
   stages: StageTimes;
   signMs: number[];
+  /** Latency of GET /ping while the endpoint blocks ran. */
+  pingMs: number[];
 }
 
 /** One side's block, with what the machine did meanwhile. */
@@ -130,6 +134,7 @@ interface BlockPair {
   endpoint: MeasuredBlock;
   stages: StageTimes;
   signMs: number[];
+  pingMs: number[];
 }
 
 async function warmUpAndCheck(bare: BarePipeline, server: ServerProcess, prepared: PreparedHome): Promise<void> {
@@ -189,11 +194,16 @@ async function measure(bare: BarePipeline, server: ServerProcess, prepared: Prep
       const stages: StageTimes = { preprocessMs: [], backboneMs: [], headMs: [] };
       const signMs: number[] = [];
       const runBare = () => runBlock((i) => bare.classify(jpegs[i % jpegs.length], stages), count);
-      const runEndpoint = () => runBlock((i) => invokeOk(client, jpegs[i % jpegs.length], signMs), count);
+      const pingMs: number[] = [];
+      const runEndpoint = async () => {
+        const running = runBlock((i) => invokeOk(client, jpegs[i % jpegs.length], signMs), count);
+        pingMs.push(...(await probeWhile(new URL('/ping', server.url).href, PING_EVERY_MS, running)));
+        return running;
+      };
       const bareFirst = pairs.length % 2 === 0;
       const first = await (bareFirst ? runBare() : runEndpoint());
       const second = await (bareFirst ? runEndpoint() : runBare());
-      const pair: BlockPair = { bare: bareFirst ? first : second, endpoint: bareFirst ? second : first, stages, signMs };
+      const pair: BlockPair = { bare: bareFirst ? first : second, endpoint: bareFirst ? second : first, stages, signMs, pingMs };
       pairs.push(pair);
     }
   } finally {
@@ -220,6 +230,7 @@ async function measure(bare: BarePipeline, server: ServerProcess, prepared: Prep
       headMs: used.flatMap((pair) => pair.stages.headMs),
     },
     signMs: used.flatMap((pair) => pair.signMs),
+    pingMs: used.flatMap((pair) => pair.pingMs),
   };
   const dropped = pairs.length - kept().length;
   console.log(
@@ -258,7 +269,10 @@ function report(results: ConcurrencyResult[]): void {
     `endpoint c=1 over bare: ${fmt(c1.endpoint.p50Ms - c1.bare.p50Ms)} ms at p50, ${fmt(c1.endpoint.meanMs - c1.bare.meanMs)} ms mean; ${fmt(c1.endpoint.cpuMsPerRequest - c1.bare.cpuMsPerRequest)} CPU ms per request (server process ${fmt(c1.endpoint.serverCpuMsPerRequest, 1)}, client SigV4 signing ${fmt(mean(c1.signMs), 3)} ms)`,
   );
   console.log(
-    `endpoint: vs_bare=${fmt(c1.endpoint.rps / c1.bare.rps, 3)} rps=${fmt(c1.endpoint.rps)} p50_ms=${fmt(c1.endpoint.p50Ms)} p99_ms=${fmt(c1.endpoint.p99Ms)} bare_rps=${fmt(c1.bare.rps)} bare_p50_ms=${fmt(c1.bare.p50Ms)} rps_c2=${fmt(c2.endpoint.rps)} rps_c4=${fmt(c4.endpoint.rps)}`,
+    `/ping while the endpoint serves at c=4, one probe every ${PING_EVERY_MS} ms: ${c4.pingMs.length} probes, p50 ${fmt(percentile(c4.pingMs, 50))} ms, p99 ${fmt(percentile(c4.pingMs, 99))} ms, max ${fmt(Math.max(...c4.pingMs))} ms`,
+  );
+  console.log(
+    `endpoint: vs_bare=${fmt(c1.endpoint.rps / c1.bare.rps, 3)} rps=${fmt(c1.endpoint.rps)} p50_ms=${fmt(c1.endpoint.p50Ms)} p99_ms=${fmt(c1.endpoint.p99Ms)} bare_rps=${fmt(c1.bare.rps)} bare_p50_ms=${fmt(c1.bare.p50Ms)} rps_c2=${fmt(c2.endpoint.rps)} rps_c4=${fmt(c4.endpoint.rps)} ping_p99_ms_under_load=${fmt(percentile(c4.pingMs, 99))}`,
   );
 }
 

@@ -73,3 +73,22 @@ export function median(values: readonly number[]): number {
 export function mean(values: readonly number[]): number {
   return values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length;
 }
+
+/**
+ * GET `url` one request at a time, every `everyMs`, until `until` settles; the latency of each,
+ * in ms. What a health check sees while the server is busy with other requests.
+ */
+export async function probeWhile(url: string, everyMs: number, until: Promise<unknown>): Promise<number[]> {
+  const latenciesMs: number[] = [];
+  let done = false;
+  void until.finally(() => (done = true)).catch(() => {});
+  while (!done) {
+    const t0 = performance.now();
+    const response = await fetch(url);
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}`);
+    latenciesMs.push(performance.now() - t0);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return latenciesMs;
+}

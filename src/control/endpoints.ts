@@ -7,7 +7,7 @@ import { assertAcceptsJson, parseInvocationBody, resolveTopK } from '../domain/s
 import type { Prediction } from '../domain/serving/predictions.ts';
 import { safeFetch } from '../runtime/fetch/safe-fetch.ts';
 import type { ControlDeps } from './deps.ts';
-import type { ReplicaRegistry } from './replicas.ts';
+import type { InstanceRegistry } from './instances.ts';
 import { createResource, requireResource, resourceExists, resourceNotFound } from './sagemaker-resources.ts';
 
 export interface CreateEndpointInput {
@@ -16,7 +16,7 @@ export interface CreateEndpointInput {
   tags?: Tag[];
 }
 
-/** Instances Kennel runs per production variant; more arrive with replicas and autoscaling. */
+/** Instances Kennel runs per production variant; more arrive with autoscaling. */
 export const MAX_INSTANCES_PER_VARIANT = 1;
 
 export interface InvokeEndpointInput {
@@ -35,7 +35,7 @@ export interface InvokeEndpointResult {
 export class EndpointService {
   constructor(
     private readonly deps: ControlDeps,
-    private readonly replicas: ReplicaRegistry,
+    private readonly instances: InstanceRegistry,
     private readonly onChange: () => void,
   ) {}
 
@@ -107,19 +107,19 @@ export class EndpointService {
     if (endpoint.status === 'Failed') {
       throw new DomainError('ValidationError', `Endpoint ${name} is Failed: ${endpoint.failureReason ?? 'no reason recorded'}`);
     }
-    const lease = endpoint.status === 'InService' ? this.replicas.acquire(name) : undefined;
+    const lease = endpoint.status === 'InService' ? this.instances.acquire(name) : undefined;
     if (!lease) {
       const loading = endpoint.status === 'InService' || endpoint.status === 'SystemUpdating' ? ' (its model is loading)' : '';
       throw new DomainError('ServiceUnavailable', `Endpoint ${name} is ${endpoint.status === 'InService' ? 'SystemUpdating' : endpoint.status}${loading}, not InService yet; retry in a moment`);
     }
     try {
-      const { replica } = lease;
+      const { instance } = lease;
       assertAcceptsJson(input.accept);
       const { input: parsed, topK: bodyTopK } = parseInvocationBody(input.contentType, input.body);
-      const topK = resolveTopK(input.customAttributes, bodyTopK, replica.classCount);
+      const topK = resolveTopK(input.customAttributes, bodyTopK, instance.classCount);
       const image = parsed.kind === 'image' ? parsed.bytes : (await safeFetch(parsed.url, this.deps.urlFetchPolicy)).bytes;
-      const predictions = await replica.classify(image, topK);
-      return { variantName: replica.variantName, body: { predictions, model: replica.modelName } };
+      const predictions = await instance.classify(image, topK);
+      return { variantName: instance.variantName, body: { predictions, model: instance.modelName } };
     } finally {
       lease.release();
     }

@@ -5,7 +5,7 @@ import { EndpointConfigService } from './endpoint-configs.ts';
 import { EndpointReconciler } from './endpoint-reconciler.ts';
 import { EndpointService } from './endpoints.ts';
 import { ModelService } from './models.ts';
-import { ReplicaRegistry } from './replicas.ts';
+import { InstanceRegistry } from './instances.ts';
 import { TagService } from './tags.ts';
 import { TrainingJobReconciler } from './training-job-reconciler.ts';
 import { TrainingJobService } from './training-jobs.ts';
@@ -23,17 +23,19 @@ export interface Platform {
   endpoints: EndpointService;
   tags: TagService;
   controller: Controller;
+  /** The endpoint instances running in this process: observed state. */
+  instances: InstanceRegistry;
 }
 
 export function createPlatform(deps: ControlDeps): Platform {
-  const replicas = new ReplicaRegistry();
+  const instances = new InstanceRegistry();
   const kick = () => controller.kick();
   const trainingJobs = new TrainingJobService(deps, kick);
   // Tuning runs after training in each pass, so a trial that just ended frees its slot for the next one at once.
   const controller = new Controller(deps, [
     new TrainingJobReconciler(deps, kick),
     new TuningJobReconciler(deps, trainingJobs, kick),
-    new EndpointReconciler(deps, replicas, kick),
+    new EndpointReconciler(deps, instances, kick),
   ]);
   return {
     deps,
@@ -42,8 +44,9 @@ export function createPlatform(deps: ControlDeps): Platform {
     tuningJobs: new TuningJobService(deps, kick),
     models: new ModelService(deps),
     endpointConfigs: new EndpointConfigService(deps),
-    endpoints: new EndpointService(deps, replicas, kick),
+    endpoints: new EndpointService(deps, instances, kick),
     tags: new TagService(deps),
     controller,
+    instances,
   };
 }

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { isDomainError } from '../core/errors.ts';
+import { generateSampleImages } from '../runtime/samples/sample-images.ts';
+import { buildSlowBackbone } from '../testing/slow-backbone.ts';
+import { deployTrainingJob, imageClassifierJob, startTestKennel, type TestKennel } from '../testing/test-kennel.ts';
+import { waitForEndpoint, waitForTrainingJob } from './wait.ts';
+
+/**
+ * Each endpoint instance runs its model in a worker thread of its own. With a
+ * backbone that takes a third of a second per image, an endpoint with requests
+ * queued must leave the server free: /ping and control calls answer while the
+ * first invocation is still running. And a worker that dies refuses its
+ * requests cleanly and is replaced.
+ */
+describe('endpoint instances', () => {
+  let test: TestKennel;
+  let jpeg: Uint8Array;
+  before(async () => {
+    test = await startTestKennel();
+    const images = join(test.home, 'tiny-images');
+    await generateSampleImages(images, { seed: 3, classes: 2, perClass: { train: 2, valid: 1, test: 1 } });
+    const backbone = join(test.home, 'slow.onnx');
+    await writeFile(backbone, buildSlowBackbone());
+    const { platform } = test.kennel;
+    await platform.trainingJobs.create(
+      imageClassifierJob('slow-job', images, {
+        channels: [
+          { channelName: 'training', uri: pathToFileURL(images).href, s3DataType: 'S3Prefix' },
+          { channelName: 'backbone', uri: pathToFileURL(backbone).href, s3DataType: 'S3Prefix' },
+        ],
+        hyperParameters: { epochs: 2, hidden_units: 8 },
+      }),
+    );
+    const job = await waitForTrainingJob(platform, 'slow-job');
+    assert.equal(job.status, 'Completed', job.failureReason);
+    await deployTrainingJob(platform, job, 'slow');
+    const classDir = join(images, 'test', (await readdir(join(images, 'test')))[0]);
+    jpeg = await readFile(join(classDir, (await readdir(classDir))[0]));
+  });
+  after(() => test.close());
+
+  it('answers /ping and control calls while the endpoint is saturated', async () => {
+    const { platform } = test.kennel;
+    const order: string[] = [];
+    const invocations = Array.from({ length: 4 }, (_, index) =>
+      platform.endpoints.invoke('slow', { contentType: 'image/jpeg', body: jpeg }).then((answer) => {
+        order.push(`invocation ${index}`);
+        return answer;
+      }),
+    );
+    // By now the first invocation is inside its third of a second of inference.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const ping = await fetch(`${test.url}/ping`);
+    order.push('ping');
+    assert.equal(ping.status, 200);
+    assert.equal(platform.endpoints.describe('slow').status, 'InService');
+    order.push('describe');
+    const answers = await Promise.all(invocations);
+    assert.deepEqual(order.slice(0, 2), ['ping', 'describe'], `answered before the first invocation finished: ${order.join(', ')}`);
+    for (const answer of answers) assert.equal(answer.body.predictions.length, 2);
+  });
+
+  it('refuses the requests of an instance whose worker dies with ServiceUnavailable, then serves from a new instance', async () => {
+    const { platform } = test.kennel;
+    const inFlight = Array.from({ length: 3 }, () => platform.endpoints.invoke('slow', { contentType: 'image/jpeg', body: jpeg }));
+    const settled = Promise.allSettled(inFlight);
+    // What `kill` does to a worker thread: it ends at once, mid-inference.
+    await platform.instances.get('slow')!.terminate();
+    const results = await settled;
+    const refused = results.filter((result) => result.status === 'rejected');
+    assert.ok(refused.length >= 1, 'the requests on the dead instance were refused');
+    for (const result of refused) {
+      const error = (result as PromiseRejectedResult).reason;
+      assert.ok(isDomainError(error) && error.code === 'ServiceUnavailable', String(error));
+      assert.match(error.message, /stopped \(its worker exited/);
+    }
+    await waitForEndpoint(platform, 'slow');
+    const answer = await retryWhileUnavailable(() => platform.endpoints.invoke('slow', { contentType: 'image/jpeg', body: jpeg }));
+    assert.equal(answer.body.predictions.length, 2);
+    assert.equal(platform.endpoints.describe('slow').status, 'InService', 'the endpoint stayed InService while its instance was replaced');
+  });
+});
+
+async function retryWhileUnavailable<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(isDomainError(error) && error.code === 'ServiceUnavailable') || attempt > 200) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}

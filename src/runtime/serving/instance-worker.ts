@@ -1,0 +1,61 @@
+import { parentPort } from 'node:worker_threads';
+import { isDomainError } from '../../core/errors.ts';
+import type { Prediction } from '../../domain/serving/predictions.ts';
+import { openBackbone, type OpenBackboneOptions } from '../onnx/backbone-session.ts';
+import { loadReplica, type Replica } from './replica.ts';
+
+/**
+ * One endpoint instance in a worker thread: it owns the model's sessions and
+ * does the whole invocation, decoding and preprocessing included, so that
+ * ONNX Runtime's run(), which blocks the thread it runs on, never blocks the
+ * thread that serves HTTP. Requests are answered in the order they arrive.
+ */
+export type InstanceRequest =
+  | {
+      kind: 'load';
+      backbone: Uint8Array;
+      backboneOptions: OpenBackboneOptions;
+      headModel: Uint8Array;
+      labels: string[];
+      modelName: string;
+      variantName: string;
+    }
+  | { kind: 'classify'; id: number; image: Uint8Array; topK: number }
+  | { kind: 'close' };
+
+export type InstanceReply =
+  | { kind: 'loaded'; classCount: number }
+  | { kind: 'classified'; id: number; predictions: Prediction[] }
+  | { kind: 'failed'; id?: number; code?: string; message: string; details?: Record<string, unknown> }
+  | { kind: 'closed' };
+
+const port = parentPort!;
+let replica: Replica | undefined;
+/** One invocation at a time: a second run() would only wait for the first on the same cores. */
+let queue: Promise<unknown> = Promise.resolve();
+
+port.on('message', (request: InstanceRequest) => {
+  const work = queue.then(() => handle(request));
+  queue = work.catch(() => {});
+  work.catch((error: unknown) => {
+    const id = request.kind === 'classify' ? request.id : undefined;
+    const reply: InstanceReply = isDomainError(error)
+      ? { kind: 'failed', id, code: error.code, message: error.message, details: { ...error.details } }
+      : { kind: 'failed', id, message: error instanceof Error ? error.message : String(error) };
+    port.postMessage(reply);
+  });
+});
+
+async function handle(request: InstanceRequest): Promise<void> {
+  if (request.kind === 'load') {
+    const extractor = await openBackbone(request.backbone, request.backboneOptions);
+    replica = await loadReplica({ ...request, extractor });
+    port.postMessage({ kind: 'loaded', classCount: replica.classCount } satisfies InstanceReply);
+  } else if (request.kind === 'classify') {
+    const predictions = await replica!.classify(request.image, request.topK);
+    port.postMessage({ kind: 'classified', id: request.id, predictions } satisfies InstanceReply);
+  } else {
+    await replica?.close();
+    port.postMessage({ kind: 'closed' } satisfies InstanceReply);
+  }
+}
