@@ -69,7 +69,7 @@ describe('endpoint instances', () => {
     const inFlight = Array.from({ length: 3 }, () => platform.endpoints.invoke('slow', { contentType: 'image/jpeg', body: jpeg }));
     const settled = Promise.allSettled(inFlight);
     // What `kill` does to a worker thread: it ends at once, mid-inference.
-    await platform.instances.get('slow')!.terminate();
+    await platform.instances.list('slow')[0].terminate();
     const results = await settled;
     const refused = results.filter((result) => result.status === 'rejected');
     assert.ok(refused.length >= 1, 'the requests on the dead instance were refused');
@@ -82,6 +82,26 @@ describe('endpoint instances', () => {
     const answer = await retryWhileUnavailable(() => platform.endpoints.invoke('slow', { contentType: 'image/jpeg', body: jpeg }));
     assert.equal(answer.body.predictions.length, 2);
     assert.equal(platform.endpoints.describe('slow').status, 'InService', 'the endpoint stayed InService while its instance was replaced');
+  });
+  it('sends the requests of an instance that dies once to another instance, and brings the count back', async () => {
+    const { platform } = test.kennel;
+    platform.endpointConfigs.create({ name: 'slow-two', productionVariants: [{ variantName: 'AllTraffic', modelName: 'slow', initialInstanceCount: 2 }] });
+    platform.endpoints.create({ name: 'slow-two', endpointConfigName: 'slow-two' });
+    await waitForEndpoint(platform, 'slow-two');
+    assert.equal(platform.instances.count('slow-two'), 2);
+    const [doomed, survivor] = platform.instances.list('slow-two');
+    const inFlight = Array.from({ length: 4 }, () => platform.endpoints.invoke('slow-two', { contentType: 'image/jpeg', body: jpeg }));
+    // Least outstanding requests: the four are spread two and two, so the doomed instance holds some.
+    await doomed.terminate();
+    const answers = await Promise.all(inFlight);
+    for (const answer of answers) assert.equal(answer.body.predictions.length, 2, 'every request was answered, by the survivor if need be');
+    assert.equal(doomed.alive, false);
+    assert.equal(survivor.alive, true);
+    for (let waited = 0; platform.instances.count('slow-two') < 2; waited += 20) {
+      assert.ok(waited < 60_000, 'the dead instance was not replaced');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(platform.endpoints.describe('slow-two').status, 'InService');
   });
 });
 

@@ -38,7 +38,7 @@ export class EndpointReconciler implements Reconciler {
           await this.instances.remove(endpoint.name);
           this.deps.store.endpoints.delete(endpoint.name);
         });
-      } else if (endpoint.status !== 'Failed' && !this.instances.has(endpoint.name)) {
+      } else if (endpoint.status !== 'Failed' && this.instances.count(endpoint.name) < desiredInstances(endpoint)) {
         this.inBackground(endpoint.name, () => this.bringUp(endpoint));
       }
     }
@@ -65,57 +65,77 @@ export class EndpointReconciler implements Reconciler {
     this.busy.set(name, done);
   }
 
+  /** Starts the instances the endpoint lacks: all of them at first (and after a restart), or those that died. */
   private async bringUp(endpoint: Endpoint): Promise<void> {
-    const { store, artifacts, clock, logger } = this.deps;
+    const { store, clock, logger } = this.deps;
     // Recorded InService by the Kennel that ran before this one: not serving here until its model is loaded.
     // An instance that died is replaced with the endpoint left InService, as SageMaker replaces instances.
-    const replacing = this.replacing.delete(endpoint.name);
+    const replaced = this.replacing.delete(endpoint.name);
+    const replacing = replaced || this.instances.has(endpoint.name);
     if (endpoint.status === 'InService' && !replacing) store.endpoints.update(endpoint.name, { status: 'SystemUpdating', lastModifiedAtMs: clock.now() });
-    let instance: Instance;
-    try {
-      const variant = endpoint.productionVariants[0];
-      if (!variant) throw new Error('the endpoint has no production variant');
-      const labels = JSON.parse(new TextDecoder().decode(await artifacts.get(variant.artifacts.labels))) as LabelsDocument;
-      const threads = this.deps.servingThreads > 0 ? this.deps.servingThreads : threadBudget(variant.instanceType, this.deps.cores);
-      const { backbone } = variant;
-      instance = await startInstance({
-        modelName: variant.modelName,
-        variantName: variant.variantName,
-        // Read through the artifact store, which checks the hash: a damaged file fails loudly instead of changing every prediction.
-        backbone: await artifacts.get(backbone.digest),
-        backboneOptions: {
-          digest: backbone.digest,
-          inputName: backbone.inputName,
-          outputName: backbone.outputName,
-          featureSize: backbone.featureSize,
-          preprocessing: backbone.preprocessing,
-          intraOpNumThreads: threads,
-        },
-        headModel: await artifacts.get(variant.artifacts.headModel),
-        labels: labels.classes.map((entry) => entry.label),
-      });
-    } catch (error) {
-      const reason = `Could not load the model: ${describeError(error)}`;
-      if (store.endpoints.get(endpoint.name)?.status === 'Deleting') return;
+    const desired = desiredInstances(endpoint);
+    const missing = desired - this.instances.count(endpoint.name);
+    const started = await Promise.allSettled(Array.from({ length: missing }, () => this.startOne(endpoint, desired)));
+    const instances = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failure = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    // Loading took a while: the endpoint may have been deleted meanwhile, and then must stay deleted.
+    const current = store.endpoints.get(endpoint.name);
+    if (failure || !current || current.status === 'Deleting' || current.status === 'Failed') {
+      await Promise.all(instances.map((instance) => instance.close()));
+      if (!failure || !current || current.status === 'Deleting') return;
+      const reason = `Could not load the model: ${describeError(failure.reason)}`;
       store.endpoints.update(endpoint.name, { status: 'Failed', failureReason: reason, lastModifiedAtMs: clock.now() });
       logger.error('endpoint failed', { endpointName: endpoint.name, reason });
       return;
     }
-    // Loading took a while: the endpoint may have been deleted meanwhile, and then must stay deleted.
-    const current = store.endpoints.get(endpoint.name);
-    if (!current || current.status === 'Deleting' || current.status === 'Failed') {
-      await instance.close();
-      return;
+    for (const instance of instances) {
+      instance.onExit((reason) => {
+        // Requests in flight were refused with ServiceUnavailable; the next pass starts a new instance.
+        if (!this.instances.discard(endpoint.name, instance)) return;
+        this.replacing.add(endpoint.name);
+        logger.warn('endpoint instance died; replacing it', { endpointName: endpoint.name, reason });
+        this.kick();
+      });
+      this.instances.add(endpoint.name, instance);
     }
-    instance.onExit((reason) => {
-      // Requests in flight were refused with ServiceUnavailable; the next pass starts a new instance.
-      if (!this.instances.discard(endpoint.name, instance)) return;
-      this.replacing.add(endpoint.name);
-      logger.warn('endpoint instance died; replacing it', { endpointName: endpoint.name, reason });
-      this.kick();
-    });
-    this.instances.set(endpoint.name, instance);
     store.endpoints.update(endpoint.name, { status: 'InService', failureReason: undefined, lastModifiedAtMs: clock.now() });
-    logger.info('endpoint in service', { endpointName: endpoint.name, model: current.productionVariants[0]?.modelName });
+    logger.info('endpoint in service', { endpointName: endpoint.name, model: current.productionVariants[0]?.modelName, instances: this.instances.count(endpoint.name) });
   }
+
+  private async startOne(endpoint: Endpoint, instanceCount: number): Promise<Instance> {
+    const { artifacts } = this.deps;
+    const variant = endpoint.productionVariants[0];
+    if (!variant) throw new Error('the endpoint has no production variant');
+    const labels = JSON.parse(new TextDecoder().decode(await artifacts.get(variant.artifacts.labels))) as LabelsDocument;
+    const { backbone } = variant;
+    return startInstance({
+      modelName: variant.modelName,
+      variantName: variant.variantName,
+      // Read through the artifact store, which checks the hash: a damaged file fails loudly instead of changing every prediction.
+      backbone: await artifacts.get(backbone.digest),
+      backboneOptions: {
+        digest: backbone.digest,
+        inputName: backbone.inputName,
+        outputName: backbone.outputName,
+        featureSize: backbone.featureSize,
+        preprocessing: backbone.preprocessing,
+        intraOpNumThreads: this.deps.servingThreads > 0 ? this.deps.servingThreads : instanceThreads(variant.instanceType, instanceCount, this.deps.cores),
+      },
+      headModel: await artifacts.get(variant.artifacts.headModel),
+      labels: labels.classes.map((entry) => entry.label),
+    });
+  }
+}
+
+function desiredInstances(endpoint: Endpoint): number {
+  return endpoint.productionVariants[0]?.instanceCount ?? 1;
+}
+
+/**
+ * ONNX Runtime threads of each of `count` instances: the instance type's vCPUs, but never more
+ * than an equal share of this machine's cores, and at least one. Instances beyond the cores
+ * still add queues to spread requests over, not speed.
+ */
+export function instanceThreads(instanceType: string, count: number, cores: number): number {
+  return Math.max(1, Math.min(threadBudget(instanceType, cores), Math.floor(cores / count)));
 }

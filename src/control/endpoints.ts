@@ -7,7 +7,7 @@ import { assertAcceptsJson, parseInvocationBody, resolveTopK } from '../domain/s
 import type { Prediction } from '../domain/serving/predictions.ts';
 import { safeFetch } from '../runtime/fetch/safe-fetch.ts';
 import type { ControlDeps } from './deps.ts';
-import type { InstanceRegistry } from './instances.ts';
+import type { InstanceLease, InstanceRegistry } from './instances.ts';
 import { createResource, requireResource, resourceExists, resourceNotFound } from './sagemaker-resources.ts';
 
 export interface CreateEndpointInput {
@@ -16,8 +16,8 @@ export interface CreateEndpointInput {
   tags?: Tag[];
 }
 
-/** Instances Kennel runs per production variant; more arrive with autoscaling. */
-export const MAX_INSTANCES_PER_VARIANT = 1;
+/** The most instances Kennel runs for one production variant: each is a worker thread with its own copy of the model. */
+export const MAX_INSTANCES_PER_VARIANT = 8;
 
 export interface InvokeEndpointInput {
   contentType: string | undefined;
@@ -54,7 +54,7 @@ export class EndpointService {
         throw new DomainError(
           'LimitExceeded',
           `The account-level service limit '${variant.instanceType} for endpoint usage' is ${MAX_INSTANCES_PER_VARIANT} Instances, with current utilization of 0 Instances and a request delta of ${variant.initialInstanceCount} Instances. ` +
-            `Kennel serves one instance per production variant; set InitialInstanceCount to 1.`,
+            `Kennel runs at most ${MAX_INSTANCES_PER_VARIANT} instances per production variant; lower InitialInstanceCount.`,
         );
       }
       return {
@@ -112,14 +112,31 @@ export class EndpointService {
       const loading = endpoint.status === 'InService' || endpoint.status === 'SystemUpdating' ? ' (its model is loading)' : '';
       throw new DomainError('ServiceUnavailable', `Endpoint ${name} is ${endpoint.status === 'InService' ? 'SystemUpdating' : endpoint.status}${loading}, not InService yet; retry in a moment`);
     }
+    let image: Uint8Array;
+    let topK: number;
     try {
-      const { instance } = lease;
       assertAcceptsJson(input.accept);
       const { input: parsed, topK: bodyTopK } = parseInvocationBody(input.contentType, input.body);
-      const topK = resolveTopK(input.customAttributes, bodyTopK, instance.classCount);
-      const image = parsed.kind === 'image' ? parsed.bytes : (await safeFetch(parsed.url, this.deps.urlFetchPolicy)).bytes;
+      topK = resolveTopK(input.customAttributes, bodyTopK, lease.instance.classCount);
+      image = parsed.kind === 'image' ? parsed.bytes : (await safeFetch(parsed.url, this.deps.urlFetchPolicy)).bytes;
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
+    return this.classifyOn(name, lease, image, topK, true);
+  }
+
+  /** Classifies on the leased instance; a request whose instance died goes once to another, if there is one. */
+  private async classifyOn(name: string, lease: InstanceLease, image: Uint8Array, topK: number, mayRetry: boolean): Promise<InvokeEndpointResult> {
+    const { instance } = lease;
+    try {
       const predictions = await instance.classify(image, topK);
       return { variantName: instance.variantName, body: { predictions, model: instance.modelName } };
+    } catch (error) {
+      const other = mayRetry && !instance.alive ? this.instances.acquire(name, instance) : undefined;
+      if (!other) throw error;
+      lease.release();
+      return this.classifyOn(name, other, image, topK, false);
     } finally {
       lease.release();
     }

@@ -14,24 +14,37 @@ export interface InstanceLease {
 }
 
 /**
- * The instances loaded in this process, by endpoint name. Observed state: it is
- * rebuilt after a restart. Requests borrow an instance, so removing one waits for
- * the requests in flight instead of closing sessions under them.
+ * The instances running in this process, by endpoint name. Observed state: it
+ * is rebuilt after a restart. Requests borrow an instance, so removing one waits
+ * for the requests in flight instead of closing sessions under them.
  */
 export class InstanceRegistry {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Entry[]>();
 
   has(endpointName: string): boolean {
-    return this.entries.has(endpointName);
+    return this.count(endpointName) > 0;
   }
 
-  get(endpointName: string): Instance | undefined {
-    return this.entries.get(endpointName)?.instance;
+  /** How many instances serve the endpoint now. */
+  count(endpointName: string): number {
+    return this.entries.get(endpointName)?.length ?? 0;
   }
 
-  acquire(endpointName: string): InstanceLease | undefined {
-    const entry = this.entries.get(endpointName);
-    if (!entry) return undefined;
+  list(endpointName: string): Instance[] {
+    return (this.entries.get(endpointName) ?? []).map((entry) => entry.instance);
+  }
+
+  /**
+   * Lends the instance with the fewest requests in flight (the first of them on a tie), leaving
+   * out `except`: least outstanding requests, as SageMaker's routing strategy of that name.
+   */
+  acquire(endpointName: string, except?: Instance): InstanceLease | undefined {
+    let best: Entry | undefined;
+    for (const entry of this.entries.get(endpointName) ?? []) {
+      if (entry.instance !== except && (!best || entry.inFlight < best.inFlight)) best = entry;
+    }
+    if (!best) return undefined;
+    const entry = best;
     entry.inFlight++;
     let released = false;
     return {
@@ -45,28 +58,33 @@ export class InstanceRegistry {
     };
   }
 
-  set(endpointName: string, instance: Instance): void {
-    this.entries.set(endpointName, { instance, inFlight: 0 });
+  add(endpointName: string, instance: Instance): void {
+    this.entries.set(endpointName, [...(this.entries.get(endpointName) ?? []), { instance, inFlight: 0 }]);
   }
 
   /**
-   * Forgets `instance` if it is still the one serving the endpoint, without closing it (it is
-   * dead); requests that hold a lease on it have been refused already. True if it was.
+   * Forgets `instance` if it still serves the endpoint, without closing it (it is dead);
+   * requests that hold a lease on it have been refused already. True if it did.
    */
   discard(endpointName: string, instance: Instance): boolean {
-    const entry = this.entries.get(endpointName);
-    if (entry?.instance !== instance) return false;
-    this.entries.delete(endpointName);
+    const entries = this.entries.get(endpointName) ?? [];
+    const kept = entries.filter((entry) => entry.instance !== instance);
+    if (kept.length === entries.length) return false;
+    if (kept.length === 0) this.entries.delete(endpointName);
+    else this.entries.set(endpointName, kept);
     return true;
   }
 
-  /** Stops lending the instance at once, then closes it when its requests are done. */
+  /** Stops lending the endpoint's instances at once, then closes each when its requests are done. */
   async remove(endpointName: string): Promise<void> {
-    const entry = this.entries.get(endpointName);
-    if (!entry) return;
+    const entries = this.entries.get(endpointName) ?? [];
     this.entries.delete(endpointName);
-    if (entry.inFlight > 0) await new Promise<void>((resolve) => (entry.drained = resolve));
-    await entry.instance.close();
+    await Promise.all(
+      entries.map(async (entry) => {
+        if (entry.inFlight > 0) await new Promise<void>((resolve) => (entry.drained = resolve));
+        await entry.instance.close();
+      }),
+    );
   }
 
   names(): string[] {

@@ -78,7 +78,7 @@ artifacts = sm.describe_training_job(TrainingJobName="checks-a")["ModelArtifacts
 sm.create_model(ModelName="checks-model", PrimaryContainer={"Image": IMAGE, "ModelDataUrl": artifacts}, ExecutionRoleArn=ROLE)
 sm.create_endpoint_config(
     EndpointConfigName="checks-big",
-    ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "checks-model", "InitialInstanceCount": 2, "InstanceType": "ml.m5.large"}],
+    ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "checks-model", "InitialInstanceCount": 9, "InstanceType": "ml.m5.large"}],
 )
 found["too_many_instances"] = error_of(sm.create_endpoint, EndpointName="checks-big", EndpointConfigName="checks-big")
 

@@ -19,7 +19,10 @@ export function endpointOperations(platform: Platform): Record<string, JsonOpera
       },
     },
     DescribeEndpoint: {
-      handler: (input: { EndpointName: string }) => describeEndpoint(platform.endpoints.describe(input.EndpointName)),
+      handler: (input: { EndpointName: string }) => {
+        const endpoint = platform.endpoints.describe(input.EndpointName);
+        return describeEndpoint(endpoint, platform.instances.count(endpoint.name));
+      },
     },
     ListEndpoints: {
       handler: (input: ListRequest) => {
@@ -50,8 +53,11 @@ export function endpointOperations(platform: Platform): Record<string, JsonOpera
   };
 }
 
-/** As SageMaker does, the variants appear once they are deployed. */
-function describeEndpoint(endpoint: Endpoint): Record<string, unknown> {
+/**
+ * As SageMaker does, the variants appear once they are deployed. CurrentInstanceCount is what
+ * runs now (one fewer while a dead instance is replaced), DesiredInstanceCount what should.
+ */
+function describeEndpoint(endpoint: Endpoint, runningInstances: number): Record<string, unknown> {
   const deployed = endpoint.status === 'InService' || endpoint.status === 'SystemUpdating' || endpoint.status === 'Deleting';
   return defined({
     EndpointName: endpoint.name,
@@ -63,7 +69,7 @@ function describeEndpoint(endpoint: Endpoint): Record<string, unknown> {
           DeployedImages: [{ SpecifiedImage: variant.image, ResolvedImage: variant.image, ResolutionTime: epochSeconds(endpoint.createdAtMs) }],
           CurrentWeight: variant.weight,
           DesiredWeight: variant.weight,
-          CurrentInstanceCount: variant.instanceCount,
+          CurrentInstanceCount: runningInstances,
           DesiredInstanceCount: variant.instanceCount,
         }))
       : undefined,

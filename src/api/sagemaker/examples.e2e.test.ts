@@ -98,7 +98,7 @@ describe('the reference workflow with boto3 and the AWS CLI', { timeout: 600_000
     assert.deepEqual(found.tags_after_delete, []);
     assert.equal(found.deleted_waiter, 'success');
     assert.match(String(found.in_service_waiter), /Waiter EndpointInService failed/);
-    assert.equal(found.described_config, 2);
+    assert.equal(found.described_config, 9);
     assert.deepEqual(found.listed, { models: ['checks-model'], configs: ['checks-big'], endpoints: [] });
     assert.equal(found.stopped, 'Stopped');
     const tuning = found.tuning as unknown as Record<string, unknown>;
@@ -175,7 +175,7 @@ describe('the reference workflow with boto3 and the AWS CLI', { timeout: 600_000
     assert.equal(model.ModelArn, 'arn:aws:sagemaker:us-east-1:000000000000:model/checks-model');
     assert.deepEqual(((await aws('list-models', '--name-contains', 'checks-')).Models as { ModelName: string }[]).map((m) => m.ModelName), ['checks-model']);
     const config = await aws('describe-endpoint-config', '--endpoint-config-name', 'checks-big');
-    assert.equal((config.ProductionVariants as { InitialInstanceCount: number }[])[0].InitialInstanceCount, 2);
+    assert.equal((config.ProductionVariants as { InitialInstanceCount: number }[])[0].InitialInstanceCount, 9);
     assert.deepEqual(
       ((await aws('list-endpoint-configs', '--name-contains', 'checks-')).EndpointConfigs as { EndpointConfigName: string }[]).map((c) => c.EndpointConfigName),
       ['checks-big'],

@@ -228,7 +228,7 @@ describe('the SageMaker control plane through @aws-sdk/client-sagemaker', () => 
     await client.send(
       new CreateEndpointConfigCommand({
         EndpointConfigName: 'big',
-        ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'big', InitialInstanceCount: 3, InstanceType: 'ml.m5.large' }],
+        ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'big', InitialInstanceCount: 9, InstanceType: 'ml.m5.large' }],
       }),
     );
     const limit = await failure(client.send(new CreateEndpointCommand({ EndpointName: 'big', EndpointConfigName: 'big' })));

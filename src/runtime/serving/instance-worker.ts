@@ -8,7 +8,7 @@ import { loadReplica, type Replica } from './replica.ts';
  * One endpoint instance in a worker thread: it owns the model's sessions and
  * does the whole invocation, decoding and preprocessing included, so that
  * ONNX Runtime's run(), which blocks the thread it runs on, never blocks the
- * thread that serves HTTP. Requests are answered in the order they arrive.
+ * thread that serves HTTP.
  */
 export type InstanceRequest =
   | {
@@ -31,13 +31,11 @@ export type InstanceReply =
 
 const port = parentPort!;
 let replica: Replica | undefined;
-/** One invocation at a time: a second run() would only wait for the first on the same cores. */
-let queue: Promise<unknown> = Promise.resolve();
 
+// Requests are handled as they come: one image decodes (on libuv's pool) while another runs
+// through the model, and the model's run(), which blocks this thread, takes them one at a time.
 port.on('message', (request: InstanceRequest) => {
-  const work = queue.then(() => handle(request));
-  queue = work.catch(() => {});
-  work.catch((error: unknown) => {
+  void handle(request).catch((error: unknown) => {
     const id = request.kind === 'classify' ? request.id : undefined;
     const reply: InstanceReply = isDomainError(error)
       ? { kind: 'failed', id, code: error.code, message: error.message, details: { ...error.details } }

@@ -23,6 +23,8 @@ export interface InstanceOptions {
 export interface Instance extends Replica {
   /** Called once if the worker dies while the instance is open (a crash, or it was killed). */
   onExit(listener: (reason: string) => void): void;
+  /** False once the worker has died: its requests were refused, and it takes no more. */
+  readonly alive: boolean;
   /** Ends the worker at once, mid-inference, as a crash would: for health checks that give up on it. */
   terminate(): Promise<void>;
 }
@@ -99,6 +101,9 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
     modelName: options.modelName,
     variantName: options.variantName,
     classCount,
+    get alive() {
+      return dead === undefined;
+    },
     classify(image, topK) {
       if (dead) return Promise.reject(dead);
       const id = nextId++;

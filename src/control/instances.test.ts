@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Instance } from '../runtime/serving/instance.ts';
+import { instanceThreads } from './endpoint-reconciler.ts';
+import { InstanceRegistry } from './instances.ts';
+
+function fakeInstance(name: string, log: string[] = []): Instance {
+  return {
+    modelName: name,
+    variantName: 'AllTraffic',
+    classCount: 2,
+    alive: true,
+    classify: async () => [],
+    onExit: () => {},
+    terminate: async () => {},
+    close: async () => void log.push(`closed ${name}`),
+  };
+}
+
+describe('InstanceRegistry', () => {
+  it('lends the instance with the fewest requests in flight, the first on a tie', () => {
+    const registry = new InstanceRegistry();
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => fakeInstance(name));
+    for (const instance of [a, b, c]) registry.add('ep', instance);
+    const leases = Array.from({ length: 5 }, () => registry.acquire('ep')!);
+    assert.deepEqual(leases.map((lease) => lease.instance.modelName), ['a', 'b', 'c', 'a', 'b']);
+    leases[2].release();
+    leases[2].release(); // a second release changes nothing
+    assert.equal(registry.acquire('ep')!.instance.modelName, 'c');
+    assert.equal(registry.acquire('ep')!.instance.modelName, 'c');
+    assert.equal(registry.acquire('ep', c)!.instance.modelName, 'a', 'except leaves an instance out');
+  });
+
+  it('forgets a dead instance without closing it, and only once', () => {
+    const log: string[] = [];
+    const registry = new InstanceRegistry();
+    const [a, b] = ['a', 'b'].map((name) => fakeInstance(name, log));
+    registry.add('ep', a);
+    registry.add('ep', b);
+    assert.equal(registry.discard('ep', a), true);
+    assert.equal(registry.discard('ep', a), false);
+    assert.deepEqual(registry.list('ep'), [b]);
+    assert.equal(registry.discard('ep', b), true);
+    assert.equal(registry.has('ep'), false);
+    assert.equal(registry.acquire('ep'), undefined);
+    assert.deepEqual(log, []);
+  });
+
+  it('closes each instance of a removed endpoint once its requests in flight are done', async () => {
+    const log: string[] = [];
+    const registry = new InstanceRegistry();
+    registry.add('ep', fakeInstance('a', log));
+    registry.add('ep', fakeInstance('b', log));
+    const lease = registry.acquire('ep')!;
+    const removal = registry.remove('ep');
+    assert.equal(registry.acquire('ep'), undefined, 'nothing is lent once removal starts');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(log, ['closed b'], 'the idle instance is closed at once, the busy one waits');
+    lease.release();
+    await removal;
+    assert.deepEqual(log.sort(), ['closed a', 'closed b']);
+  });
+});
+
+describe('instanceThreads', () => {
+  const cases: [string, number, number, number][] = [
+    ['ml.m5.large', 1, 2, 2],
+    ['ml.m5.large', 2, 2, 1],
+    ['ml.m5.large', 5, 2, 1],
+    ['ml.m5.xlarge', 1, 2, 2],
+    ['ml.m5.xlarge', 2, 8, 4],
+    ['ml.c5.2xlarge', 3, 8, 2],
+  ];
+  for (const [type, count, cores, threads] of cases) {
+    it(`${count} × ${type} on ${cores} cores: ${threads} thread(s) each`, () => assert.equal(instanceThreads(type, count, cores), threads));
+  }
+});
