@@ -1,6 +1,6 @@
 import type { BackboneSettings } from '../domain/training/hyperparameters.ts';
 import type { BackboneRef } from '../domain/training/training-job.ts';
-import { openBackbone } from '../runtime/onnx/backbone-session.ts';
+import { openBackbone, type OpenBackboneOptions } from '../runtime/onnx/backbone-session.ts';
 import { openBackboneInWorker } from '../runtime/onnx/worker-backbone.ts';
 import { buildSampleBackbone } from '../runtime/onnx/sample-backbone.ts';
 import type { FeatureExtractor } from '../runtime/images/feature-extractor.ts';
@@ -38,25 +38,23 @@ async function probe(opening: Promise<FeatureExtractor>): Promise<BackboneRef> {
   }
 }
 
-/**
- * Opens a stored backbone for inference, with the names and preprocessing recorded
- * on it, in this thread or (for long work, like embedding a dataset) in a worker
- * thread. Reading it through the artifact store checks its hash, so a damaged
- * file fails loudly instead of silently changing every prediction.
- */
-export async function openStoredBackbone(
-  deps: ControlDeps,
-  ref: BackboneSettings & { digest: string },
-  intraOpNumThreads?: number,
-  options: { inWorker?: boolean } = {},
-): Promise<FeatureExtractor> {
-  const open = options.inWorker ? openBackboneInWorker : openBackbone;
-  return open(await deps.artifacts.get(ref.digest), {
+/** How to open a stored backbone: the names and preprocessing recorded on it. */
+export function storedBackboneOptions(ref: BackboneSettings & { digest: string }, intraOpNumThreads?: number): OpenBackboneOptions {
+  return {
     digest: ref.digest,
     inputName: ref.inputName,
     outputName: ref.outputName,
     featureSize: ref.featureSize,
     preprocessing: ref.preprocessing,
-    intraOpNumThreads,
-  });
+    ...(intraOpNumThreads !== undefined ? { intraOpNumThreads } : {}),
+  };
+}
+
+/**
+ * Opens a stored backbone in a worker thread, for long work like embedding a
+ * dataset. Reading it through the artifact store checks its hash, so a damaged
+ * file fails loudly instead of silently changing every prediction.
+ */
+export async function openStoredBackbone(deps: ControlDeps, ref: BackboneSettings & { digest: string }, intraOpNumThreads?: number): Promise<FeatureExtractor> {
+  return openBackboneInWorker(await deps.artifacts.get(ref.digest), storedBackboneOptions(ref, intraOpNumThreads));
 }

@@ -2,17 +2,19 @@ import { describeError } from '../core/errors.ts';
 import type { Endpoint } from '../domain/serving/endpoint.ts';
 import { threadBudget } from '../domain/training/instance-types.ts';
 import { startInstance, type Instance } from '../runtime/serving/instance.ts';
+import { storedBackboneOptions } from './backbones.ts';
 import type { ControlDeps } from './deps.ts';
 import type { LabelsDocument } from './labels.ts';
 import type { Reconciler } from './reconciler.ts';
 import type { InstanceRegistry } from './instances.ts';
 
 /**
- * Loads the model of every endpoint that should serve and is not loaded in this
- * process (a new endpoint, or every endpoint after a restart), and removes
- * endpoints marked Deleting once their requests in flight are done. Loads and
- * drains go on in the background, one at a time per endpoint, so a slow model
- * or a long request holds up only its own endpoint, never the controller.
+ * Starts the instances every endpoint that should serve lacks in this process
+ * (all of a new endpoint's, every endpoint's after a restart, and one that
+ * died), and removes endpoints marked Deleting once their requests in flight
+ * are done. Loads and drains go on in the background, one at a time per
+ * endpoint, so a slow model or a long request holds up only its own endpoint,
+ * never the controller.
  */
 export class EndpointReconciler implements Reconciler {
   readonly name = 'endpoints';
@@ -113,14 +115,10 @@ export class EndpointReconciler implements Reconciler {
       variantName: variant.variantName,
       // Read through the artifact store, which checks the hash: a damaged file fails loudly instead of changing every prediction.
       backbone: await artifacts.get(backbone.digest),
-      backboneOptions: {
-        digest: backbone.digest,
-        inputName: backbone.inputName,
-        outputName: backbone.outputName,
-        featureSize: backbone.featureSize,
-        preprocessing: backbone.preprocessing,
-        intraOpNumThreads: this.deps.servingThreads > 0 ? this.deps.servingThreads : instanceThreads(variant.instanceType, instanceCount, this.deps.cores),
-      },
+      backboneOptions: storedBackboneOptions(
+        backbone,
+        this.deps.servingThreads > 0 ? this.deps.servingThreads : instanceThreads(variant.instanceType, instanceCount, this.deps.cores),
+      ),
       headModel: await artifacts.get(variant.artifacts.headModel),
       labels: labels.classes.map((entry) => entry.label),
     });

@@ -34,7 +34,7 @@ export async function embedChannels(
   }
   const classes = scan.report.classes.map((entry) => entry.folder);
   onScanned(scan.images.length);
-  const extractor = await openStoredBackbone(deps, job.spec.backbone, threads, { inWorker: true });
+  const extractor = await openStoredBackbone(deps, job.spec.backbone, threads);
   try {
     const total = scan.images.length;
     let done = 0;
