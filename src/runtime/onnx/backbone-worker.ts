@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { isDomainError } from '../../core/errors.ts';
 import type { FeatureExtractor } from '../images/feature-extractor.ts';
+import { failureOf, type WorkerFailure } from '../workers/worker-errors.ts';
 import { openBackbone, type OpenBackboneOptions } from './backbone-session.ts';
 
 /**
@@ -15,7 +15,7 @@ export type BackboneRequest =
 export type BackboneReply =
   | { kind: 'opened'; backbone: FeatureExtractor['backbone'] }
   | { kind: 'extracted'; id: number; features: Float32Array }
-  | { kind: 'failed'; id?: number; code?: string; message: string; details?: Record<string, unknown> }
+  | ({ kind: 'failed'; id?: number } & WorkerFailure)
   | { kind: 'closed' };
 
 const port = parentPort!;
@@ -24,10 +24,7 @@ let extractor: FeatureExtractor | undefined;
 port.on('message', (request: BackboneRequest) => {
   void handle(request).catch((error: unknown) => {
     const id = request.kind === 'extract' ? request.id : undefined;
-    const reply: BackboneReply = isDomainError(error)
-      ? { kind: 'failed', id, code: error.code, message: error.message, details: { ...error.details } }
-      : { kind: 'failed', id, message: error instanceof Error ? error.message : String(error) };
-    port.postMessage(reply);
+    port.postMessage({ kind: 'failed', id, ...failureOf(error) } satisfies BackboneReply);
   });
 });
 

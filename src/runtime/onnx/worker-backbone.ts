@@ -1,18 +1,14 @@
 import type { Worker } from 'node:worker_threads';
-import { DomainError, ERROR_CODES, type ErrorCode } from '../../core/errors.ts';
+import { DomainError } from '../../core/errors.ts';
 import type { BackboneRef } from '../../domain/training/training-job.ts';
 import type { FeatureExtractor } from '../images/feature-extractor.ts';
 import { startTypeScriptWorker } from '../workers/typescript-worker.ts';
+import { errorOf } from '../workers/worker-errors.ts';
 import type { OpenBackboneOptions } from './backbone-session.ts';
 import type { BackboneReply, BackboneRequest } from './backbone-worker.ts';
 
 const WORKER_MODULE = new URL('./backbone-worker.ts', import.meta.url);
-const KNOWN_CODES = new Set<string>(ERROR_CODES);
 
-function toError(reply: Extract<BackboneReply, { kind: 'failed' }>): DomainError {
-  const code: ErrorCode = reply.code && KNOWN_CODES.has(reply.code) ? (reply.code as ErrorCode) : 'Internal';
-  return new DomainError(code, reply.message, reply.details ?? {});
-}
 
 /**
  * openBackbone in a worker thread of its own: the same FeatureExtractor, with
@@ -38,9 +34,9 @@ export async function openBackboneInWorker(onnx: Uint8Array | string, options: O
       waiting.get(reply.id)?.resolve(reply.features);
       waiting.delete(reply.id);
     } else if (reply.kind === 'failed') {
-      if (reply.id === undefined) opened?.reject(toError(reply));
+      if (reply.id === undefined) opened?.reject(errorOf(reply));
       else {
-        waiting.get(reply.id)?.reject(toError(reply));
+        waiting.get(reply.id)?.reject(errorOf(reply));
         waiting.delete(reply.id);
       }
     } else {

@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
-import { isDomainError } from '../../core/errors.ts';
 import type { Prediction } from '../../domain/serving/predictions.ts';
 import { openBackbone, type OpenBackboneOptions } from '../onnx/backbone-session.ts';
+import { failureOf, type WorkerFailure } from '../workers/worker-errors.ts';
 import { loadReplica, type Replica } from './replica.ts';
 
 /**
@@ -26,7 +26,7 @@ export type InstanceRequest =
 export type InstanceReply =
   | { kind: 'loaded'; classCount: number }
   | { kind: 'classified'; id: number; predictions: Prediction[] }
-  | { kind: 'failed'; id?: number; code?: string; message: string; details?: Record<string, unknown> }
+  | ({ kind: 'failed'; id?: number } & WorkerFailure)
   | { kind: 'closed' };
 
 const port = parentPort!;
@@ -37,10 +37,7 @@ let replica: Replica | undefined;
 port.on('message', (request: InstanceRequest) => {
   void handle(request).catch((error: unknown) => {
     const id = request.kind === 'classify' ? request.id : undefined;
-    const reply: InstanceReply = isDomainError(error)
-      ? { kind: 'failed', id, code: error.code, message: error.message, details: { ...error.details } }
-      : { kind: 'failed', id, message: error instanceof Error ? error.message : String(error) };
-    port.postMessage(reply);
+    port.postMessage({ kind: 'failed', id, ...failureOf(error) } satisfies InstanceReply);
   });
 });
 

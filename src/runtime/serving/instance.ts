@@ -1,12 +1,12 @@
-import { DomainError, ERROR_CODES, type ErrorCode } from '../../core/errors.ts';
+import { DomainError } from '../../core/errors.ts';
 import type { Prediction } from '../../domain/serving/predictions.ts';
 import type { OpenBackboneOptions } from '../onnx/backbone-session.ts';
 import { startTypeScriptWorker } from '../workers/typescript-worker.ts';
+import { errorOf } from '../workers/worker-errors.ts';
 import type { InstanceReply, InstanceRequest } from './instance-worker.ts';
 import type { Replica } from './replica.ts';
 
 const WORKER_MODULE = new URL('./instance-worker.ts', import.meta.url);
-const KNOWN_CODES = new Set<string>(ERROR_CODES);
 
 export interface InstanceOptions {
   modelName: string;
@@ -29,10 +29,6 @@ export interface Instance extends Replica {
   terminate(): Promise<void>;
 }
 
-function toError(reply: Extract<InstanceReply, { kind: 'failed' }>): DomainError {
-  const code: ErrorCode = reply.code && KNOWN_CODES.has(reply.code) ? (reply.code as ErrorCode) : 'Internal';
-  return new DomainError(code, reply.message, reply.details ?? {});
-}
 
 /**
  * Starts an endpoint instance: a worker thread that loads the model and then
@@ -70,9 +66,9 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
       waiting.get(reply.id)?.resolve(reply.predictions);
       waiting.delete(reply.id);
     } else if (reply.kind === 'failed') {
-      if (reply.id === undefined) loading?.reject(toError(reply));
+      if (reply.id === undefined) loading?.reject(errorOf(reply));
       else {
-        waiting.get(reply.id)?.reject(toError(reply));
+        waiting.get(reply.id)?.reject(errorOf(reply));
         waiting.delete(reply.id);
       }
     } else {

@@ -1,9 +1,10 @@
 import type { Worker } from 'node:worker_threads';
-import { DomainError, ERROR_CODES, type ErrorCode } from '../../core/errors.ts';
+import { DomainError } from '../../core/errors.ts';
 import type { HeadWeights } from '../../domain/training/head-weights.ts';
 import type { MeanMetrics } from '../../domain/training/metrics.ts';
 import type { EpochMetrics, HeadHyperParameters } from '../../domain/training/training-job.ts';
 import { startTypeScriptWorker } from '../workers/typescript-worker.ts';
+import { errorOf } from '../workers/worker-errors.ts';
 import type { LabelledFeatures, TrainerCheckpoint } from './head-trainer.ts';
 import type { TrainerMessage, TrainRequest } from './head-trainer-protocol.ts';
 
@@ -40,7 +41,6 @@ export interface HeadTrainingResult {
 const STOP_POLL_MS = 100;
 const DEFAULT_REPORT_EVERY_MS = 250;
 const WORKER_MODULE = new URL('./head-trainer-worker.ts', import.meta.url);
-const KNOWN_CODES = new Set<string>(ERROR_CODES);
 
 interface Pending {
   task: HeadTrainingTask;
@@ -120,8 +120,7 @@ export class HeadTrainerPool {
       finish(true);
       if (message.kind === 'done') resolve({ weights: message.weights, epochs: message.epochs, ...(message.test ? { test: message.test } : {}) });
       else {
-        const code: ErrorCode = message.code && KNOWN_CODES.has(message.code) ? (message.code as ErrorCode) : 'Internal';
-        reject(new DomainError(code, message.message, message.details ?? {}));
+        reject(errorOf(message));
       }
     };
     const onError = (error: Error) => {

@@ -2,6 +2,7 @@ import type { EpochMetrics, HeadHyperParameters } from '../../domain/training/tr
 import type { HeadWeights } from '../../domain/training/head-weights.ts';
 import type { MeanMetrics } from '../../domain/training/metrics.ts';
 import type { LabelledFeatures, TrainerCheckpoint } from './head-trainer.ts';
+import type { WorkerFailure } from '../workers/worker-errors.ts';
 
 /** The messages between HeadTrainerPool and its worker threads. */
 
@@ -28,4 +29,4 @@ export type TrainerMessage =
   /** Epochs since the last report, in order, and a checkpoint after the last of them. */
   | { kind: 'epochs'; metrics: EpochMetrics[]; checkpoint: TrainerCheckpoint }
   | { kind: 'done'; weights: HeadWeights; epochs: EpochMetrics[]; test?: MeanMetrics }
-  | { kind: 'error'; code?: string; message: string; details?: Record<string, unknown> };
+  | ({ kind: 'error' } & WorkerFailure);

@@ -1,8 +1,8 @@
 import { parentPort } from 'node:worker_threads';
-import { isDomainError } from '../../core/errors.ts';
 import type { EpochMetrics } from '../../domain/training/training-job.ts';
 import { evaluateHead, trainHead, type LabelledFeatures, type TrainerCheckpoint } from './head-trainer.ts';
 import type { TrainerMessage, TrainRequest } from './head-trainer-protocol.ts';
+import { failureOf } from '../workers/worker-errors.ts';
 
 /**
  * A worker thread that trains heads, one request at a time: ONNX Runtime's run()
@@ -35,10 +35,7 @@ port.on('message', (request: TrainRequest) => {
   void train(request).then(
     (message) => port.postMessage(message),
     (error: unknown) => {
-      const message: TrainerMessage = isDomainError(error)
-        ? { kind: 'error', code: error.code, message: error.message, details: { ...error.details } }
-        : { kind: 'error', message: error instanceof Error ? error.message : String(error) };
-      port.postMessage(message);
+      port.postMessage({ kind: 'error', ...failureOf(error) } satisfies TrainerMessage);
     },
   );
 });
