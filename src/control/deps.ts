@@ -14,9 +14,15 @@ import type { PreparedDataCache } from './prepared-data.ts';
 export interface PlatformLimits {
   /** Training jobs InProgress or Stopping at once; more would only share the same cores. */
   maxConcurrentTrainingJobs: number;
+  /**
+   * Requests an endpoint instance holds at once, running or waiting; beyond that on every instance,
+   * InvokeEndpoint is refused with ServiceUnavailable, so a flood costs a fast refusal instead of
+   * memory and ever longer waits. At ~50 ms a request, 16 is under a second of queue.
+   */
+  maxRequestsPerInstance: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<PlatformLimits> = { maxConcurrentTrainingJobs: 4 };
+export const DEFAULT_LIMITS: Readonly<PlatformLimits> = { maxConcurrentTrainingJobs: 4, maxRequestsPerInstance: 16 };
 
 /** Everything the control plane needs from the outside, passed in once. */
 export interface ControlDeps {

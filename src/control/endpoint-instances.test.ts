@@ -20,7 +20,7 @@ describe('endpoint instances', () => {
   let test: TestKennel;
   let jpeg: Uint8Array;
   before(async () => {
-    test = await startTestKennel();
+    test = await startTestKennel({ limits: { maxRequestsPerInstance: 4 } });
     const images = join(test.home, 'tiny-images');
     await generateSampleImages(images, { seed: 3, classes: 2, perClass: { train: 2, valid: 1, test: 1 } });
     const backbone = join(test.home, 'slow.onnx');
@@ -62,6 +62,18 @@ describe('endpoint instances', () => {
     const answers = await Promise.all(invocations);
     assert.deepEqual(order.slice(0, 2), ['ping', 'describe'], `answered before the first invocation finished: ${order.join(', ')}`);
     for (const answer of answers) assert.equal(answer.body.predictions.length, 2);
+  });
+
+  it('refuses what its instances cannot hold with ServiceUnavailable at once, and serves the rest', async () => {
+    const { platform } = test.kennel;
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => platform.endpoints.invoke('slow', { contentType: 'image/jpeg', body: jpeg })));
+    const refused = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+    assert.equal(refused.length, 2, 'one instance holds 4 requests; the other 2 are refused');
+    for (const error of refused) {
+      assert.ok(isDomainError(error) && error.code === 'ServiceUnavailable', String(error));
+      assert.match(error.message, /at capacity: each of its 1 instance holds 4 requests/);
+    }
+    for (const result of results) if (result.status === 'fulfilled') assert.equal(result.value.body.predictions.length, 2);
   });
 
   it('refuses the requests of an instance whose worker dies with ServiceUnavailable, then serves from a new instance', async () => {

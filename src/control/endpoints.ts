@@ -107,7 +107,14 @@ export class EndpointService {
     if (endpoint.status === 'Failed') {
       throw new DomainError('ValidationError', `Endpoint ${name} is Failed: ${endpoint.failureReason ?? 'no reason recorded'}`);
     }
-    const lease = endpoint.status === 'InService' ? this.instances.acquire(name) : undefined;
+    const lease = endpoint.status === 'InService' ? this.instances.acquire(name, { limit: this.deps.limits.maxRequestsPerInstance }) : undefined;
+    if (lease === 'full') {
+      const count = this.instances.count(name);
+      throw new DomainError(
+        'ServiceUnavailable',
+        `Endpoint ${name} is at capacity: each of its ${count} instance${count === 1 ? '' : 's'} holds ${this.deps.limits.maxRequestsPerInstance} requests, the most Kennel queues. Retry with backoff, or add instances`,
+      );
+    }
     if (!lease) {
       const loading = endpoint.status === 'InService' || endpoint.status === 'SystemUpdating' ? ' (its model is loading)' : '';
       throw new DomainError('ServiceUnavailable', `Endpoint ${name} is ${endpoint.status === 'InService' ? 'SystemUpdating' : endpoint.status}${loading}, not InService yet; retry in a moment`);
@@ -133,8 +140,8 @@ export class EndpointService {
       const predictions = await instance.classify(image, topK);
       return { variantName: instance.variantName, body: { predictions, model: instance.modelName } };
     } catch (error) {
-      const other = mayRetry && !instance.alive ? this.instances.acquire(name, instance) : undefined;
-      if (!other) throw error;
+      const other = mayRetry && !instance.alive ? this.instances.acquire(name, { except: instance }) : undefined;
+      if (!other || other === 'full') throw error;
       lease.release();
       return this.classifyOn(name, other, image, topK, false);
     } finally {

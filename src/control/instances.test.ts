@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Instance } from '../runtime/serving/instance.ts';
 import { instanceThreads } from './endpoint-reconciler.ts';
-import { InstanceRegistry } from './instances.ts';
+import { InstanceRegistry, type InstanceLease } from './instances.ts';
 
 function fakeInstance(name: string, log: string[] = []): Instance {
   return {
@@ -17,18 +17,34 @@ function fakeInstance(name: string, log: string[] = []): Instance {
   };
 }
 
+function lend(registry: InstanceRegistry, options: { except?: Instance; limit?: number } = {}): InstanceLease {
+  const lease = registry.acquire('ep', options);
+  assert.ok(lease && lease !== 'full', `no lease: ${String(lease)}`);
+  return lease;
+}
+
 describe('InstanceRegistry', () => {
   it('lends the instance with the fewest requests in flight, the first on a tie', () => {
     const registry = new InstanceRegistry();
     const [a, b, c] = ['a', 'b', 'c'].map((name) => fakeInstance(name));
     for (const instance of [a, b, c]) registry.add('ep', instance);
-    const leases = Array.from({ length: 5 }, () => registry.acquire('ep')!);
+    const leases = Array.from({ length: 5 }, () => lend(registry));
     assert.deepEqual(leases.map((lease) => lease.instance.modelName), ['a', 'b', 'c', 'a', 'b']);
     leases[2].release();
     leases[2].release(); // a second release changes nothing
-    assert.equal(registry.acquire('ep')!.instance.modelName, 'c');
-    assert.equal(registry.acquire('ep')!.instance.modelName, 'c');
-    assert.equal(registry.acquire('ep', c)!.instance.modelName, 'a', 'except leaves an instance out');
+    assert.equal(lend(registry).instance.modelName, 'c');
+    assert.equal(lend(registry).instance.modelName, 'c');
+    assert.equal(lend(registry, { except: c }).instance.modelName, 'a', 'except leaves an instance out');
+  });
+
+  it("is full when every instance holds the limit, and lends again once one finishes", () => {
+    const registry = new InstanceRegistry();
+    registry.add('ep', fakeInstance('a'));
+    registry.add('ep', fakeInstance('b'));
+    const leases = [lend(registry, { limit: 2 }), lend(registry, { limit: 2 }), lend(registry, { limit: 2 }), lend(registry, { limit: 2 })];
+    assert.equal(registry.acquire('ep', { limit: 2 }), 'full');
+    leases[1].release();
+    assert.equal(lend(registry, { limit: 2 }).instance.modelName, 'b');
   });
 
   it('forgets a dead instance without closing it, and only once', () => {
@@ -51,7 +67,7 @@ describe('InstanceRegistry', () => {
     const registry = new InstanceRegistry();
     registry.add('ep', fakeInstance('a', log));
     registry.add('ep', fakeInstance('b', log));
-    const lease = registry.acquire('ep')!;
+    const lease = lend(registry);
     const removal = registry.remove('ep');
     assert.equal(registry.acquire('ep'), undefined, 'nothing is lent once removal starts');
     await new Promise((resolve) => setImmediate(resolve));

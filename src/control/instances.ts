@@ -37,13 +37,15 @@ export class InstanceRegistry {
   /**
    * Lends the instance with the fewest requests in flight (the first of them on a tie), leaving
    * out `except`: least outstanding requests, as SageMaker's routing strategy of that name.
+   * 'full' when every instance already holds `limit` requests.
    */
-  acquire(endpointName: string, except?: Instance): InstanceLease | undefined {
+  acquire(endpointName: string, options: { except?: Instance; limit?: number } = {}): InstanceLease | 'full' | undefined {
     let best: Entry | undefined;
     for (const entry of this.entries.get(endpointName) ?? []) {
-      if (entry.instance !== except && (!best || entry.inFlight < best.inFlight)) best = entry;
+      if (entry.instance !== options.except && (!best || entry.inFlight < best.inFlight)) best = entry;
     }
     if (!best) return undefined;
+    if (options.limit !== undefined && best.inFlight >= options.limit) return 'full';
     const entry = best;
     entry.inFlight++;
     let released = false;

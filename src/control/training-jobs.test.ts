@@ -10,6 +10,7 @@ import { DEFAULT_BUCKET } from '../domain/data/object-uri.ts';
 import { STOP_GRACE_SECONDS } from '../domain/training/training-job-decider.ts';
 import type { ImageClassifierJob } from '../domain/training/training-job.ts';
 import { createMemoryStore } from '../store/memory/memory-store.ts';
+import { DEFAULT_LIMITS } from './deps.ts';
 import { testControlDeps } from '../testing/control-deps.ts';
 import { imageClassifierJob, makeSmallDataset } from '../testing/test-kennel.ts';
 import { readModelPackage } from './model-package.ts';
@@ -245,7 +246,7 @@ describe('training jobs through the control plane', () => {
   });
 
   it('refuses a job over the concurrency limit with LimitExceeded', async () => {
-    const limited = createPlatform(testControlDeps(dir, createMemoryStore(), { limits: { maxConcurrentTrainingJobs: 1 } }));
+    const limited = createPlatform(testControlDeps(dir, createMemoryStore(), { limits: { ...DEFAULT_LIMITS, maxConcurrentTrainingJobs: 1 } }));
     try {
       await limited.trainingJobs.create(imageClassifierJob('one', images, { hyperParameters: { epochs: 10_000 } }));
       await assert.rejects(limited.trainingJobs.create(imageClassifierJob('two', images)), (error: unknown) => {
