@@ -1,25 +1,14 @@
 import type { Worker } from 'node:worker_threads';
 import { DomainError } from '../../core/errors.ts';
-import type { HeadWeights } from '../../domain/training/head-weights.ts';
-import type { MeanMetrics } from '../../domain/training/metrics.ts';
-import type { EpochMetrics, HeadHyperParameters } from '../../domain/training/training-job.ts';
+import type { EpochMetrics } from '../../domain/training/training-job.ts';
 import { startTypeScriptWorker } from '../workers/typescript-worker.ts';
 import { errorOf } from '../workers/worker-errors.ts';
-import type { LabelledFeatures, TrainerCheckpoint } from './head-trainer.ts';
-import type { TrainerMessage, TrainRequest } from './head-trainer-protocol.ts';
+import type { TrainerCheckpoint } from './head-trainer.ts';
+import type { HeadTrainingInput, HeadTrainingResult, TrainerMessage, TrainRequest } from './head-trainer-protocol.ts';
 
-export interface HeadTrainingTask {
-  /** Features over a SharedArrayBuffer reach the worker without a copy; others are copied once. */
-  train: LabelledFeatures;
-  validation: LabelledFeatures;
-  test?: LabelledFeatures;
-  featureSize: number;
-  classCount: number;
-  hyperParameters: HeadHyperParameters;
-  intraOpNumThreads: number;
-  resumeFrom?: TrainerCheckpoint;
-  /** Names the data, so a worker that trained on it before reuses its copy (tuning trials). */
-  dataKey?: string;
+export type { HeadTrainingResult };
+
+export interface HeadTrainingTask extends HeadTrainingInput {
   /** The epochs since the last report, in order, and a checkpoint after the last of them (see reportEveryMs). */
   onEpochs?: (metrics: EpochMetrics[], checkpoint: TrainerCheckpoint) => void;
   /** How often the worker reports epochs, at most; default 250 ms. */
@@ -30,12 +19,6 @@ export interface HeadTrainingTask {
    * that comes with an epoch's report may let one more epoch run.
    */
   shouldStop?: () => boolean;
-}
-
-export interface HeadTrainingResult {
-  weights: HeadWeights;
-  epochs: EpochMetrics[];
-  test?: MeanMetrics;
 }
 
 const STOP_POLL_MS = 100;
@@ -118,7 +101,10 @@ export class HeadTrainerPool {
         return;
       }
       finish(true);
-      if (message.kind === 'done') resolve({ weights: message.weights, epochs: message.epochs, ...(message.test ? { test: message.test } : {}) });
+      if (message.kind === 'done') {
+        const { kind: _kind, ...result } = message;
+        resolve(result);
+      }
       else {
         reject(errorOf(message));
       }
@@ -134,20 +120,9 @@ export class HeadTrainerPool {
     worker.on('message', onMessage);
     worker.once('error', onError);
     worker.once('exit', onExit);
-    const request: TrainRequest = {
-      kind: 'train',
-      train: task.train,
-      validation: task.validation,
-      ...(task.test ? { test: task.test } : {}),
-      featureSize: task.featureSize,
-      classCount: task.classCount,
-      hyperParameters: task.hyperParameters,
-      intraOpNumThreads: task.intraOpNumThreads,
-      ...(task.resumeFrom ? { resumeFrom: task.resumeFrom } : {}),
-      ...(task.dataKey !== undefined ? { dataKey: task.dataKey } : {}),
-      stopFlag,
-      reportEveryMs: task.reportEveryMs ?? DEFAULT_REPORT_EVERY_MS,
-    };
+    // The callbacks stay here; everything else is the worker's input.
+    const { onEpochs: _onEpochs, shouldStop: _shouldStop, reportEveryMs, ...input } = task;
+    const request: TrainRequest = { kind: 'train', ...input, stopFlag, reportEveryMs: reportEveryMs ?? DEFAULT_REPORT_EVERY_MS };
     worker.postMessage(request);
   }
 }

@@ -6,8 +6,9 @@ import type { WorkerFailure } from '../workers/worker-errors.ts';
 
 /** The messages between HeadTrainerPool and its worker threads. */
 
-export interface TrainRequest {
-  kind: 'train';
+/** What a head is trained on, and how: what a task sends to its worker. */
+export interface HeadTrainingInput {
+  /** Features over a SharedArrayBuffer reach the worker without a copy; others are copied once. */
   train: LabelledFeatures;
   validation: LabelledFeatures;
   /** Evaluated with the final weights, when given. */
@@ -17,8 +18,18 @@ export interface TrainRequest {
   hyperParameters: HeadHyperParameters;
   intraOpNumThreads: number;
   resumeFrom?: TrainerCheckpoint;
-  /** Names the data: a worker keeps its own copy of the last data it saw, for the next task on the same data. */
+  /** Names the data: a worker keeps its own copy of the last data it saw, for the next task on the same data (tuning trials). */
   dataKey?: string;
+}
+
+export interface HeadTrainingResult {
+  weights: HeadWeights;
+  epochs: EpochMetrics[];
+  test?: MeanMetrics;
+}
+
+export interface TrainRequest extends HeadTrainingInput {
+  kind: 'train';
   /** Int32Array over a SharedArrayBuffer: 1 asks the trainer to stop before its next epoch. */
   stopFlag: Int32Array;
   /** Epochs are reported in batches at most this often (and at the end), with a checkpoint after the batch's last epoch. */
@@ -28,5 +39,5 @@ export interface TrainRequest {
 export type TrainerMessage =
   /** Epochs since the last report, in order, and a checkpoint after the last of them. */
   | { kind: 'epochs'; metrics: EpochMetrics[]; checkpoint: TrainerCheckpoint }
-  | { kind: 'done'; weights: HeadWeights; epochs: EpochMetrics[]; test?: MeanMetrics }
+  | ({ kind: 'done' } & HeadTrainingResult)
   | ({ kind: 'error' } & WorkerFailure);
