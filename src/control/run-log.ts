@@ -1,5 +1,5 @@
 import { describeError } from '../core/errors.ts';
-import { compileMetricDefinitions, scrapeMetrics, type CompiledMetricDefinition } from '../domain/training/script-mode.ts';
+import { compileMetricDefinitions, scrapeMetrics, type CompiledMetricDefinition } from '../domain/training/metric-definitions.ts';
 import type { BaseTrainingSpec, MetricPoint } from '../domain/training/training-job.ts';
 import type { JobLogWriter } from '../runtime/logs/job-logs.ts';
 import type { ControlDeps } from './deps.ts';

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { createArtifactStore } from '../store/artifacts.ts';
 import { IMAGE_CLASSIFIER_IMAGE } from '../domain/training/algorithms.ts';
 import { createMemoryStore } from '../store/memory/memory-store.ts';
-import { isDomainError, type ErrorCode } from '../core/errors.ts';
+import { assertRejectsWithDomainError } from '../testing/assert-domain-error.ts';
 import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
 import { testControlDeps } from '../testing/control-deps.ts';
 import { imageClassifierTuningJob, makeSmallDataset } from '../testing/test-kennel.ts';
@@ -16,14 +16,6 @@ import { createPlatform, type Platform } from './platform.ts';
 import type { CreateTuningJobInput } from './tuning-jobs.ts';
 import { waitForTuningJob } from './wait.ts';
 
-async function assertDomainError(action: Promise<unknown>, code: ErrorCode, message: RegExp): Promise<void> {
-  await assert.rejects(action, (error: unknown) => {
-    assert.ok(isDomainError(error), `expected a DomainError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    assert.match(error.message, message);
-    return true;
-  });
-}
 
 describe('hyperparameter tuning jobs through the control plane', () => {
   let dir: string;
@@ -87,22 +79,10 @@ describe('hyperparameter tuning jobs through the control plane', () => {
   });
 
   it('refuses, before anything runs, what no trial could train with', async () => {
-    await assertDomainError(
-      platform.tuningJobs.create(tuning('bad-range', { ranges: [{ kind: 'Continuous', name: 'learning_rate', min: 0.1, max: 0.01, scaling: 'Linear' }] })),
-      'ValidationError',
-      /MinValue|min/i,
-    );
-    await assertDomainError(
-      platform.tuningJobs.create(tuning('bad-name', { ranges: [{ kind: 'Integer', name: 'depth', min: 1, max: 3, scaling: 'Linear' }] })),
-      'ValidationError',
-      /depth is not one the image classifier takes/,
-    );
-    await assertDomainError(
-      platform.tuningJobs.create(tuning('bad-metric', { objective: { type: 'Minimize', metricName: 'validation:f1' } })),
-      'ValidationError',
-      /neither one the image classifier publishes/,
-    );
-    await assertDomainError(platform.tuningJobs.create(tuning('too-parallel', { maxParallelTrainingJobs: 5 })), 'ValidationError', /MaxParallelTrainingJobs/);
+    await assertRejectsWithDomainError(platform.tuningJobs.create(tuning('bad-range', { ranges: [{ kind: 'Continuous', name: 'learning_rate', min: 0.1, max: 0.01, scaling: 'Linear' }] })), 'ValidationError', { message: /MinValue|min/i });
+    await assertRejectsWithDomainError(platform.tuningJobs.create(tuning('bad-name', { ranges: [{ kind: 'Integer', name: 'depth', min: 1, max: 3, scaling: 'Linear' }] })), 'ValidationError', { message: /depth is not one the image classifier takes/ });
+    await assertRejectsWithDomainError(platform.tuningJobs.create(tuning('bad-metric', { objective: { type: 'Minimize', metricName: 'validation:f1' } })), 'ValidationError', { message: /neither one the image classifier publishes/ });
+    await assertRejectsWithDomainError(platform.tuningJobs.create(tuning('too-parallel', { maxParallelTrainingJobs: 5 })), 'ValidationError', { message: /MaxParallelTrainingJobs/ });
     assert.deepEqual(
       platform.tuningJobs.list().map((job) => job.name),
       ['random'],

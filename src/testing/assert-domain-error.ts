@@ -1,11 +1,27 @@
 import assert from 'node:assert/strict';
 import { type ErrorCode, isDomainError } from '../core/errors.ts';
 
-/** Asserts that `action` throws a DomainError with `code`. */
-export function assertDomainError(action: () => unknown, code: ErrorCode): void {
-  assert.throws(action, (error: unknown) => {
-    assert.ok(isDomainError(error), `expected a DomainError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    return true;
-  });
+export interface ExpectedDomainError {
+  /** What the message must say. */
+  message?: RegExp;
+  /** The field the error names in its details. */
+  field?: string;
+}
+
+function check(error: unknown, code: ErrorCode, expected: ExpectedDomainError): true {
+  assert.ok(isDomainError(error), `expected a DomainError, got ${String(error)}`);
+  assert.equal(error.code, code);
+  if (expected.message) assert.match(error.message, expected.message);
+  if (expected.field !== undefined) assert.equal(error.details.field, expected.field);
+  return true;
+}
+
+/** Asserts that `action` throws a DomainError with `code` (and the message and field given). */
+export function assertDomainError(action: () => unknown, code: ErrorCode, expected: ExpectedDomainError = {}): void {
+  assert.throws(action, (error: unknown) => check(error, code, expected));
+}
+
+/** Asserts that `action` rejects with a DomainError with `code` (and the message and field given). */
+export async function assertRejectsWithDomainError(action: Promise<unknown>, code: ErrorCode, expected: ExpectedDomainError = {}): Promise<void> {
+  await assert.rejects(action, (error: unknown) => check(error, code, expected));
 }

@@ -5,16 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import {
-  compileMetricDefinitions,
-  failureReason,
-  resolveFrameworkImage,
-  scrapeMetrics,
-  scriptArguments,
-  scriptEnvironment,
-  scriptModeSettings,
-  type MetricSample,
-} from '../../domain/training/script-mode.ts';
+import { compileMetricDefinitions, scrapeMetrics, type MetricSample } from '../../domain/training/metric-definitions.ts';
+import { failureReason, resolveFrameworkImage, scriptArguments, scriptEnvironment, scriptModeSettings } from '../../domain/training/script-mode.ts';
 import { unpackModelArchive } from '../models/model-archive.ts';
 import { prepareScriptJobFolder } from './job-folder.ts';
 import { packModelDir } from './model-output.ts';
