@@ -22,6 +22,12 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.use(requestId());
   // Readiness probe with nothing to leak, as SageMaker containers answer GET /ping.
   app.get('/ping', (c) => c.text('ok'));
+  // Prometheus scrapes without signing, as it scrapes TorchServe's and Triton's metrics ports: counts
+  // and latencies by endpoint and variant name, nothing more.
+  app.get('/metrics', async (c) => {
+    const { contentType, body } = await deps.platform.metrics.exposition();
+    return c.body(body, 200, { 'content-type': contentType });
+  });
   app.route('/', awsJsonRoutes(deps, [sageMakerService(deps.platform)]));
   app.route('/', sageMakerRuntimeRoutes(deps));
   app.route('/', kennelRoutes(deps));

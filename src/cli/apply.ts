@@ -197,6 +197,8 @@ async function apply(client: KennelClient, spec: WorkloadSpec, file: string): Pr
           ModelName: variant.modelName,
           InitialInstanceCount: variant.initialInstanceCount ?? 1,
           InstanceType: variant.instanceType ?? 'ml.m5.large',
+          InitialVariantWeight: variant.initialVariantWeight,
+          KennelBatching: variant.batching && { MaxBatchSize: variant.batching.maxBatchSize, MaxQueueDelayMilliseconds: variant.batching.maxDelayMs },
         })),
       }),
     );

@@ -44,11 +44,28 @@ export class KennelClient {
   ) {}
 
   /** A SageMaker control-plane operation: `POST /` with `X-Amz-Target: SageMaker.<operation>`. */
-  async sageMaker<T>(operation: string, input: object = {}): Promise<T> {
+  sageMaker<T>(operation: string, input: object = {}): Promise<T> {
+    return this.awsJson<T>('sagemaker', 'SageMaker', operation, input);
+  }
+
+  /** An Application Auto Scaling operation (`X-Amz-Target: AnyScaleFrontendService.<operation>`). */
+  applicationAutoScaling<T>(operation: string, input: object = {}): Promise<T> {
+    return this.awsJson<T>('application-autoscaling', 'AnyScaleFrontendService', operation, input);
+  }
+
+  /** Kennel's Prometheus text exposition, GET /metrics (unsigned, as scrapers send it). */
+  async metrics(): Promise<string> {
+    const response = await fetch(new URL('/metrics', this.endpointUrl));
+    if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
+    return response.text();
+  }
+
+  /** An AWS JSON 1.1 operation: `POST /` with `X-Amz-Target: <prefix>.<operation>`, signed for `service`. */
+  private async awsJson<T>(service: string, targetPrefix: string, operation: string, input: object): Promise<T> {
     const body = new TextEncoder().encode(JSON.stringify(input));
-    const response = await this.send('sagemaker', 'POST', '/', body, {
+    const response = await this.send(service, 'POST', '/', body, {
       'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': `SageMaker.${operation}`,
+      'x-amz-target': `${targetPrefix}.${operation}`,
     });
     return (await readAnswer(response)) as T;
   }

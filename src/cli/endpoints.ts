@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { Prediction } from '../domain/serving/predictions.ts';
 import type { KennelClient } from './client.ts';
 import { connect, print, registerResourceVerbs, table, time } from './context.ts';
+import { watchEndpoint } from './endpoint-watch.ts';
 import type { EndpointDescription, NamedSummary } from './sagemaker-shapes.ts';
 
 export function registerEndpoints(program: Command): void {
@@ -34,6 +35,20 @@ export function registerEndpoints(program: Command): void {
     describe: { operation: 'DescribeEndpoint', nameMember: 'EndpointName', render: renderEndpoint },
     deleteOperation: 'DeleteEndpoint',
   });
+
+  group
+    .command('watch <name>')
+    .description('Live view of an endpoint: throughput, p50/p99 model latency, instances, queue, errors and scaling events')
+    .option('--interval <seconds>', 'seconds between updates', '2')
+    .option('--rounds <n>', 'stop after this many updates (default: until Ctrl-C)')
+    .action(async (name: string, options: { interval: string; rounds?: string }, command: Command) => {
+      const intervalSeconds = Number(options.interval);
+      if (!(intervalSeconds >= 0.2)) throw new Error(`--interval must be a number of seconds ≥ 0.2 (got ${options.interval})`);
+      const rounds = options.rounds === undefined ? undefined : Number(options.rounds);
+      if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds must be a whole number ≥ 1 (got ${options.rounds})`);
+      const client = await connect(command);
+      await watchEndpoint(client, name, { intervalMs: intervalSeconds * 1000, rounds, out: process.stdout });
+    });
 
   group
     .command('invoke <name>')

@@ -126,6 +126,9 @@ export const workloadSpecSchema = z
                 modelName: name,
                 initialInstanceCount: z.number().int().optional(),
                 instanceType: z.string().min(1).optional(),
+                initialVariantWeight: z.number().min(0).optional(),
+                /** Kennel's dynamic batching: KennelBatching on the wire. */
+                batching: z.object({ maxBatchSize: z.number().int(), maxDelayMs: z.number().int() }).strict().optional(),
               })
               .strict(),
           )

@@ -18,6 +18,7 @@ interface UpOptions {
   allowPrivateCidr: string[];
   threads: string;
   maxTrainingJobs: string;
+  maxRequestsPerInstance: string;
   logLevel: LogLevel;
 }
 
@@ -32,6 +33,11 @@ export function registerUp(program: Command): void {
     .option('--allow-private-cidr <cidr...>', 'non-public address ranges endpoints may fetch from (refused by default)', [])
     .option('--threads <n>', "ONNX Runtime threads per serving session (0 = the variant's instance type decides)", '0')
     .option('--max-training-jobs <n>', 'training jobs that may run at once; more are refused with ResourceLimitExceeded', String(DEFAULT_LIMITS.maxConcurrentTrainingJobs))
+    .option(
+      '--max-requests-per-instance <n>',
+      'requests an endpoint instance holds, running or waiting; beyond that on every instance, InvokeEndpoint answers 503 ServiceUnavailable',
+      String(DEFAULT_LIMITS.maxRequestsPerInstance),
+    )
     .addOption(new Option('--log-level <level>', 'log detail').choices(['debug', 'info', 'warn', 'error']).default('warn'))
     .action(async (options: UpOptions, command: Command) => {
       await up(options, kennelHome(globalOptions(command)));
@@ -47,6 +53,10 @@ async function up(options: UpOptions, home: string): Promise<void> {
   if (!Number.isInteger(maxTrainingJobs) || maxTrainingJobs < 1) {
     throw new Error(`--max-training-jobs must be a whole number ≥ 1 (got ${options.maxTrainingJobs})`);
   }
+  const maxRequestsPerInstance = Number(options.maxRequestsPerInstance);
+  if (!Number.isInteger(maxRequestsPerInstance) || maxRequestsPerInstance < 1) {
+    throw new Error(`--max-requests-per-instance must be a whole number ≥ 1 (got ${options.maxRequestsPerInstance})`);
+  }
 
   const events = new PlatformEvents();
   const progress = new ProgressDisplay();
@@ -58,7 +68,7 @@ async function up(options: UpOptions, home: string): Promise<void> {
     logger: createLogger(options.logLevel),
     events,
     servingThreads: threads,
-    limits: { maxConcurrentTrainingJobs: maxTrainingJobs },
+    limits: { maxConcurrentTrainingJobs: maxTrainingJobs, maxRequestsPerInstance },
     urlFetchPolicy: {
       ...(options.allowFetchHost.length > 0 ? { allowHosts: options.allowFetchHost } : {}),
       allowPrivateCidrs: options.allowPrivateCidr,

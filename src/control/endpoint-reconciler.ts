@@ -1,48 +1,62 @@
 import { describeError } from '../core/errors.ts';
-import type { Endpoint } from '../domain/serving/endpoint.ts';
+import { NO_BATCHING } from '../domain/serving/batching.ts';
+import { decideEndpointWork, type VariantResize } from '../domain/serving/endpoint-decider.ts';
+import type { DeployedVariant, Endpoint } from '../domain/serving/endpoint.ts';
 import { threadBudget } from '../domain/training/instance-types.ts';
 import { startInstance, type Instance } from '../runtime/serving/instance.ts';
 import { storedBackboneOptions } from './backbones.ts';
 import type { ControlDeps } from './deps.ts';
+import { InstanceHealthChecks } from './instance-health.ts';
+import type { InstanceRegistry } from './instances.ts';
 import type { LabelsDocument } from './labels.ts';
 import type { Reconciler } from './reconciler.ts';
-import type { InstanceRegistry } from './instances.ts';
+
+/** After instances failed to start for a serving endpoint, the wait before trying again. */
+const RETRY_AFTER_MS = 5000;
 
 /**
- * Starts the instances every endpoint that should serve lacks in this process
- * (all of a new endpoint's, every endpoint's after a restart, and one that
- * died), and removes endpoints marked Deleting once their requests in flight
- * are done. Loads and drains go on in the background, one at a time per
- * endpoint, so a slow model or a long request holds up only its own endpoint,
- * never the controller.
+ * Brings every endpoint's instances in this process to what its record asks
+ * for, one step at a time as decideEndpointWork says: all of them for a new
+ * endpoint (and after a restart), replacements for dead ones, more or fewer
+ * when its capacity changes, a whole new deployment beside the old one for
+ * UpdateEndpoint, and none once it is deleted; instances that stop answering
+ * health checks are ended and replaced too. Steps go on in the background,
+ * one at a time per endpoint, so a slow model or a long request holds up only
+ * its own endpoint, never the controller.
  */
 export class EndpointReconciler implements Reconciler {
   readonly name = 'endpoints';
   private readonly busy = new Map<string, Promise<void>>();
-  /** Endpoints whose instance died in this process and is being replaced. */
-  private readonly replacing = new Set<string>();
+  private readonly retryAfter = new Map<string, number>();
+  private readonly health: InstanceHealthChecks;
 
   constructor(
     private readonly deps: ControlDeps,
     private readonly instances: InstanceRegistry,
     private readonly kick: () => void,
-  ) {}
+  ) {
+    this.health = new InstanceHealthChecks(instances, deps.logger);
+  }
 
-  async reconcile(): Promise<void> {
+  async reconcile(nowMs: number): Promise<void> {
+    void this.health.run(nowMs);
     const endpoints = this.deps.store.endpoints.list();
     const known = new Set(endpoints.map((endpoint) => endpoint.name));
     for (const name of this.instances.names()) {
       if (!known.has(name)) this.inBackground(name, () => this.instances.remove(name));
     }
     for (const endpoint of endpoints) {
-      if (endpoint.status === 'Deleting') {
+      if (this.busy.has(endpoint.name) || nowMs < (this.retryAfter.get(endpoint.name) ?? 0)) continue;
+      const work = decideEndpointWork(endpoint, this.instances.observed(endpoint.name));
+      if (work.kind === 'delete') {
         this.inBackground(endpoint.name, async () => {
           await this.instances.remove(endpoint.name);
           this.deps.store.endpoints.delete(endpoint.name);
         });
-      } else if (endpoint.status !== 'Failed' && this.instances.count(endpoint.name) < desiredInstances(endpoint)) {
-        this.inBackground(endpoint.name, () => this.bringUp(endpoint));
-      }
+      } else if (work.kind === 'bring-up') this.inBackground(endpoint.name, () => this.bringUp(endpoint));
+      else if (work.kind === 'deploy') this.inBackground(endpoint.name, () => this.deploy(endpoint));
+      else if (work.kind === 'resize') this.inBackground(endpoint.name, () => this.resize(endpoint, work.changes));
+      else if (work.kind === 'settle') this.settle(endpoint.name);
     }
   }
 
@@ -67,47 +81,161 @@ export class EndpointReconciler implements Reconciler {
     this.busy.set(name, done);
   }
 
-  /** Starts the instances the endpoint lacks: all of them at first (and after a restart), or those that died. */
+  /** The endpoint as recorded now, unless it was deleted meanwhile (loading takes a while): then it must stay deleted. */
+  private stillWanted(name: string): Endpoint | undefined {
+    const current = this.deps.store.endpoints.get(name);
+    return current && current.status !== 'Deleting' ? current : undefined;
+  }
+
+  /** Starts every instance of the serving deployment: a new endpoint's, or any endpoint's after a restart. */
   private async bringUp(endpoint: Endpoint): Promise<void> {
     const { store, clock, logger } = this.deps;
     // Recorded InService by the Kennel that ran before this one: not serving here until its model is loaded.
-    // An instance that died is replaced with the endpoint left InService, as SageMaker replaces instances.
-    const replaced = this.replacing.delete(endpoint.name);
-    const replacing = replaced || this.instances.has(endpoint.name);
-    if (endpoint.status === 'InService' && !replacing) store.endpoints.update(endpoint.name, { status: 'SystemUpdating', lastModifiedAtMs: clock.now() });
-    const desired = desiredInstances(endpoint);
-    const missing = desired - this.instances.count(endpoint.name);
-    const started = await Promise.allSettled(Array.from({ length: missing }, () => this.startOne(endpoint, desired)));
-    const instances = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-    const failure = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    // Loading took a while: the endpoint may have been deleted meanwhile, and then must stay deleted.
-    const current = store.endpoints.get(endpoint.name);
-    if (failure || !current || current.status === 'Deleting' || current.status === 'Failed') {
-      await Promise.all(instances.map((instance) => instance.close()));
-      if (!failure || !current || current.status === 'Deleting') return;
-      const reason = `Could not load the model: ${describeError(failure.reason)}`;
+    if (endpoint.status === 'InService') store.endpoints.update(endpoint.name, { status: 'SystemUpdating', lastModifiedAtMs: clock.now() });
+    let started: Map<string, Instance[]>;
+    try {
+      started = await this.startDeployment(endpoint.productionVariants);
+    } catch (error) {
+      if (!this.stillWanted(endpoint.name)) return;
+      const reason = `Could not load the model: ${describeError(error)}`;
       store.endpoints.update(endpoint.name, { status: 'Failed', failureReason: reason, lastModifiedAtMs: clock.now() });
       logger.error('endpoint failed', { endpointName: endpoint.name, reason });
       return;
     }
-    for (const instance of instances) {
-      instance.onExit((reason) => {
-        // Requests in flight were refused with ServiceUnavailable; the next pass starts a new instance.
-        if (!this.instances.discard(endpoint.name, instance)) return;
-        this.replacing.add(endpoint.name);
-        logger.warn('endpoint instance died; replacing it', { endpointName: endpoint.name, reason });
-        this.kick();
-      });
-      this.instances.add(endpoint.name, instance);
-    }
-    store.endpoints.update(endpoint.name, { status: 'InService', failureReason: undefined, lastModifiedAtMs: clock.now() });
-    logger.info('endpoint in service', { endpointName: endpoint.name, model: current.productionVariants[0]?.modelName, instances: this.instances.count(endpoint.name) });
+    if (!this.stillWanted(endpoint.name)) return closeAll(started);
+    for (const [variant, instances] of started) for (const instance of instances) this.serve(endpoint.name, variant, instance);
+    // A restart in the middle of an update resumes it: the old deployment serves while the new one starts.
+    const updated = store.endpoints.modify(endpoint.name, (current) => ({
+      ...current,
+      status: current.pendingDeployment ? 'Updating' : 'InService',
+      failureReason: current.pendingDeployment ? current.failureReason : undefined,
+      productionVariants: current.productionVariants.map(({ currentWeight: _, ...variant }) => variant),
+      lastModifiedAtMs: clock.now(),
+    }));
+    logger.info('endpoint in service', { endpointName: endpoint.name, instances: this.instances.count(endpoint.name), status: updated.status });
   }
 
-  private async startOne(endpoint: Endpoint, instanceCount: number): Promise<Instance> {
+  /**
+   * UpdateEndpoint, blue/green: the new deployment's instances all start and load beside the old
+   * ones, which serve meanwhile; then traffic switches in one step and the old ones drain. If the
+   * new deployment cannot start, it is rolled back: the old one never stopped serving.
+   */
+  private async deploy(endpoint: Endpoint): Promise<void> {
+    const { store, clock, logger } = this.deps;
+    const pending = endpoint.pendingDeployment!;
+    let started: Map<string, Instance[]>;
+    try {
+      started = await this.startDeployment(pending.productionVariants);
+    } catch (error) {
+      if (!this.stillWanted(endpoint.name)) return;
+      const reason = `Updating to endpoint config ${pending.endpointConfigName} failed, and the endpoint was rolled back to ${endpoint.endpointConfigName}: could not load the model: ${describeError(error)}`;
+      store.endpoints.update(endpoint.name, { status: 'RollingBack', lastModifiedAtMs: clock.now() });
+      logger.warn('endpoint update rolled back', { endpointName: endpoint.name, reason });
+      store.endpoints.update(endpoint.name, { status: 'InService', pendingDeployment: undefined, failureReason: reason, lastModifiedAtMs: clock.now() });
+      return;
+    }
+    if (!this.stillWanted(endpoint.name)) return closeAll(started);
+    const drained = this.instances.replace(endpoint.name, started);
+    for (const [variant, instances] of started) for (const instance of instances) this.watch(endpoint.name, variant, instance);
+    store.endpoints.update(endpoint.name, {
+      endpointConfigName: pending.endpointConfigName,
+      productionVariants: pending.productionVariants,
+      pendingDeployment: undefined,
+      status: 'InService',
+      failureReason: undefined,
+      lastModifiedAtMs: clock.now(),
+    });
+    logger.info('endpoint updated', { endpointName: endpoint.name, endpointConfigName: pending.endpointConfigName });
+    await drained;
+  }
+
+  /**
+   * More or fewer instances for some variants: a capacity update (UpdateEndpointWeightsAndCapacities
+   * or the autoscaler), or replacements for instances that died. Each new instance serves as soon
+   * as it has loaded; those leaving finish their requests first.
+   */
+  private async resize(endpoint: Endpoint, changes: readonly VariantResize[]): Promise<void> {
+    const { store, clock, logger } = this.deps;
+    const failures: string[] = [];
+    await Promise.all(
+      changes.map(async ({ variantName, from, to }) => {
+        if (to < from) return this.instances.shrink(endpoint.name, variantName, from - to);
+        const variant = endpoint.productionVariants.find((candidate) => candidate.variantName === variantName)!;
+        const total = endpoint.productionVariants.reduce((sum, candidate) => sum + candidate.instanceCount, 0);
+        await Promise.all(
+          Array.from({ length: to - from }, async () => {
+            try {
+              const instance = await this.startOne(variant, total);
+              if (this.stillWanted(endpoint.name)) this.serve(endpoint.name, variantName, instance);
+              else await instance.close();
+            } catch (error) {
+              failures.push(`variant ${variantName}: ${describeError(error)}`);
+            }
+          }),
+        );
+      }),
+    );
+    if (failures.length === 0 || !this.stillWanted(endpoint.name)) return;
+    if (endpoint.status !== 'Updating') {
+      // Replacing a dead instance: the endpoint serves on with the others, and the next try comes after a pause.
+      this.retryAfter.set(endpoint.name, clock.now() + RETRY_AFTER_MS);
+      logger.warn('could not replace an endpoint instance; retrying', { endpointName: endpoint.name, reason: failures[0] });
+      return;
+    }
+    // A capacity update that cannot be met is rolled back to the instances that run.
+    const reason = `Updating the capacity failed, and the endpoint was rolled back: could not start an instance (${failures[0]})`;
+    store.endpoints.update(endpoint.name, { status: 'RollingBack', lastModifiedAtMs: clock.now() });
+    store.endpoints.modify(endpoint.name, (current) => ({
+      ...current,
+      productionVariants: current.productionVariants.map((variant) => ({ ...variant, instanceCount: this.instances.count(endpoint.name, variant.variantName) })),
+      status: 'InService',
+      failureReason: reason,
+      lastModifiedAtMs: clock.now(),
+    }));
+    logger.warn('endpoint capacity update rolled back', { endpointName: endpoint.name, reason });
+  }
+
+  /** Every variant runs what it should: the weights asked for are in force, and the endpoint is InService. */
+  private settle(name: string): void {
+    this.deps.store.endpoints.modify(name, (current) => ({
+      ...current,
+      status: current.status === 'Deleting' || current.status === 'Failed' ? current.status : 'InService',
+      productionVariants: current.productionVariants.map(({ currentWeight: _, ...variant }) => variant),
+      lastModifiedAtMs: this.deps.clock.now(),
+    }));
+  }
+
+  /** Starts every instance of `variants`; if any fails, closes those that started and throws its error. */
+  private async startDeployment(variants: readonly DeployedVariant[]): Promise<Map<string, Instance[]>> {
+    const total = variants.reduce((sum, variant) => sum + variant.instanceCount, 0);
+    const starts = variants.map((variant) => Array.from({ length: variant.instanceCount }, () => this.startOne(variant, total)));
+    const results = await Promise.allSettled(starts.flat());
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    const started = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    if (failure) {
+      await Promise.all(started.map((instance) => instance.close()));
+      throw failure.reason;
+    }
+    return new Map(variants.map((variant) => [variant.variantName, started.filter((instance) => instance.variantName === variant.variantName)]));
+  }
+
+  private serve(endpointName: string, variantName: string, instance: Instance): void {
+    this.watch(endpointName, variantName, instance);
+    this.instances.add(endpointName, variantName, instance);
+  }
+
+  /** A dead instance is forgotten, which the next pass sees as a variant short of an instance. */
+  private watch(endpointName: string, variantName: string, instance: Instance): void {
+    instance.onExit((reason) => {
+      // Requests in flight were refused with ServiceUnavailable, and retried on another instance where there is one.
+      if (!this.instances.discard(endpointName, instance)) return;
+      this.deps.logger.warn('endpoint instance died; replacing it', { endpointName, variantName, reason });
+      this.kick();
+    });
+  }
+
+  private async startOne(variant: DeployedVariant, instancesOnEndpoint: number): Promise<Instance> {
     const { artifacts } = this.deps;
-    const variant = endpoint.productionVariants[0];
-    if (!variant) throw new Error('the endpoint has no production variant');
     const labels = JSON.parse(new TextDecoder().decode(await artifacts.get(variant.artifacts.labels))) as LabelsDocument;
     const { backbone } = variant;
     return startInstance({
@@ -117,16 +245,17 @@ export class EndpointReconciler implements Reconciler {
       backbone: await artifacts.get(backbone.digest),
       backboneOptions: storedBackboneOptions(
         backbone,
-        this.deps.servingThreads > 0 ? this.deps.servingThreads : instanceThreads(variant.instanceType, instanceCount, this.deps.cores),
+        this.deps.servingThreads > 0 ? this.deps.servingThreads : instanceThreads(variant.instanceType, instancesOnEndpoint, this.deps.cores),
       ),
       headModel: await artifacts.get(variant.artifacts.headModel),
       labels: labels.classes.map((entry) => entry.label),
+      batching: variant.batching ?? NO_BATCHING,
     });
   }
 }
 
-function desiredInstances(endpoint: Endpoint): number {
-  return endpoint.productionVariants[0]?.instanceCount ?? 1;
+async function closeAll(started: Map<string, Instance[]>): Promise<void> {
+  await Promise.all([...started.values()].flat().map((instance) => instance.close()));
 }
 
 /**

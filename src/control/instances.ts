@@ -13,55 +13,64 @@ export interface InstanceLease {
   release(): void;
 }
 
+/** Instances to serve an endpoint with, by variant name. */
+export type VariantInstances = ReadonlyMap<string, readonly Instance[]>;
+
 /**
- * The instances running in this process, by endpoint name. Observed state: it
- * is rebuilt after a restart. Requests borrow an instance, so removing one waits
- * for the requests in flight instead of closing sessions under them.
+ * The instances running in this process, by endpoint and variant: observed state,
+ * rebuilt after a restart. Requests borrow an instance, so removing one waits for
+ * the requests in flight instead of closing sessions under them.
+ *
+ * An endpoint is known here from its first instance until `remove`; a variant whose
+ * last instance died stays known with none, so its endpoint is repaired, not reloaded.
  */
 export class InstanceRegistry {
-  private readonly entries = new Map<string, Entry[]>();
+  private readonly endpoints = new Map<string, Map<string, Entry[]>>();
 
   has(endpointName: string): boolean {
-    return this.count(endpointName) > 0;
+    return this.endpoints.has(endpointName);
   }
 
-  /** How many instances serve the endpoint now. */
-  count(endpointName: string): number {
-    return this.entries.get(endpointName)?.length ?? 0;
+  /** Instances per variant of the endpoint, or undefined when it has no deployment here. */
+  observed(endpointName: string): Map<string, number> | undefined {
+    const variants = this.endpoints.get(endpointName);
+    if (!variants) return undefined;
+    return new Map([...variants].map(([variant, entries]) => [variant, entries.length]));
   }
 
-  list(endpointName: string): Instance[] {
-    return (this.entries.get(endpointName) ?? []).map((entry) => entry.instance);
+  /** How many instances serve the endpoint now, or one of its variants. */
+  count(endpointName: string, variantName?: string): number {
+    return this.entries(endpointName, variantName).length;
+  }
+
+  /** Requests the instances hold, running or waiting. */
+  inFlight(endpointName: string, variantName?: string): number {
+    return this.entries(endpointName, variantName).reduce((sum, entry) => sum + entry.inFlight, 0);
+  }
+
+  list(endpointName: string, variantName?: string): Instance[] {
+    return this.entries(endpointName, variantName).map((entry) => entry.instance);
   }
 
   /**
-   * Lends the instance with the fewest requests in flight (the first of them on a tie), leaving
-   * out `except`: least outstanding requests, as SageMaker's routing strategy of that name.
-   * 'full' when every instance already holds `limit` requests.
+   * Lends the variant's instance with the fewest requests in flight (the first of them on a
+   * tie), leaving out `except`: least outstanding requests, as SageMaker's routing strategy of
+   * that name. 'full' when every instance already holds `limit` requests; undefined when none serves.
    */
-  acquire(endpointName: string, options: { except?: Instance; limit?: number } = {}): InstanceLease | 'full' | undefined {
+  acquire(endpointName: string, variantName: string, options: { except?: Instance; limit?: number } = {}): InstanceLease | 'full' | undefined {
     let best: Entry | undefined;
-    for (const entry of this.entries.get(endpointName) ?? []) {
+    for (const entry of this.entries(endpointName, variantName)) {
       if (entry.instance !== options.except && (!best || entry.inFlight < best.inFlight)) best = entry;
     }
     if (!best) return undefined;
     if (options.limit !== undefined && best.inFlight >= options.limit) return 'full';
-    const entry = best;
-    entry.inFlight++;
-    let released = false;
-    return {
-      instance: entry.instance,
-      release: () => {
-        if (released) return;
-        released = true;
-        entry.inFlight--;
-        if (entry.inFlight === 0) entry.drained?.();
-      },
-    };
+    return lend(best);
   }
 
-  add(endpointName: string, instance: Instance): void {
-    this.entries.set(endpointName, [...(this.entries.get(endpointName) ?? []), { instance, inFlight: 0 }]);
+  add(endpointName: string, variantName: string, instance: Instance): void {
+    const variants = this.endpoints.get(endpointName) ?? new Map<string, Entry[]>();
+    this.endpoints.set(endpointName, variants);
+    variants.set(variantName, [...(variants.get(variantName) ?? []), { instance, inFlight: 0 }]);
   }
 
   /**
@@ -69,31 +78,77 @@ export class InstanceRegistry {
    * requests that hold a lease on it have been refused already. True if it did.
    */
   discard(endpointName: string, instance: Instance): boolean {
-    const entries = this.entries.get(endpointName) ?? [];
-    const kept = entries.filter((entry) => entry.instance !== instance);
-    if (kept.length === entries.length) return false;
-    if (kept.length === 0) this.entries.delete(endpointName);
-    else this.entries.set(endpointName, kept);
-    return true;
+    for (const [variant, entries] of this.endpoints.get(endpointName) ?? []) {
+      const kept = entries.filter((entry) => entry.instance !== instance);
+      if (kept.length === entries.length) continue;
+      this.endpoints.get(endpointName)!.set(variant, kept);
+      return true;
+    }
+    return false;
+  }
+
+  /** Stops lending `count` of the variant's instances (the least busy), then closes each when its requests are done. */
+  async shrink(endpointName: string, variantName: string, count: number): Promise<void> {
+    const entries = [...this.entries(endpointName, variantName)].sort((a, b) => a.inFlight - b.inFlight);
+    const leaving = entries.slice(0, count);
+    this.endpoints.get(endpointName)?.set(
+      variantName,
+      this.entries(endpointName, variantName).filter((entry) => !leaving.includes(entry)),
+    );
+    await drainAndClose(leaving);
+  }
+
+  /**
+   * Switches the endpoint to `next` in one step, so every request from now on goes to the new
+   * instances, then closes the old ones as their requests finish: the cut-over of a blue/green update.
+   */
+  async replace(endpointName: string, next: VariantInstances): Promise<void> {
+    const old = [...(this.endpoints.get(endpointName)?.values() ?? [])].flat();
+    this.endpoints.set(endpointName, new Map([...next].map(([variant, instances]) => [variant, instances.map((instance) => ({ instance, inFlight: 0 }))])));
+    await drainAndClose(old);
   }
 
   /** Stops lending the endpoint's instances at once, then closes each when its requests are done. */
   async remove(endpointName: string): Promise<void> {
-    const entries = this.entries.get(endpointName) ?? [];
-    this.entries.delete(endpointName);
-    await Promise.all(
-      entries.map(async (entry) => {
-        if (entry.inFlight > 0) await new Promise<void>((resolve) => (entry.drained = resolve));
-        await entry.instance.close();
-      }),
-    );
+    const entries = [...(this.endpoints.get(endpointName)?.values() ?? [])].flat();
+    this.endpoints.delete(endpointName);
+    await drainAndClose(entries);
   }
 
   names(): string[] {
-    return [...this.entries.keys()];
+    return [...this.endpoints.keys()];
   }
 
   async closeAll(): Promise<void> {
     await Promise.all(this.names().map((name) => this.remove(name)));
   }
+
+  private entries(endpointName: string, variantName?: string): Entry[] {
+    const variants = this.endpoints.get(endpointName);
+    if (!variants) return [];
+    return variantName === undefined ? [...variants.values()].flat() : (variants.get(variantName) ?? []);
+  }
+}
+
+function lend(entry: Entry): InstanceLease {
+  entry.inFlight++;
+  let released = false;
+  return {
+    instance: entry.instance,
+    release: () => {
+      if (released) return;
+      released = true;
+      entry.inFlight--;
+      if (entry.inFlight === 0) entry.drained?.();
+    },
+  };
+}
+
+async function drainAndClose(entries: readonly Entry[]): Promise<void> {
+  await Promise.all(
+    entries.map(async (entry) => {
+      if (entry.inFlight > 0) await new Promise<void>((resolve) => (entry.drained = resolve));
+      await entry.instance.close();
+    }),
+  );
 }

@@ -6,6 +6,7 @@ import { EndpointReconciler } from './endpoint-reconciler.ts';
 import { EndpointService } from './endpoints.ts';
 import { ModelService } from './models.ts';
 import { InstanceRegistry } from './instances.ts';
+import { ServingMetrics } from './serving-metrics.ts';
 import { TagService } from './tags.ts';
 import { TrainingJobReconciler } from './training-job-reconciler.ts';
 import { TrainingJobService } from './training-jobs.ts';
@@ -25,10 +26,22 @@ export interface Platform {
   controller: Controller;
   /** The endpoint instances running in this process: observed state. */
   instances: InstanceRegistry;
+  /** Endpoints' invocations, latencies and queues, for /metrics and the autoscaler. */
+  metrics: ServingMetrics;
 }
 
 export function createPlatform(deps: ControlDeps): Platform {
   const instances = new InstanceRegistry();
+  const metrics = new ServingMetrics(() =>
+    deps.store.endpoints.list().flatMap((endpoint) =>
+      endpoint.productionVariants.map((variant) => ({
+        endpointName: endpoint.name,
+        variantName: variant.variantName,
+        instances: instances.count(endpoint.name, variant.variantName),
+        queueDepth: instances.inFlight(endpoint.name, variant.variantName),
+      })),
+    ),
+  );
   const kick = () => controller.kick();
   const trainingJobs = new TrainingJobService(deps, kick);
   // Tuning runs after training in each pass, so a trial that just ended frees its slot for the next one at once.
@@ -44,9 +57,10 @@ export function createPlatform(deps: ControlDeps): Platform {
     tuningJobs: new TuningJobService(deps, kick),
     models: new ModelService(deps),
     endpointConfigs: new EndpointConfigService(deps),
-    endpoints: new EndpointService(deps, instances, kick),
+    endpoints: new EndpointService(deps, instances, metrics, kick),
     tags: new TagService(deps),
     controller,
     instances,
+    metrics,
   };
 }

@@ -31,6 +31,7 @@ export function sageMakerRuntimeRoutes(deps: ApiDeps): Hono<ApiEnv> {
         accept: c.req.header('accept'),
         body,
         customAttributes: c.req.header('x-amzn-sagemaker-custom-attributes'),
+        targetVariant: c.req.header('x-amzn-sagemaker-target-variant'),
       });
       c.header('x-Amzn-Invoked-Production-Variant', result.variantName);
       return c.json(result.body);

@@ -98,9 +98,25 @@ sm.create_endpoint_config(
 )
 sm.create_endpoint(EndpointName="checks-endpoint", EndpointConfigName="checks-one")
 sm.get_waiter("endpoint_in_service").wait(EndpointName="checks-endpoint", WaiterConfig=fast)
+sm.update_endpoint_weights_and_capacities(
+    EndpointName="checks-endpoint", DesiredWeightsAndCapacities=[{"VariantName": "AllTraffic", "DesiredWeight": 2.0, "DesiredInstanceCount": 2}]
+)
+sm.get_waiter("endpoint_in_service").wait(EndpointName="checks-endpoint", WaiterConfig=fast)
+variant = sm.describe_endpoint(EndpointName="checks-endpoint")["ProductionVariants"][0]
+found["scaled"] = {key: variant[key] for key in ("CurrentInstanceCount", "DesiredInstanceCount", "CurrentWeight", "DesiredWeight")}
+sm.create_endpoint_config(
+    EndpointConfigName="checks-two",
+    ProductionVariants=[{"VariantName": "Blue", "ModelName": "checks-model", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}],
+)
+sm.update_endpoint(EndpointName="checks-endpoint", EndpointConfigName="checks-two")
+found["update_in_progress"] = error_of(sm.update_endpoint, EndpointName="checks-endpoint", EndpointConfigName="checks-two")
+sm.get_waiter("endpoint_in_service").wait(EndpointName="checks-endpoint", WaiterConfig=fast)
+updated = sm.describe_endpoint(EndpointName="checks-endpoint")
+found["updated"] = {"config": updated["EndpointConfigName"], "variants": [v["VariantName"] for v in updated["ProductionVariants"]]}
 sm.delete_endpoint(EndpointName="checks-endpoint")
 sm.get_waiter("endpoint_deleted").wait(EndpointName="checks-endpoint", WaiterConfig=fast)
 sm.delete_endpoint_config(EndpointConfigName="checks-one")
+sm.delete_endpoint_config(EndpointConfigName="checks-two")
 sm.create_model(ModelName="scratch", PrimaryContainer={"Image": IMAGE, "ModelDataUrl": artifacts}, ExecutionRoleArn=ROLE)
 sm.delete_model(ModelName="scratch")
 

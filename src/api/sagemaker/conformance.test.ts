@@ -159,6 +159,20 @@ describe('SageMaker operations against the service model', { timeout: 300_000 },
     await until('DescribeEndpoint', { EndpointName: 'conformance' }, (body) => body.EndpointStatus === 'InService');
     await conform('DescribeEndpoint', { EndpointName: 'conformance' });
     await conform('ListEndpoints', { StatusEquals: 'InService' });
+    await conform('UpdateEndpointWeightsAndCapacities', {
+      EndpointName: 'conformance',
+      DesiredWeightsAndCapacities: [{ VariantName: 'AllTraffic', DesiredWeight: 2, DesiredInstanceCount: 2 }],
+    });
+    await conform('DescribeEndpoint', { EndpointName: 'conformance' });
+    await until('DescribeEndpoint', { EndpointName: 'conformance' }, (body) => body.EndpointStatus === 'InService');
+    await call('CreateEndpointConfig', {
+      EndpointConfigName: 'conformance-next',
+      ProductionVariants: [{ VariantName: 'Next', ModelName: 'conformance', InitialInstanceCount: 1, InstanceType: 'ml.m5.large' }],
+    });
+    await conform('UpdateEndpoint', { EndpointName: 'conformance', EndpointConfigName: 'conformance-next' });
+    await conform('DescribeEndpoint', { EndpointName: 'conformance' });
+    await until('DescribeEndpoint', { EndpointName: 'conformance' }, (body) => body.EndpointStatus === 'InService');
+    await conform('DescribeEndpoint', { EndpointName: 'conformance' });
   });
 
   it('tags', async () => {

@@ -1,5 +1,6 @@
 import { DomainError } from '../../core/errors.ts';
 import type { Platform } from '../../control/platform.ts';
+import type { BatchingPolicy } from '../../domain/serving/batching.ts';
 import { sageMakerArn } from '../../domain/iam/arn.ts';
 import type { JsonOperation } from '../aws/json-protocol.ts';
 import { listPage, type ListRequest } from '../aws/list-page.ts';
@@ -14,6 +15,8 @@ interface CreateEndpointConfigInput {
     InstanceType?: string;
     InitialVariantWeight?: number;
     ServerlessConfig?: unknown;
+    /** Kennel's extension member: dynamic batching on each of the variant's instances. */
+    KennelBatching?: { MaxBatchSize?: number; MaxQueueDelayMilliseconds?: number };
   }[];
   DataCaptureConfig?: unknown;
   AsyncInferenceConfig?: unknown;
@@ -45,6 +48,7 @@ export function endpointConfigOperations(platform: Platform): Record<string, Jso
             instanceType: variant.InstanceType,
             initialVariantWeight: variant.InitialVariantWeight,
             serverless: variant.ServerlessConfig !== undefined,
+            batching: batchingFromWire(variant.KennelBatching),
           })),
           tags: tagsFromWire(input.Tags),
         });
@@ -63,6 +67,7 @@ export function endpointConfigOperations(platform: Platform): Record<string, Jso
             InitialInstanceCount: variant.initialInstanceCount,
             InstanceType: variant.instanceType,
             InitialVariantWeight: variant.initialVariantWeight,
+            KennelBatching: variant.batching ? { MaxBatchSize: variant.batching.maxBatchSize, MaxQueueDelayMilliseconds: variant.batching.maxDelayMs } : undefined,
           })),
           CreationTime: epochSeconds(config.createdAtMs),
         };
@@ -88,4 +93,23 @@ export function endpointConfigOperations(platform: Platform): Record<string, Jso
       },
     },
   };
+}
+
+/** KennelBatching is outside SageMaker's service model, so its members are checked here; omitted, MaxBatchSize is 1 and the delay 0. */
+function batchingFromWire(batching: { MaxBatchSize?: unknown; MaxQueueDelayMilliseconds?: unknown } | undefined): BatchingPolicy | undefined {
+  if (batching === undefined) return undefined;
+  if (typeof batching !== 'object' || batching === null || Array.isArray(batching)) {
+    throw new DomainError('ValidationError', 'KennelBatching must be an object with MaxBatchSize and MaxQueueDelayMilliseconds', { field: 'KennelBatching' });
+  }
+  const size = batching.MaxBatchSize ?? 1;
+  const delay = batching.MaxQueueDelayMilliseconds ?? 0;
+  for (const [member, value] of [
+    ['MaxBatchSize', size],
+    ['MaxQueueDelayMilliseconds', delay],
+  ] as const) {
+    if (typeof value !== 'number') {
+      throw new DomainError('ValidationError', `KennelBatching.${member} must be a number (got ${JSON.stringify(value)})`, { field: `KennelBatching.${member}` });
+    }
+  }
+  return { maxBatchSize: size as number, maxDelayMs: delay as number };
 }

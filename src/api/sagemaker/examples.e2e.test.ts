@@ -94,6 +94,7 @@ describe('the reference workflow with boto3 and the AWS CLI', { timeout: 600_000
     expectError('missing_job', 'ValidationException', /Requested resource not found/);
     expectError('missing_role', 'ValidationException', /'roleArn' failed to satisfy constraint: Member must not be null/);
     expectError('too_many_instances', 'ResourceLimitExceeded', /InitialInstanceCount/);
+    expectError('update_in_progress', 'ValidationException', /Cannot update in-progress endpoint/);
     assert.deepEqual(found.tags, [{ Key: 'owner', Value: 'boto3' }]);
     assert.deepEqual(found.tags_after_delete, []);
     assert.equal(found.deleted_waiter, 'success');
@@ -101,6 +102,8 @@ describe('the reference workflow with boto3 and the AWS CLI', { timeout: 600_000
     assert.equal(found.described_config, 9);
     assert.deepEqual(found.listed, { models: ['checks-model'], configs: ['checks-big'], endpoints: [] });
     assert.equal(found.stopped, 'Stopped');
+    assert.deepEqual(found.scaled, { CurrentInstanceCount: 2, DesiredInstanceCount: 2, CurrentWeight: 2, DesiredWeight: 2 });
+    assert.deepEqual(found.updated, { config: 'checks-two', variants: ['Blue'] });
     const tuning = found.tuning as unknown as Record<string, unknown>;
     assert.equal(tuning.status, 'Completed');
     assert.deepEqual(tuning.counters, { Completed: 3, InProgress: 0, RetryableError: 0, NonRetryableError: 0, Stopped: 0 });

@@ -1,4 +1,5 @@
 import type { Tag } from '../tags.ts';
+import type { BatchingPolicy } from './batching.ts';
 import type { BackboneRef } from '../training/training-job.ts';
 
 /** The files a model serves from, as content-addressed artifact digests. */
@@ -34,6 +35,8 @@ export interface ProductionVariant {
   initialInstanceCount: number;
   instanceType: string;
   initialVariantWeight: number;
+  /** Kennel's extension: dynamic batching on each of the variant's instances; absent, requests go one at a time. */
+  batching?: BatchingPolicy;
 }
 
 export interface EndpointConfig {
@@ -46,8 +49,10 @@ export interface EndpointConfig {
 /**
  * SageMaker's endpoint statuses. SystemUpdating is an endpoint that was in
  * service when Kennel stopped, while a restarted Kennel loads its model again.
+ * Updating is an update being applied (a new config, weights or capacities)
+ * while the old deployment serves; RollingBack, one that failed being undone.
  */
-export type EndpointStatus = 'Creating' | 'InService' | 'SystemUpdating' | 'Updating' | 'Failed' | 'Deleting';
+export type EndpointStatus = 'Creating' | 'InService' | 'SystemUpdating' | 'Updating' | 'RollingBack' | 'Failed' | 'Deleting';
 
 /**
  * What an endpoint serves, resolved when it is created: as on SageMaker, deleting
@@ -59,17 +64,33 @@ export interface DeployedVariant {
   modelName: string;
   image: string;
   instanceType: string;
+  /** DesiredInstanceCount: what the variant is asked to run. */
   instanceCount: number;
+  /** DesiredWeight: the variant's share of the traffic is its weight over the sum of all weights. */
   weight: number;
+  /** CurrentWeight, while an update to `weight` is being applied; absent, it is `weight`. */
+  currentWeight?: number;
+  batching?: BatchingPolicy;
   backbone: BackboneRef;
   artifacts: ModelArtifacts;
+}
+
+/** An UpdateEndpoint being applied: the new config's variants, started beside the old ones (blue/green). */
+export interface PendingDeployment {
+  endpointConfigName: string;
+  productionVariants: DeployedVariant[];
+  startedAtMs: number;
 }
 
 export interface Endpoint {
   name: string;
   endpointConfigName: string;
+  /** The deployment that serves. */
   productionVariants: DeployedVariant[];
+  /** The deployment UpdateEndpoint asked for, until it serves or is rolled back. */
+  pendingDeployment?: PendingDeployment;
   status: EndpointStatus;
+  /** Why the endpoint failed, or why its last update was rolled back (the endpoint then serves on, InService). */
   failureReason?: string;
   tags: Tag[];
   createdAtMs: number;

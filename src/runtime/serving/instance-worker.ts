@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import { decideBatch, type BatchingPolicy } from '../../domain/serving/batching.ts';
 import type { Prediction } from '../../domain/serving/predictions.ts';
 import { openBackbone, type OpenBackboneOptions } from '../onnx/backbone-session.ts';
 import { failureOf, type WorkerFailure } from '../workers/worker-errors.ts';
@@ -17,40 +18,101 @@ export type InstanceRequest =
       backboneOptions: OpenBackboneOptions;
       headModel: Uint8Array;
       labels: string[];
-      modelName: string;
-      variantName: string;
+      batching: BatchingPolicy;
     }
   | { kind: 'classify'; id: number; image: Uint8Array; topK: number }
+  | { kind: 'ping'; id: number }
   | { kind: 'close' };
 
 export type InstanceReply =
   | { kind: 'loaded'; classCount: number }
-  | { kind: 'classified'; id: number; predictions: Prediction[] }
+  | { kind: 'classified'; id: number; predictions: Prediction[]; modelMs: number }
+  | { kind: 'pong'; id: number }
   | ({ kind: 'failed'; id?: number } & WorkerFailure)
   | { kind: 'closed' };
 
+interface Queued {
+  id: number;
+  input: Float32Array;
+  topK: number;
+  /** When the request arrived in this worker: ModelLatency starts here. */
+  receivedMs: number;
+  /** When its preprocessed input joined the queue: the batcher's clock. */
+  queuedMs: number;
+}
+
 const port = parentPort!;
 let replica: Replica | undefined;
+let batching: BatchingPolicy;
+const queue: Queued[] = [];
+let running = false;
+let wakeUp: NodeJS.Timeout | undefined;
 
-// Requests are handled as they come: one image decodes (on libuv's pool) while another runs
-// through the model, and the model's run(), which blocks this thread, takes them one at a time.
+// Requests are handled as they come: images decode (on libuv's pool) while a batch runs through
+// the model, and the batcher hands the model's run(), which blocks this thread, one batch at a time.
 port.on('message', (request: InstanceRequest) => {
-  void handle(request).catch((error: unknown) => {
-    const id = request.kind === 'classify' ? request.id : undefined;
-    port.postMessage({ kind: 'failed', id, ...failureOf(error) } satisfies InstanceReply);
-  });
+  void handle(request).catch((error: unknown) => fail(request.kind === 'classify' ? [request.id] : [undefined], error));
 });
+
+function fail(ids: (number | undefined)[], error: unknown): void {
+  const failure = failureOf(error);
+  for (const id of ids) port.postMessage({ kind: 'failed', id, ...failure } satisfies InstanceReply);
+}
 
 async function handle(request: InstanceRequest): Promise<void> {
   if (request.kind === 'load') {
     const extractor = await openBackbone(request.backbone, request.backboneOptions);
     replica = await loadReplica({ ...request, extractor });
+    batching = request.batching;
     port.postMessage({ kind: 'loaded', classCount: replica.classCount } satisfies InstanceReply);
   } else if (request.kind === 'classify') {
-    const predictions = await replica!.classify(request.image, request.topK);
-    port.postMessage({ kind: 'classified', id: request.id, predictions } satisfies InstanceReply);
+    const receivedMs = performance.now();
+    const input = await replica!.preprocess(request.image);
+    queue.push({ id: request.id, input, topK: request.topK, receivedMs, queuedMs: performance.now() });
+    pump();
+  } else if (request.kind === 'ping') {
+    // Answered from this thread's event loop: a worker stuck in a run() that never returns cannot answer.
+    port.postMessage({ kind: 'pong', id: request.id } satisfies InstanceReply);
   } else {
     await replica?.close();
     port.postMessage({ kind: 'closed' } satisfies InstanceReply);
+  }
+}
+
+/** Asks the batching policy what to do whenever the model is free or a request arrives. */
+function pump(): void {
+  if (running) return;
+  clearTimeout(wakeUp);
+  const now = performance.now();
+  const decision = decideBatch(
+    queue.map((entry) => entry.queuedMs),
+    batching,
+    now,
+  );
+  if (decision.kind === 'wait') wakeUp = setTimeout(pump, decision.untilMs - now);
+  if (decision.kind !== 'dispatch') return;
+  const batch = queue.splice(0, decision.count);
+  running = true;
+  void run(batch).finally(() => {
+    running = false;
+    pump();
+  });
+}
+
+async function run(batch: Queued[]): Promise<void> {
+  try {
+    const predictions = await replica!.classifyBatch(
+      batch.map((entry) => entry.input),
+      batch.map((entry) => entry.topK),
+    );
+    const doneMs = performance.now();
+    for (const [i, entry] of batch.entries()) {
+      port.postMessage({ kind: 'classified', id: entry.id, predictions: predictions[i], modelMs: doneMs - entry.receivedMs } satisfies InstanceReply);
+    }
+  } catch (error) {
+    fail(
+      batch.map((entry) => entry.id),
+      error,
+    );
   }
 }

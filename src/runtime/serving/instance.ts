@@ -1,10 +1,10 @@
 import { DomainError } from '../../core/errors.ts';
+import type { BatchingPolicy } from '../../domain/serving/batching.ts';
 import type { Prediction } from '../../domain/serving/predictions.ts';
 import type { OpenBackboneOptions } from '../onnx/backbone-session.ts';
 import { startTypeScriptWorker } from '../workers/typescript-worker.ts';
 import { errorOf } from '../workers/worker-errors.ts';
 import type { InstanceReply, InstanceRequest } from './instance-worker.ts';
-import type { Replica } from './replica.ts';
 
 const WORKER_MODULE = new URL('./instance-worker.ts', import.meta.url);
 
@@ -17,10 +17,25 @@ export interface InstanceOptions {
   /** ONNX bytes of the head: `features` [N,F] → `probabilities` [N,C]. */
   headModel: Uint8Array;
   labels: readonly string[];
+  /** How the instance groups requests into batches for the model. */
+  batching: BatchingPolicy;
 }
 
-/** A replica whose sessions live in a worker thread of its own; it can die, and says so. */
-export interface Instance extends Replica {
+export interface Classification {
+  predictions: Prediction[];
+  /** SageMaker's ModelLatency: from the request reaching the instance to its answer (decoding and batching wait included). */
+  modelLatencyMs: number;
+}
+
+/** A loaded model whose sessions live in a worker thread of its own; it can die, and says so. */
+export interface Instance {
+  readonly modelName: string;
+  readonly variantName: string;
+  readonly classCount: number;
+  classify(image: Uint8Array, topK: number): Promise<Classification>;
+  /** Resolves when the worker's event loop answers; a health check races it against a timeout. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
   /** Called once if the worker dies while the instance is open (a crash, or it was killed). */
   onExit(listener: (reason: string) => void): void;
   /** False once the worker has died: its requests were refused, and it takes no more. */
@@ -44,7 +59,8 @@ export interface Instance extends Replica {
  */
 export async function startInstance(options: InstanceOptions): Promise<Instance> {
   const worker = startTypeScriptWorker(WORKER_MODULE);
-  const waiting = new Map<number, { resolve: (predictions: Prediction[]) => void; reject: (error: unknown) => void }>();
+  const waiting = new Map<number, { resolve: (classification: Classification) => void; reject: (error: unknown) => void }>();
+  const pinging = new Map<number, () => void>();
   let loading: { resolve: (classCount: number) => void; reject: (error: unknown) => void } | undefined;
   let closing: (() => void) | undefined;
   let dead: DomainError | undefined;
@@ -57,14 +73,18 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
     loading?.reject(dead);
     for (const pending of waiting.values()) pending.reject(dead);
     waiting.clear();
+    pinging.clear();
     closing?.();
     if (!closed) for (const listener of exitListeners) listener(reason);
   };
   worker.on('message', (reply: InstanceReply) => {
     if (reply.kind === 'loaded') loading?.resolve(reply.classCount);
     else if (reply.kind === 'classified') {
-      waiting.get(reply.id)?.resolve(reply.predictions);
+      waiting.get(reply.id)?.resolve({ predictions: reply.predictions, modelLatencyMs: reply.modelMs });
       waiting.delete(reply.id);
+    } else if (reply.kind === 'pong') {
+      pinging.get(reply.id)?.();
+      pinging.delete(reply.id);
     } else if (reply.kind === 'failed') {
       if (reply.id === undefined) loading?.reject(errorOf(reply));
       else {
@@ -83,8 +103,8 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
   try {
     classCount = await new Promise<number>((resolve, reject) => {
       loading = { resolve, reject };
-      const { backbone, backboneOptions, headModel, labels, modelName, variantName } = options;
-      send({ kind: 'load', backbone, backboneOptions, headModel, labels: [...labels], modelName, variantName });
+      const { backbone, backboneOptions, headModel, labels, batching } = options;
+      send({ kind: 'load', backbone, backboneOptions, headModel, labels: [...labels], batching });
     });
   } catch (error) {
     closed = true;
@@ -106,9 +126,17 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
       // A copy the worker owns: the caller's bytes may be a view into a request buffer (and a
       // Buffer's slice() is such a view too).
       const copy = new Uint8Array(image);
-      return new Promise<Prediction[]>((resolve, reject) => {
+      return new Promise<Classification>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
         send({ kind: 'classify', id, image: copy, topK }, [copy.buffer as ArrayBuffer]);
+      });
+    },
+    ping() {
+      if (dead) return Promise.reject(dead);
+      const id = nextId++;
+      return new Promise<void>((resolve) => {
+        pinging.set(id, resolve);
+        send({ kind: 'ping', id });
       });
     },
     onExit(listener) {

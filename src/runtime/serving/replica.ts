@@ -3,18 +3,17 @@ import { topPredictions, type Prediction } from '../../domain/serving/prediction
 import type { FeatureExtractor } from '../images/feature-extractor.ts';
 import { preprocessImage } from '../images/preprocess.ts';
 
-/** One loaded copy of a model: frozen backbone + trained head, ready to classify images. */
+/** One loaded copy of a model: frozen backbone + trained head, ready to classify batches of images. */
 export interface Replica {
-  readonly modelName: string;
-  readonly variantName: string;
   readonly classCount: number;
-  classify(image: Uint8Array, topK: number): Promise<Prediction[]>;
+  /** Decodes and preprocesses one image into the backbone's input (on libuv's pool, not this thread). */
+  preprocess(image: Uint8Array): Promise<Float32Array>;
+  /** Runs preprocessed inputs through the model as one batch; the predictions of each, in order. */
+  classifyBatch(inputs: readonly Float32Array[], topKs: readonly number[]): Promise<Prediction[][]>;
   close(): Promise<void>;
 }
 
 export interface LoadReplicaOptions {
-  modelName: string;
-  variantName: string;
   /** The backbone session; the replica owns it and closes it. */
   extractor: FeatureExtractor;
   /** ONNX bytes of the head: `features` [N,F] → `probabilities` [N,C]. */
@@ -26,20 +25,30 @@ export async function loadReplica(options: LoadReplicaOptions): Promise<Replica>
   const { extractor, labels } = options;
   // The head is two small matrix products: one thread avoids pool wake-up costs.
   const head = await ort.InferenceSession.create(options.headModel, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-  const featureSize = extractor.backbone.featureSize;
+  const { featureSize, preprocessing } = extractor.backbone;
   return {
-    modelName: options.modelName,
-    variantName: options.variantName,
     classCount: labels.length,
-    async classify(image, topK) {
-      const input = await preprocessImage(image, extractor.backbone.preprocessing);
-      const features = await extractor.extract(input, 1);
-      const output = await head.run({ features: new ort.Tensor('float32', features, [1, featureSize]) });
+    preprocess: (image) => preprocessImage(image, preprocessing),
+    async classifyBatch(inputs, topKs) {
+      const batch = inputs.length === 1 ? inputs[0] : concatenate(inputs);
+      const features = await extractor.extract(batch, inputs.length);
+      const output = await head.run({ features: new ort.Tensor('float32', features, [inputs.length, featureSize]) });
       const probabilities = output.probabilities.data as Float32Array;
-      return topPredictions(probabilities, labels, topK);
+      const classes = labels.length;
+      return topKs.map((topK, i) => topPredictions(probabilities.subarray(i * classes, (i + 1) * classes), labels, topK));
     },
     async close() {
       await Promise.all([head.release(), extractor.close()]);
     },
   };
+}
+
+function concatenate(inputs: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(inputs.reduce((sum, input) => sum + input.length, 0));
+  let offset = 0;
+  for (const input of inputs) {
+    out.set(input, offset);
+    offset += input.length;
+  }
+  return out;
 }
