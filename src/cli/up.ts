@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { createLogger, type LogLevel } from '../core/logger.ts';
-import { DEFAULT_LIMITS } from '../control/deps.ts';
+import { DEFAULT_AUTOSCALING, DEFAULT_LIMITS } from '../control/deps.ts';
 import { PlatformEvents } from '../control/events.ts';
 import { ensureSampleEndpoint, SAMPLE_NAMES } from '../control/sample-workflow.ts';
 import { DEFAULT_REGION } from '../domain/iam/arn.ts';
@@ -18,6 +18,7 @@ interface UpOptions {
   allowPrivateCidr: string[];
   threads: string;
   maxTrainingJobs: string;
+  autoscalingPeriod: string;
   logLevel: LogLevel;
 }
 
@@ -32,6 +33,7 @@ export function registerUp(program: Command): void {
     .option('--allow-private-cidr <cidr...>', 'non-public address ranges endpoints may fetch from (refused by default)', [])
     .option('--threads <n>', "ONNX Runtime threads per serving session (0 = the variant's instance type decides)", '0')
     .option('--max-training-jobs <n>', 'training jobs that may run at once; more are refused with ResourceLimitExceeded', String(DEFAULT_LIMITS.maxConcurrentTrainingJobs))
+    .option('--autoscaling-period <seconds>', "the autoscaler's metric period (CloudWatch's 60 s; shorter for local experiments)", String(DEFAULT_AUTOSCALING.metricPeriodMs / 1000))
     .addOption(new Option('--log-level <level>', 'log detail').choices(['debug', 'info', 'warn', 'error']).default('warn'))
     .action(async (options: UpOptions, command: Command) => {
       await up(options, kennelHome(globalOptions(command)));
@@ -47,6 +49,10 @@ async function up(options: UpOptions, home: string): Promise<void> {
   if (!Number.isInteger(maxTrainingJobs) || maxTrainingJobs < 1) {
     throw new Error(`--max-training-jobs must be a whole number ≥ 1 (got ${options.maxTrainingJobs})`);
   }
+  const autoscalingPeriod = Number(options.autoscalingPeriod);
+  if (!Number.isInteger(autoscalingPeriod) || autoscalingPeriod < 1) {
+    throw new Error(`--autoscaling-period must be a whole number of seconds ≥ 1 (got ${options.autoscalingPeriod})`);
+  }
 
   const events = new PlatformEvents();
   const progress = new ProgressDisplay();
@@ -59,6 +65,7 @@ async function up(options: UpOptions, home: string): Promise<void> {
     events,
     servingThreads: threads,
     limits: { maxConcurrentTrainingJobs: maxTrainingJobs },
+    autoscaling: { metricPeriodMs: autoscalingPeriod * 1000 },
     urlFetchPolicy: {
       ...(options.allowFetchHost.length > 0 ? { allowHosts: options.allowFetchHost } : {}),
       allowPrivateCidrs: options.allowPrivateCidr,

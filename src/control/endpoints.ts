@@ -9,6 +9,7 @@ import { safeFetch } from '../runtime/fetch/safe-fetch.ts';
 import type { ControlDeps } from './deps.ts';
 import type { InstanceLease, InstanceRegistry } from './instances.ts';
 import { createResource, requireResource, resourceExists, resourceNotFound } from './sagemaker-resources.ts';
+import type { ServingMetrics } from './serving-metrics.ts';
 
 export interface CreateEndpointInput {
   name: string;
@@ -37,6 +38,7 @@ export class EndpointService {
     private readonly deps: ControlDeps,
     private readonly instances: InstanceRegistry,
     private readonly onChange: () => void,
+    private readonly metrics?: ServingMetrics,
   ) {}
 
   create(input: CreateEndpointInput): Endpoint {
@@ -136,10 +138,21 @@ export class EndpointService {
   /** Classifies on the leased instance; a request whose instance died goes once to another, if there is one. */
   private async classifyOn(name: string, lease: InstanceLease, image: Uint8Array, topK: number, mayRetry: boolean): Promise<InvokeEndpointResult> {
     const { instance } = lease;
+    const startedMs = performance.now();
+    const record = (outcome: string) =>
+      this.metrics?.record({
+        endpointName: name,
+        variantName: instance.variantName,
+        outcome,
+        atMs: this.deps.clock.now(),
+        modelLatencyMs: performance.now() - startedMs,
+      });
     try {
       const predictions = await instance.classify(image, topK);
+      record('OK');
       return { variantName: instance.variantName, body: { predictions, model: instance.modelName } };
     } catch (error) {
+      record(error instanceof DomainError ? error.code : 'Internal');
       const other = mayRetry && !instance.alive ? this.instances.acquire(name, { except: instance }) : undefined;
       if (!other || other === 'full') throw error;
       lease.release();

@@ -30,6 +30,11 @@ export class InstanceRegistry {
     return this.entries.get(endpointName)?.length ?? 0;
   }
 
+  /** Requests the endpoint's instances hold now, running or waiting. */
+  inFlight(endpointName: string): number {
+    return (this.entries.get(endpointName) ?? []).reduce((total, entry) => total + entry.inFlight, 0);
+  }
+
   list(endpointName: string): Instance[] {
     return (this.entries.get(endpointName) ?? []).map((entry) => entry.instance);
   }
