@@ -50,7 +50,8 @@ policies = client.describe_scaling_policies(ServiceNamespace="sagemaker", Resour
 found["policy"] = policies[0]["TargetTrackingScalingPolicyConfiguration"]
 found["policy_created_is_datetime"] = hasattr(policies[0]["CreationTime"], "isoformat")
 activities = [a for page in client.get_paginator("describe_scaling_activities").paginate(ServiceNamespace="sagemaker", ResourceId=RESOURCE_ID, ScalableDimension=TARGET["ScalableDimension"]) for a in page["ScalingActivities"]]
-found["activities"] = len(activities)
+found["activity_resources"] = sorted({a["ResourceId"] for a in activities})
+found["activity_descriptions"] = [a["Description"] for a in activities]
 
 found["step_scaling"] = error_of(client.put_scaling_policy, **TARGET, PolicyName="steps", PolicyType="StepScaling")
 found["bad_resource"] = error_of(client.register_scalable_target, **{**TARGET, "ResourceId": f"endpoint/{ENDPOINT}"}, MinCapacity=1, MaxCapacity=2)
