@@ -6,6 +6,7 @@ import type { ApiDeps } from './deps.ts';
 import type { ApiEnv } from './env.ts';
 import { sendWireError } from './middleware/errors/index.ts';
 import { requestId } from './middleware/request-id/index.ts';
+import { autoscalingService } from './autoscaling/service.ts';
 import { sageMakerService } from './sagemaker/service.ts';
 import { awsJsonRoutes } from './routes/aws-json.ts';
 import { kennelRoutes } from './routes/kennel.ts';
@@ -28,7 +29,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
     const { contentType, body } = await deps.platform.metrics.exposition();
     return c.body(body, 200, { 'content-type': contentType });
   });
-  app.route('/', awsJsonRoutes(deps, [sageMakerService(deps.platform)]));
+  app.route('/', awsJsonRoutes(deps, [sageMakerService(deps.platform), autoscalingService(deps.platform)]));
   app.route('/', sageMakerRuntimeRoutes(deps));
   app.route('/', kennelRoutes(deps));
   app.notFound((c) => {

@@ -3,7 +3,10 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { ensureAdminCredentials, secretLookup } from '../control/admin.ts';
 import { PlatformEvents } from '../control/events.ts';
-import { DEFAULT_LIMITS, type ControlDeps, type PlatformLimits } from '../control/deps.ts';
+import { DEFAULT_AUTOSCALING, DEFAULT_LIMITS, type ControlDeps, type PlatformLimits } from '../control/deps.ts';
+import { DomainError } from '../core/errors.ts';
+import type { AutoscalingSettings } from '../domain/serving/scaling.ts';
+import { INVOCATION_BUCKET_MS } from '../control/serving-metrics.ts';
 import { createPlatform, type Platform } from '../control/platform.ts';
 import { PreparedDataCache } from '../control/prepared-data.ts';
 import { DEFAULT_URL_FETCH_POLICY, validateUrlFetchPolicy, type UrlFetchPolicy } from '../domain/serving/url-policy.ts';
@@ -28,6 +31,8 @@ export interface StartOptions {
   /** ONNX Runtime threads per serving session; 0 (the default) follows each variant's instance type. */
   servingThreads?: number;
   limits?: Partial<PlatformLimits>;
+  /** The autoscaler's metric period (CloudWatch's minute by default) and alarm lengths. */
+  autoscaling?: Partial<AutoscalingSettings>;
   clock?: Clock;
   events?: PlatformEvents;
 }
@@ -48,6 +53,8 @@ export interface Kennel {
 export async function startKennel(options: StartOptions): Promise<Kennel> {
   const urlFetchPolicy = { ...DEFAULT_URL_FETCH_POLICY, ...options.urlFetchPolicy };
   validateUrlFetchPolicy(urlFetchPolicy);
+  const autoscaling = { ...DEFAULT_AUTOSCALING, ...options.autoscaling };
+  validateAutoscalingSettings(autoscaling);
   const dirs = await openStateDir(options.home);
   const lock = acquireStateLock(dirs.home);
   let store: ReturnType<typeof openSqliteStore>;
@@ -77,6 +84,7 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
     logs: new JobLogs(dirs.logsDir),
     jobsDir: dirs.jobsDir,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
+    autoscaling,
   };
   let stopServer: (() => Promise<void>) | undefined;
   let controller: Platform['controller'] | undefined;
@@ -112,5 +120,20 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
     store.close();
     lock.release();
     throw error;
+  }
+}
+
+/** Metric periods are whole seconds: the serving metrics count invocations per second. */
+export function validateAutoscalingSettings(settings: AutoscalingSettings): void {
+  const { metricPeriodMs, alarms } = settings;
+  if (!Number.isInteger(metricPeriodMs) || metricPeriodMs < INVOCATION_BUCKET_MS || metricPeriodMs % INVOCATION_BUCKET_MS !== 0) {
+    throw new DomainError('ValidationError', `The autoscaling metric period must be a whole number of seconds, at least 1 (got ${metricPeriodMs} ms)`, {
+      field: 'metricPeriodMs',
+    });
+  }
+  for (const [field, periods] of Object.entries(alarms)) {
+    if (!Number.isInteger(periods) || periods < 1) {
+      throw new DomainError('ValidationError', `Autoscaling alarms need at least 1 datapoint (${field} is ${periods})`, { field });
+    }
   }
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { createLogger, type LogLevel } from '../core/logger.ts';
-import { DEFAULT_LIMITS } from '../control/deps.ts';
+import { DEFAULT_AUTOSCALING, DEFAULT_LIMITS } from '../control/deps.ts';
 import { PlatformEvents } from '../control/events.ts';
 import { ensureSampleEndpoint, SAMPLE_NAMES } from '../control/sample-workflow.ts';
 import { DEFAULT_REGION } from '../domain/iam/arn.ts';
@@ -19,6 +19,7 @@ interface UpOptions {
   threads: string;
   maxTrainingJobs: string;
   maxRequestsPerInstance: string;
+  autoscalingPeriod: string;
   logLevel: LogLevel;
 }
 
@@ -38,6 +39,7 @@ export function registerUp(program: Command): void {
       'requests an endpoint instance holds, running or waiting; beyond that on every instance, InvokeEndpoint answers 503 ServiceUnavailable',
       String(DEFAULT_LIMITS.maxRequestsPerInstance),
     )
+    .option('--autoscaling-period <seconds>', "the autoscaler's metric period (CloudWatch's 60 s; shorter for local experiments)", String(DEFAULT_AUTOSCALING.metricPeriodMs / 1000))
     .addOption(new Option('--log-level <level>', 'log detail').choices(['debug', 'info', 'warn', 'error']).default('warn'))
     .action(async (options: UpOptions, command: Command) => {
       await up(options, kennelHome(globalOptions(command)));
@@ -57,6 +59,10 @@ async function up(options: UpOptions, home: string): Promise<void> {
   if (!Number.isInteger(maxRequestsPerInstance) || maxRequestsPerInstance < 1) {
     throw new Error(`--max-requests-per-instance must be a whole number ≥ 1 (got ${options.maxRequestsPerInstance})`);
   }
+  const autoscalingPeriod = Number(options.autoscalingPeriod);
+  if (!Number.isInteger(autoscalingPeriod) || autoscalingPeriod < 1) {
+    throw new Error(`--autoscaling-period must be a whole number of seconds ≥ 1 (got ${options.autoscalingPeriod})`);
+  }
 
   const events = new PlatformEvents();
   const progress = new ProgressDisplay();
@@ -69,6 +75,7 @@ async function up(options: UpOptions, home: string): Promise<void> {
     events,
     servingThreads: threads,
     limits: { maxConcurrentTrainingJobs: maxTrainingJobs, maxRequestsPerInstance },
+    autoscaling: { metricPeriodMs: autoscalingPeriod * 1000 },
     urlFetchPolicy: {
       ...(options.allowFetchHost.length > 0 ? { allowHosts: options.allowFetchHost } : {}),
       allowPrivateCidrs: options.allowPrivateCidr,

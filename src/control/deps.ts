@@ -1,5 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
+import type { AutoscalingSettings } from '../domain/serving/scaling.ts';
+import { AWS_ALARMS } from '../domain/serving/target-tracking.ts';
 import type { UrlFetchPolicy } from '../domain/serving/url-policy.ts';
 import type { ObjectStore } from '../runtime/objects/object-store.ts';
 import type { CheckpointFiles } from '../runtime/training/checkpoint-files.ts';
@@ -23,6 +25,9 @@ export interface PlatformLimits {
 }
 
 export const DEFAULT_LIMITS: Readonly<PlatformLimits> = { maxConcurrentTrainingJobs: 4, maxRequestsPerInstance: 16 };
+
+/** CloudWatch's one-minute periods and AWS's target-tracking alarms (3 of 3 high, 15 of 15 low). */
+export const DEFAULT_AUTOSCALING: Readonly<AutoscalingSettings> = { metricPeriodMs: 60_000, alarms: AWS_ALARMS };
 
 /** Everything the control plane needs from the outside, passed in once. */
 export interface ControlDeps {
@@ -50,4 +55,6 @@ export interface ControlDeps {
   /** Where script-mode jobs get their /opt/ml folder: `<jobsDir>/<job>`. */
   jobsDir: string;
   limits: PlatformLimits;
+  /** How the autoscaler reads the scaling metrics. */
+  autoscaling: AutoscalingSettings;
 }

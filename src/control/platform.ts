@@ -1,3 +1,5 @@
+import { AutoscalingService } from './autoscaling.ts';
+import { AutoscalingReconciler } from './autoscaling-reconciler.ts';
 import { Controller } from './controller.ts';
 import { DatasetService } from './datasets.ts';
 import type { ControlDeps } from './deps.ts';
@@ -23,6 +25,7 @@ export interface Platform {
   endpointConfigs: EndpointConfigService;
   endpoints: EndpointService;
   tags: TagService;
+  autoscaling: AutoscalingService;
   controller: Controller;
   /** The endpoint instances running in this process: observed state. */
   instances: InstanceRegistry;
@@ -44,11 +47,15 @@ export function createPlatform(deps: ControlDeps): Platform {
   );
   const kick = () => controller.kick();
   const trainingJobs = new TrainingJobService(deps, kick);
+  // The autoscaler scales variants through the endpoint service, as UpdateEndpointWeightsAndCapacities does.
+  const endpoints = new EndpointService(deps, instances, metrics, kick);
   // Tuning runs after training in each pass, so a trial that just ended frees its slot for the next one at once.
+  // The autoscaler runs last, so it sees the instances the endpoint reconciler has just brought up.
   const controller = new Controller(deps, [
     new TrainingJobReconciler(deps, kick),
     new TuningJobReconciler(deps, trainingJobs, kick),
     new EndpointReconciler(deps, instances, kick),
+    new AutoscalingReconciler(deps, endpoints, metrics),
   ]);
   return {
     deps,
@@ -57,8 +64,9 @@ export function createPlatform(deps: ControlDeps): Platform {
     tuningJobs: new TuningJobService(deps, kick),
     models: new ModelService(deps),
     endpointConfigs: new EndpointConfigService(deps),
-    endpoints: new EndpointService(deps, instances, metrics, kick),
+    endpoints,
     tags: new TagService(deps),
+    autoscaling: new AutoscalingService(deps, endpoints),
     controller,
     instances,
     metrics,

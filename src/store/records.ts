@@ -15,6 +15,9 @@ export const RECORD_KINDS = {
   endpointConfigs: 'Endpoint config',
   endpoints: 'Endpoint',
   accessKeys: 'Access key',
+  scalableTargets: 'Scalable target',
+  scalingPolicies: 'Scaling policy',
+  scalingActivities: 'Scaling activity',
 } as const;
 
 export type RecordKind = (typeof RECORD_KINDS)[keyof typeof RECORD_KINDS];

@@ -2,6 +2,7 @@ import type { Dataset } from '../domain/data/dataset.ts';
 import type { EpochMetrics, TrainingJob, TrainingJobStatus } from '../domain/training/training-job.ts';
 import type { Endpoint, EndpointConfig, Model } from '../domain/serving/endpoint.ts';
 import type { TuningJob, TuningJobStatus } from '../domain/tuning/tuning-job.ts';
+import type { RegisteredScalableTarget, ScalingActivity, ScalingPolicy } from '../domain/serving/scaling.ts';
 
 /**
  * Metadata storage. Every implementation passes the contract suite in
@@ -21,18 +22,36 @@ export interface Store {
   embeddings: EmbeddingCache;
   accessKeys: AccessKeyTable;
   objects: ObjectTable;
+  scalableTargets: KeyedTable<RegisteredScalableTarget>;
+  scalingPolicies: ScalingPolicyTable;
+  scalingActivities: ScalingActivityTable;
   close(): void;
 }
 
-export interface ResourceTable<T extends { name: string }> {
+/** Records keyed by one string field (a name, an id, an ARN); `list` orders them by it. */
+export interface KeyedTable<T> {
   create(record: T): void;
-  get(name: string): T | undefined;
+  get(key: string): T | undefined;
   list(): T[];
   /** Replaces the record with `patch` merged over it and returns the result. */
-  update(name: string, patch: Partial<T>): T;
+  update(key: string, patch: Partial<T>): T;
   /** Replaces the record with `change(existing)`, read and written as one atomic step, and returns the result. */
-  modify(name: string, change: (existing: T) => T): T;
-  delete(name: string): boolean;
+  modify(key: string, change: (existing: T) => T): T;
+  delete(key: string): boolean;
+}
+
+export type ResourceTable<T extends { name: string }> = KeyedTable<T>;
+
+/** Scaling policies by PolicyARN. */
+export interface ScalingPolicyTable extends KeyedTable<ScalingPolicy> {
+  /** The policies of one scalable target (by its id), ordered by ARN. */
+  listForTarget(targetId: string): ScalingPolicy[];
+}
+
+/** Scaling activities by ActivityId. */
+export interface ScalingActivityTable extends KeyedTable<ScalingActivity> {
+  /** The activities of one scalable target (by its id), newest first. */
+  listForTarget(targetId: string): ScalingActivity[];
 }
 
 export interface TrainingJobTable extends ResourceTable<TrainingJob> {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { silentLogger } from '../core/logger.ts';
-import { DEFAULT_LIMITS, type ControlDeps } from '../control/deps.ts';
+import { DEFAULT_AUTOSCALING, DEFAULT_LIMITS, type ControlDeps } from '../control/deps.ts';
 import { PlatformEvents } from '../control/events.ts';
 import { PreparedDataCache } from '../control/prepared-data.ts';
 import { DEFAULT_URL_FETCH_POLICY } from '../domain/serving/url-policy.ts';
@@ -32,6 +32,7 @@ export function testControlDeps(dir: string, store: Store, overrides: Partial<Co
     logs: new JobLogs(join(dir, 'logs')),
     jobsDir: join(dir, 'jobs'),
     limits: DEFAULT_LIMITS,
+    autoscaling: DEFAULT_AUTOSCALING,
     ...overrides,
   };
 }

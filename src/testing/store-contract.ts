@@ -5,7 +5,8 @@ import type { Dataset } from '../domain/data/dataset.ts';
 import type { Endpoint, EndpointConfig, Model } from '../domain/serving/endpoint.ts';
 import type { BackboneRef, EpochMetrics, ImageClassifierJob, TrainingJob, TrainingJobStatus } from '../domain/training/training-job.ts';
 import type { TuningJob, TuningJobStatus } from '../domain/tuning/tuning-job.ts';
-import type { AccessKey, ResourceTable, Store } from '../store/store.ts';
+import type { RegisteredScalableTarget, ScalingActivity, ScalingPolicy } from '../domain/serving/scaling.ts';
+import type { AccessKey, KeyedTable, Store } from '../store/store.ts';
 import { assertDomainError } from './assert-domain-error.ts';
 import { describeObjectTable, storedObject } from './object-table-contract.ts';
 
@@ -139,6 +140,59 @@ function epoch(n: number, overrides: Partial<EpochMetrics> = {}): EpochMetrics {
   return { epoch: n, trainLoss: 1 / n, trainAccuracy: 0.5, validationLoss: 1.5 / n, validationAccuracy: 0.4, seconds: 0.25, ...overrides };
 }
 
+function sampleScalableTarget(id: string): RegisteredScalableTarget {
+  return {
+    id,
+    serviceNamespace: 'sagemaker',
+    resourceId: 'endpoint/dogs/variant/AllTraffic',
+    scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+    endpointName: 'dogs',
+    variantName: 'AllTraffic',
+    minCapacity: 1,
+    maxCapacity: 5,
+    roleArn: 'arn:aws:iam::000000000000:role/Scaler',
+    suspendedState: { dynamicScalingInSuspended: false, dynamicScalingOutSuspended: false, scheduledScalingSuspended: false },
+    createdAtMs: 4,
+    lastScaleOut: { atMs: 5, desired: 3 },
+  };
+}
+
+function sampleScalingPolicy(policyArn: string, targetId = 'target-1'): ScalingPolicy {
+  return {
+    policyArn,
+    policyName: 'invocations',
+    targetId,
+    serviceNamespace: 'sagemaker',
+    resourceId: 'endpoint/dogs/variant/AllTraffic',
+    scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+    policyType: 'TargetTrackingScaling',
+    targetTracking: {
+      targetValue: 100,
+      metric: { kind: 'predefined', predefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
+      scaleOutCooldownSeconds: 30,
+      scaleInCooldownSeconds: 30,
+      disableScaleIn: false,
+    },
+    alarms: [{ alarmName: 'high', alarmArn: 'arn:aws:cloudwatch:us-east-1:000000000000:alarm:high' }],
+    createdAtMs: 6,
+  };
+}
+
+function sampleScalingActivity(activityId: string, targetId = 'target-1', startTimeMs = 7): ScalingActivity {
+  return {
+    activityId,
+    targetId,
+    serviceNamespace: 'sagemaker',
+    resourceId: 'endpoint/dogs/variant/AllTraffic',
+    scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+    description: 'Setting desired instance count to 3.',
+    cause: 'the metric was above the target',
+    desiredCount: 3,
+    startTimeMs,
+    statusCode: 'InProgress',
+  };
+}
+
 function accessKey(accessKeyId: string, userName: string): AccessKey {
   return { accessKeyId, secretAccessKey: `secret-of-${accessKeyId}`, userName, createdAtMs: 5 };
 }
@@ -169,9 +223,11 @@ function assertSameBits(actual: Float32Array | undefined, expected: Float32Array
   );
 }
 
-interface ResourceCase<T extends { name: string }> {
+interface ResourceCase<T extends object> {
   label: string;
-  table: (store: Store) => ResourceTable<T>;
+  table: (store: Store) => KeyedTable<T>;
+  /** The field the table is keyed by; `name` unless given. */
+  keyField?: keyof T & string;
   make: (name: string) => T;
   /** A change to a top-level field, for update. */
   patch: Partial<T>;
@@ -179,9 +235,11 @@ interface ResourceCase<T extends { name: string }> {
   mutate: (record: T) => void;
 }
 
-function describeResourceTable<T extends { name: string }>(current: () => Store, c: ResourceCase<T>): void {
+function describeResourceTable<T extends object>(current: () => Store, c: ResourceCase<T>): void {
   describe(c.label, () => {
     const table = () => c.table(current());
+    const keyField = c.keyField ?? ('name' as keyof T & string);
+    const keyOf = (record: T) => record[keyField] as string;
 
     it('returns what was created, and undefined for a name never created', () => {
       table().create(c.make('first'));
@@ -199,7 +257,7 @@ function describeResourceTable<T extends { name: string }>(current: () => Store,
       assert.deepEqual(table().list(), []);
       for (const name of ['charlie', 'alpha', 'bravo-2', 'bravo']) table().create(c.make(name));
       assert.deepEqual(
-        table().list().map((r) => r.name),
+        table().list().map(keyOf),
         ['alpha', 'bravo', 'bravo-2', 'charlie'],
       );
       assert.deepEqual(table().list()[0], c.make('alpha'));
@@ -219,7 +277,7 @@ function describeResourceTable<T extends { name: string }>(current: () => Store,
 
     it('update refuses to rename and leaves the record as it was', () => {
       table().create(c.make('fixed'));
-      assertDomainError(() => table().update('fixed', { name: 'renamed' } as Partial<T>), 'ValidationError');
+      assertDomainError(() => table().update('fixed', { [keyField]: 'renamed' } as Partial<T>), 'ValidationError');
       assert.deepEqual(table().get('fixed'), c.make('fixed'));
       assert.equal(table().get('renamed'), undefined);
     });
@@ -232,7 +290,7 @@ function describeResourceTable<T extends { name: string }>(current: () => Store,
       assert.throws(() => table().modify('changed', () => {
         throw new Error('half-way');
       }), /half-way/);
-      assertDomainError(() => table().modify('changed', (existing) => ({ ...existing, name: 'renamed' })), 'ValidationError');
+      assertDomainError(() => table().modify('changed', (existing) => ({ ...existing, [keyField]: 'renamed' })), 'ValidationError');
       assert.deepEqual(table().get('changed'), changed);
       assert.equal(table().get('renamed'), undefined);
       assertDomainError(() => table().modify('ghost', (existing) => existing), 'NotFound');
@@ -333,6 +391,65 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
       mutate: (e) => {
         e.endpointConfigName = 'changed';
       },
+    });
+
+    describeResourceTable<RegisteredScalableTarget>(current, {
+      label: 'scalableTargets',
+      table: (s) => s.scalableTargets,
+      keyField: 'id',
+      make: sampleScalableTarget,
+      patch: { minCapacity: 2, maxCapacity: 4, lastScaleIn: { atMs: 9 } },
+      mutate: (t) => {
+        t.suspendedState.dynamicScalingInSuspended = true;
+        t.lastScaleOut!.desired = 99;
+      },
+    });
+    describeResourceTable<ScalingPolicy>(current, {
+      label: 'scalingPolicies',
+      table: (s) => s.scalingPolicies,
+      keyField: 'policyArn',
+      make: (arn) => sampleScalingPolicy(arn),
+      patch: { createdAtMs: 8 },
+      mutate: (p) => {
+        p.targetTracking.targetValue = 1;
+        p.alarms[0].alarmName = 'changed';
+      },
+    });
+    describeResourceTable<ScalingActivity>(current, {
+      label: 'scalingActivities',
+      table: (s) => s.scalingActivities,
+      keyField: 'activityId',
+      make: (id) => sampleScalingActivity(id),
+      patch: { statusCode: 'Successful', endTimeMs: 12, statusMessage: 'done' },
+      mutate: (a) => {
+        a.cause = 'changed';
+      },
+    });
+
+    describe('scaling specifics', () => {
+      it('listForTarget finds a target’s policies, ordered by ARN, and follows deletes', () => {
+        store.scalingPolicies.create(sampleScalingPolicy('arn-b', 'target-1'));
+        store.scalingPolicies.create(sampleScalingPolicy('arn-a', 'target-1'));
+        store.scalingPolicies.create(sampleScalingPolicy('arn-c', 'target-2'));
+        const arns = (targetId: string) => store.scalingPolicies.listForTarget(targetId).map((p) => p.policyArn);
+        assert.deepEqual(arns('target-1'), ['arn-a', 'arn-b']);
+        assert.deepEqual(arns('target-2'), ['arn-c']);
+        assert.deepEqual(arns('target-3'), []);
+        store.scalingPolicies.delete('arn-a');
+        assert.deepEqual(arns('target-1'), ['arn-b']);
+      });
+
+      it('listForTarget lists a target’s activities newest first, whatever their ids', () => {
+        store.scalingActivities.create(sampleScalingActivity('b-old', 'target-1', 10));
+        store.scalingActivities.create(sampleScalingActivity('a-new', 'target-1', 30));
+        store.scalingActivities.create(sampleScalingActivity('c-mid', 'target-1', 20));
+        store.scalingActivities.create(sampleScalingActivity('d-other', 'target-2', 40));
+        const ids = (targetId: string) => store.scalingActivities.listForTarget(targetId).map((a) => a.activityId);
+        assert.deepEqual(ids('target-1'), ['a-new', 'c-mid', 'b-old']);
+        assert.deepEqual(ids('target-2'), ['d-other']);
+        store.scalingActivities.update('c-mid', { statusCode: 'Successful', endTimeMs: 25 });
+        assert.equal(store.scalingActivities.listForTarget('target-1')[1]!.statusCode, 'Successful');
+      });
     });
 
     describe('trainingJobs specifics', () => {
@@ -527,6 +644,9 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
       store.embeddings.putMany('k', new Map([['img', vector]]));
       store.objects.put(storedObject('bucket-a', 'train/a.jpg', { contentType: 'image/jpeg' }));
       store.objects.put(storedObject('bucket-a', 'train/b.jpg'));
+      store.scalableTargets.create(sampleScalableTarget('target-1'));
+      store.scalingPolicies.create(sampleScalingPolicy('arn-1'));
+      store.scalingActivities.create(sampleScalingActivity('activity-1'));
       const before = {
         datasets: store.datasets.list(),
         trainingJobs: store.trainingJobs.list(),
@@ -534,6 +654,9 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
         endpointConfigs: store.endpointConfigs.list(),
         endpoints: store.endpoints.list(),
         objects: store.objects.list('bucket-a', ''),
+        scalableTargets: store.scalableTargets.list(),
+        scalingPolicies: store.scalingPolicies.list(),
+        scalingActivities: store.scalingActivities.list(),
       };
       store.close();
 
@@ -546,6 +669,9 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
           endpointConfigs: store.endpointConfigs.list(),
           endpoints: store.endpoints.list(),
           objects: store.objects.list('bucket-a', ''),
+          scalableTargets: store.scalableTargets.list(),
+          scalingPolicies: store.scalingPolicies.list(),
+          scalingActivities: store.scalingActivities.list(),
         },
         before,
       );

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { silentLogger } from '../core/logger.ts';
 import { startKennel, type Kennel } from '../cli/start.ts';
 import type { PlatformLimits } from '../control/deps.ts';
+import type { AutoscalingSettings } from '../domain/serving/scaling.ts';
 import type { Platform } from '../control/platform.ts';
 import type { CreateTrainingJobInput } from '../control/training-jobs.ts';
 import type { CreateTuningJobInput } from '../control/tuning-jobs.ts';
@@ -25,7 +26,7 @@ export interface TestKennel {
 
 /** A real Kennel (SQLite, artifacts, HTTP on an ephemeral port) in a temporary folder. */
 export async function startTestKennel(
-  options: { urlFetchPolicy?: Partial<UrlFetchPolicy>; home?: string; limits?: Partial<PlatformLimits> } = {},
+  options: { urlFetchPolicy?: Partial<UrlFetchPolicy>; home?: string; limits?: Partial<PlatformLimits>; autoscaling?: Partial<AutoscalingSettings> } = {},
 ): Promise<TestKennel> {
   const home = options.home ?? (await mkdtemp(join(tmpdir(), 'kennel-test-')));
   const kennel = await startKennel({
@@ -35,6 +36,7 @@ export async function startTestKennel(
     logger: silentLogger,
     urlFetchPolicy: options.urlFetchPolicy,
     limits: options.limits,
+    autoscaling: options.autoscaling,
   });
   return {
     kennel,

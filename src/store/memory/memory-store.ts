@@ -4,7 +4,19 @@ import type { EpochMetrics, TrainingJob, TrainingJobStatus } from '../../domain/
 import { type RecordKind, RECORD_KINDS, alreadyExists, assertKeyKept, compareKeys, mergePatch, notFound, recordKey, withoutUndefined } from '../records.ts';
 import { checkedListArguments, checkedObject, compareObjectKeys } from '../object-records.ts';
 import type { TuningJob, TuningJobStatus } from '../../domain/tuning/tuning-job.ts';
-import type { AccessKey, AccessKeyTable, EmbeddingCache, ObjectTable, Store, StoredObject, TrainingJobTable, TuningJobTable } from '../store.ts';
+import { compareActivitiesNewestFirst, type RegisteredScalableTarget, type ScalingActivity, type ScalingPolicy } from '../../domain/serving/scaling.ts';
+import type {
+  AccessKey,
+  AccessKeyTable,
+  EmbeddingCache,
+  ObjectTable,
+  ScalingActivityTable,
+  ScalingPolicyTable,
+  Store,
+  StoredObject,
+  TrainingJobTable,
+  TuningJobTable,
+} from '../store.ts';
 
 /** Set by close(): like a closed database connection, a closed store refuses every call. */
 interface Lifecycle {
@@ -91,6 +103,18 @@ class MemoryTrainingJobTable extends MemoryRecordTable<TrainingJob> implements T
 class MemoryTuningJobTable extends MemoryRecordTable<TuningJob> implements TuningJobTable {
   listByStatus(statuses: readonly TuningJobStatus[]): TuningJob[] {
     return this.listMatching((job) => statuses.includes(job.status));
+  }
+}
+
+class MemoryScalingPolicyTable extends MemoryRecordTable<ScalingPolicy> implements ScalingPolicyTable {
+  listForTarget(targetId: string): ScalingPolicy[] {
+    return this.listMatching((policy) => policy.targetId === targetId);
+  }
+}
+
+class MemoryScalingActivityTable extends MemoryRecordTable<ScalingActivity> implements ScalingActivityTable {
+  listForTarget(targetId: string): ScalingActivity[] {
+    return this.listMatching((activity) => activity.targetId === targetId).sort(compareActivitiesNewestFirst);
   }
 }
 
@@ -196,6 +220,9 @@ export function createMemoryStore(): Store {
     embeddings: new MemoryEmbeddingCache(lifecycle),
     accessKeys: accessKeyTable,
     objects: new MemoryObjectTable(lifecycle),
+    scalableTargets: new MemoryRecordTable<RegisteredScalableTarget>(RECORD_KINDS.scalableTargets, 'id', lifecycle),
+    scalingPolicies: new MemoryScalingPolicyTable(RECORD_KINDS.scalingPolicies, 'policyArn', lifecycle),
+    scalingActivities: new MemoryScalingActivityTable(RECORD_KINDS.scalingActivities, 'activityId', lifecycle),
     close: () => {
       lifecycle.closed = true;
     },

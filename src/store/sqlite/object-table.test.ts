@@ -69,6 +69,7 @@ describe('sqlite objects table', () => {
     const db = new Database(file);
     db.exec('DROP TABLE objects');
     db.exec('DROP TABLE tuning_jobs');
+    db.exec('DROP TABLE scalable_targets; DROP TABLE scaling_policies; DROP TABLE scaling_activities');
     db.pragma('user_version = 1');
     db.close();
 

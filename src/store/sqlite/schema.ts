@@ -167,6 +167,29 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tuning_jobs_by_status ON tuning_jobs (status);
     `,
   },
+  {
+    description: 'Application Auto Scaling: scalable targets, scaling policies and scaling activities',
+    sql: `
+      CREATE TABLE scalable_targets (
+        id TEXT PRIMARY KEY,
+        record TEXT NOT NULL CHECK (json_valid(record))
+      ) STRICT;
+
+      CREATE TABLE scaling_policies (
+        policy_arn TEXT PRIMARY KEY,
+        target_id TEXT NOT NULL,
+        record TEXT NOT NULL CHECK (json_valid(record))
+      ) STRICT;
+      CREATE INDEX scaling_policies_by_target ON scaling_policies (target_id);
+
+      CREATE TABLE scaling_activities (
+        activity_id TEXT PRIMARY KEY,
+        target_id TEXT NOT NULL,
+        record TEXT NOT NULL CHECK (json_valid(record))
+      ) STRICT;
+      CREATE INDEX scaling_activities_by_target ON scaling_activities (target_id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -3,7 +3,8 @@ import type { Endpoint, EndpointConfig, Model } from '../../domain/serving/endpo
 import type { EpochMetrics, TrainingJob, TrainingJobStatus } from '../../domain/training/training-job.ts';
 import { RECORD_KINDS } from '../records.ts';
 import type { TuningJob, TuningJobStatus } from '../../domain/tuning/tuning-job.ts';
-import type { AccessKey, AccessKeyTable, Store, TrainingJobTable, TuningJobTable } from '../store.ts';
+import { compareActivitiesNewestFirst, type RegisteredScalableTarget, type ScalingActivity, type ScalingPolicy } from '../../domain/serving/scaling.ts';
+import type { AccessKey, AccessKeyTable, ScalingActivityTable, ScalingPolicyTable, Store, TrainingJobTable, TuningJobTable } from '../store.ts';
 import { SqliteEmbeddingCache } from './embedding-cache.ts';
 import { SqliteObjectTable } from './object-table.ts';
 import { openKennelDatabase } from './open-database.ts';
@@ -22,6 +23,18 @@ class SqliteTrainingJobTable extends SqliteRecordTable<TrainingJob> implements T
 class SqliteTuningJobTable extends SqliteRecordTable<TuningJob> implements TuningJobTable {
   listByStatus(statuses: readonly TuningJobStatus[]): TuningJob[] {
     return this.listWhere('status', statuses);
+  }
+}
+
+class SqliteScalingPolicyTable extends SqliteRecordTable<ScalingPolicy> implements ScalingPolicyTable {
+  listForTarget(targetId: string): ScalingPolicy[] {
+    return this.listWhere('target_id', [targetId]);
+  }
+}
+
+class SqliteScalingActivityTable extends SqliteRecordTable<ScalingActivity> implements ScalingActivityTable {
+  listForTarget(targetId: string): ScalingActivity[] {
+    return this.listWhere('target_id', [targetId]).sort(compareActivitiesNewestFirst);
   }
 }
 
@@ -72,6 +85,26 @@ export function openSqliteStore(file: string): Store {
     embeddings: new SqliteEmbeddingCache(db),
     accessKeys: accessKeyTable,
     objects: new SqliteObjectTable(db),
+    scalableTargets: new SqliteRecordTable<RegisteredScalableTarget>(db, {
+      table: 'scalable_targets',
+      kind: RECORD_KINDS.scalableTargets,
+      keyField: 'id',
+      keyColumn: 'id',
+    }),
+    scalingPolicies: new SqliteScalingPolicyTable(db, {
+      table: 'scaling_policies',
+      kind: RECORD_KINDS.scalingPolicies,
+      keyField: 'policyArn',
+      keyColumn: 'policy_arn',
+      indexedColumns: [{ column: 'target_id', value: (policy) => policy.targetId }],
+    }),
+    scalingActivities: new SqliteScalingActivityTable(db, {
+      table: 'scaling_activities',
+      kind: RECORD_KINDS.scalingActivities,
+      keyField: 'activityId',
+      keyColumn: 'activity_id',
+      indexedColumns: [{ column: 'target_id', value: (activity) => activity.targetId }],
+    }),
     close: () => db.close(),
   };
 }
