@@ -90,38 +90,56 @@ export function buildTimeline(
   let endMs = Math.max(options.runMs, 0);
   for (const record of records) endMs = Math.max(endMs, record.completedMs);
   const count = Math.max(1, Math.ceil(endMs / intervalMs - 1e-9));
-  const rows = Array.from({ length: count }, (_, index) => {
-    const startMs = index * intervalMs;
-    return { startMs, endMs: Math.min(endMs, startMs + intervalMs), offered: 0, ok: 0, latencies: [] as number[], backPressure: {}, failures: {}, clientSkipped: 0 };
-  });
-  const rowAt = (ms: number) => rows[Math.min(count - 1, Math.max(0, Math.floor(ms / intervalMs)))];
+  const offered = new Array<number>(count).fill(0);
+  const answers = Array.from({ length: count }, () => [] as RequestRecord[]);
+  const indexAt = (ms: number) => Math.min(count - 1, Math.max(0, Math.floor(ms / intervalMs)));
   for (const record of records) {
-    rowAt(record.scheduledMs).offered++;
-    const row = rowAt(record.completedMs);
-    const kind = outcomeKind(record.code);
-    if (kind === 'ok') {
-      row.ok++;
-      if (record.latencyMs !== undefined) row.latencies.push(record.latencyMs);
-    } else if (kind === 'skipped') row.clientSkipped++;
-    else increment(kind === 'backPressure' ? row.backPressure : row.failures, record.code);
+    offered[indexAt(record.scheduledMs)]++;
+    answers[indexAt(record.completedMs)].push(record);
   }
   const sorted = [...samples].sort((a, b) => a.atMs - b.atMs);
-  return rows.map((row) => {
-    const seconds = Math.max(row.endMs - row.startMs, 1) / 1000;
-    return {
-      startSeconds: row.startMs / 1000,
-      endSeconds: row.endMs / 1000,
-      offeredRps: row.offered / seconds,
-      achievedRps: row.ok / seconds,
-      offered: row.offered,
-      ok: row.ok,
-      latency: latencyPercentiles(row.latencies),
-      backPressure: row.backPressure,
-      failures: row.failures,
-      clientSkipped: row.clientSkipped,
-      instances: { ...(lastSampleBy(sorted, row.endMs)?.variants ?? {}) },
-    };
-  });
+  return answers.map((answered, index) =>
+    intervalRow({ startMs: index * intervalMs, endMs: Math.min(endMs, (index + 1) * intervalMs) }, offered[index], answered, sorted),
+  );
+}
+
+/**
+ * The row of one interval: `offered` requests were due in it, and `answered` are the records
+ * that completed in it. What the live view prints as each interval ends, and what the timeline is made of.
+ */
+export function intervalRow(
+  interval: { startMs: number; endMs: number },
+  offered: number,
+  answered: readonly RequestRecord[],
+  samples: readonly InstanceSample[],
+): TimelineRow {
+  let ok = 0;
+  let clientSkipped = 0;
+  const latencies: number[] = [];
+  const backPressure: Record<string, number> = {};
+  const failures: Record<string, number> = {};
+  for (const record of answered) {
+    const kind = outcomeKind(record.code);
+    if (kind === 'ok') {
+      ok++;
+      if (record.latencyMs !== undefined) latencies.push(record.latencyMs);
+    } else if (kind === 'skipped') clientSkipped++;
+    else increment(kind === 'backPressure' ? backPressure : failures, record.code);
+  }
+  const seconds = Math.max(interval.endMs - interval.startMs, 1) / 1000;
+  return {
+    startSeconds: interval.startMs / 1000,
+    endSeconds: interval.endMs / 1000,
+    offeredRps: offered / seconds,
+    achievedRps: ok / seconds,
+    offered,
+    ok,
+    latency: latencyPercentiles(latencies),
+    backPressure,
+    failures,
+    clientSkipped,
+    instances: { ...(lastSampleBy(samples, interval.endMs)?.variants ?? {}) },
+  };
 }
 
 export function loadTotals(records: readonly RequestRecord[], samples: readonly InstanceSample[]): LoadTotals {
@@ -162,7 +180,7 @@ function sum(counts: Record<string, number>): number {
   return Object.values(counts).reduce((total, n) => total + n, 0);
 }
 
-/** The latest sample taken before `ms`, else the first one (the poll made before any request). */
+/** Of samples in time order, the latest taken by `ms`, else the first one (the poll made before any request). */
 function lastSampleBy(sorted: readonly InstanceSample[], ms: number): InstanceSample | undefined {
   let found: InstanceSample | undefined = sorted[0];
   for (const sample of sorted) {

@@ -135,3 +135,15 @@ describe('traffic shape files', () => {
     it(`refuses ${name}`, () => assertDomainError(() => parseTrafficSteps(text, 'shape'), 'ValidationError', { message, field: 'file' }));
   }
 });
+
+describe('traffic shape messages in the caller’s words', () => {
+  it('names the flag the user typed', () => {
+    assertDomainError(() => parseTrafficShape({ kind: 'steady', rps: -2, durationSeconds: 5 }, { rps: '--rps', durationSeconds: '--duration' }), 'ValidationError', {
+      message: /^traffic shape: --rps: must be more than 0 requests per second/,
+      field: 'rps',
+    });
+    assertDomainError(() => parseTrafficShape({ kind: 'steady', rps: 0.1, durationSeconds: 5 }, { durationSeconds: '--duration' }), 'ValidationError', {
+      message: /lengthen --duration/,
+    });
+  });
+});

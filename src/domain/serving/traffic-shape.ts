@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DomainError } from '../../core/errors.ts';
-import { describeIssues } from '../../core/zod-issues.ts';
+import { formatIssuePath } from '../../core/zod-issues.ts';
 
 /**
  * The traffic a load test offers an endpoint, as requests per second over time. A shape is
@@ -51,7 +51,7 @@ export const MAX_DURATION_SECONDS = 24 * 3600;
 export const MAX_REQUESTS = 2_000_000;
 
 const rps = z.number().finite().nonnegative(`must be 0 or more requests per second`).max(MAX_RPS, `must be at most ${MAX_RPS} requests per second`);
-const positiveRps = rps.refine((value) => value > 0, 'must be more than 0 requests per second');
+const positiveRps = z.number().finite().positive('must be more than 0 requests per second').max(MAX_RPS, `must be at most ${MAX_RPS} requests per second`);
 const seconds = z.number().finite().nonnegative('must be 0 or more seconds');
 const durationSeconds = z
   .number()
@@ -105,23 +105,32 @@ const shapeSchema = z
     }
   });
 
-/** A shape from untrusted input (flags, a file), refused with what is wrong and where. */
-export function parseTrafficShape(input: unknown): TrafficShape {
+/**
+ * A shape from untrusted input (flags, a file), refused with what is wrong and where. `labels`
+ * names the members as the caller's user knows them (`{ durationSeconds: '--duration' }`).
+ */
+export function parseTrafficShape(input: unknown, labels: Partial<Record<string, string>> = {}): TrafficShape {
   const parsed = shapeSchema.safeParse(input);
   if (!parsed.success) {
-    throw new DomainError('ValidationError', `traffic shape: ${describeIssues(parsed.error)}`, { field: parsed.error.issues[0]?.path.join('.') });
+    const problems = parsed.error.issues.slice(0, 5).map((issue) => {
+      const [member, ...rest] = issue.path;
+      const label = typeof member === 'string' && labels[member] ? labels[member] + formatIssuePath(['', ...rest]) : formatIssuePath(issue.path) || '(top level)';
+      return `${label}: ${issue.message}`;
+    });
+    throw new DomainError('ValidationError', `traffic shape: ${problems.join('; ')}`, { field: parsed.error.issues[0]?.path.join('.') });
   }
   const shape = parsed.data as TrafficShape;
   const expected = expectedRequests(shape);
+  const label = (member: string) => labels[member] ?? member;
   if (expected > MAX_REQUESTS) {
     throw new DomainError(
       'ValidationError',
-      `traffic shape: it sends about ${Math.round(expected).toLocaleString('en')} requests, more than the ${MAX_REQUESTS.toLocaleString('en')} one run keeps; shorten the duration or lower the rate`,
+      `traffic shape: it sends about ${Math.round(expected).toLocaleString('en')} requests, more than the ${MAX_REQUESTS.toLocaleString('en')} one run keeps; shorten ${label('durationSeconds')} or lower the rate`,
       { field: 'durationSeconds' },
     );
   }
   if (expected < 1) {
-    throw new DomainError('ValidationError', 'traffic shape: it sends no request at all; raise the rate or lengthen the duration', { field: 'rps' });
+    throw new DomainError('ValidationError', `traffic shape: it sends no request at all; raise the rate or lengthen ${label('durationSeconds')}`, { field: 'rps' });
   }
   return shape;
 }
