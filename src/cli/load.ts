@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { parseDurationSeconds } from '../core/durations.ts';
 import { DomainError } from '../core/errors.ts';
 import type { TimelineRow } from '../domain/serving/load-timeline.ts';
-import { parseTrafficShape, type TrafficShape } from '../domain/serving/traffic-shape.ts';
+import { parseTrafficShape, sendTimes, type TrafficShape } from '../domain/serving/traffic-shape.ts';
 import { parseTrafficSteps } from '../domain/serving/traffic-steps.ts';
 import { connection, globalOptions } from './context.ts';
 import { loadTimelinePage } from './load-page.ts';
@@ -91,7 +91,7 @@ Examples:
         abort.abort();
       };
       process.once('SIGINT', stop);
-      display.start(`Load on ${endpoint}: ${describeShape(shape)}, rows of ${intervalSeconds}s, at most ${maxInFlight} in flight`, shape.durationSeconds);
+      display.start(`Load on ${endpoint}: ${describeShape(shape)}, rows of ${intervalSeconds}s, at most ${maxInFlight} in flight`, shape.durationSeconds, sendTimes(shape).length);
       let report: LoadReport;
       try {
         report = await runLoad({
@@ -229,14 +229,14 @@ class LoadDisplay {
 
   constructor(private readonly stream: NodeJS.WriteStream) {}
 
-  start(title: string, durationSeconds: number): void {
+  start(title: string, durationSeconds: number, requests: number): void {
     this.stream.write(`${title}\n${timelineHeader()}\n`);
     if (!this.stream.isTTY) return;
     this.bar = new cliProgress.MultiBar(
       { stream: this.stream, format: '{bar} {value}/{total} s  {scheduled}/{requests} requests due, {inFlight} in flight', barsize: 30, hideCursor: true, clearOnComplete: true },
       cliProgress.Presets.shades_classic,
     );
-    this.progress = this.bar.create(Math.ceil(durationSeconds), 0, { scheduled: 0, requests: '?', inFlight: 0 });
+    this.progress = this.bar.create(Math.ceil(durationSeconds), 0, { scheduled: 0, requests, inFlight: 0 });
   }
 
   row(row: TimelineRow, progress: LoadProgress): void {
@@ -257,6 +257,8 @@ class LoadDisplay {
   }
 
   stop(): void {
+    // The bar writes logged lines at its next redraw: one more, so the last rows are not lost.
+    this.bar?.update();
     this.bar?.stop();
   }
 }
