@@ -9,7 +9,7 @@ const UNIT_SECONDS: Readonly<Record<string, number>> = { ms: 0.001, s: 1, m: 60,
 export function parseDurationSeconds(text: string, field: string): number {
   const trimmed = text.trim();
   const refuse = (why: string) =>
-    new DomainError('ValidationError', `${field}: ${why}; write it like 90s, 500ms, 2m or 1m30s`, { field });
+    new DomainError('ValidationError', `${field}: ${why}; write it like 90s, 500ms, 2m or 1m30s`, { field: field.replace(/^--/, '') });
   if (/^\d+(\.\d+)?$/.test(trimmed)) return positive(Number(trimmed), refuse);
   const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
   if (parts.length === 0 || parts.map((part) => part[0]).join('') !== trimmed) throw refuse(`"${text}" is not a duration`);
