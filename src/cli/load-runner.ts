@@ -13,7 +13,7 @@ import {
   type RequestRecord,
   type TimelineRow,
 } from '../domain/serving/load-timeline.ts';
-import { sendTimes, type TrafficShape } from '../domain/serving/traffic-shape.ts';
+import { parseTrafficShape, sendTimes, type TrafficShape } from '../domain/serving/traffic-shape.ts';
 import { sampleJpeg } from '../runtime/samples/sample-images.ts';
 import { AwsServiceError, KennelClient, type ClientCredentials } from './client.ts';
 
@@ -78,11 +78,14 @@ const MIN_POLL_MS = 250;
  */
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const target = invocationsUrl(options.url, options.endpointName);
+  // Validated here too: a shape built in code (bench/) gets the same checks as one from flags.
+  const shape = parseTrafficShape(options.shape);
   const intervalMs = 1000 * (options.intervalSeconds ?? 1);
   const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const timeoutMs = 1000 * (options.timeoutSeconds ?? 60);
-  if (!(intervalMs >= 10)) throw new DomainError('ValidationError', 'interval: must be at least 10 ms', { field: 'interval' });
-  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new DomainError('ValidationError', 'max-in-flight: must be a whole number, 1 or more', { field: 'maxInFlight' });
+  if (!(intervalMs >= 10)) throw new DomainError('ValidationError', '--interval: must be at least 10 ms', { field: 'interval' });
+  if (!(timeoutMs > 0)) throw new DomainError('ValidationError', '--timeout: must be more than zero', { field: 'timeout' });
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new DomainError('ValidationError', '--max-in-flight: must be a whole number, 1 or more', { field: 'maxInFlight' });
   const body = options.body ?? (await sampleJpeg());
   const contentType = options.contentType ?? 'image/jpeg';
   const region = options.region ?? DEFAULT_REGION;
@@ -99,8 +102,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: maxInFlight });
   const invoke = invoker({ target, agent, body, contentType, timeoutMs, signer: new SignatureV4({ service: 'sagemaker', region, credentials: options.credentials, sha256: Hash.bind(null, 'sha256') }) });
-  const schedule = sendTimes(options.shape).map((seconds) => seconds * 1000);
-  const runMs = options.shape.durationSeconds * 1000;
+  const schedule = sendTimes(shape).map((seconds) => seconds * 1000);
+  const runMs = shape.durationSeconds * 1000;
 
   const records: RequestRecord[] = [];
   let answeredSinceRow: RequestRecord[] = [];
@@ -127,12 +130,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     }
     inFlight++;
     const sentMs = elapsed();
-    void invoke().then((code) => {
-      const completedMs = elapsed();
-      inFlight--;
-      settle({ scheduledMs, completedMs, latencyMs: completedMs - sentMs, code });
-      if (inFlight === 0) wakeDrain?.();
-    });
+    void invoke()
+      .catch((error: NodeJS.ErrnoException) => networkErrorCode(error.code))
+      .then((code) => {
+        const completedMs = elapsed();
+        inFlight--;
+        settle({ scheduledMs, completedMs, latencyMs: completedMs - sentMs, code });
+        if (inFlight === 0) wakeDrain?.();
+      });
   };
 
   const scheduleDone = new Promise<void>((resolve) => {
@@ -184,7 +189,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     rowIndex++;
     options.onInterval?.(intervalRow({ startMs, endMs }, offered, answered, samples), {
       elapsedSeconds: elapsed() / 1000,
-      durationSeconds: options.shape.durationSeconds,
+      durationSeconds: shape.durationSeconds,
       scheduled: next,
       total: schedule.length,
       inFlight,
@@ -211,7 +216,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     return {
       endpointName: options.endpointName,
       url: options.url,
-      shape: options.shape,
+      shape,
       intervalSeconds: intervalMs / 1000,
       maxInFlight,
       startedAt: startedAt.toISOString(),
@@ -277,7 +282,7 @@ function invoker(setup: { target: URL; agent: http.Agent; body: Uint8Array; cont
       request.setTimeout(setup.timeoutMs, () => request.destroy(Object.assign(new Error('timed out'), { code: CLIENT_TIMEOUT })));
       request.on('error', (error: NodeJS.ErrnoException) => {
         if (error.code === CLIENT_TIMEOUT) return resolve(CLIENT_TIMEOUT);
-        if (!retried && request.reusedSocket && error.code === 'ECONNRESET') return resolve(attempt(headers, true));
+        if (!retried && request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) return resolve(attempt(headers, true));
         resolve(networkErrorCode(error.code));
       });
       request.end(body);

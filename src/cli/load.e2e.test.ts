@@ -140,8 +140,17 @@ describe('kennel load', { timeout: 600_000 }, () => {
     });
 
     it('counts the refusals of a full queue as back-pressure, apart from failures', async () => {
-      const report = await runLoad({ url: test.url, endpointName: 'slow', credentials: test.credentials, shape: { kind: 'steady', rps: 20, durationSeconds: 1 } });
+      const live: TimelineRow[] = [];
+      const report = await runLoad({
+        url: test.url,
+        endpointName: 'slow',
+        credentials: test.credentials,
+        shape: { kind: 'steady', rps: 20, durationSeconds: 1 },
+        intervalSeconds: 0.25,
+        onInterval: (row) => live.push(row),
+      });
       assertAccounted(report, 20);
+      assertAccounted({ summary: report.summary, rows: live }, 20); // the lines printed as it ran say the same
       assert.equal(report.summary.failures.total, 0, JSON.stringify(report.summary.failures));
       assert.equal(report.summary.clientSkipped, 0);
       assert.ok(report.summary.backPressure.byCode.ServiceUnavailable > 0, 'the requests beyond the 2 queued were refused');
