@@ -144,8 +144,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     let timer: NodeJS.Timeout | undefined;
     const stop = () => {
       clearTimeout(timer);
-      if (next < schedule.length) stoppedEarly = true;
-      next = schedule.length;
+      stoppedEarly = next < schedule.length;
       resolve();
     };
     if (options.signal?.aborted) return stop();

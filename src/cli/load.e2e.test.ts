@@ -53,7 +53,7 @@ describe('kennel load', { timeout: 600_000 }, () => {
   };
 
   before(async () => {
-    test = await startTestKennel({ limits: { maxRequestsPerInstance: 2 } });
+    test = await startTestKennel();
     await deploySmallClassifier(test, 'toy');
   });
   after(async () => test?.close());
@@ -92,6 +92,17 @@ describe('kennel load', { timeout: 600_000 }, () => {
     assert.match(result.stdout, /max instances +AllTraffic 1/);
   });
 
+  it('stops sending when asked, and reports what ran', async () => {
+    const abort = new AbortController();
+    const stopping = setTimeout(() => abort.abort(), 500);
+    const report = await runLoad({ url: test.url, endpointName: 'toy', credentials: test.credentials, shape: { kind: 'steady', rps: 10, durationSeconds: 60 }, signal: abort.signal });
+    clearTimeout(stopping);
+    assert.equal(report.stoppedEarly, true);
+    assert.ok(report.summary.scheduled >= 1 && report.summary.scheduled < 600, String(report.summary.scheduled));
+    assertAccounted(report, report.summary.scheduled);
+    assert.equal(report.summary.answeredOk, report.summary.scheduled);
+  });
+
   it('refuses bad shapes, naming the flag, before sending anything', async () => {
     const shapeFile = join(test.home, 'shape.csv');
     await writeFile(shapeFile, 'seconds,rps\n0,2\n5,x\n');
@@ -118,13 +129,15 @@ describe('kennel load', { timeout: 600_000 }, () => {
   });
 
   describe('on an endpoint that cannot keep up', () => {
+    let slow: TestKennel;
     before(async () => {
       // A backbone that takes about a third of a second per image, on one instance that holds 2 requests.
-      const images = join(test.home, 'tiny-images');
+      slow = await startTestKennel({ limits: { maxRequestsPerInstance: 2 } });
+      const images = join(slow.home, 'tiny-images');
       await generateSampleImages(images, { seed: 3, classes: 2, perClass: { train: 2, valid: 1, test: 1 } });
-      const backbone = join(test.home, 'slow.onnx');
+      const backbone = join(slow.home, 'slow.onnx');
       await writeFile(backbone, buildSlowBackbone());
-      const { platform } = test.kennel;
+      const { platform } = slow.kennel;
       await platform.trainingJobs.create(
         imageClassifierJob('slow-job', images, {
           channels: [
@@ -138,13 +151,14 @@ describe('kennel load', { timeout: 600_000 }, () => {
       assert.equal(job.status, 'Completed', job.failureReason);
       await deployTrainingJob(platform, job, 'slow');
     });
+    after(async () => slow?.close());
 
     it('counts the refusals of a full queue as back-pressure, apart from failures', async () => {
       const live: TimelineRow[] = [];
       const report = await runLoad({
-        url: test.url,
+        url: slow.url,
         endpointName: 'slow',
-        credentials: test.credentials,
+        credentials: slow.credentials,
         shape: { kind: 'steady', rps: 20, durationSeconds: 1 },
         intervalSeconds: 0.25,
         onInterval: (row) => live.push(row),
@@ -162,9 +176,9 @@ describe('kennel load', { timeout: 600_000 }, () => {
 
     it('skips what is due beyond --max-in-flight, and counts it', async () => {
       const report = await runLoad({
-        url: test.url,
+        url: slow.url,
         endpointName: 'slow',
-        credentials: test.credentials,
+        credentials: slow.credentials,
         shape: { kind: 'steady', rps: 20, durationSeconds: 1 },
         maxInFlight: 1,
       });
