@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { resolveKennelHome } from '../store/state-dir.ts';
-import { DEFAULT_ENDPOINT_URL, KennelClient, resolveCredentials } from './client.ts';
+import { DEFAULT_ENDPOINT_URL, KennelClient, resolveCredentials, type ClientCredentials } from './client.ts';
 
 export interface GlobalOptions {
   home?: string;
@@ -17,12 +17,18 @@ export function kennelHome(options: GlobalOptions): string {
   return resolveKennelHome(options.home ? { ...process.env, KENNEL_HOME: options.home } : process.env);
 }
 
-/** A client for the running server, with credentials found as the AWS SDKs find them (Kennel's file by default). */
-export async function connect(command: Command): Promise<KennelClient> {
+/** The running server's URL, and credentials found as the AWS SDKs find them (Kennel's file by default). */
+export async function connection(command: Command): Promise<{ url: string; credentials: ClientCredentials }> {
   const options = globalOptions(command);
   // Only reads the credentials file: a client command never creates a state folder.
   const credentials = await resolveCredentials(join(kennelHome(options), 'credentials'));
   const url = options.endpointUrl ?? process.env.KENNEL_ENDPOINT_URL ?? DEFAULT_ENDPOINT_URL;
+  return { url, credentials };
+}
+
+/** A client for the running server. */
+export async function connect(command: Command): Promise<KennelClient> {
+  const { url, credentials } = await connection(command);
   return new KennelClient(url, credentials);
 }
 

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { escapeHtml, jsonForScript, OFFLINE_CSP, uPlotAssets } from './html-page.ts';
 import {
   bestCurves,
   bestSoFar,
@@ -82,7 +81,7 @@ export function tuningReportPage(report: TuningReport): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="${OFFLINE_CSP}">
 <title>${escapeHtml(title)}</title>
 <style>${uPlotCss}</style>
 <style>${PAGE_CSS}</style>
@@ -100,15 +99,6 @@ ${data.curves.series.length > 0 ? '<div id="curves-chart" class="chart"></div>' 
 </body>
 </html>
 `;
-}
-
-/** uPlot's browser build and stylesheet, from the installed package, to inline. */
-function uPlotAssets(): { script: string; css: string } {
-  const require = createRequire(import.meta.url);
-  return {
-    script: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
-    css: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
-  };
 }
 
 function renderHeader(report: TuningReport): string {
@@ -158,18 +148,6 @@ function renderRanking(report: TuningReport): string {
     '</table>',
     ...(failures.length > 0 ? ['<ul class="failures">', ...failures, '</ul>'] : []),
   ].join('\n');
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-}
-
-/**
- * JSON that can sit inside a <script> element: `<`, `>` and `&` are written as \u escapes (JSON.parse reads
- * them back unchanged), so no value can close the element or open a comment; U+2028/9 likewise, for old parsers.
- */
-export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 const PAGE_CSS = `

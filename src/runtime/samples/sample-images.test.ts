@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { isDomainError } from '../../core/errors.ts';
 import { scanDataset } from '../datasets/scan.ts';
-import { generateSampleImages, SAMPLE_CLASSES, SAMPLE_MARKER_FILE, type SampleImageOptions } from './sample-images.ts';
+import { generateSampleImages, SAMPLE_CLASSES, SAMPLE_MARKER_FILE, sampleJpeg, type SampleImageOptions } from './sample-images.ts';
 
 const SMALL: SampleImageOptions = { seed: 7, classes: 3, perClass: { train: 3, valid: 2, test: 1 }, size: 48 };
 
@@ -175,4 +175,14 @@ test('classes are told apart by plain colour statistics', async (t) => {
   }
   assert.equal(testImages.length, 48);
   assert.ok(correct / testImages.length >= 0.9, `nearest-centroid accuracy ${correct}/${testImages.length}`);
+});
+
+test('a single sample JPEG, made in memory, is the same bytes every time', async () => {
+  const jpeg = await sampleJpeg();
+  assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff], 'a JPEG');
+  const metadata = await sharp(jpeg).metadata();
+  assert.equal(metadata.width, 128);
+  assert.equal(metadata.height, 128);
+  assert.deepEqual(await sampleJpeg(), jpeg);
+  assert.notDeepEqual(await sampleJpeg({ classIndex: 1 }), jpeg);
 });

@@ -155,6 +155,19 @@ export async function generateSampleImages(
   return result;
 }
 
+/**
+ * One image of the sample set's kind, made in memory: the JPEG `kennel load` sends when it is given
+ * none. The same bytes every time for the same class and seed.
+ */
+export async function sampleJpeg(options: { classIndex?: number; seed?: number; size?: number } = {}): Promise<Buffer> {
+  const classIndex = options.classIndex ?? 0;
+  const size = options.size ?? DEFAULTS.size;
+  assertIntegerIn('classIndex', classIndex, 0, SAMPLE_CLASSES.length - 1);
+  assertIntegerIn('size', size, 32, 1024);
+  const pixels = drawImage(SAMPLE_CLASSES[classIndex], seededRandom(options.seed ?? DEFAULTS.seed), size, size);
+  return sharp(pixels, { raw: { width: size, height: size, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+}
+
 function assertIntegerIn(field: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
     const message = `sample images: ${field} must be an integer from ${min} to ${max}, got ${value}`;
