@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { AWS_ALARMS } from '../domain/serving/target-tracking.ts';
 import { deploySmallClassifier, startTestKennel, type TestKennel } from '../testing/test-kennel.ts';
 import { KennelClient } from './client.ts';
+import { watchEndpoint } from './endpoint-watch.ts';
 import { runLoad, type LoadReport } from './load-runner.ts';
 
 /**
@@ -31,6 +32,7 @@ describe('autoscaling absorbs a 5× spike', { timeout: 240_000 }, () => {
   let client: KennelClient;
   let report: LoadReport;
   let activities: Activity[];
+  let watched = '';
 
   before(async () => {
     test = await startTestKennel({ autoscaling: { metricPeriodMs: 1000, alarms: AWS_ALARMS } });
@@ -48,12 +50,16 @@ describe('autoscaling absorbs a 5× spike', { timeout: 240_000 }, () => {
         ScaleOutCooldown: 3,
       },
     });
+    // `kennel endpoints watch` looks on during the spike, as a user would.
+    const screen = { isTTY: false, write: (text: string) => ((watched += text), true) } as unknown as NodeJS.WriteStream;
+    const watching = new Promise((resolve) => setTimeout(resolve, 8000)).then(() => watchEndpoint(client, ENDPOINT, { intervalMs: 4000, rounds: 2, out: screen }));
     report = await runLoad({
       url: test.url,
       endpointName: ENDPOINT,
       credentials: test.credentials,
       shape: { kind: 'spike', rps: 3, factor: 5, atSeconds: 4, forSeconds: 12, durationSeconds: 40 },
     });
+    await watching;
     // The scale-in may still be draining its last instances when the load ends.
     for (let waited = 0; test.kennel.platform.instances.count(ENDPOINT) > 1 && waited < 30_000; waited += 100) {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -82,6 +88,18 @@ describe('autoscaling absorbs a 5× spike', { timeout: 240_000 }, () => {
     assert.ok(activities.at(-1)!.StartTime >= loadStart + 16, 'the scale-in came after the spike ended');
     for (const activity of activities) assert.equal(activity.StatusCode, 'Successful', `${activity.Description}: ${activity.StatusCode}`);
     assert.equal(test.kennel.platform.instances.count(ENDPOINT), 1);
+  });
+
+  it('shows the spike and the scale-out in kennel endpoints watch', () => {
+    const screens = watched.split(/^(?=spiky {2})/m);
+    assert.equal(screens.length, 2, watched);
+    const last = screens.at(-1)!;
+    assert.match(last, /^spiky {2}(InService|Updating)/);
+    const row = last.split('\n').find((line) => line.startsWith('AllTraffic'));
+    assert.ok(row, last);
+    const rate = Number(row.split(/\s+/)[3]);
+    assert.ok(rate > 8, `about 15 requests/s during the spike: ${row}`);
+    assert.match(last, /Setting desired instance count to 5\./);
   });
 
   it('shows the instances rise and fall in the load timeline', () => {

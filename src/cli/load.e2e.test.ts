@@ -3,13 +3,10 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { waitForTrainingJob } from '../control/wait.ts';
 import type { TimelineRow } from '../domain/serving/load-timeline.ts';
-import { generateSampleImages } from '../runtime/samples/sample-images.ts';
-import { buildSlowBackbone } from '../testing/slow-backbone.ts';
-import { deploySmallClassifier, deployTrainingJob, imageClassifierJob, startTestKennel, type TestKennel } from '../testing/test-kennel.ts';
+import { deploySlowClassifier, deploySmallClassifier, startTestKennel, type TestKennel } from '../testing/test-kennel.ts';
 import { runLoad, type LoadReport } from './load-runner.ts';
 
 /**
@@ -133,23 +130,7 @@ describe('kennel load', { timeout: 600_000 }, () => {
     before(async () => {
       // A backbone that takes about a third of a second per image, on one instance that holds 2 requests.
       slow = await startTestKennel({ limits: { maxRequestsPerInstance: 2 } });
-      const images = join(slow.home, 'tiny-images');
-      await generateSampleImages(images, { seed: 3, classes: 2, perClass: { train: 2, valid: 1, test: 1 } });
-      const backbone = join(slow.home, 'slow.onnx');
-      await writeFile(backbone, buildSlowBackbone());
-      const { platform } = slow.kennel;
-      await platform.trainingJobs.create(
-        imageClassifierJob('slow-job', images, {
-          channels: [
-            { channelName: 'training', uri: pathToFileURL(images).href, s3DataType: 'S3Prefix' },
-            { channelName: 'backbone', uri: pathToFileURL(backbone).href, s3DataType: 'S3Prefix' },
-          ],
-          hyperParameters: { epochs: 2, hidden_units: 8 },
-        }),
-      );
-      const job = await waitForTrainingJob(platform, 'slow-job');
-      assert.equal(job.status, 'Completed', job.failureReason);
-      await deployTrainingJob(platform, job, 'slow');
+      await deploySlowClassifier(slow, 'slow');
     });
     after(async () => slow?.close());
 

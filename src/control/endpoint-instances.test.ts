@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { isDomainError } from '../core/errors.ts';
-import { generateSampleImages } from '../runtime/samples/sample-images.ts';
-import { buildSlowBackbone } from '../testing/slow-backbone.ts';
-import { deployTrainingJob, imageClassifierJob, startTestKennel, type TestKennel } from '../testing/test-kennel.ts';
-import { waitForEndpoint, waitForTrainingJob } from './wait.ts';
+import { deploySlowClassifier, startTestKennel, type TestKennel } from '../testing/test-kennel.ts';
+import { waitForEndpoint } from './wait.ts';
 
 /**
  * Each endpoint instance runs its model in a worker thread of its own. With a
@@ -21,25 +16,7 @@ describe('endpoint instances', () => {
   let jpeg: Uint8Array;
   before(async () => {
     test = await startTestKennel({ limits: { maxRequestsPerInstance: 4 } });
-    const images = join(test.home, 'tiny-images');
-    await generateSampleImages(images, { seed: 3, classes: 2, perClass: { train: 2, valid: 1, test: 1 } });
-    const backbone = join(test.home, 'slow.onnx');
-    await writeFile(backbone, buildSlowBackbone());
-    const { platform } = test.kennel;
-    await platform.trainingJobs.create(
-      imageClassifierJob('slow-job', images, {
-        channels: [
-          { channelName: 'training', uri: pathToFileURL(images).href, s3DataType: 'S3Prefix' },
-          { channelName: 'backbone', uri: pathToFileURL(backbone).href, s3DataType: 'S3Prefix' },
-        ],
-        hyperParameters: { epochs: 2, hidden_units: 8 },
-      }),
-    );
-    const job = await waitForTrainingJob(platform, 'slow-job');
-    assert.equal(job.status, 'Completed', job.failureReason);
-    await deployTrainingJob(platform, job, 'slow');
-    const classDir = join(images, 'test', (await readdir(join(images, 'test')))[0]);
-    jpeg = await readFile(join(classDir, (await readdir(classDir))[0]));
+    jpeg = await deploySlowClassifier(test, 'slow');
   });
   after(() => test.close());
 

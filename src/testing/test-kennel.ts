@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,6 +13,7 @@ import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
 import { IMAGE_CLASSIFIER_IMAGE } from '../domain/training/algorithms.ts';
 import type { UrlFetchPolicy } from '../domain/serving/url-policy.ts';
 import { generateSampleImages } from '../runtime/samples/sample-images.ts';
+import { buildSlowBackbone } from './slow-backbone.ts';
 import { waitForEndpoint, waitForTrainingJob } from '../control/wait.ts';
 import type { TrainingJob } from '../domain/training/training-job.ts';
 
@@ -125,4 +126,30 @@ export async function deploySmallClassifier(test: TestKennel, name = 'toy'): Pro
   if (job.status !== 'Completed') throw new Error(`training failed: ${job.failureReason}`);
   await deployTrainingJob(platform, job, name);
   return job;
+}
+
+/**
+ * Endpoint `name` on a backbone that takes about a third of a second per image (see
+ * slow-backbone.ts), trained on a tiny image set; returns one of its test JPEGs.
+ */
+export async function deploySlowClassifier(test: TestKennel, name = 'slow'): Promise<Uint8Array> {
+  const images = join(test.home, `${name}-images`);
+  await generateSampleImages(images, { seed: 3, classes: 2, perClass: { train: 2, valid: 1, test: 1 } });
+  const backbone = join(test.home, `${name}-backbone.onnx`);
+  await writeFile(backbone, buildSlowBackbone());
+  const { platform } = test.kennel;
+  await platform.trainingJobs.create(
+    imageClassifierJob(`${name}-job`, images, {
+      channels: [
+        { channelName: 'training', uri: pathToFileURL(images).href, s3DataType: 'S3Prefix' },
+        { channelName: 'backbone', uri: pathToFileURL(backbone).href, s3DataType: 'S3Prefix' },
+      ],
+      hyperParameters: { epochs: 2, hidden_units: 8 },
+    }),
+  );
+  const job = await waitForTrainingJob(platform, `${name}-job`);
+  if (job.status !== 'Completed') throw new Error(`training failed: ${job.failureReason}`);
+  await deployTrainingJob(platform, job, name);
+  const classDir = join(images, 'test', (await readdir(join(images, 'test')))[0]);
+  return readFile(join(classDir, (await readdir(classDir))[0]));
 }

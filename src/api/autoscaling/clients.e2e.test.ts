@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -21,6 +20,7 @@ import {
 import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { deploySmallClassifier, startTestKennel, type TestKennel } from '../../testing/test-kennel.ts';
+import { awsToolEnv, requireDebianTool, sdkFailure } from '../../testing/aws-tools.ts';
 
 /**
  * Application Auto Scaling through the clients users have: @aws-sdk/client-application-auto-scaling,
@@ -36,20 +36,6 @@ const ENDPOINT = 'scaled';
 const RESOURCE_ID = `endpoint/${ENDPOINT}/variant/AllTraffic`;
 const TARGET = { ServiceNamespace: 'sagemaker', ResourceId: RESOURCE_ID, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' } as const;
 
-function requireDebianTool(path: string, packages: string): void {
-  assert.ok(existsSync(path), `${path} is missing: install ${packages} (apt-get install ${packages}); .ci/run does`);
-}
-
-async function failure(promise: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as Error & { $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  assert.fail('expected the call to fail');
-}
-
 describe('Application Auto Scaling through the SDK, boto3 and the AWS CLI', { timeout: 300_000 }, () => {
   let test: TestKennel;
   let client: ApplicationAutoScalingClient;
@@ -62,16 +48,7 @@ describe('Application Auto Scaling through the SDK, boto3 and the AWS CLI', { ti
     test = await startTestKennel({ autoscaling: { metricPeriodMs: 1_000, alarms: { scaleOutPeriods: 2, scaleInPeriods: 3 } } });
     await deploySmallClassifier(test, ENDPOINT);
     client = new ApplicationAutoScalingClient({ endpoint: test.url, region: 'us-east-1', credentials: test.credentials, maxAttempts: 1 });
-    env = {
-      PATH: process.env.PATH,
-      HOME: test.home,
-      AWS_SHARED_CREDENTIALS_FILE: join(test.home, 'credentials'),
-      AWS_PROFILE: 'kennel',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: join(test.home, 'no-aws-config'),
-      KENNEL_ENDPOINT_URL: test.url,
-      ENDPOINT,
-    };
+    env = awsToolEnv(test, { ENDPOINT });
   });
   after(async () => {
     client?.destroy();
@@ -131,9 +108,9 @@ describe('Application Auto Scaling through the SDK, boto3 and the AWS CLI', { ti
     for await (const page of paginateDescribeScalingActivities({ client, pageSize: 1 }, { ServiceNamespace: 'sagemaker' })) pages.push(...(page.ScalingActivities ?? []));
     assert.deepEqual(pages.map((a) => a.ActivityId), [activity.ActivityId]);
 
-    const missing = await failure(client.send(new DeleteScalingPolicyCommand({ ...TARGET, PolicyName: 'never-put' })));
+    const missing = await sdkFailure(client.send(new DeleteScalingPolicyCommand({ ...TARGET, PolicyName: 'never-put' })));
     assert.deepEqual([missing.name, missing.status], ['ObjectNotFoundException', 400]);
-    const invalid = await failure(client.send(new RegisterScalableTargetCommand({ ...TARGET, ResourceId: 'endpoint/scaled', MinCapacity: 1, MaxCapacity: 2 })));
+    const invalid = await sdkFailure(client.send(new RegisterScalableTargetCommand({ ...TARGET, ResourceId: 'endpoint/scaled', MinCapacity: 1, MaxCapacity: 2 })));
     assert.equal(invalid.name, 'ValidationException');
     assert.match(invalid.message, /endpoint\/<endpoint-name>\/variant\/<variant-name>/);
 

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +7,7 @@ import { promisify } from 'node:util';
 import { generateSampleImages } from '../../runtime/samples/sample-images.ts';
 import { loadServiceModel, operationNames } from '../aws/service-model.ts';
 import { startTestKennel, type TestKennel } from '../../testing/test-kennel.ts';
+import { awsToolEnv, requireDebianTool } from '../../testing/aws-tools.ts';
 
 /**
  * The reference workflow as users run it: examples/dog-breeds/boto3_workflow.py
@@ -21,10 +21,6 @@ const PYTHON = '/usr/bin/python3';
 const SAGEMAKER_OPERATIONS = operationNames(loadServiceModel('sagemaker'));
 const AWS = '/usr/bin/aws';
 
-function requireDebianTool(path: string, packages: string): void {
-  assert.ok(existsSync(path), `${path} is missing: install ${packages} (apt-get install ${packages}); .ci/run does`);
-}
-
 describe('the reference workflow with boto3 and the AWS CLI', { timeout: 600_000 }, () => {
   let test: TestKennel;
   let data: string;
@@ -36,16 +32,7 @@ describe('the reference workflow with boto3 and the AWS CLI', { timeout: 600_000
     test = await startTestKennel();
     data = join(test.home, 'samples');
     await generateSampleImages(data);
-    env = {
-      PATH: process.env.PATH,
-      HOME: test.home,
-      AWS_SHARED_CREDENTIALS_FILE: join(test.home, 'credentials'),
-      AWS_PROFILE: 'kennel',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: join(test.home, 'no-aws-config'),
-      KENNEL_ENDPOINT_URL: test.url,
-      DATA: data,
-    };
+    env = awsToolEnv(test, { DATA: data });
   });
   after(async () => test?.close());
 

@@ -15,20 +15,11 @@ import {
   type DescribeHyperParameterTuningJobCommandOutput,
 } from '@aws-sdk/client-sagemaker';
 import { makeSmallDataset, startTestKennel, type TestKennel } from '../../testing/test-kennel.ts';
+import { sdkFailure } from '../../testing/aws-tools.ts';
 
 const ROLE = 'arn:aws:iam::000000000000:role/SageMakerRole';
 const IMAGE = 'kennel/image-classifier:latest';
 const BUCKET = 'sagemaker-us-east-1-000000000000';
-
-async function failure(promise: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as Error & { $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  assert.fail('expected the call to fail');
-}
 
 describe('hyperparameter tuning through @aws-sdk/client-sagemaker', { timeout: 300_000 }, () => {
   let test: TestKennel;
@@ -145,7 +136,7 @@ describe('hyperparameter tuning through @aws-sdk/client-sagemaker', { timeout: 3
     assert.deepEqual(child.WarmStartConfig, { ParentHyperParameterTuningJobs: [{ HyperParameterTuningJobName: 'sdk-tuning' }], WarmStartType: 'IdenticalDataAndAlgorithm' });
 
     await client.send(new CreateHyperParameterTuningJobCommand(tuningJob('sdk-running', {}, '10000')));
-    const running = await failure(
+    const running = await sdkFailure(
       client.send(
         new CreateHyperParameterTuningJobCommand({
           ...tuningJob('sdk-early-child'),
@@ -160,16 +151,16 @@ describe('hyperparameter tuning through @aws-sdk/client-sagemaker', { timeout: 3
     const stopped = await finished('sdk-running');
     assert.equal(stopped.HyperParameterTuningJobStatus, 'Stopped');
     assert.equal((stopped.TrainingJobStatusCounters!.Stopped ?? 0) + (stopped.TrainingJobStatusCounters!.Completed ?? 0), (await tuned('sdk-running')).length);
-    const again = await failure(client.send(new StopHyperParameterTuningJobCommand({ HyperParameterTuningJobName: 'sdk-running' })));
+    const again = await sdkFailure(client.send(new StopHyperParameterTuningJobCommand({ HyperParameterTuningJobName: 'sdk-running' })));
     assert.match(again.message, /in status Stopped/);
   });
 
   it('refuses bad requests with the error types SageMaker declares, before anything runs', async () => {
-    const inUse = await failure(client.send(new CreateHyperParameterTuningJobCommand(tuningJob('sdk-tuning'))));
+    const inUse = await sdkFailure(client.send(new CreateHyperParameterTuningJobCommand(tuningJob('sdk-tuning'))));
     assert.deepEqual([inUse.name, inUse.status], ['ResourceInUse', 400]);
-    const missing = await failure(client.send(new DescribeHyperParameterTuningJobCommand({ HyperParameterTuningJobName: 'nope' })));
+    const missing = await sdkFailure(client.send(new DescribeHyperParameterTuningJobCommand({ HyperParameterTuningJobName: 'nope' })));
     assert.deepEqual([missing.name, missing.status], ['ResourceNotFound', 400]);
-    const missingTrials = await failure(client.send(new ListTrainingJobsForHyperParameterTuningJobCommand({ HyperParameterTuningJobName: 'nope' })));
+    const missingTrials = await sdkFailure(client.send(new ListTrainingJobsForHyperParameterTuningJobCommand({ HyperParameterTuningJobName: 'nope' })));
     assert.equal(missingTrials.name, 'ResourceNotFound');
 
     const ranges = (patch: object) => ({ ParameterRanges: patch });
@@ -184,7 +175,7 @@ describe('hyperparameter tuning through @aws-sdk/client-sagemaker', { timeout: 3
       ['an unknown strategy', tuningJob('bad-8', { Strategy: 'Genetic' as never }), /strategy/i],
     ];
     for (const [what, input, message] of cases) {
-      const error = await failure(client.send(new CreateHyperParameterTuningJobCommand(input)));
+      const error = await sdkFailure(client.send(new CreateHyperParameterTuningJobCommand(input)));
       assert.deepEqual([error.name, error.status], ['ValidationException', 400], `${what}: ${error.message}`);
       assert.match(error.message, message, what);
     }

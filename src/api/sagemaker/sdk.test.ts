@@ -33,6 +33,7 @@ import {
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { signedFetch } from '../../testing/signed-fetch.ts';
 import { makeSmallDataset, startTestKennel, type TestKennel } from '../../testing/test-kennel.ts';
+import { sdkFailure } from '../../testing/aws-tools.ts';
 
 const ROLE = 'arn:aws:iam::000000000000:role/SageMakerRole';
 const IMAGE = 'kennel/image-classifier:latest';
@@ -41,15 +42,6 @@ const BUCKET = 'sagemaker-us-east-1-000000000000';
 const FAST = { minDelay: 1, maxDelay: 1, maxWaitTime: 120 };
 
 /** Rejects with an SDK error: its name (the error type on the wire), HTTP status and message. */
-async function failure(promise: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as Error & { $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  assert.fail('expected the call to fail');
-}
 
 describe('the SageMaker control plane through @aws-sdk/client-sagemaker', () => {
   let test: TestKennel;
@@ -143,7 +135,7 @@ describe('the SageMaker control plane through @aws-sdk/client-sagemaker', () => 
     assert.equal(deleted.state, 'SUCCESS');
     await client.send(new DeleteEndpointConfigCommand({ EndpointConfigName: 'sdk-config' }));
     await client.send(new DeleteModelCommand({ ModelName: 'sdk-model' }));
-    assert.equal((await failure(client.send(new DescribeModelCommand({ ModelName: 'sdk-model' })))).name, 'ValidationException');
+    assert.equal((await sdkFailure(client.send(new DescribeModelCommand({ ModelName: 'sdk-model' })))).name, 'ValidationException');
   });
 
   it('lists with filters, sort orders and paging, and the paginators walk every page', async () => {
@@ -172,7 +164,7 @@ describe('the SageMaker control plane through @aws-sdk/client-sagemaker', () => 
       pages.push(page.Models!.map((m) => m.ModelName!));
     }
     assert.deepEqual(pages, [['list-a', 'list-b'], ['list-c', 'list-d'], ['list-e']]);
-    const badToken = await failure(client.send(new ListModelsCommand({ NameContains: 'list-', NextToken: 'not-a-token' })));
+    const badToken = await sdkFailure(client.send(new ListModelsCommand({ NameContains: 'list-', NextToken: 'not-a-token' })));
     assert.equal(badToken.name, 'ValidationException');
     assert.match(badToken.message, /NextToken/);
 
@@ -194,19 +186,19 @@ describe('the SageMaker control plane through @aws-sdk/client-sagemaker', () => 
     ]);
     await client.send(new DeleteTagsCommand({ ResourceArn: arn, TagKeys: ['team'] }));
     assert.deepEqual((await client.send(new ListTagsCommand({ ResourceArn: arn }))).Tags, [{ Key: 'stage', Value: 'test' }]);
-    const missing = await failure(client.send(new ListTagsCommand({ ResourceArn: 'arn:aws:sagemaker:us-east-1:000000000000:model/nope' })));
+    const missing = await sdkFailure(client.send(new ListTagsCommand({ ResourceArn: 'arn:aws:sagemaker:us-east-1:000000000000:model/nope' })));
     assert.equal(missing.name, 'ValidationException');
     assert.match(missing.message, /Could not find model/);
-    const reserved = await failure(client.send(new AddTagsCommand({ ResourceArn: arn, Tags: [{ Key: 'aws:owner', Value: 'x' }] })));
+    const reserved = await sdkFailure(client.send(new AddTagsCommand({ ResourceArn: arn, Tags: [{ Key: 'aws:owner', Value: 'x' }] })));
     assert.equal(reserved.name, 'ValidationException');
   });
 
   it('answers with the error types SageMaker declares', async () => {
-    const inUse = await failure(client.send(new CreateTrainingJobCommand(trainingJob('sdk-job'))));
+    const inUse = await sdkFailure(client.send(new CreateTrainingJobCommand(trainingJob('sdk-job'))));
     assert.deepEqual([inUse.name, inUse.status], ['ResourceInUse', 400]);
     assert.match(inUse.message, /training job with this name already exists/);
 
-    const noData = await failure(
+    const noData = await sdkFailure(
       client.send(
         new CreateTrainingJobCommand(
           trainingJob('no-data', {
@@ -231,7 +223,7 @@ describe('the SageMaker control plane through @aws-sdk/client-sagemaker', () => 
         ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'big', InitialInstanceCount: 9, InstanceType: 'ml.m5.large' }],
       }),
     );
-    const limit = await failure(client.send(new CreateEndpointCommand({ EndpointName: 'big', EndpointConfigName: 'big' })));
+    const limit = await sdkFailure(client.send(new CreateEndpointCommand({ EndpointName: 'big', EndpointConfigName: 'big' })));
     assert.deepEqual([limit.name, limit.status], ['ResourceLimitExceeded', 400]);
 
     const cases: [string, Promise<unknown>, RegExp][] = [
@@ -250,7 +242,7 @@ describe('the SageMaker control plane through @aws-sdk/client-sagemaker', () => 
       ['a name against the pattern', client.send(new DescribeModelCommand({ ModelName: 'under_score' })), /at 'modelName' failed to satisfy constraint: Member must satisfy regular expression pattern/],
     ];
     for (const [what, call, message] of cases) {
-      const error = await failure(call);
+      const error = await sdkFailure(call);
       assert.deepEqual([error.name, error.status], ['ValidationException', 400], `${what}: ${error.message}`);
       assert.match(error.message, message, what);
     }
@@ -304,7 +296,7 @@ describe('the SageMaker control plane through @aws-sdk/client-sagemaker', () => 
     const unsigned = await fetch(`${test.url}/`, { method: 'POST', headers: { 'x-amz-target': 'SageMaker.ListModels' }, body: '{}' });
     await expectError(unsigned, 403, 'MissingAuthenticationTokenException', /Authentication/);
     const elsewhere = new SageMakerClient({ endpoint: test.url, region: 'eu-west-1', credentials: test.credentials, maxAttempts: 1 });
-    const wrongRegion = await failure(elsewhere.send(new ListModelsCommand({})));
+    const wrongRegion = await sdkFailure(elsewhere.send(new ListModelsCommand({})));
     assert.deepEqual([wrongRegion.name, wrongRegion.status], ['InvalidSignatureException', 403]);
     assert.match(wrongRegion.message, /scoped to a valid region, not 'eu-west-1'/);
     elsewhere.destroy();
