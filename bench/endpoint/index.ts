@@ -33,6 +33,7 @@
  * batched_vs_bare (scaled endpoint req/s over the best bare configuration's images/s, both at
  * c=8) and vs_pytorch (scaled endpoint req/s over the PyTorch server's, both at c=8).
  */
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +117,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const jpegs = await ensureJpegs(cacheDir, IMAGE_COUNT);
 const home = await mkdtemp(join(tmpdir(), 'kennel-bench-endpoint-'));
+// The finally below removes it; this covers an exit that skips it (a signal).
+process.once('exit', () => rmSync(home, { recursive: true, force: true }));
 let server: ServerProcess | undefined;
 let pytorch: PytorchServer | undefined;
 let bare: BarePipeline | undefined;
