@@ -29,7 +29,13 @@ export function startServerProcess(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  const stop = () => stopChild(child);
+  // Should the bench exit without calling stop() (an uncaught error, a signal), the server goes too.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const stop = async () => {
+    await stopChild(child);
+    process.removeListener('exit', killOnExit);
+  };
   return new Promise((resolve, reject) => {
     const fail = (reason: string) => {
       clearTimeout(timer);

@@ -1,7 +1,7 @@
 /**
  * What the endpoint bench needs before it can measure anything: the ResNet50-shaped backbone, a
- * fixed set of photo-sized JPEGs, and a Kennel home with a model on that backbone deployed as an
- * endpoint. The model and the JPEGs are cached in bench/.cache; the home is made fresh each run.
+ * fixed set of photo-sized JPEGs, and a Kennel home with a model on that backbone deployed as two
+ * endpoints (one plain instance, and one with several instances and dynamic batching). The model and the JPEGs are cached in bench/.cache; the home is made fresh each run.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,13 +10,17 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { startKennel } from '../../src/cli/start.ts';
-import { waitForTrainingJob } from '../../src/control/wait.ts';
+import type { CreateEndpointConfigInput } from '../../src/control/endpoint-configs.ts';
+import { waitForEndpoint, waitForTrainingJob } from '../../src/control/wait.ts';
 import type { LabelsDocument } from '../../src/control/labels.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { randomInt, seededRandom, type Random } from '../../src/core/random.ts';
+import { KENNEL_EXECUTION_ROLE_ARN } from '../../src/domain/iam/arn.ts';
+import type { BatchingPolicy } from '../../src/domain/serving/batching.ts';
+import { IMAGE_CLASSIFIER_IMAGE } from '../../src/domain/training/algorithms.ts';
 import type { BackboneRef } from '../../src/domain/training/training-job.ts';
 import { generateSampleImages } from '../../src/runtime/samples/sample-images.ts';
-import { deployTrainingJob, imageClassifierJob } from '../../src/testing/test-kennel.ts';
+import { imageClassifierJob } from '../../src/testing/test-kennel.ts';
 
 export const MODEL_FILE = 'resnet50-features.onnx';
 
@@ -103,10 +107,26 @@ async function drawJpeg(random: Random, index: number): Promise<Buffer> {
   return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 88 }).toBuffer();
 }
 
-// ---- A Kennel home with the endpoint ----
+// ---- A Kennel home with the endpoints ----
+
+/** How the second, scaled endpoint runs: instances (worker threads) and dynamic batching. */
+export interface ScaledEndpointOptions {
+  /** InitialInstanceCount of its one production variant. */
+  instances: number;
+  /**
+   * Kennel's batching extension of the variant (`KennelBatching` on the wire). A server without
+   * dynamic batching does not record it and serves one request at a time.
+   */
+  batching: BatchingPolicy;
+}
 
 export interface PreparedHome {
+  /** One instance, no batching: what the c=1/2/4 measurements use. */
   endpointName: string;
+  /** `scaled.instances` instances, with batching where the server supports it. */
+  scaledEndpointName: string;
+  /** What the control plane recorded for the scaled endpoint's variant. */
+  scaled: { instances: number; batching: BatchingPolicy | undefined };
   credentials: { accessKeyId: string; secretAccessKey: string };
   /** The backbone as the server records it: names, feature size, preprocessing. */
   backbone: BackboneRef;
@@ -116,14 +136,18 @@ export interface PreparedHome {
   trainingSeconds: number;
 }
 
+type VariantInput = CreateEndpointConfigInput['productionVariants'][number];
+
 /**
  * Starts Kennel in-process in `home`, trains a tiny classifier on the ResNet50-shaped backbone
- * (3 classes × 4/2/2 generated images, 2 epochs), deploys it as an endpoint, waits until it is
- * InService, and closes Kennel again, so a server started later on the same home serves it.
+ * (3 classes × 4/2/2 generated images, 2 epochs), deploys it as two endpoints (one instance
+ * without batching, and `scaled`), waits until both are InService, and closes Kennel again, so a
+ * server started later on the same home serves them.
  */
-export async function prepareHome(home: string, modelPath: string, servingThreads: number): Promise<PreparedHome> {
+export async function prepareHome(home: string, modelPath: string, servingThreads: number, scaled: ScaledEndpointOptions): Promise<PreparedHome> {
   const started = performance.now();
   const name = 'bench-resnet';
+  const scaledName = `${name}-scaled`;
   const kennel = await startKennel({ home, host: '127.0.0.1', port: 0, logger: silentLogger, servingThreads });
   try {
     const { platform } = kennel;
@@ -141,12 +165,29 @@ export async function prepareHome(home: string, modelPath: string, servingThread
     );
     const job = await waitForTrainingJob(platform, `${name}-job`);
     if (job.status !== 'Completed' || !job.artifacts) throw new Error(`training job ${job.name} ended ${job.status}: ${job.failureReason ?? ''}`);
-    await deployTrainingJob(platform, job, name);
+    await platform.models.create({ name, executionRoleArn: KENNEL_EXECUTION_ROLE_ARN, image: IMAGE_CLASSIFIER_IMAGE, modelDataUrl: job.modelArtifactsUri });
+    platform.endpointConfigs.create({ name, productionVariants: [{ variantName: 'AllTraffic', modelName: name, initialInstanceCount: 1 }] });
+    // A variable, not a literal: the batching member type-checks whether or not this build's
+    // CreateEndpointConfigInput declares it yet.
+    const scaledVariant: VariantInput & { batching: BatchingPolicy } = {
+      variantName: 'AllTraffic',
+      modelName: name,
+      initialInstanceCount: scaled.instances,
+      batching: scaled.batching,
+    };
+    platform.endpointConfigs.create({ name: scaledName, productionVariants: [scaledVariant] });
+    const recorded = platform.endpointConfigs.describe(scaledName).productionVariants[0] as { initialInstanceCount: number; batching?: BatchingPolicy };
+    platform.endpoints.create({ name, endpointConfigName: name });
+    platform.endpoints.create({ name: scaledName, endpointConfigName: scaledName });
+    await waitForEndpoint(platform, name);
+    await waitForEndpoint(platform, scaledName);
     const model = platform.models.describe(name);
     const artifacts = platform.deps.artifacts;
     const labels = JSON.parse(new TextDecoder().decode(await artifacts.get(model.artifacts.labels))) as LabelsDocument;
     return {
       endpointName: name,
+      scaledEndpointName: scaledName,
+      scaled: { instances: recorded.initialInstanceCount, batching: recorded.batching },
       credentials: { accessKeyId: kennel.admin.key.accessKeyId, secretAccessKey: kennel.admin.key.secretAccessKey },
       backbone: model.backbone,
       headModel: await artifacts.get(model.artifacts.headModel),

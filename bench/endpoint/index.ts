@@ -1,41 +1,71 @@
 /**
- * InvokeEndpoint over HTTP against the bare pipeline, on a ResNet50-shaped model and the same
- * JPEGs, in one run (DESIGN §6: the HTTP, auth and routing layer must cost little next to the
- * model).
+ * InvokeEndpoint over HTTP against the bare pipeline and against a minimal PyTorch server, on a
+ * ResNet50-shaped model and the same JPEGs, in one run (DESIGN §6: the HTTP, auth and routing
+ * layer must cost little next to the model).
  *
- *   node --import tsx bench/endpoint/index.ts [--requests 200] [--block 20] [--threads 0] [--server-cpu-prof DIR]
+ *   node --import tsx bench/endpoint/index.ts [--requests 200] [--block 20] [--threads 0]
+ *     [--instances 2] [--max-batch 4] [--max-delay-ms 5] [--search-requests 96] [--server-cpu-prof DIR]
  *
- * The endpoint is served by `kennel up` in a child process; the bench process is the client and,
- * in its own turns, runs the bare pipeline. This 2-core machine is shared, so the two sides are
- * measured in pairs of short blocks (`--block` × concurrency requests per side, the side going
- * first alternating): before each pair the bench waits (briefly) for other processes to leave the
- * machine alone, and a pair they disturbed anyway is run again; each side's figures pool its
- * blocks. Concurrency 1, then 2 and 4. Requests go only to 127.0.0.1 and are bounded in number
- * and time.
+ * The endpoints are served by `kennel up` in a child process; the bench process is the client and,
+ * in its own turns, runs the bare pipeline. Peers:
+ *
+ * - bare: the same JPEGs decoded and preprocessed by Kennel's sharp code and run through
+ *   onnxruntime-node in-process, batch 1 with the server's thread setting (bare.ts
+ *   openBarePipeline); against the one-instance endpoint at concurrency 1, 2 and 4.
+ * - bare at its best: a search at concurrency 8 over batch size (1, 2, 4, 8) and sessions
+ *   (one 2-thread session, with and without ONNX Runtime's spinning threads, or two 1-thread
+ *   sessions in two worker threads), each taking whole batches (bare.ts openBatchedBare); the
+ *   fastest is the peer of the scaled endpoint (`--instances` instances, dynamic batching of
+ *   `--max-batch` requests waiting at most `--max-delay-ms`) at concurrency 8.
+ * - pytorch: pytorch_server.py, torchvision's ResNet50 and a head of Kennel's shape behind the
+ *   standard library's ThreadingHTTPServer, run by Debian's python3-torch (/usr/bin/python3), at
+ *   concurrency 1 (next to the one-instance endpoint) and 8 (next to the scaled one). Skipped,
+ *   with the reason, when torch or torchvision is missing.
+ *
+ * This 2-core machine is shared, so the sides of each comparison are measured in rounds of short
+ * blocks (`--block` × concurrency requests per side, which side goes first rotating): before each
+ * round the bench waits (briefly) for other processes to leave the machine alone, and a round
+ * they disturbed anyway is run again; each side's figures pool its blocks. Requests go only to
+ * 127.0.0.1 and are bounded in number and time.
+ *
+ * The last line: vs_bare, rps, p50_ms, p99_ms (one-instance endpoint at c=1), bare_rps,
+ * bare_p50_ms, rps_c2, rps_c4, ping_p99_ms_under_load (GET /ping while it serves 4 at a time),
+ * batched_vs_bare (scaled endpoint req/s over the best bare configuration's images/s, both at
+ * c=8) and vs_pytorch (scaled endpoint req/s over the PyTorch server's, both at c=8).
  */
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { instanceThreads } from '../../src/control/endpoint-reconciler.ts';
 import type { Prediction } from '../../src/domain/serving/predictions.ts';
-import { openBarePipeline, type BarePipeline, type StageTimes } from './bare.ts';
+import { describeBareConfig, openBarePipeline, openBatchedBare, type BareConfig, type BarePipeline, type BatchedBare, type StageTimes } from './bare.ts';
 import { endpointClient, startServerProcess, type EndpointClient, type ServerProcess } from './client.ts';
 import { cpuWindow, processCpuMs, waitForQuiet } from './cpu.ts';
 import { ensureJpegs, ensureResnetModel, prepareHome, type PreparedHome } from './fixtures.ts';
 import { closedLoop, mean, median, percentile, probeWhile, summarise, type Block, type Summary } from './load.ts';
+import { plainClient, pytorchAvailable, startPytorchServer, type PlainClient, type PytorchServer } from './pytorch.ts';
 
-const KEYS = ['vs_bare', 'rps', 'p50_ms', 'p99_ms', 'bare_rps', 'bare_p50_ms', 'rps_c2', 'rps_c4', 'ping_p99_ms_under_load'];
+const KEYS = ['vs_bare', 'rps', 'p50_ms', 'p99_ms', 'bare_rps', 'bare_p50_ms', 'rps_c2', 'rps_c4', 'ping_p99_ms_under_load', 'batched_vs_bare', 'vs_pytorch'];
 /** How often /ping is asked while the endpoint serves a block, and at which concurrency. */
 const PING_EVERY_MS = 20;
 const PING_CONCURRENCY = 4;
 const CONCURRENCIES = [1, 2, 4];
+/** The concurrency of the scaled endpoint, the best bare configuration and the PyTorch server. */
+const HIGH_CONCURRENCY = 8;
+const BATCH_SIZES = [1, 2, 4, 8];
+/** Blocks of the bare search: this many × 8 requests. */
+const SEARCH_BLOCK = 4;
 const IMAGE_COUNT = 32;
-/** Per concurrency, both sides and waiting included: whichever comes first, the request count or this. */
+/** Per two sides of a comparison, waiting included: whichever comes first, the request count or this. */
 const BUDGET_SECONDS = 120;
-/** Other processes using more than this many cores during a block make its pair be run again. */
+/** The whole bare search, waiting included. */
+const SEARCH_BUDGET_SECONDS = 180;
+/** Other processes using more than this many cores during a block make its round be run again. */
 const NOISY_CORES = 0.1;
-/** Longest wait for a quiet machine before a block pair. */
+/** Longest wait for a quiet machine before a round. */
 const QUIET_WAIT_SECONDS = 10;
 
 const { values: args } = parseArgs({
@@ -43,6 +73,11 @@ const { values: args } = parseArgs({
     requests: { type: 'string', default: '200' },
     block: { type: 'string', default: '20' },
     threads: { type: 'string', default: '0' },
+    instances: { type: 'string', default: '2' },
+    'max-batch': { type: 'string', default: '4' },
+    'max-delay-ms': { type: 'string', default: '5' },
+    /** Requests per configuration in the bare search. */
+    'search-requests': { type: 'string', default: '96' },
     /** Writes a V8 CPU profile of the server process into this folder, for finding where its time goes. */
     'server-cpu-prof': { type: 'string' },
   },
@@ -51,11 +86,19 @@ const requests = positiveInteger('requests', args.requests);
 const block = positiveInteger('block', args.block);
 const threads = Number(args.threads);
 if (!Number.isInteger(threads) || threads < 0) throw new Error(`--threads must be a whole number ≥ 0, got ${args.threads}`);
+const searchRequests = positiveInteger('search-requests', args['search-requests']);
+const instances = positiveInteger('instances', args.instances);
+const batching = { maxBatchSize: positiveInteger('max-batch', args['max-batch']), maxDelayMs: Number(args['max-delay-ms']) };
+if (batching.maxBatchSize > 64) throw new Error(`--max-batch must be 1..64, got ${batching.maxBatchSize}`);
+if (!Number.isInteger(batching.maxDelayMs) || batching.maxDelayMs < 0 || batching.maxDelayMs > 1000) {
+  throw new Error(`--max-delay-ms must be a whole number 0..1000, got ${args['max-delay-ms']}`);
+}
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cacheDir = join(root, 'bench', '.cache');
+const cores = availableParallelism();
 
-console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} cores, node ${process.version}, ${process.platform}`);
+console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cores} cores, node ${process.version}, ${process.platform}`);
 const model = ensureResnetModel(root, cacheDir);
 if ('skipped' in model) {
   console.log(`endpoint bench skipped: ${model.skipped}`);
@@ -63,12 +106,27 @@ if ('skipped' in model) {
   process.exit(0);
 }
 
+// Ctrl-C or a kill ends the bench through process.exit, whose exit hooks kill the server and the
+// PyTorch peer (Node's default for these signals would leave them running).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.log(`endpoint bench: ${signal}, stopping`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+}
+
 const jpegs = await ensureJpegs(cacheDir, IMAGE_COUNT);
 const home = await mkdtemp(join(tmpdir(), 'kennel-bench-endpoint-'));
+// The finally below removes it; this covers an exit that skips it (a signal).
+process.once('exit', () => rmSync(home, { recursive: true, force: true }));
 let server: ServerProcess | undefined;
+let pytorch: PytorchServer | undefined;
 let bare: BarePipeline | undefined;
+const pools: BatchedBare[] = [];
+/** Every client a side opened, closed at the end. */
+const openClients: { close(): void }[] = [];
 try {
-  const prepared = await prepareHome(home, model.path, threads);
+  const prepared = await prepareHome(home, model.path, threads, { instances, batching });
   const p = prepared.backbone.preprocessing;
   console.log(
     `model: ${model.path} (ResNet50 without fc, random weights, ${prepared.backbone.featureSize} features), head ${prepared.backbone.featureSize} → 128 → ${prepared.labels.length}; trained and deployed in ${prepared.trainingSeconds.toFixed(1)} s`,
@@ -76,6 +134,14 @@ try {
   console.log(`images: ${jpegs.length} JPEGs, ${describeSizes(jpegs)}; preprocessing resize ${p.resizeSize} / crop ${p.cropSize} ${p.layout}, ImageNet mean/std`);
   console.log(
     `onnxruntime: backbone intraOpNumThreads=${threads === 0 ? '0 (ONNX Runtime default: one per core)' : threads}, head 1 thread; the same on both sides`,
+  );
+  const scaledThreads = threads > 0 ? threads : instanceThreads('ml.m5.large', prepared.scaled.instances, cores);
+  const recorded = prepared.scaled.batching;
+  console.log(
+    `scaled endpoint ${prepared.scaledEndpointName}: ${prepared.scaled.instances} instances × ${scaledThreads} ONNX thread${scaledThreads === 1 ? '' : 's'}; batching asked: maxBatchSize ${batching.maxBatchSize}, maxDelayMs ${batching.maxDelayMs}; ` +
+      (recorded
+        ? `recorded by the control plane: maxBatchSize ${recorded.maxBatchSize}, maxDelayMs ${recorded.maxDelayMs}`
+        : 'NOT recorded by this build (no dynamic batching yet): each instance serves one request at a time'),
   );
 
   bare = await openBarePipeline({ modelPath: model.path, backbone: prepared.backbone, headModel: prepared.headModel, labels: prepared.labels, threads });
@@ -86,36 +152,121 @@ try {
   );
   if (profileDir) console.log(`server CPU profile: written to ${profileDir} when the server stops`);
 
-  await warmUpAndCheck(bare, server, prepared);
+  const torch = pytorchAvailable();
+  let pytorchSkipped: string | undefined;
+  if (torch.ok) {
+    try {
+      pytorch = await startPytorchServer(root, { threads: cores, classes: prepared.labels.length });
+      console.log(
+        `pytorch: child process /usr/bin/python3 bench/endpoint/pytorch_server.py (pid ${pytorch.pid}) at ${pytorch.url}, glibc malloc tuned (DESIGN §6); ${pytorch.about}`,
+      );
+    } catch (error) {
+      pytorchSkipped = `pytorch_server.py did not start: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+    }
+  } else {
+    pytorchSkipped = torch.reason;
+  }
+  if (pytorchSkipped) console.log(`pytorch: skipped: ${pytorchSkipped}`);
+
+  const pids = [process.pid, server.pid, ...(pytorch ? [pytorch.pid] : [])];
+  await warmUpAndCheck(bare, server, prepared, pytorch);
   console.log(
-    `runs: ${requests} requests per side at each concurrency (at most ${BUDGET_SECONDS} s per concurrency), in block pairs of ${block} × concurrency requests per side, alternating which side goes first; pairs disturbed by other processes are run again`,
+    `runs: ${requests} requests per side at each concurrency (at most ${BUDGET_SECONDS} s per two sides), in rounds of one block of ${block} × concurrency requests per side, rotating which side goes first; rounds disturbed by other processes are run again`,
   );
   console.log();
-  const results = [];
-  for (const concurrency of CONCURRENCIES) results.push(await measure(bare, server, prepared, concurrency));
-  report(results);
+  const results: Comparison[] = [];
+  for (const concurrency of CONCURRENCIES) {
+    const sides: Side[] = [bareSide(bare), endpointSide(server, prepared, prepared.endpointName, concurrency)];
+    // PyTorch next to the one-instance endpoint where its p99 is reported.
+    if (concurrency === 1 && pytorch) sides.push(pytorchSide(pytorch, concurrency));
+    results.push(await measure(concurrency, sides, pids, { requests, block }));
+  }
+
+  // The bare pipeline at its best at c=8: every session layout opened once; the batch size is set
+  // before each of its blocks.
+  const layouts: Omit<BareConfig, 'batchSize'>[] = [
+    { sessions: 1, threadsPerSession: cores, spinning: false },
+    { sessions: 1, threadsPerSession: cores, spinning: true },
+    { sessions: cores, threadsPerSession: 1, spinning: false },
+  ];
+  for (const layout of layouts) {
+    const pool = await openBatchedBare({ modelPath: model.path, backbone: prepared.backbone, headModel: prepared.headModel, labels: prepared.labels, config: { ...layout, batchSize: 1 } });
+    pools.push(pool);
+    await checkAgainstBare(bare, pool, `bare ${describeBareConfig(pool.config)}`);
+  }
+  const searchSides = pools.flatMap((pool) => BATCH_SIZES.map((batchSize) => batchedBareSide(pool, batchSize)));
+  console.log(
+    `bare search at c=${HIGH_CONCURRENCY}: ${searchSides.length} configurations, ${searchRequests} requests each (at most ${SEARCH_BUDGET_SECONDS} s in all) in rounds of one block of ${SEARCH_BLOCK * HIGH_CONCURRENCY} per configuration`,
+  );
+  const search = await measure(HIGH_CONCURRENCY, searchSides, pids, { requests: searchRequests, block: SEARCH_BLOCK, budgetSeconds: SEARCH_BUDGET_SECONDS, quietLog: true });
+  const ranked = [...searchSides].sort((a, b) => search.sides[b.name].rps - search.sides[a.name].rps);
+  for (const side of ranked) {
+    const r = search.sides[side.name];
+    console.log(`  ${side.name.padEnd(58)} ${fmt(r.rps).padStart(6)} images/s, p50 ${fmt(r.p50Ms).padStart(6)} ms, p99 ${fmt(r.p99Ms).padStart(6)} ms`);
+  }
+  const best = ranked[0];
+  console.log(`bare at its best: ${best.name}`);
+  // Only the best one's sessions stay open for the comparison.
+  const bestPool = pools[Math.floor(searchSides.indexOf(best) / BATCH_SIZES.length)];
+  await Promise.all(pools.filter((pool) => pool !== bestPool).map((pool) => pool.close()));
+  console.log();
+
+  const high: Side[] = [
+    { ...best, name: 'bare-best' },
+    { ...endpointSide(server, prepared, prepared.scaledEndpointName, HIGH_CONCURRENCY), name: 'scaled' },
+    ...(pytorch ? [pytorchSide(pytorch, HIGH_CONCURRENCY)] : []),
+  ];
+  const c8 = await measure(HIGH_CONCURRENCY, high, pids, { requests, block });
+  report(results, c8, {
+    best: best.name,
+    scaled: `${prepared.scaled.instances} instances × ${scaledThreads} thread${scaledThreads === 1 ? '' : 's'}, ${recorded ? `batching ${recorded.maxBatchSize} / ${recorded.maxDelayMs} ms` : 'no batching (not supported by this build)'}`,
+    pytorchSkipped,
+  });
 } finally {
+  for (const side of openClients) side.close();
+  await Promise.all(pools.map((pool) => pool.close()));
   await bare?.close();
+  await pytorch?.stop();
   await server?.stop();
   await rm(home, { recursive: true, force: true });
 }
 
 // ---------------------------------------------------------------------------
 
+/** Something the closed loop measures: a pipeline in this process or a server over HTTP. */
+interface Side {
+  name: string;
+  /** Handles one request; `round` collects the side's extra figures. */
+  send(jpeg: Uint8Array, round: RoundExtras): Promise<unknown>;
+  /** Called before each of the side's blocks. */
+  before?(): void;
+  /** The process serving it, when not this one: its CPU is reported. */
+  pid?: number;
+  /** GET this while the side's blocks run at PING_CONCURRENCY. */
+  pingUrl?: string;
+}
+
+interface RoundExtras {
+  stages: StageTimes;
+  signMs: number[];
+  pingMs: number[];
+}
+
 interface SideResult extends Summary {
-  /** CPU ms per request: the bench process and the server process together. */
+  /** CPU ms per request: the bench process and the server processes together. */
   cpuMsPerRequest: number;
+  /** CPU ms per request of the side's own server process, when it has one. */
+  serverCpuMsPerRequest: number;
   /** Cores' worth of CPU that other processes on the machine used meanwhile. */
   othersCores: number;
 }
 
-interface ConcurrencyResult {
+interface Comparison {
   concurrency: number;
-  bare: SideResult;
-  endpoint: SideResult & { serverCpuMsPerRequest: number };
-  /** endpoint rps / bare rps of each pair of neighbouring blocks that was kept. */
-  pairRatios: number[];
-  /** Too few quiet pairs: every pair was used. */
+  sides: Record<string, SideResult>;
+  /** a rps / b rps in each kept round. */
+  roundRatios(a: string, b: string): number[];
+  /** Too few quiet rounds: every round was used. */
   noisy: boolean;
   stages: StageTimes;
   signMs: number[];
@@ -130,133 +281,191 @@ interface MeasuredBlock extends Block {
   serverMs: number;
 }
 
-interface BlockPair {
-  bare: MeasuredBlock;
-  endpoint: MeasuredBlock;
-  stages: StageTimes;
-  signMs: number[];
-  pingMs: number[];
+interface Round {
+  blocks: Record<string, MeasuredBlock>;
+  extras: RoundExtras;
 }
 
-async function warmUpAndCheck(bare: BarePipeline, server: ServerProcess, prepared: PreparedHome): Promise<void> {
-  const client = connect(server, prepared, 4);
-  try {
-    let agree = 0;
-    let maxDifference = 0;
-    for (const jpeg of jpegs) {
-      const fromBare = await bare.classify(jpeg);
-      const fromEndpoint = (JSON.parse(await invokeOk(client, jpeg)) as { predictions: Prediction[] }).predictions;
-      if (fromBare.length === fromEndpoint.length && fromBare.every((prediction, i) => prediction.index === fromEndpoint[i].index)) agree++;
-      for (const [i, prediction] of fromBare.entries()) {
-        maxDifference = Math.max(maxDifference, Math.abs(prediction.probability - (fromEndpoint[i]?.probability ?? Infinity)));
+function bareSide(pipeline: BarePipeline): Side {
+  return { name: 'bare', send: (jpeg, round) => pipeline.classify(jpeg, round.stages) };
+}
+
+function batchedBareSide(pool: BatchedBare, batchSize: number): Side {
+  return { name: describeBareConfig({ ...pool.config, batchSize }), before: () => pool.setBatchSize(batchSize), send: (jpeg) => pool.classify(jpeg) };
+}
+
+function endpointSide(server: ServerProcess, prepared: PreparedHome, endpointName: string, connections: number): Side {
+  const client = endpointClient({ url: server.url, endpointName, credentials: prepared.credentials, connections });
+  openClients.push(client);
+  return {
+    name: 'endpoint',
+    pid: server.pid,
+    pingUrl: new URL('/ping', server.url).href,
+    send: (jpeg, round) => invokeOk(client, jpeg, round.signMs),
+  };
+}
+
+function pytorchSide(peer: PytorchServer, connections: number): Side {
+  const client = plainClient(peer.url, connections);
+  openClients.push(client);
+  return { name: 'pytorch', pid: peer.pid, send: (jpeg) => invokePytorch(client, jpeg) };
+}
+
+async function warmUpAndCheck(bare: BarePipeline, server: ServerProcess, prepared: PreparedHome, peer: PytorchServer | undefined): Promise<void> {
+  for (const endpointName of [prepared.endpointName, prepared.scaledEndpointName]) {
+    const client = endpointClient({ url: server.url, endpointName, credentials: prepared.credentials, connections: HIGH_CONCURRENCY });
+    try {
+      let agree = 0;
+      let maxDifference = 0;
+      for (const jpeg of jpegs) {
+        const fromBare = await bare.classify(jpeg);
+        const fromEndpoint = (JSON.parse(await invokeOk(client, jpeg)) as { predictions: Prediction[] }).predictions;
+        if (fromBare.length === fromEndpoint.length && fromBare.every((prediction, i) => prediction.index === fromEndpoint[i].index)) agree++;
+        for (const [i, prediction] of fromBare.entries()) {
+          maxDifference = Math.max(maxDifference, Math.abs(prediction.probability - (fromEndpoint[i]?.probability ?? Infinity)));
+        }
       }
+      await Promise.all(Array.from({ length: 8 }, (_, i) => bare.classify(jpegs[i])));
+      await Promise.all(Array.from({ length: 16 }, (_, i) => invokeOk(client, jpegs[i])));
+      console.log(
+        `check: endpoint ${endpointName} and bare give the same top-5 classes for ${agree}/${jpegs.length} images (largest probability difference ${maxDifference.toExponential(1)}); warm-up done`,
+      );
+      if (agree !== jpegs.length) throw new Error(`endpoint ${endpointName} and the bare pipeline disagree: they are not computing the same thing`);
+    } finally {
+      client.close();
     }
-    await Promise.all(Array.from({ length: 8 }, (_, i) => bare.classify(jpegs[i])));
-    await Promise.all(Array.from({ length: 8 }, (_, i) => invokeOk(client, jpegs[i])));
-    console.log(
-      `check: endpoint and bare give the same top-5 classes for ${agree}/${jpegs.length} images (largest probability difference ${maxDifference.toExponential(1)}); warm-up done`,
-    );
-    if (agree !== jpegs.length) throw new Error('the endpoint and the bare pipeline disagree: they are not computing the same thing');
-  } finally {
-    client.close();
   }
+  if (peer) {
+    const client = plainClient(peer.url, HIGH_CONCURRENCY);
+    try {
+      const first = JSON.parse(await invokePytorch(client, jpegs[0])) as { predictions: Prediction[] };
+      const expected = Math.min(5, prepared.labels.length);
+      if (first.predictions.length !== expected) throw new Error(`pytorch_server.py gave ${first.predictions.length} predictions, not ${expected}`);
+      await Promise.all(Array.from({ length: 16 }, (_, i) => invokePytorch(client, jpegs[i % jpegs.length])));
+      console.log(`check: pytorch answers with top-${expected} (its weights are random and its own, so its classes differ); warm-up done`);
+    } finally {
+      client.close();
+    }
+  }
+}
+
+/** The batched pipeline must compute what the batch-1 pipeline does, batch size aside. */
+async function checkAgainstBare(bare: BarePipeline, pool: BatchedBare, name: string): Promise<void> {
+  pool.setBatchSize(8);
+  const [fromBare, fromPool] = await Promise.all([
+    Promise.all(jpegs.slice(0, 8).map((jpeg) => bare.classify(jpeg))),
+    Promise.all(jpegs.slice(0, 8).map((jpeg) => pool.classify(jpeg))),
+  ]);
+  const agree = fromBare.filter((predictions, i) => predictions.every((prediction, j) => prediction.index === fromPool[i][j]?.index)).length;
+  if (agree !== fromBare.length) throw new Error(`${name} disagrees with the batch-1 bare pipeline on ${fromBare.length - agree} of ${fromBare.length} images`);
+  await Promise.all(jpegs.slice(0, 16).map((jpeg) => pool.classify(jpeg)));
 }
 
 /**
- * Block pairs (one block per side, the side going first alternating) until `requests` requests per
- * side were measured in quiet pairs. Before each pair the bench waits for other processes to leave
- * the machine alone; a pair during which they used more than NOISY_CORES anyway is run again. If
- * the time budget runs out first, every pair is used and the result is marked noisy.
+ * Rounds of blocks (one block per side, the side going first rotating) until `requests` requests
+ * per side were measured in quiet rounds. Before each round the bench waits for other processes
+ * to leave the machine alone; a round during which they used more than NOISY_CORES anyway is run
+ * again. If the time budget runs out first, every round is used and the result is marked noisy.
  */
-async function measure(bare: BarePipeline, server: ServerProcess, prepared: PreparedHome, concurrency: number): Promise<ConcurrencyResult> {
-  const pids = [process.pid, server.pid];
-  const deadline = performance.now() + BUDGET_SECONDS * 1000;
+async function measure(
+  concurrency: number,
+  sides: Side[],
+  pids: number[],
+  options: { requests: number; block: number; budgetSeconds?: number; quietLog?: boolean },
+): Promise<Comparison> {
+  const budgetSeconds = options.budgetSeconds ?? (BUDGET_SECONDS * Math.max(2, sides.length)) / 2;
+  const deadline = performance.now() + budgetSeconds * 1000;
   const remainingSeconds = () => Math.max(0, (deadline - performance.now()) / 1000);
-  const client = connect(server, prepared, concurrency);
-  const runBlock = async (send: (i: number) => Promise<unknown>, count: number): Promise<MeasuredBlock> => {
-    const serverBefore = processCpuMs(server.pid) ?? NaN;
+  const runBlock = async (side: Side, extras: RoundExtras, count: number): Promise<MeasuredBlock> => {
+    side.before?.();
+    const serverBefore = side.pid === undefined ? 0 : (processCpuMs(side.pid) ?? NaN);
     const cpu = cpuWindow(pids);
-    const block = await closedLoop(concurrency, count, Math.max(1, remainingSeconds()), async (i) => {
-      await send(i);
+    const running = closedLoop(concurrency, count, Math.max(1, remainingSeconds()), async (i) => {
+      await side.send(jpegs[i % jpegs.length], extras);
     });
+    // Only where it is reported: the probes cost the server a little, which would show at c=1.
+    if (side.pingUrl && concurrency === PING_CONCURRENCY) extras.pingMs.push(...(await probeWhile(side.pingUrl, PING_EVERY_MS, running)));
+    const result = await running;
     const window = cpu();
-    return { ...block, ...window, serverMs: (processCpuMs(server.pid) ?? NaN) - serverBefore };
+    const serverMs = side.pid === undefined ? 0 : (processCpuMs(side.pid) ?? NaN) - serverBefore;
+    return { ...result, ...window, serverMs };
   };
   const quiet = (b: MeasuredBlock) => b.othersMs / (b.seconds * 1000) <= NOISY_CORES;
-  const pairs: BlockPair[] = [];
-  const kept = () => pairs.filter((pair) => quiet(pair.bare) && quiet(pair.endpoint));
-  const keptRequests = () => kept().reduce((sum, pair) => sum + pair.bare.latenciesMs.length, 0);
-  try {
-    // One request per connection first, so the blocks start with their sockets open.
-    await Promise.all(Array.from({ length: concurrency }, (_, i) => invokeOk(client, jpegs[i])));
-    while (keptRequests() < requests && remainingSeconds() > 0) {
-      await waitForQuiet(pids, NOISY_CORES, Math.min(QUIET_WAIT_SECONDS, remainingSeconds()) * 1000);
-      const count = Math.min(block * concurrency, requests - keptRequests());
-      const stages: StageTimes = { preprocessMs: [], backboneMs: [], headMs: [] };
-      const signMs: number[] = [];
-      const runBare = () => runBlock((i) => bare.classify(jpegs[i % jpegs.length], stages), count);
-      const pingMs: number[] = [];
-      const runEndpoint = async () => {
-        const running = runBlock((i) => invokeOk(client, jpegs[i % jpegs.length], signMs), count);
-        // Only where it is reported: the probes cost the server a little, which would show at c=1.
-        if (concurrency === PING_CONCURRENCY) pingMs.push(...(await probeWhile(new URL('/ping', server.url).href, PING_EVERY_MS, running)));
-        return running;
-      };
-      const bareFirst = pairs.length % 2 === 0;
-      const first = await (bareFirst ? runBare() : runEndpoint());
-      const second = await (bareFirst ? runEndpoint() : runBare());
-      const pair: BlockPair = { bare: bareFirst ? first : second, endpoint: bareFirst ? second : first, stages, signMs, pingMs };
-      pairs.push(pair);
-    }
-  } finally {
-    client.close();
+  const rounds: Round[] = [];
+  const isQuiet = (round: Round) => Object.values(round.blocks).every(quiet);
+  const kept = () => rounds.filter(isQuiet);
+  const keptRequests = () => kept().reduce((sum, round) => sum + round.blocks[sides[0].name].latenciesMs.length, 0);
+  // One request per connection first, so the blocks start with their sockets open.
+  for (const side of sides) {
+    side.before?.();
+    await Promise.all(Array.from({ length: concurrency }, (_, i) => side.send(jpegs[i], { stages: emptyStages(), signMs: [], pingMs: [] })));
   }
-  const noisy = keptRequests() < requests / 2;
-  const used = noisy ? pairs : kept();
-  const side = (name: 'bare' | 'endpoint'): SideResult => {
-    const blocks = used.map((pair) => pair[name]);
-    const summary = summarise(blocks);
-    const total = (key: 'ownMs' | 'othersMs') => blocks.reduce((sum, b) => sum + b[key], 0);
-    return { ...summary, cpuMsPerRequest: total('ownMs') / summary.requests, othersCores: total('othersMs') / (summary.seconds * 1000) };
-  };
-  const endpoint = side('endpoint');
-  const result: ConcurrencyResult = {
+  while (keptRequests() < options.requests && remainingSeconds() > 0) {
+    await waitForQuiet(pids, NOISY_CORES, Math.min(QUIET_WAIT_SECONDS, remainingSeconds()) * 1000);
+    const count = Math.min(options.block * concurrency, options.requests - keptRequests());
+    const extras: RoundExtras = { stages: emptyStages(), signMs: [], pingMs: [] };
+    const blocks: Record<string, MeasuredBlock> = {};
+    const first = rounds.length % sides.length;
+    for (let k = 0; k < sides.length; k++) {
+      const side = sides[(first + k) % sides.length];
+      blocks[side.name] = await runBlock(side, extras, count);
+    }
+    rounds.push({ blocks, extras });
+  }
+  const noisy = keptRequests() < options.requests / 2;
+  const used = noisy ? rounds : kept();
+  const result: Comparison = {
     concurrency,
-    bare: side('bare'),
-    endpoint: { ...endpoint, serverCpuMsPerRequest: used.reduce((sum, pair) => sum + pair.endpoint.serverMs, 0) / endpoint.requests },
-    pairRatios: used.map((pair) => pair.endpoint.latenciesMs.length / pair.endpoint.seconds / (pair.bare.latenciesMs.length / pair.bare.seconds)),
+    sides: {},
+    roundRatios: (a, b) => used.map((round) => rps(round.blocks[a]) / rps(round.blocks[b])),
     noisy,
     stages: {
-      preprocessMs: used.flatMap((pair) => pair.stages.preprocessMs),
-      backboneMs: used.flatMap((pair) => pair.stages.backboneMs),
-      headMs: used.flatMap((pair) => pair.stages.headMs),
+      preprocessMs: used.flatMap((round) => round.extras.stages.preprocessMs),
+      backboneMs: used.flatMap((round) => round.extras.stages.backboneMs),
+      headMs: used.flatMap((round) => round.extras.stages.headMs),
     },
-    signMs: used.flatMap((pair) => pair.signMs),
-    pingMs: used.flatMap((pair) => pair.pingMs),
+    signMs: used.flatMap((round) => round.extras.signMs),
+    pingMs: used.flatMap((round) => round.extras.pingMs),
   };
-  const dropped = pairs.length - kept().length;
+  for (const side of sides) {
+    const blocks = used.map((round) => round.blocks[side.name]);
+    const summary = summarise(blocks);
+    const total = (key: 'ownMs' | 'othersMs' | 'serverMs') => blocks.reduce((sum, b) => sum + b[key], 0);
+    result.sides[side.name] = {
+      ...summary,
+      cpuMsPerRequest: total('ownMs') / summary.requests,
+      serverCpuMsPerRequest: side.pid === undefined ? NaN : total('serverMs') / summary.requests,
+      othersCores: total('othersMs') / (summary.seconds * 1000),
+    };
+  }
+  const dropped = rounds.length - kept().length;
   console.log(
-    `c=${concurrency}: ${pairs.length} block pairs${dropped > 0 ? `, ${dropped} dropped (other processes used over ${NOISY_CORES} cores)` : ''}${noisy ? '; too few quiet pairs in the time budget: ALL pairs used, figures noisy' : ''}`,
+    `c=${concurrency}: ${rounds.length} rounds${dropped > 0 ? `, ${dropped} dropped (other processes used over ${NOISY_CORES} cores)` : ''}${noisy ? '; too few quiet rounds in the time budget: ALL rounds used, figures noisy' : ''}`,
   );
-  for (const name of ['bare', 'endpoint'] as const) {
-    const r = result[name];
-    console.log(
-      `  ${name.padEnd(8)} ${r.requests} requests, ${fmt(r.seconds)} s: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50Ms)} ms, p99 ${fmt(r.p99Ms)} ms; other processes ${fmt(r.othersCores)} cores`,
-    );
+  if (!options.quietLog) {
+    for (const side of sides) {
+      const r = result.sides[side.name];
+      console.log(
+        `  ${side.name.padEnd(9)} ${r.requests} requests, ${fmt(r.seconds)} s: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50Ms)} ms, p99 ${fmt(r.p99Ms)} ms; other processes ${fmt(r.othersCores)} cores`,
+      );
+    }
   }
   return result;
 }
 
-function report(results: ConcurrencyResult[]): void {
+function report(results: Comparison[], c8: Comparison, names: { best: string; scaled: string; pytorchSkipped: string | undefined }): void {
   console.log();
   console.log('Latency is measured by the caller; for the endpoint it includes SigV4 signing and the HTTP round trip.');
-  console.log('side      c    req/s   p50 ms   p99 ms  mean ms  CPU ms/req  others  endpoint/bare (median of block pairs)');
-  for (const r of results) {
-    console.log(`bare      ${r.concurrency}  ${row(r.bare)}`);
-    console.log(`endpoint  ${r.concurrency}  ${row(r.endpoint)}  ${fmt(r.endpoint.rps / r.bare.rps, 3)} (${fmt(median(r.pairRatios), 3)})`);
-  }
+  console.log('side       c    req/s   p50 ms   p99 ms  mean ms  CPU ms/req  others  over bare (median of rounds)');
+  const line = (name: string, r: Comparison, over = 'bare') => {
+    const side = r.sides[name];
+    const ratio = name === over ? '' : `  ${fmt(side.rps / r.sides[over].rps, 3)} (${fmt(median(r.roundRatios(name, over)), 3)})`;
+    console.log(`${name.padEnd(9)}  ${r.concurrency}  ${row(side)}${ratio}`);
+  };
+  for (const r of results) for (const name of Object.keys(r.sides)) line(name, r);
+  for (const name of Object.keys(c8.sides)) line(name, c8, 'bare-best');
   console.log('CPU ms/req: bench and server processes together; others: cores other processes on the machine used meanwhile');
-  const noisy = results.filter((r) => r.noisy).map((r) => `c=${r.concurrency}`);
+  const noisy = [...results, c8].filter((r) => r.noisy).map((r) => `c=${r.concurrency}`);
   if (noisy.length > 0) {
     console.log(`warning: other processes kept the machine busy at ${noisy.join(', ')}: those absolute figures are low and noisy; the ratios, measured side by side, less so`);
   }
@@ -264,31 +473,61 @@ function report(results: ConcurrencyResult[]): void {
   const [c1, c2, c4] = results;
   if (c4.concurrency !== PING_CONCURRENCY) throw new Error('the /ping probes run at another concurrency than reported');
   const { preprocessMs, backboneMs, headMs } = c1.stages;
+  const [b1, e1] = [c1.sides.bare, c1.sides.endpoint];
   console.log();
   console.log(
     `bare c=1 stages, p50 / mean ms: preprocess (sharp) ${fmt(percentile(preprocessMs, 50))} / ${fmt(mean(preprocessMs))}, backbone ${fmt(percentile(backboneMs, 50))} / ${fmt(mean(backboneMs))}, head + top-5 ${fmt(percentile(headMs, 50), 3)} / ${fmt(mean(headMs), 3)}`,
   );
   console.log(
-    `endpoint c=1 over bare: ${fmt(c1.endpoint.p50Ms - c1.bare.p50Ms)} ms at p50, ${fmt(c1.endpoint.meanMs - c1.bare.meanMs)} ms mean; ${fmt(c1.endpoint.cpuMsPerRequest - c1.bare.cpuMsPerRequest)} CPU ms per request (server process ${fmt(c1.endpoint.serverCpuMsPerRequest, 1)}, client SigV4 signing ${fmt(mean(c1.signMs), 3)} ms)`,
+    `endpoint c=1 over bare: ${fmt(e1.p50Ms - b1.p50Ms)} ms at p50, ${fmt(e1.meanMs - b1.meanMs)} ms mean; ${fmt(e1.cpuMsPerRequest - b1.cpuMsPerRequest)} CPU ms per request (server process ${fmt(e1.serverCpuMsPerRequest, 1)}, client SigV4 signing ${fmt(mean(c1.signMs), 3)} ms)`,
   );
   console.log(
     `/ping while the endpoint serves at c=4, one probe every ${PING_EVERY_MS} ms: ${c4.pingMs.length} probes, p50 ${fmt(percentile(c4.pingMs, 50))} ms, p99 ${fmt(percentile(c4.pingMs, 99))} ms, max ${fmt(Math.max(...c4.pingMs))} ms`,
   );
+  const [best, scaled, torch] = [c8.sides['bare-best'], c8.sides.scaled, c8.sides.pytorch];
+  console.log(`c=${HIGH_CONCURRENCY}: bare at its best (${names.best}) ${fmt(best.rps)} images/s, p50 ${fmt(best.p50Ms)} ms, p99 ${fmt(best.p99Ms)} ms`);
   console.log(
-    `endpoint: vs_bare=${fmt(c1.endpoint.rps / c1.bare.rps, 3)} rps=${fmt(c1.endpoint.rps)} p50_ms=${fmt(c1.endpoint.p50Ms)} p99_ms=${fmt(c1.endpoint.p99Ms)} bare_rps=${fmt(c1.bare.rps)} bare_p50_ms=${fmt(c1.bare.p50Ms)} rps_c2=${fmt(c2.endpoint.rps)} rps_c4=${fmt(c4.endpoint.rps)} ping_p99_ms_under_load=${fmt(percentile(c4.pingMs, 99))}`,
+    `c=${HIGH_CONCURRENCY}: scaled endpoint (${names.scaled}) ${fmt(scaled.rps)} req/s, p50 ${fmt(scaled.p50Ms)} ms, p99 ${fmt(scaled.p99Ms)} ms; ${fmt(scaled.rps / best.rps, 3)} of bare at its best (median of rounds ${fmt(median(c8.roundRatios('scaled', 'bare-best')), 3)})`,
+  );
+  let vsPytorch = 'skipped';
+  if (torch) {
+    const t1 = c1.sides.pytorch;
+    vsPytorch = fmt(scaled.rps / torch.rps, 3);
+    console.log(
+      `c=${HIGH_CONCURRENCY}: pytorch ${fmt(torch.rps)} req/s, p50 ${fmt(torch.p50Ms)} ms, p99 ${fmt(torch.p99Ms)} ms; scaled endpoint over pytorch ${vsPytorch} (median of rounds ${fmt(median(c8.roundRatios('scaled', 'pytorch')), 3)}), p99 ${fmt(scaled.p99Ms)} ms against ${fmt(torch.p99Ms)} ms`,
+    );
+    console.log(
+      `c=1: pytorch ${fmt(t1.rps)} req/s, p50 ${fmt(t1.p50Ms)} ms, p99 ${fmt(t1.p99Ms)} ms; one-instance endpoint ${fmt(e1.rps)} req/s, p99 ${fmt(e1.p99Ms)} ms (${fmt(e1.rps / t1.rps, 3)}× pytorch's req/s)`,
+    );
+  } else {
+    vsPytorch = `skipped`;
+    console.log(`pytorch: skipped: ${names.pytorchSkipped ?? 'not measured'}`);
+  }
+  console.log(
+    `endpoint: vs_bare=${fmt(e1.rps / b1.rps, 3)} rps=${fmt(e1.rps)} p50_ms=${fmt(e1.p50Ms)} p99_ms=${fmt(e1.p99Ms)} bare_rps=${fmt(b1.rps)} bare_p50_ms=${fmt(b1.p50Ms)} rps_c2=${fmt(c2.sides.endpoint.rps)} rps_c4=${fmt(c4.sides.endpoint.rps)} ping_p99_ms_under_load=${fmt(percentile(c4.pingMs, 99))} batched_vs_bare=${fmt(scaled.rps / best.rps, 3)} vs_pytorch=${vsPytorch}`,
   );
 }
 
 // ---------------------------------------------------------------------------
 
-function connect(server: ServerProcess, prepared: PreparedHome, connections: number): EndpointClient {
-  return endpointClient({ url: server.url, endpointName: prepared.endpointName, credentials: prepared.credentials, connections });
+function emptyStages(): StageTimes {
+  return { preprocessMs: [], backboneMs: [], headMs: [] };
+}
+
+function rps(b: Block): number {
+  return b.latenciesMs.length / b.seconds;
 }
 
 async function invokeOk(client: EndpointClient, jpeg: Uint8Array, signMs?: number[]): Promise<string> {
   const result = await client.invoke(jpeg);
   if (result.status !== 200) throw new Error(`InvokeEndpoint answered ${result.status}: ${result.body.slice(0, 500)}`);
   signMs?.push(result.signMs);
+  return result.body;
+}
+
+async function invokePytorch(client: PlainClient, jpeg: Uint8Array): Promise<string> {
+  const result = await client.invoke(jpeg);
+  if (result.status !== 200) throw new Error(`pytorch_server.py answered ${result.status}: ${result.body.slice(0, 500)}`);
   return result.body;
 }
 
