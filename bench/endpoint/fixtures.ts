@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { startKennel } from '../../src/cli/start.ts';
-import type { CreateEndpointConfigInput } from '../../src/control/endpoint-configs.ts';
 import { waitForEndpoint, waitForTrainingJob } from '../../src/control/wait.ts';
 import type { LabelsDocument } from '../../src/control/labels.ts';
 import { silentLogger } from '../../src/core/logger.ts';
@@ -136,8 +135,6 @@ export interface PreparedHome {
   trainingSeconds: number;
 }
 
-type VariantInput = CreateEndpointConfigInput['productionVariants'][number];
-
 /**
  * Starts Kennel in-process in `home`, trains a tiny classifier on the ResNet50-shaped backbone
  * (3 classes × 4/2/2 generated images, 2 epochs), deploys it as two endpoints (one instance
@@ -167,16 +164,11 @@ export async function prepareHome(home: string, modelPath: string, servingThread
     if (job.status !== 'Completed' || !job.artifacts) throw new Error(`training job ${job.name} ended ${job.status}: ${job.failureReason ?? ''}`);
     await platform.models.create({ name, executionRoleArn: KENNEL_EXECUTION_ROLE_ARN, image: IMAGE_CLASSIFIER_IMAGE, modelDataUrl: job.modelArtifactsUri });
     platform.endpointConfigs.create({ name, productionVariants: [{ variantName: 'AllTraffic', modelName: name, initialInstanceCount: 1 }] });
-    // A variable, not a literal: the batching member type-checks whether or not this build's
-    // CreateEndpointConfigInput declares it yet.
-    const scaledVariant: VariantInput & { batching: BatchingPolicy } = {
-      variantName: 'AllTraffic',
-      modelName: name,
-      initialInstanceCount: scaled.instances,
-      batching: scaled.batching,
-    };
-    platform.endpointConfigs.create({ name: scaledName, productionVariants: [scaledVariant] });
-    const recorded = platform.endpointConfigs.describe(scaledName).productionVariants[0] as { initialInstanceCount: number; batching?: BatchingPolicy };
+    platform.endpointConfigs.create({
+      name: scaledName,
+      productionVariants: [{ variantName: 'AllTraffic', modelName: name, initialInstanceCount: scaled.instances, batching: scaled.batching }],
+    });
+    const recorded = platform.endpointConfigs.describe(scaledName).productionVariants[0];
     platform.endpoints.create({ name, endpointConfigName: name });
     platform.endpoints.create({ name: scaledName, endpointConfigName: scaledName });
     await waitForEndpoint(platform, name);

@@ -141,7 +141,7 @@ try {
     `scaled endpoint ${prepared.scaledEndpointName}: ${prepared.scaled.instances} instances × ${scaledThreads} ONNX thread${scaledThreads === 1 ? '' : 's'}; batching asked: maxBatchSize ${batching.maxBatchSize}, maxDelayMs ${batching.maxDelayMs}; ` +
       (recorded
         ? `recorded by the control plane: maxBatchSize ${recorded.maxBatchSize}, maxDelayMs ${recorded.maxDelayMs}`
-        : 'NOT recorded by this build (no dynamic batching yet): each instance serves one request at a time'),
+        : 'none: each instance serves one request at a time'),
   );
 
   bare = await openBarePipeline({ modelPath: model.path, backbone: prepared.backbone, headModel: prepared.headModel, labels: prepared.labels, threads });
