@@ -19,10 +19,21 @@ export interface ServerProcess {
 export function startServerProcess(
   root: string,
   home: string,
-  options: { threads: number; nodeOptions?: string[]; timeoutMs?: number },
+  options: { threads: number; nodeOptions?: string[]; timeoutMs?: number; upArgs?: string[] },
 ): Promise<ServerProcess> {
   const timeoutMs = options.timeoutMs ?? 120_000;
-  const args = [...(options.nodeOptions ?? []), join(root, 'bin', 'kennel.js'), 'up', '--port', '0', '--threads', String(options.threads), '--log-level', 'warn'];
+  const args = [
+    ...(options.nodeOptions ?? []),
+    join(root, 'bin', 'kennel.js'),
+    'up',
+    '--port',
+    '0',
+    '--threads',
+    String(options.threads),
+    '--log-level',
+    'warn',
+    ...(options.upArgs ?? []),
+  ];
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, KENNEL_HOME: home },

@@ -112,10 +112,7 @@ async function drawJpeg(random: Random, index: number): Promise<Buffer> {
 export interface ScaledEndpointOptions {
   /** InitialInstanceCount of its one production variant. */
   instances: number;
-  /**
-   * Kennel's batching extension of the variant (`KennelBatching` on the wire). A server without
-   * dynamic batching does not record it and serves one request at a time.
-   */
+  /** Kennel's batching extension of the variant (`KennelBatching` on the wire). */
   batching: BatchingPolicy;
 }
 

@@ -39,7 +39,7 @@ export class EndpointReconciler implements Reconciler {
   }
 
   async reconcile(nowMs: number): Promise<void> {
-    void this.health.run(nowMs);
+    void this.health.run(nowMs).catch((error: unknown) => this.deps.logger.error('health checks failed', { error: describeError(error) }));
     const endpoints = this.deps.store.endpoints.list();
     const known = new Set(endpoints.map((endpoint) => endpoint.name));
     for (const name of this.instances.names()) {
