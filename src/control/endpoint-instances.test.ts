@@ -65,7 +65,7 @@ describe('endpoint instances', () => {
     for (const result of refused) {
       const error = (result as PromiseRejectedResult).reason;
       assert.ok(isDomainError(error) && error.code === 'ServiceUnavailable', String(error));
-      assert.match(error.message, /stopped \(its worker exited/);
+      assert.match(error.message, /stopped \(its worker was stopped\)/);
     }
     await waitForEndpoint(platform, 'slow');
     const answer = await retryWhileUnavailable(() => platform.endpoints.invoke('slow', { contentType: 'image/jpeg', body: jpeg }));

@@ -162,17 +162,17 @@ export class EndpointReconciler implements Reconciler {
         if (to < from) return this.instances.shrink(endpoint.name, variantName, from - to);
         const variant = endpoint.productionVariants.find((candidate) => candidate.variantName === variantName)!;
         const total = endpoint.productionVariants.reduce((sum, candidate) => sum + candidate.instanceCount, 0);
-        await Promise.all(
-          Array.from({ length: to - from }, async () => {
-            try {
-              const instance = await this.startOne(variant, total);
-              if (this.stillWanted(endpoint.name)) this.serve(endpoint.name, variantName, instance);
-              else await instance.close();
-            } catch (error) {
-              failures.push(`variant ${variantName}: ${describeError(error)}`);
-            }
-          }),
-        );
+        // One at a time: loading a model takes every core it can get, so instances started together
+        // starve the one that serves, and none of them serves any sooner.
+        for (let started = from; started < to && failures.length === 0; started++) {
+          try {
+            const instance = await this.startOne(variant, total);
+            if (!this.stillWanted(endpoint.name)) return instance.close();
+            this.serve(endpoint.name, variantName, instance);
+          } catch (error) {
+            failures.push(`variant ${variantName}: ${describeError(error)}`);
+          }
+        }
       }),
     );
     if (failures.length === 0 || !this.stillWanted(endpoint.name)) return;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { buildHeadInferenceModel } from '../runtime/onnx/head-model.ts';
 import { assertDomainError, assertRejectsWithDomainError } from '../testing/assert-domain-error.ts';
 import { deploySmallClassifier, startTestKennel, type TestKennel } from '../testing/test-kennel.ts';
 import type { Platform } from './platform.ts';
@@ -147,6 +148,32 @@ describe('endpoint variants and updates', () => {
     assert.deepEqual(failures, [], 'each request in flight on the dead instance was retried on the other');
     assert.ok(outcomes.length > 10);
     assert.equal(platform.endpoints.describe('toy').status, 'InService');
+  });
+
+  it('answers a model that fails at run time with ModelError, and keeps the instance serving', async () => {
+    const model = platform.deps.store.models.get('toy')!;
+    // A head that expects 7 features from a backbone that gives it fewer: it loads, then every run fails.
+    const featureSize = 7;
+    const head = buildHeadInferenceModel({
+      featureSize,
+      hiddenUnits: 2,
+      classCount: 4,
+      w1: new Float32Array(2 * featureSize),
+      b1: new Float32Array(2),
+      w2: new Float32Array(4 * 2),
+      b2: new Float32Array(4),
+    });
+    platform.deps.store.models.create({ ...model, name: 'mismatched', artifacts: { ...model.artifacts, headModel: await platform.deps.artifacts.put(head) } });
+    platform.endpointConfigs.create({ name: 'mismatched', productionVariants: [{ variantName: 'AllTraffic', modelName: 'mismatched' }] });
+    platform.endpoints.create({ name: 'mismatched', endpointConfigName: 'mismatched' });
+    await waitForEndpoint(platform, 'mismatched');
+    const [instance] = platform.instances.list('mismatched');
+    for (let i = 0; i < 2; i++) {
+      await assertRejectsWithDomainError(invoke('mismatched'), 'ModelError', { message: /^The model failed on this input: / });
+    }
+    assert.equal(instance.alive, true, 'a failing request does not take the instance down');
+    assert.equal(platform.endpoints.describe('mismatched').status, 'InService');
+    platform.endpoints.delete('mismatched');
   });
 
   it('counts invocations, errors, latencies, instances and queues on /metrics', async () => {

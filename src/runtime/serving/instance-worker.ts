@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import { DomainError, isDomainError } from '../../core/errors.ts';
 import { decideBatch, type BatchingPolicy } from '../../domain/serving/batching.ts';
 import type { Prediction } from '../../domain/serving/predictions.ts';
 import { openBackbone, type OpenBackboneOptions } from '../onnx/backbone-session.ts';
@@ -22,6 +23,8 @@ export type InstanceRequest =
     }
   | { kind: 'classify'; id: number; image: Uint8Array; topK: number }
   | { kind: 'ping'; id: number }
+  /** End this thread as soon as no native call is under way (see `exitWhenIdle`). */
+  | { kind: 'exit' }
   | { kind: 'close' };
 
 export type InstanceReply =
@@ -47,6 +50,27 @@ let batching: BatchingPolicy;
 const queue: Queued[] = [];
 let running = false;
 let wakeUp: NodeJS.Timeout | undefined;
+/** Native calls under way (sharp decoding, ONNX Runtime runs), which the thread must not end inside. */
+let nativeCalls = 0;
+let exiting = false;
+
+/**
+ * Ending a worker thread while a native addon is inside a call (ONNX Runtime's run(), a sharp
+ * decode) can abort the whole process when the call returns into a torn-down environment, so
+ * the thread ends itself between native calls instead. One stuck inside a call never gets
+ * there; its instance has already been replaced, and the thread is left to it.
+ */
+function exitWhenIdle(): void {
+  if (exiting && nativeCalls === 0) process.exit(0);
+}
+
+function native<T>(call: () => Promise<T>): Promise<T> {
+  nativeCalls++;
+  return call().finally(() => {
+    nativeCalls--;
+    exitWhenIdle();
+  });
+}
 
 // Requests are handled as they come: images decode (on libuv's pool) while a batch runs through
 // the model, and the batcher hands the model's run(), which blocks this thread, one batch at a time.
@@ -66,10 +90,14 @@ async function handle(request: InstanceRequest): Promise<void> {
     batching = request.batching;
     port.postMessage({ kind: 'loaded', classCount: replica.classCount } satisfies InstanceReply);
   } else if (request.kind === 'classify') {
+    if (exiting) return;
     const receivedMs = performance.now();
-    const input = await replica!.preprocess(request.image);
+    const input = await native(() => replica!.preprocess(request.image));
     queue.push({ id: request.id, input, topK: request.topK, receivedMs, queuedMs: performance.now() });
     pump();
+  } else if (request.kind === 'exit') {
+    exiting = true;
+    exitWhenIdle();
   } else if (request.kind === 'ping') {
     // Answered from this thread's event loop: a worker stuck in a run() that never returns cannot answer.
     port.postMessage({ kind: 'pong', id: request.id } satisfies InstanceReply);
@@ -81,7 +109,7 @@ async function handle(request: InstanceRequest): Promise<void> {
 
 /** Asks the batching policy what to do whenever the model is free or a request arrives. */
 function pump(): void {
-  if (running) return;
+  if (running || exiting) return;
   clearTimeout(wakeUp);
   const now = performance.now();
   const decision = decideBatch(
@@ -101,18 +129,22 @@ function pump(): void {
 
 async function run(batch: Queued[]): Promise<void> {
   try {
-    const predictions = await replica!.classifyBatch(
-      batch.map((entry) => entry.input),
-      batch.map((entry) => entry.topK),
+    const predictions = await native(() =>
+      replica!.classifyBatch(
+        batch.map((entry) => entry.input),
+        batch.map((entry) => entry.topK),
+      ),
     );
     const doneMs = performance.now();
     for (const [i, entry] of batch.entries()) {
       port.postMessage({ kind: 'classified', id: entry.id, predictions: predictions[i], modelMs: doneMs - entry.receivedMs } satisfies InstanceReply);
     }
   } catch (error) {
+    // The model itself failed (ONNX Runtime threw): SageMaker answers that as ModelError, status 424.
+    const reason = isDomainError(error) ? error : new DomainError('ModelError', `The model failed on this input: ${error instanceof Error ? error.message : String(error)}`, { originalStatusCode: 500 });
     fail(
       batch.map((entry) => entry.id),
-      error,
+      reason,
     );
   }
 }

@@ -40,7 +40,11 @@ export interface Instance {
   onExit(listener: (reason: string) => void): void;
   /** False once the worker has died: its requests were refused, and it takes no more. */
   readonly alive: boolean;
-  /** Ends the worker at once, mid-inference, as a crash would: for health checks that give up on it. */
+  /**
+   * Gives up on the instance at once, as a crash would: its requests are refused, `onExit`
+   * listeners are told, and the worker ends at its next safe point (see instance-worker.ts).
+   * For health checks that give up on an instance, and for tests that kill one.
+   */
   terminate(): Promise<void>;
 }
 
@@ -143,17 +147,18 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
       exitListeners.push(listener);
     },
     async terminate() {
-      await worker.terminate();
+      die('its worker was stopped');
+      send({ kind: 'exit' });
     },
     async close() {
       if (closed) return;
       closed = true;
-      if (!dead) {
-        await new Promise<void>((resolve) => {
-          closing = resolve;
-          send({ kind: 'close' });
-        });
-      }
+      // A dead worker has exited, or ends itself at its next safe point: ending it from here could be mid-call.
+      if (dead) return;
+      await new Promise<void>((resolve) => {
+        closing = resolve;
+        send({ kind: 'close' });
+      });
       await worker.terminate();
     },
   };
