@@ -71,7 +71,7 @@ describe('the autoscaler on a fake clock', () => {
   };
   /** `count` invocations of the variant, finished at `atMs`. */
   const traffic = (atMs: number, count: number) => {
-    for (let i = 0; i < count; i++) metrics.record({ endpointName: 'dogs', variantName: 'AllTraffic', outcome: 'OK', atMs, modelLatencyMs: 10 });
+    for (let i = 0; i < count; i++) metrics.record({ endpointName: 'dogs', variantName: 'AllTraffic', outcome: 'OK', atMs, modelLatencyMs: 10, computeMs: 10 });
   };
   const reconcileAt = (atMs: number) => {
     now = atMs;
@@ -210,7 +210,7 @@ describe('the autoscaler on a fake clock', () => {
     assert.deepEqual(variants.calls, [1]);
   });
 
-  it('scales on CPU utilisation: the share of the instances’ time spent answering', async () => {
+  it('scales on CPU utilisation: the share of the instances’ time spent running the model', async () => {
     service.registerScalableTarget({ ...TARGET, minCapacity: 1, maxCapacity: 5 });
     service.putScalingPolicy({
       ...TARGET,

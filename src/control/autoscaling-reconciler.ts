@@ -48,14 +48,19 @@ export class AutoscalingReconciler implements Reconciler {
     const lastCompleteEndMs = Math.floor(nowMs / metricPeriodMs) * metricPeriodMs;
     const tracked = new Set<string>();
     for (const target of store.scalableTargets.list()) {
-      const capacity = this.variants.capacity(target.endpointName, target.variantName);
-      this.followActivities(target, capacity, nowMs);
-      const policies = store.scalingPolicies.listForTarget(target.id);
-      if (!capacity || policies.length === 0) continue;
-      tracked.add(target.id);
-      if ((this.evaluatedUntilMs.get(target.id) ?? -Infinity) >= lastCompleteEndMs) continue;
-      this.evaluatedUntilMs.set(target.id, lastCompleteEndMs);
-      this.evaluate(target, policies, capacity, lastCompleteEndMs, nowMs);
+      // One target's failure (its store rows, a refused change) is logged; the others are still served.
+      try {
+        const capacity = this.variants.capacity(target.endpointName, target.variantName);
+        this.followActivities(target, capacity, nowMs);
+        const policies = store.scalingPolicies.listForTarget(target.id);
+        if (!capacity || policies.length === 0) continue;
+        tracked.add(target.id);
+        if ((this.evaluatedUntilMs.get(target.id) ?? -Infinity) >= lastCompleteEndMs) continue;
+        this.evaluate(target, policies, capacity, lastCompleteEndMs, nowMs);
+        this.evaluatedUntilMs.set(target.id, lastCompleteEndMs);
+      } catch (error) {
+        this.deps.logger.error('autoscaling a target failed', { resourceId: target.resourceId, error: describeError(error) });
+      }
     }
     for (const id of [...this.datapoints.keys(), ...this.evaluatedUntilMs.keys()]) {
       if (tracked.has(id)) continue;
@@ -80,7 +85,7 @@ export class AutoscalingReconciler implements Reconciler {
     const decisions = policies.map((policy) => {
       const { targetTracking } = policy;
       const window = this.window(target, targetTracking.metric, capacity, endMs);
-      return { ...decideTargetTracking(state, targetTracking, window, nowMs, this.deps.autoscaling.alarms), policy };
+      return { ...decideTargetTracking(state, targetTracking, window, nowMs, this.deps.autoscaling.alarms), policy, scaleInDisabled: targetTracking.disableScaleIn };
     });
     const chosen = combinePolicyDecisions(decisions);
     if (!chosen || chosen.kind === 'none') return;

@@ -16,6 +16,7 @@ import {
   type TargetTrackingConfiguration,
 } from '../domain/serving/scaling.ts';
 import type { ControlDeps } from './deps.ts';
+import { MAX_INSTANCES_PER_VARIANT } from './endpoints.ts';
 import type { VariantScaling } from './variant-scaling.ts';
 
 export interface TargetRef {
@@ -81,6 +82,13 @@ export class AutoscalingService {
     }
     if (minCapacity < 1) {
       throw new DomainError('ValidationError', `MinCapacity of a SageMaker variant must be at least 1, not ${minCapacity}`, { field: 'MinCapacity' });
+    }
+    if (maxCapacity > MAX_INSTANCES_PER_VARIANT) {
+      throw new DomainError(
+        'ValidationError',
+        `MaxCapacity ${maxCapacity} is more than the ${MAX_INSTANCES_PER_VARIANT} instances Kennel runs per production variant; lower it to ${MAX_INSTANCES_PER_VARIANT} or less`,
+        { field: 'MaxCapacity' },
+      );
     }
     if (!this.variants.capacity(variant.endpointName, variant.variantName)) {
       throw new DomainError(

@@ -20,7 +20,7 @@ const RETRY_AFTER_MS = 5000;
  * endpoint (and after a restart), replacements for dead ones, more or fewer
  * when its capacity changes, a whole new deployment beside the old one for
  * UpdateEndpoint, and none once it is deleted; instances that stop answering
- * health checks are ended and replaced too. Steps go on in the background,
+ * health checks are given up on and replaced too. Steps go on in the background,
  * one at a time per endpoint, so a slow model or a long request holds up only
  * its own endpoint, never the controller.
  */
@@ -46,7 +46,9 @@ export class EndpointReconciler implements Reconciler {
       if (!known.has(name)) this.inBackground(name, () => this.instances.remove(name));
     }
     for (const endpoint of endpoints) {
-      if (this.busy.has(endpoint.name) || nowMs < (this.retryAfter.get(endpoint.name) ?? 0)) continue;
+      if (this.busy.has(endpoint.name)) continue;
+      if (endpoint.status !== 'Deleting' && nowMs < (this.retryAfter.get(endpoint.name) ?? 0)) continue;
+      this.retryAfter.delete(endpoint.name);
       const work = decideEndpointWork(endpoint, this.instances.observed(endpoint.name));
       if (work.kind === 'delete') {
         this.inBackground(endpoint.name, async () => {
@@ -125,11 +127,13 @@ export class EndpointReconciler implements Reconciler {
     const pending = endpoint.pendingDeployment!;
     let started: Map<string, Instance[]>;
     try {
-      started = await this.startDeployment(pending.productionVariants);
+      started = await this.startDeployment(pending.productionVariants, () => {
+        // Visible while the instances that did start are closed; the old deployment serves throughout.
+        if (this.stillWanted(endpoint.name)) store.endpoints.update(endpoint.name, { status: 'RollingBack', lastModifiedAtMs: clock.now() });
+      });
     } catch (error) {
       if (!this.stillWanted(endpoint.name)) return;
       const reason = `Updating to endpoint config ${pending.endpointConfigName} failed, and the endpoint was rolled back to ${endpoint.endpointConfigName}: could not load the model: ${describeError(error)}`;
-      store.endpoints.update(endpoint.name, { status: 'RollingBack', lastModifiedAtMs: clock.now() });
       logger.warn('endpoint update rolled back', { endpointName: endpoint.name, reason });
       store.endpoints.update(endpoint.name, { status: 'InService', pendingDeployment: undefined, failureReason: reason, lastModifiedAtMs: clock.now() });
       return;
@@ -182,12 +186,17 @@ export class EndpointReconciler implements Reconciler {
       logger.warn('could not replace an endpoint instance; retrying', { endpointName: endpoint.name, reason: failures[0] });
       return;
     }
-    // A capacity update that cannot be met is rolled back to the instances that run.
+    // A capacity update that cannot be met is rolled back: the instances it added leave, and the counts are as before.
     const reason = `Updating the capacity failed, and the endpoint was rolled back: could not start an instance (${failures[0]})`;
     store.endpoints.update(endpoint.name, { status: 'RollingBack', lastModifiedAtMs: clock.now() });
+    const grown = changes.filter((change) => change.to > change.from);
+    await Promise.all(grown.map(({ variantName, from }) => this.instances.shrink(endpoint.name, variantName, Math.max(0, this.instances.count(endpoint.name, variantName) - from))));
     store.endpoints.modify(endpoint.name, (current) => ({
       ...current,
-      productionVariants: current.productionVariants.map((variant) => ({ ...variant, instanceCount: this.instances.count(endpoint.name, variant.variantName) })),
+      productionVariants: current.productionVariants.map((variant) => {
+        const change = grown.find((candidate) => candidate.variantName === variant.variantName);
+        return change ? { ...variant, instanceCount: change.from } : variant;
+      }),
       status: 'InService',
       failureReason: reason,
       lastModifiedAtMs: clock.now(),
@@ -206,17 +215,23 @@ export class EndpointReconciler implements Reconciler {
   }
 
   /** Starts every instance of `variants`; if any fails, closes those that started and throws its error. */
-  private async startDeployment(variants: readonly DeployedVariant[]): Promise<Map<string, Instance[]>> {
+  /**
+   * Starts every instance of `variants`, one at a time (as resize does, so loading does not starve
+   * what serves). If one fails, `onFailure` is told, those that started are closed, and its error is thrown.
+   */
+  private async startDeployment(variants: readonly DeployedVariant[], onFailure: () => void = () => {}): Promise<Map<string, Instance[]>> {
     const total = variants.reduce((sum, variant) => sum + variant.instanceCount, 0);
-    const starts = variants.map((variant) => Array.from({ length: variant.instanceCount }, () => this.startOne(variant, total)));
-    const results = await Promise.allSettled(starts.flat());
-    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    const started = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-    if (failure) {
-      await Promise.all(started.map((instance) => instance.close()));
-      throw failure.reason;
+    const started = new Map<string, Instance[]>(variants.map((variant) => [variant.variantName, []]));
+    try {
+      for (const variant of variants) {
+        for (let i = 0; i < variant.instanceCount; i++) started.get(variant.variantName)!.push(await this.startOne(variant, total));
+      }
+    } catch (error) {
+      onFailure();
+      await closeAll(started);
+      throw error;
     }
-    return new Map(variants.map((variant) => [variant.variantName, started.filter((instance) => instance.variantName === variant.variantName)]));
+    return started;
   }
 
   private serve(endpointName: string, variantName: string, instance: Instance): void {

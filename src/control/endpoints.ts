@@ -121,8 +121,9 @@ export class EndpointService implements VariantScaling {
 
   /**
    * UpdateEndpointWeightsAndCapacities: new DesiredWeight and DesiredInstanceCount for some
-   * variants, applied in place (no new deployment). Weights apply at once; instances are
-   * started or drained by the controller, and the endpoint is Updating until they are.
+   * variants, applied in place (no new deployment). The controller starts or drains instances,
+   * and the new weights take effect once the counts are met (CurrentWeight until then); the
+   * endpoint is Updating meanwhile.
    */
   updateWeightsAndCapacities(name: string, desired: readonly DesiredWeightAndCapacity[]): Endpoint {
     const current = this.requireUpdatable(name);
@@ -199,7 +200,7 @@ export class EndpointService implements VariantScaling {
       }
       const result = await this.classifyOn(name, lease, image, topK, true);
       modelLatencyMs = result.modelLatencyMs;
-      this.record(name, result.variantName, 'OK', startedMs, modelLatencyMs);
+      this.record(name, result.variantName, 'OK', startedMs, modelLatencyMs, result.computeMs);
       return { variantName: result.variantName, body: result.body };
     } catch (error) {
       this.record(name, variantName, isDomainError(error) ? error.code : 'Internal', startedMs, modelLatencyMs);
@@ -207,7 +208,7 @@ export class EndpointService implements VariantScaling {
     }
   }
 
-  private record(endpointName: string, variantName: string, outcome: string, startedMs: number, modelLatencyMs: number | undefined): void {
+  private record(endpointName: string, variantName: string, outcome: string, startedMs: number, modelLatencyMs: number | undefined, computeMs?: number): void {
     const totalMs = performance.now() - startedMs;
     this.metrics.record({
       endpointName,
@@ -216,10 +217,11 @@ export class EndpointService implements VariantScaling {
       atMs: this.deps.clock.now(),
       modelLatencyMs,
       overheadLatencyMs: modelLatencyMs === undefined ? undefined : Math.max(0, totalMs - modelLatencyMs),
+      computeMs,
     });
   }
 
-  /** The variants to try, in order: TargetVariant alone, or one picked by weight, then the others that take traffic. */
+  /** The variant to send to: TargetVariant, or one picked by weight (no spill-over to others, as on SageMaker). */
   private candidateVariants(endpoint: Endpoint, targetVariant: string | undefined): string[] {
     const variants = endpoint.productionVariants.map((variant) => ({ variantName: variant.variantName, weight: variant.currentWeight ?? variant.weight }));
     if (targetVariant !== undefined) {
@@ -233,8 +235,7 @@ export class EndpointService implements VariantScaling {
       return [targetVariant];
     }
     const picked = pickVariant(variants, this.random());
-    const others = variants.filter((variant) => variant !== picked && variant.weight > 0).map((variant) => variant.variantName);
-    return picked ? [picked.variantName, ...others] : others;
+    return picked ? [picked.variantName] : [];
   }
 
   private lease(endpoint: Endpoint, candidates: readonly string[]): InstanceLease {
@@ -267,13 +268,13 @@ export class EndpointService implements VariantScaling {
     image: Uint8Array,
     topK: number,
     mayRetry: boolean,
-  ): Promise<InvokeEndpointResult & { modelLatencyMs: number }> {
+  ): Promise<InvokeEndpointResult & { modelLatencyMs: number; computeMs: number }> {
     const { instance } = lease;
     try {
-      const { predictions, modelLatencyMs } = await instance.classify(image, topK);
-      return { variantName: instance.variantName, body: { predictions, model: instance.modelName }, modelLatencyMs };
+      const { predictions, modelLatencyMs, computeMs } = await instance.classify(image, topK);
+      return { variantName: instance.variantName, body: { predictions, model: instance.modelName }, modelLatencyMs, computeMs };
     } catch (error) {
-      const other = mayRetry && !instance.alive ? this.instances.acquire(name, instance.variantName, { except: instance }) : undefined;
+      const other = mayRetry && !instance.alive ? this.instances.acquire(name, instance.variantName, { except: instance, limit: this.deps.limits.maxRequestsPerInstance }) : undefined;
       if (!other || other === 'full') throw error;
       lease.release();
       return this.classifyOn(name, other, image, topK, false);
@@ -324,7 +325,7 @@ function assertInstanceCount(count: number, field: string, what: string): void {
   if (count > MAX_INSTANCES_PER_VARIANT) {
     throw new DomainError(
       'LimitExceeded',
-      `The account-level service limit ${what} is ${MAX_INSTANCES_PER_VARIANT} Instances, with current utilization of 0 Instances and a request delta of ${count} Instances. ` +
+      `The account-level service limit ${what} is ${MAX_INSTANCES_PER_VARIANT} Instances, and ${count} Instances were asked for. ` +
         `Kennel runs at most ${MAX_INSTANCES_PER_VARIANT} instances per production variant; lower ${field.split('.').at(-1)}.`,
       { field },
     );

@@ -12,7 +12,7 @@ function fakeInstance(answers: () => boolean): Instance & { terminated: boolean 
     classCount: 2,
     alive: true,
     terminated: false,
-    classify: async () => ({ predictions: [], modelLatencyMs: 1 }),
+    classify: async () => ({ predictions: [], modelLatencyMs: 1, computeMs: 1 }),
     // A hung worker never answers: the promise stays pending.
     ping: () => (answers() ? Promise.resolve() : new Promise<void>(() => {})),
     onExit: () => {},

@@ -7,7 +7,7 @@ export interface HealthCheckSettings {
   intervalMs: number;
   /** How long an answer may take. */
   timeoutMs: number;
-  /** Checks in a row without an answer after which the instance is ended and replaced. */
+  /** Checks in a row without an answer after which the instance is given up on and replaced. */
   unhealthyThreshold: number;
 }
 
@@ -16,13 +16,14 @@ export interface HealthCheckSettings {
  * answering. A worker answers from its event loop, so one that hangs (a model
  * stuck in run(), a busy loop) stops answering while a merely busy one answers
  * between batches; three misses of five seconds each, checked every five, leave
- * room for the longest batch.
+ * room for the longest batch. A hung worker's thread cannot be ended safely from
+ * outside (see instance-worker.ts): it is left behind, and a new instance serves.
  */
 export const DEFAULT_HEALTH_CHECKS: HealthCheckSettings = { intervalMs: 5000, timeoutMs: 5000, unhealthyThreshold: 3 };
 
 /**
  * Health checks of every instance in the registry. An instance that misses
- * `unhealthyThreshold` checks in a row is terminated: its requests are refused
+ * `unhealthyThreshold` checks in a row is given up on (Instance.terminate): its requests are refused
  * (or retried elsewhere), and the endpoint reconciler replaces it like any dead one.
  */
 export class InstanceHealthChecks {

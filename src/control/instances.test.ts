@@ -10,7 +10,7 @@ function fakeInstance(name: string, log: string[] = [], variantName = 'AllTraffi
     variantName,
     classCount: 2,
     alive: true,
-    classify: async () => ({ predictions: [], modelLatencyMs: 1 }),
+    classify: async () => ({ predictions: [], modelLatencyMs: 1, computeMs: 1 }),
     ping: async () => {},
     onExit: () => {},
     terminate: async () => {},

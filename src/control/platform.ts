@@ -50,7 +50,6 @@ export function createPlatform(deps: ControlDeps): Platform {
   // The autoscaler scales variants through the endpoint service, as UpdateEndpointWeightsAndCapacities does.
   const endpoints = new EndpointService(deps, instances, metrics, kick);
   // Tuning runs after training in each pass, so a trial that just ended frees its slot for the next one at once.
-  // The autoscaler runs last, so it sees the instances the endpoint reconciler has just brought up.
   const controller = new Controller(deps, [
     new TrainingJobReconciler(deps, kick),
     new TuningJobReconciler(deps, trainingJobs, kick),

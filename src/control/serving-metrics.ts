@@ -13,6 +13,8 @@ export interface InvocationRecord {
   modelLatencyMs?: number;
   /** SageMaker's OverheadLatency: the rest of the request's time in Kennel (routing, queueing, fetching a URL). */
   overheadLatencyMs?: number;
+  /** The request's share of the model's run: what its instance was busy computing for it. */
+  computeMs?: number;
 }
 
 /** What the gauges read at scrape time: instances and requests held, per variant. */
@@ -102,7 +104,7 @@ export class ServingMetrics {
     const bucket = buckets.get(index) ?? { invocations: 0, modelMs: 0 };
     buckets.set(index, bucket);
     bucket.invocations++;
-    bucket.modelMs += invocation.modelLatencyMs ?? 0;
+    bucket.modelMs += invocation.computeMs ?? 0;
     for (const old of buckets.keys()) {
       if (old > index - KEPT_BUCKETS) break;
       buckets.delete(old);
@@ -115,9 +117,10 @@ export class ServingMetrics {
   }
 
   /**
-   * Milliseconds the variant's instances spent answering requests that finished in [fromMs, toMs):
-   * over the period times the instance count, their utilisation, which stands for CPUUtilization
-   * (an instance computes on its own cores while it answers, and idles otherwise).
+   * Milliseconds the variant's instances spent running the model for requests that finished in
+   * [fromMs, toMs) (a batch's run counted once, shared by its requests): over the period times the
+   * instance count, their utilisation, which stands for CPUUtilization (an instance computes on its
+   * own cores while the model runs, and idles otherwise).
    */
   modelBusyMs(endpointName: string, variantName: string, fromMs: number, toMs: number): number {
     return this.sum(endpointName, variantName, fromMs, toMs, (bucket) => bucket.modelMs);

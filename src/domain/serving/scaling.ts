@@ -120,10 +120,6 @@ export function scalableTargetId(serviceNamespace: string, resourceId: string, s
   return `${serviceNamespace}|${resourceId}|${scalableDimension}`;
 }
 
-export function variantResourceId(variant: VariantRef): string {
-  return `endpoint/${variant.endpointName}/variant/${variant.variantName}`;
-}
-
 /**
  * Refuses what Kennel does not scale: every namespace but `sagemaker`, every dimension but a
  * variant's DesiredInstanceCount, and a ResourceId that is not `endpoint/<name>/variant/<name>`.
@@ -195,12 +191,16 @@ export function metricDatapointValue(
 /**
  * What several policies on one target ask for together, as Application Auto Scaling combines
  * them: scale out if any policy asks to, to the largest count asked for; scale in only if every
- * policy asks to, and only as far as the most cautious of them.
+ * policy that may scale in asks to (one with DisableScaleIn has no say), and only as far as the
+ * most cautious of them.
  */
-export function combinePolicyDecisions<D extends { kind: 'none' | 'scale-out' | 'scale-in'; to?: number }>(decisions: readonly D[]): D | undefined {
+export function combinePolicyDecisions<D extends { kind: 'none' | 'scale-out' | 'scale-in'; to?: number; scaleInDisabled?: boolean }>(
+  decisions: readonly D[],
+): D | undefined {
   const outs = decisions.filter((decision) => decision.kind === 'scale-out');
   if (outs.length > 0) return outs.reduce((best, decision) => (decision.to! > best.to! ? decision : best));
-  const ins = decisions.filter((decision) => decision.kind === 'scale-in');
-  if (ins.length > 0 && ins.length === decisions.length) return ins.reduce((best, decision) => (decision.to! > best.to! ? decision : best));
+  const voters = decisions.filter((decision) => !decision.scaleInDisabled);
+  const ins = voters.filter((decision) => decision.kind === 'scale-in');
+  if (ins.length > 0 && ins.length === voters.length) return ins.reduce((best, decision) => (decision.to! > best.to! ? decision : best));
   return undefined;
 }

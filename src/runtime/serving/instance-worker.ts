@@ -29,7 +29,8 @@ export type InstanceRequest =
 
 export type InstanceReply =
   | { kind: 'loaded'; classCount: number }
-  | { kind: 'classified'; id: number; predictions: Prediction[]; modelMs: number }
+  /** modelMs: from arrival to answer; computeMs: this request's share of its batch's run. */
+  | { kind: 'classified'; id: number; predictions: Prediction[]; modelMs: number; computeMs: number }
   | { kind: 'pong'; id: number }
   | ({ kind: 'failed'; id?: number } & WorkerFailure)
   | { kind: 'closed' };
@@ -129,6 +130,7 @@ function pump(): void {
 
 async function run(batch: Queued[]): Promise<void> {
   try {
+    const runStartMs = performance.now();
     const predictions = await native(() =>
       replica!.classifyBatch(
         batch.map((entry) => entry.input),
@@ -136,8 +138,9 @@ async function run(batch: Queued[]): Promise<void> {
       ),
     );
     const doneMs = performance.now();
+    const computeMs = (doneMs - runStartMs) / batch.length;
     for (const [i, entry] of batch.entries()) {
-      port.postMessage({ kind: 'classified', id: entry.id, predictions: predictions[i], modelMs: doneMs - entry.receivedMs } satisfies InstanceReply);
+      port.postMessage({ kind: 'classified', id: entry.id, predictions: predictions[i], modelMs: doneMs - entry.receivedMs, computeMs } satisfies InstanceReply);
     }
   } catch (error) {
     // The model itself failed (ONNX Runtime threw): SageMaker answers that as ModelError, status 424.

@@ -25,6 +25,8 @@ export interface Classification {
   predictions: Prediction[];
   /** SageMaker's ModelLatency: from the request reaching the instance to its answer (decoding and batching wait included). */
   modelLatencyMs: number;
+  /** The request's share of the time the model ran for its batch: what the instance was busy with. */
+  computeMs: number;
 }
 
 /** A loaded model whose sessions live in a worker thread of its own; it can die, and says so. */
@@ -59,7 +61,9 @@ export interface Instance {
  * ResNet50-shaped backbone, two 1-thread sessions in two workers ran 34 images/s
  * together against 26 for one 2-thread session, since ONNX Runtime's threads
  * wait for each other inside every layer. A thread rather than a process:
- * it starts in milliseconds, and a crash in one still ends only its worker.
+ * it starts in milliseconds, and an error in one ends only its worker. The
+ * one thing a thread must not be is ended from outside inside a native call,
+ * so it ends itself (see instance-worker.ts).
  */
 export async function startInstance(options: InstanceOptions): Promise<Instance> {
   const worker = startTypeScriptWorker(WORKER_MODULE);
@@ -71,8 +75,10 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
   let closed = false;
   const exitListeners: ((reason: string) => void)[] = [];
 
+  let deadReason = '';
   const die = (reason: string) => {
     if (dead) return;
+    deadReason = reason;
     dead = new DomainError('ServiceUnavailable', `The instance serving variant ${options.variantName} stopped (${reason}); retry the request`);
     loading?.reject(dead);
     for (const pending of waiting.values()) pending.reject(dead);
@@ -84,13 +90,17 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
   worker.on('message', (reply: InstanceReply) => {
     if (reply.kind === 'loaded') loading?.resolve(reply.classCount);
     else if (reply.kind === 'classified') {
-      waiting.get(reply.id)?.resolve({ predictions: reply.predictions, modelLatencyMs: reply.modelMs });
+      waiting.get(reply.id)?.resolve({ predictions: reply.predictions, modelLatencyMs: reply.modelMs, computeMs: reply.computeMs });
       waiting.delete(reply.id);
     } else if (reply.kind === 'pong') {
       pinging.get(reply.id)?.();
       pinging.delete(reply.id);
     } else if (reply.kind === 'failed') {
-      if (reply.id === undefined) loading?.reject(errorOf(reply));
+      if (reply.id === undefined) {
+        // The load failed, or the close did: either way nothing more is coming.
+        loading?.reject(errorOf(reply));
+        closing?.();
+      }
       else {
         waiting.get(reply.id)?.reject(errorOf(reply));
         waiting.delete(reply.id);
@@ -145,6 +155,8 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
     },
     onExit(listener) {
       exitListeners.push(listener);
+      // Died before anyone listened (while the other instances of its deployment were loading).
+      if (dead && !closed) queueMicrotask(() => listener(deadReason));
     },
     async terminate() {
       die('its worker was stopped');
