@@ -1,38 +1,20 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { makeSmallDataset, startTestKennel, type TestKennel } from '../testing/test-kennel.ts';
+import { runKennelCli } from '../testing/kennel-cli.ts';
 
 /**
  * The `kennel` command as a user runs it, against a server in this process: every
  * verb goes over the same SageMaker (and Kennel REST) wire as any SDK.
  */
-const run = promisify(execFile);
-const kennelBin = fileURLToPath(new URL('../../bin/kennel.js', import.meta.url));
 
 describe('the kennel CLI', { timeout: 600_000 }, () => {
   let test: TestKennel;
   let images: string;
 
-  /** Runs `kennel <args>` (asynchronously: this process is the server) and returns its exit code and output. */
-  const kennel = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [kennelBin, '--endpoint-url', test.url, ...args], {
-        cwd: test.home,
-        env: { ...process.env, KENNEL_HOME: test.home, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
-        encoding: 'utf8',
-        timeout: 300_000,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
+  const kennel = (...args: string[]) => runKennelCli(test, args);
   const json = async <T>(...args: string[]): Promise<T> => {
     const result = await kennel(...args, '-o', 'json');
     assert.equal(result.code, 0, `kennel ${args.join(' ')}: ${result.stderr}`);

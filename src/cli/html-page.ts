@@ -24,5 +24,19 @@ export function jsonForScript(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** The opening of a self-contained page up to its <body>: charset, viewport, the offline CSP, the title and `styles`. */
+export function pageHead(title: string, styles: readonly string[]): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${OFFLINE_CSP}">
+<title>${escapeHtml(title)}</title>
+${styles.map((css) => `<style>${css}</style>`).join('\n')}
+</head>
+<body>`;
+}
+
 /** No network, no other origin: everything the page runs or shows is in the file. */
 export const OFFLINE_CSP = `default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:`;

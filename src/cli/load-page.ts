@@ -1,6 +1,6 @@
 import { BACK_PRESSURE_CODES } from '../domain/serving/load-outcomes.ts';
 import type { TimelineRow } from '../domain/serving/load-timeline.ts';
-import { escapeHtml, jsonForScript, OFFLINE_CSP, uPlotAssets } from './html-page.ts';
+import { escapeHtml, jsonForScript, pageHead, uPlotAssets } from './html-page.ts';
 import type { LoadReport } from './load-runner.ts';
 import { describeShape, summaryLines } from './load-render.ts';
 
@@ -45,17 +45,7 @@ export function loadPageData(report: LoadReport): LoadPageData {
 export function loadTimelinePage(report: LoadReport): string {
   const { script, css } = uPlotAssets();
   const title = `Load on ${report.endpointName}`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${OFFLINE_CSP}">
-<title>${escapeHtml(title)}</title>
-<style>${css}</style>
-<style>${PAGE_CSS}</style>
-</head>
-<body>
+  return `${pageHead(title, [css, PAGE_CSS])}
 <h1>${escapeHtml(title)}</h1>
 <p class="shape">${escapeHtml(describeShape(report.shape))}, from ${escapeHtml(report.startedAt)}, ${escapeHtml(report.url)}${report.stoppedEarly ? ' <strong>(stopped early)</strong>' : ''}</p>
 <pre class="summary">${escapeHtml(summaryLines(report).join('\n'))}</pre>

@@ -1,20 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { TimelineRow } from '../domain/serving/load-timeline.ts';
 import { deploySlowClassifier, deploySmallClassifier, startTestKennel, type TestKennel } from '../testing/test-kennel.ts';
 import { runLoad, type LoadReport } from './load-runner.ts';
+import { runKennelCli } from '../testing/kennel-cli.ts';
 
 /**
  * `kennel load` against a real Kennel: every request due is accounted for in the summary and in
  * the timeline, and an endpoint whose queues are full is seen refusing (back-pressure), not failing.
  */
-const run = promisify(execFile);
-const kennelBin = fileURLToPath(new URL('../../bin/kennel.js', import.meta.url));
 
 const sum = (rows: TimelineRow[], count: (row: TimelineRow) => number) => rows.reduce((total, row) => total + count(row), 0);
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
@@ -34,20 +30,7 @@ function assertAccounted(report: Pick<LoadReport, 'summary' | 'rows'>, due: numb
 
 describe('kennel load', { timeout: 600_000 }, () => {
   let test: TestKennel;
-  const kennel = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [kennelBin, '--endpoint-url', test.url, ...args], {
-        cwd: test.home,
-        env: { ...process.env, KENNEL_HOME: test.home, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
-        encoding: 'utf8',
-        timeout: 120_000,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
+  const kennel = (...args: string[]) => runKennelCli(test, args, 120_000);
 
   before(async () => {
     test = await startTestKennel();

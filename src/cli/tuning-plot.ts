@@ -1,4 +1,4 @@
-import { escapeHtml, jsonForScript, OFFLINE_CSP, uPlotAssets } from './html-page.ts';
+import { escapeHtml, jsonForScript, pageHead, uPlotAssets } from './html-page.ts';
 import {
   bestCurves,
   bestSoFar,
@@ -76,17 +76,7 @@ export function tuningReportPage(report: TuningReport): string {
   const data = tuningPageData(report);
   const { script: uPlotScript, css: uPlotCss } = uPlotAssets();
   const title = `Tuning job ${report.name}`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${OFFLINE_CSP}">
-<title>${escapeHtml(title)}</title>
-<style>${uPlotCss}</style>
-<style>${PAGE_CSS}</style>
-</head>
-<body>
+  return `${pageHead(title, [uPlotCss, PAGE_CSS])}
 ${renderHeader(report)}
 ${renderRanking(report)}
 <h2>Objective over trials</h2>
