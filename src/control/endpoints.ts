@@ -181,12 +181,10 @@ export class EndpointService implements VariantScaling {
       throw new DomainError('ValidationError', `Endpoint ${name} is Failed: ${endpoint.failureReason ?? 'no reason recorded'}`);
     }
     if (endpoint.status === 'Deleting') throw new DomainError('ServiceUnavailable', `Endpoint ${name} is Deleting; it takes no more requests`);
-    const candidates = this.candidateVariants(endpoint, input.targetVariant);
+    const variantName = this.chooseVariant(endpoint, input.targetVariant);
     let modelLatencyMs: number | undefined;
-    let variantName = candidates[0];
     try {
-      const lease = this.lease(endpoint, candidates);
-      variantName = lease.instance.variantName;
+      const lease = this.lease(endpoint, variantName);
       let image: Uint8Array;
       let topK: number;
       try {
@@ -222,7 +220,7 @@ export class EndpointService implements VariantScaling {
   }
 
   /** The variant to send to: TargetVariant, or one picked by weight (no spill-over to others, as on SageMaker). */
-  private candidateVariants(endpoint: Endpoint, targetVariant: string | undefined): string[] {
+  private chooseVariant(endpoint: Endpoint, targetVariant: string | undefined): string {
     const variants = endpoint.productionVariants.map((variant) => ({ variantName: variant.variantName, weight: variant.currentWeight ?? variant.weight }));
     if (targetVariant !== undefined) {
       if (!variants.some((variant) => variant.variantName === targetVariant)) {
@@ -232,30 +230,28 @@ export class EndpointService implements VariantScaling {
           { field: 'TargetVariant' },
         );
       }
-      return [targetVariant];
+      return targetVariant;
     }
     const picked = pickVariant(variants, this.random());
-    return picked ? [picked.variantName] : [];
+    // Configs and updates refuse all-zero weights, so this is a record written some other way.
+    if (!picked) throw new DomainError('ValidationError', `Every variant of endpoint ${endpoint.name} has weight 0; name one with TargetVariant`);
+    return picked.variantName;
   }
 
-  private lease(endpoint: Endpoint, candidates: readonly string[]): InstanceLease {
+  private lease(endpoint: Endpoint, variantName: string): InstanceLease {
     const { name } = endpoint;
     const limit = this.deps.limits.maxRequestsPerInstance;
-    let full = false;
-    for (const variantName of candidates) {
-      const lease = this.instances.acquire(name, variantName, { limit });
-      if (lease === 'full') full = true;
-      else if (lease) return lease;
-    }
-    if (full) {
-      const count = candidates.reduce((sum, variantName) => sum + this.instances.count(name, variantName), 0);
+    const lease = this.instances.acquire(name, variantName, { limit });
+    if (lease && lease !== 'full') return lease;
+    if (lease === 'full') {
+      const count = this.instances.count(name, variantName);
       throw new DomainError(
         'ServiceUnavailable',
         `Endpoint ${name} is at capacity: each of its ${count} instance${count === 1 ? '' : 's'} holds ${limit} requests, the most Kennel queues. Retry with backoff, or add instances`,
       );
     }
     if (this.instances.has(name)) {
-      throw new DomainError('ServiceUnavailable', `Endpoint ${name} has no instance ready for variant ${candidates.join(' or ')} (one is being replaced); retry in a moment`);
+      throw new DomainError('ServiceUnavailable', `Endpoint ${name} has no instance ready for variant ${variantName} (one is being replaced); retry in a moment`);
     }
     const loading = endpoint.status === 'InService' || endpoint.status === 'SystemUpdating' ? ' (its model is loading)' : '';
     throw new DomainError('ServiceUnavailable', `Endpoint ${name} is ${endpoint.status === 'InService' ? 'SystemUpdating' : endpoint.status}${loading}, not InService yet; retry in a moment`);

@@ -1,6 +1,6 @@
 import { DomainError } from '../../core/errors.ts';
 import { ACCOUNT_ID, DEFAULT_REGION } from '../iam/arn.ts';
-import type { AlarmSettings } from './target-tracking.ts';
+import type { AlarmSettings, ScalableTarget, TargetTrackingPolicy } from './target-tracking.ts';
 
 /**
  * Application Auto Scaling as Kennel serves it: scalable targets, target-tracking
@@ -47,8 +47,8 @@ export interface RegisteredScalableTarget {
   roleArn: string;
   suspendedState: SuspendedState;
   createdAtMs: number;
-  lastScaleOut?: { atMs: number; desired: number };
-  lastScaleIn?: { atMs: number };
+  lastScaleOut?: ScalableTarget['lastScaleOut'];
+  lastScaleIn?: ScalableTarget['lastScaleIn'];
 }
 
 export type TrackedMetric =
@@ -62,12 +62,8 @@ export type TrackedMetric =
       unit?: string;
     };
 
-export interface TargetTrackingConfiguration {
-  targetValue: number;
+export interface TargetTrackingConfiguration extends TargetTrackingPolicy {
   metric: TrackedMetric;
-  scaleOutCooldownSeconds: number;
-  scaleInCooldownSeconds: number;
-  disableScaleIn: boolean;
 }
 
 export interface ScalingAlarm {
