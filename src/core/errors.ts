@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'InvalidSignature', // signature, body hash or clock skew wrong
   'ExpiredToken', // session token expired
   'AccessDenied', // authenticated but not allowed
+  'MalformedPolicyDocument', // a policy that is not valid policy JSON, or breaks the grammar
   'Offline', // the operation needs a network this machine does not reach
   'Internal', // a bug: never carries internals to the caller
 ] as const;

@@ -20,6 +20,7 @@ const MAPPING: Record<ErrorCode, { status: number; type: string }> = {
   UrlFetchFailed: { status: 400, type: 'ValidationException' },
   ServiceUnavailable: { status: 400, type: 'FailedResourceAccessException' },
   ...AWS_AUTH_ERRORS,
+  MalformedPolicyDocument: { status: 400, type: 'ValidationException' },
   AccessDenied: { status: 400, type: 'AccessDeniedException' },
   Offline: { status: 400, type: 'FailedResourceAccessException' },
   Internal: { status: 500, type: 'InternalServiceException' },

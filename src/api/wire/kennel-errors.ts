@@ -19,6 +19,7 @@ const STATUS: Record<ErrorCode, number> = {
   IncompleteSignature: 400,
   InvalidSignature: 403,
   ExpiredToken: 403,
+  MalformedPolicyDocument: 400,
   AccessDenied: 403,
   Offline: 503,
   Internal: 500,

@@ -22,6 +22,7 @@ const MAPPING: Record<ErrorCode, { status: number; type: string }> = {
   UrlFetchFailed: { status: 400, type: 'ValidationException' },
   ServiceUnavailable: { status: 503, type: 'ServiceUnavailable' },
   ...AWS_AUTH_ERRORS,
+  MalformedPolicyDocument: { status: 400, type: 'ValidationException' },
   AccessDenied: { status: 400, type: 'AccessDeniedException' },
   Offline: { status: 503, type: 'ServiceUnavailable' },
   Internal: { status: 500, type: 'InternalFailure' },

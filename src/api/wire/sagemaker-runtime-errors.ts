@@ -26,6 +26,7 @@ const MAPPING: Record<ErrorCode, { status: number; type: string; originalStatusC
   UrlFetchFailed: { status: 424, type: 'ModelError', originalStatusCode: 502 },
   ServiceUnavailable: { status: 503, type: 'ServiceUnavailable' },
   ...AWS_AUTH_ERRORS,
+  MalformedPolicyDocument: { status: 400, type: 'ValidationError' },
   AccessDenied: { status: 403, type: 'AccessDeniedException' },
   Offline: { status: 503, type: 'ServiceUnavailable' },
   Internal: { status: 500, type: 'InternalFailure' },
