@@ -6,6 +6,7 @@ import type { ApiDeps } from './deps.ts';
 import type { ApiEnv } from './env.ts';
 import { sendWireError } from './middleware/errors/index.ts';
 import { requestId } from './middleware/request-id/index.ts';
+import { auditTrail } from './middleware/audit/index.ts';
 import { autoscalingService } from './autoscaling/service.ts';
 import { sageMakerService } from './sagemaker/service.ts';
 import { awsJsonRoutes } from './routes/aws-json.ts';
@@ -21,6 +22,7 @@ import { kennelError } from './wire/kennel-errors.ts';
 export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.use(requestId());
+  app.use(auditTrail(deps.platform));
   // Readiness probe with nothing to leak, as SageMaker containers answer GET /ping.
   app.get('/ping', (c) => c.text('ok'));
   // Prometheus scrapes without signing, as it scrapes TorchServe's and Triton's metrics ports: counts

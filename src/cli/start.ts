@@ -1,7 +1,7 @@
 import { createApp, listen, type RunningServer } from '../api/server.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
-import { ensureAdminCredentials, secretLookup } from '../control/admin.ts';
+import { ensureAdminCredentials, type AdminCredentials } from '../control/admin.ts';
 import { PlatformEvents } from '../control/events.ts';
 import { DEFAULT_AUTOSCALING, DEFAULT_LIMITS, type ControlDeps, type PlatformLimits } from '../control/deps.ts';
 import { DomainError } from '../core/errors.ts';
@@ -10,13 +10,13 @@ import { INVOCATION_BUCKET_MS } from '../control/serving-metrics.ts';
 import { createPlatform, type Platform } from '../control/platform.ts';
 import { PreparedDataCache } from '../control/prepared-data.ts';
 import { DEFAULT_URL_FETCH_POLICY, validateUrlFetchPolicy, type UrlFetchPolicy } from '../domain/serving/url-policy.ts';
-import type { AccessKey } from '../store/store.ts';
 import { createArtifactStore } from '../store/artifacts.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { openStateDir, type StateDir } from '../store/state-dir.ts';
 import { removeLeftovers } from '../store/leftovers.ts';
 import { acquireStateLock } from '../store/state-lock.ts';
 import { ObjectStore } from '../runtime/objects/object-store.ts';
+import { loadOrCreateSecretBox } from '../runtime/credentials/secret-box.ts';
 import { JobLogs } from '../runtime/logs/job-logs.ts';
 import { CheckpointFiles } from '../runtime/training/checkpoint-files.ts';
 import { HeadTrainerPool } from '../runtime/training/head-trainer-pool.ts';
@@ -41,7 +41,7 @@ export interface Kennel {
   platform: Platform;
   server: RunningServer;
   dirs: StateDir;
-  admin: { key: AccessKey; created: boolean };
+  admin: { key: AdminCredentials; created: boolean };
   close(): Promise<void>;
 }
 
@@ -58,7 +58,9 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
   const dirs = await openStateDir(options.home);
   const lock = acquireStateLock(dirs.home);
   let store: ReturnType<typeof openSqliteStore>;
+  let secrets: Awaited<ReturnType<typeof loadOrCreateSecretBox>>;
   try {
+    secrets = await loadOrCreateSecretBox(dirs.secretKeyFile);
     const { removed } = await removeLeftovers(dirs);
     if (removed.length > 0) options.logger.info('removed files an interrupted run left behind', { count: removed.length });
     store = openSqliteStore(dirs.databaseFile);
@@ -85,14 +87,17 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
     jobsDir: dirs.jobsDir,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     autoscaling,
+    secrets,
   };
   let stopServer: (() => Promise<void>) | undefined;
   let controller: Platform['controller'] | undefined;
   try {
     const platform = createPlatform(deps);
     controller = platform.controller;
-    const admin = await ensureAdminCredentials(deps, dirs.credentialsFile);
-    const app = createApp({ platform, clock: deps.clock, logger: deps.logger, lookupSecret: secretLookup(deps) });
+    const admin = await ensureAdminCredentials(deps, platform.iam, dirs.credentialsFile);
+    platform.sts.pruneExpired(clock.now());
+    platform.audit.prune(clock.now());
+    const app = createApp({ platform, clock: deps.clock, logger: deps.logger, lookupSecret: platform.credentials.lookup });
     // Listen first: while endpoints load, callers get 503 ServiceUnavailable rather than a refused connection.
     const server = await listen(app, { host: options.host, port: options.port });
     stopServer = server.close;

@@ -4,6 +4,7 @@ import type { AutoscalingSettings } from '../domain/serving/scaling.ts';
 import { AWS_ALARMS } from '../domain/serving/target-tracking.ts';
 import type { UrlFetchPolicy } from '../domain/serving/url-policy.ts';
 import type { ObjectStore } from '../runtime/objects/object-store.ts';
+import type { SecretBox } from '../runtime/credentials/secret-box.ts';
 import type { CheckpointFiles } from '../runtime/training/checkpoint-files.ts';
 import type { JobLogs } from '../runtime/logs/job-logs.ts';
 import type { HeadTrainerPool } from '../runtime/training/head-trainer-pool.ts';
@@ -57,4 +58,6 @@ export interface ControlDeps {
   limits: PlatformLimits;
   /** How the autoscaler reads the scaling metrics. */
   autoscaling: AutoscalingSettings;
+  /** Seals stored secret keys under the state folder's key file. */
+  secrets: SecretBox;
 }

@@ -1,6 +1,9 @@
+import { AuditTrail } from './audit.ts';
+import { Authorizer } from './authorizer.ts';
 import { AutoscalingService } from './autoscaling.ts';
 import { AutoscalingReconciler } from './autoscaling-reconciler.ts';
 import { Controller } from './controller.ts';
+import { CredentialStore } from './credentials.ts';
 import { DatasetService } from './datasets.ts';
 import type { ControlDeps } from './deps.ts';
 import { EndpointConfigService } from './endpoint-configs.ts';
@@ -8,7 +11,9 @@ import { EndpointReconciler } from './endpoint-reconciler.ts';
 import { EndpointService } from './endpoints.ts';
 import { ModelService } from './models.ts';
 import { InstanceRegistry } from './instances.ts';
+import { IamService } from './iam.ts';
 import { ServingMetrics } from './serving-metrics.ts';
+import { StsService } from './sts.ts';
 import { TagService } from './tags.ts';
 import { TrainingJobReconciler } from './training-job-reconciler.ts';
 import { TrainingJobService } from './training-jobs.ts';
@@ -31,6 +36,12 @@ export interface Platform {
   instances: InstanceRegistry;
   /** Endpoints' invocations, latencies and queues, for /metrics and the autoscaler. */
   metrics: ServingMetrics;
+  iam: IamService;
+  sts: StsService;
+  /** Access keys and sessions, for SigV4 and for knowing the caller. */
+  credentials: CredentialStore;
+  authorizer: Authorizer;
+  audit: AuditTrail;
 }
 
 export function createPlatform(deps: ControlDeps): Platform {
@@ -46,6 +57,7 @@ export function createPlatform(deps: ControlDeps): Platform {
     ),
   );
   const kick = () => controller.kick();
+  const iam = new IamService(deps, deps.secrets);
   const trainingJobs = new TrainingJobService(deps, kick);
   // The autoscaler scales variants through the endpoint service, as UpdateEndpointWeightsAndCapacities does.
   const endpoints = new EndpointService(deps, instances, metrics, kick);
@@ -69,5 +81,10 @@ export function createPlatform(deps: ControlDeps): Platform {
     controller,
     instances,
     metrics,
+    iam,
+    sts: new StsService(deps, iam, deps.secrets),
+    credentials: new CredentialStore(deps, iam, deps.secrets),
+    authorizer: new Authorizer(deps, iam),
+    audit: new AuditTrail(deps),
   };
 }

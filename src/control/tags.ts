@@ -23,6 +23,15 @@ export class TagService {
     return record.tags;
   }
 
+  /** The tags of the resource an ARN names, or none when it names nothing Kennel has: for aws:ResourceTag conditions. */
+  find(resourceArn: string): Tag[] {
+    try {
+      return this.list(resourceArn);
+    } catch {
+      return [];
+    }
+  }
+
   delete(resourceArn: string, keys: readonly string[]): void {
     const { table, name } = this.resolve(resourceArn);
     table.modify(name, (record) => ({ ...record, tags: removeTags(record.tags, keys) }));

@@ -11,6 +11,7 @@ import type { StateDir } from './state-dir.ts';
  *   set being generated, or an outdated one moved aside (sample-images.ts). The
  *   set is deterministic and regenerated when missing;
  * - `<credentials>.<pid>.tmp`: a credentials file being written (credentials-file.ts);
+ * - `<secrets.key>.<pid>.tmp`: the key file being created (secret-box.ts);
  * - `<checkpoints>/<job>.ckpt.<hex>.tmp`: a checkpoint being written (checkpoint-files.ts).
  *
  * Nothing else is touched. Call it only while holding the state lock
@@ -36,10 +37,12 @@ export async function removeLeftovers(dirs: StateDir): Promise<{ removed: string
     if (entry.isFile() && /\.ckpt\.[0-9a-f]{12}\.tmp$/.test(entry.name)) await remove(join(dirs.checkpointsDir, entry.name));
   }
 
-  const credentialsDir = dirname(dirs.credentialsFile);
-  const credentialsTemp = new RegExp(`^${escapeRegExp(basename(dirs.credentialsFile))}\\.\\d+\\.tmp$`);
-  for (const entry of await entries(credentialsDir)) {
-    if (entry.isFile() && credentialsTemp.test(entry.name)) await remove(join(credentialsDir, entry.name));
+  for (const file of [dirs.credentialsFile, dirs.secretKeyFile]) {
+    const dir = dirname(file);
+    const temp = new RegExp(`^${escapeRegExp(basename(file))}\\.\\d+\\.tmp$`);
+    for (const entry of await entries(dir)) {
+      if (entry.isFile() && temp.test(entry.name)) await remove(join(dir, entry.name));
+    }
   }
   return { removed };
 }

@@ -18,6 +18,12 @@ export const RECORD_KINDS = {
   scalableTargets: 'Scalable target',
   scalingPolicies: 'Scaling policy',
   scalingActivities: 'Scaling activity',
+  iamUsers: 'User',
+  iamGroups: 'Group',
+  iamRoles: 'Role',
+  iamPolicies: 'Policy',
+  stsSessions: 'Session',
+  auditEvents: 'Audit event',
 } as const;
 
 export type RecordKind = (typeof RECORD_KINDS)[keyof typeof RECORD_KINDS];

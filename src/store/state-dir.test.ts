@@ -44,6 +44,7 @@ describe('openStateDir', () => {
       logsDir: join(home, 'logs'),
       jobsDir: join(home, 'jobs'),
       credentialsFile: join(home, 'credentials'),
+      secretKeyFile: join(home, 'secrets.key'),
     });
     for (const dir of [home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir, dirs.logsDir, dirs.jobsDir]) assert.equal(permissions(dir), 0o700, dir);
     assert.equal(existsSync(dirs.credentialsFile), false, 'the credentials file is written by whoever creates the keys');

@@ -19,6 +19,8 @@ export interface StateDir {
   jobsDir: string;
   /** Admin keys in the AWS shared-credentials format. */
   credentialsFile: string;
+  /** The key that seals stored secret access keys (mode 0600). */
+  secretKeyFile: string;
 }
 
 /** The state folder: $KENNEL_HOME if set, else ./.kennel, as an absolute path. */
@@ -43,6 +45,7 @@ export async function openStateDir(home: string): Promise<StateDir> {
     logsDir: join(absoluteHome, 'logs'),
     jobsDir: join(absoluteHome, 'jobs'),
     credentialsFile: join(absoluteHome, 'credentials'),
+    secretKeyFile: join(absoluteHome, 'secrets.key'),
   };
   for (const dir of [dirs.home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir, dirs.logsDir, dirs.jobsDir]) {
     try {

@@ -3,6 +3,9 @@ import type { EpochMetrics, TrainingJob, TrainingJobStatus } from '../domain/tra
 import type { Endpoint, EndpointConfig, Model } from '../domain/serving/endpoint.ts';
 import type { TuningJob, TuningJobStatus } from '../domain/tuning/tuning-job.ts';
 import type { RegisteredScalableTarget, ScalingActivity, ScalingPolicy } from '../domain/serving/scaling.ts';
+import type { AccessKey, AuditDecision, AuditEvent, IamGroup, IamRole, IamUser, ManagedPolicyRecord, StsSession } from '../domain/iam/entities.ts';
+
+export type { AccessKey } from '../domain/iam/entities.ts';
 
 /**
  * Metadata storage. Every implementation passes the contract suite in
@@ -25,6 +28,14 @@ export interface Store {
   scalableTargets: KeyedTable<RegisteredScalableTarget>;
   scalingPolicies: ScalingPolicyTable;
   scalingActivities: ScalingActivityTable;
+  iamUsers: KeyedTable<IamUser>;
+  iamGroups: KeyedTable<IamGroup>;
+  iamRoles: KeyedTable<IamRole>;
+  /** Customer managed policies by ARN. */
+  iamPolicies: KeyedTable<ManagedPolicyRecord>;
+  /** Temporary credentials by access key id. */
+  stsSessions: KeyedTable<StsSession>;
+  auditEvents: AuditLog;
   close(): void;
 }
 
@@ -77,17 +88,30 @@ export interface EmbeddingCache {
   count(embeddingKey: string): number;
 }
 
-export interface AccessKey {
-  accessKeyId: string;
-  secretAccessKey: string;
-  userName: string;
-  createdAtMs: number;
+export interface AccessKeyTable extends KeyedTable<AccessKey> {
+  /** The user's keys, ordered by access key id. */
+  listForUser(userName: string): AccessKey[];
 }
 
-export interface AccessKeyTable {
-  create(key: AccessKey): void;
-  get(accessKeyId: string): AccessKey | undefined;
-  listForUser(userName: string): AccessKey[];
+export interface AuditQuery {
+  principalArn?: string;
+  action?: string;
+  decision?: AuditDecision;
+  /** Events at or after this time. */
+  fromMs?: number;
+  /** Events before this time. */
+  toMs?: number;
+  /** The newest `limit` events that match (all when omitted). */
+  limit?: number;
+}
+
+/** The audit trail: append-only, read oldest first. */
+export interface AuditLog {
+  append(event: AuditEvent): void;
+  /** Matching events ordered by time (then by id), oldest first. */
+  query(query?: AuditQuery): AuditEvent[];
+  /** Deletes events older than `beforeMs`, returning how many went. */
+  prune(beforeMs: number): number;
 }
 
 /** An object in Kennel's object store: its metadata; the bytes are the artifact named by `digest`. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { silentLogger } from '../core/logger.ts';
 import { DEFAULT_AUTOSCALING, DEFAULT_LIMITS, type ControlDeps } from '../control/deps.ts';
@@ -5,6 +6,7 @@ import { PlatformEvents } from '../control/events.ts';
 import { PreparedDataCache } from '../control/prepared-data.ts';
 import { DEFAULT_URL_FETCH_POLICY } from '../domain/serving/url-policy.ts';
 import { ObjectStore } from '../runtime/objects/object-store.ts';
+import { SecretBox } from '../runtime/credentials/secret-box.ts';
 import { CheckpointFiles } from '../runtime/training/checkpoint-files.ts';
 import { JobLogs } from '../runtime/logs/job-logs.ts';
 import { HeadTrainerPool } from '../runtime/training/head-trainer-pool.ts';
@@ -33,6 +35,7 @@ export function testControlDeps(dir: string, store: Store, overrides: Partial<Co
     jobsDir: join(dir, 'jobs'),
     limits: DEFAULT_LIMITS,
     autoscaling: DEFAULT_AUTOSCALING,
+    secrets: new SecretBox(randomBytes(32)),
     ...overrides,
   };
 }

@@ -8,6 +8,7 @@ import type { TuningJob, TuningJobStatus } from '../domain/tuning/tuning-job.ts'
 import type { RegisteredScalableTarget, ScalingActivity, ScalingPolicy } from '../domain/serving/scaling.ts';
 import type { AccessKey, KeyedTable, Store } from '../store/store.ts';
 import { assertDomainError } from './assert-domain-error.ts';
+import { describeIamTables } from './iam-table-contract.ts';
 import { describeObjectTable, storedObject } from './object-table-contract.ts';
 
 /**
@@ -194,7 +195,7 @@ function sampleScalingActivity(activityId: string, targetId = 'target-1', startT
 }
 
 function accessKey(accessKeyId: string, userName: string): AccessKey {
-  return { accessKeyId, secretAccessKey: `secret-of-${accessKeyId}`, userName, createdAtMs: 5 };
+  return { accessKeyId, sealedSecret: `v1:sealed-${accessKeyId}`, status: 'Active', userName, createdAtMs: 5 };
 }
 
 
@@ -539,7 +540,7 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
 
       it('returns copies', () => {
         store.accessKeys.create(accessKey('KEY1', 'alice'));
-        store.accessKeys.get('KEY1')!.secretAccessKey = 'changed';
+        store.accessKeys.get('KEY1')!.sealedSecret = 'changed';
         store.accessKeys.listForUser('alice')[0].userName = 'changed';
         assert.deepEqual(store.accessKeys.get('KEY1'), accessKey('KEY1', 'alice'));
       });
@@ -615,6 +616,7 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
     });
 
     describeObjectTable(() => store);
+    describeIamTables(() => store);
 
     it('refuses every call once closed', () => {
       store.close();

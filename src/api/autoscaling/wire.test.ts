@@ -6,7 +6,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { silentLogger } from '../../core/logger.ts';
-import { secretLookup } from '../../control/admin.ts';
+import { provisionAdmin, type TestCredentials } from '../../testing/iam-fixtures.ts';
 import { createPlatform, type Platform } from '../../control/platform.ts';
 import type { Endpoint } from '../../domain/serving/endpoint.ts';
 import { createMemoryStore } from '../../store/memory/memory-store.ts';
@@ -22,7 +22,7 @@ import { createApp } from '../server.ts';
  * store; nothing is loaded, as registering and describing need only the records.
  */
 const model = loadServiceModel('application-autoscaling');
-const KEY = { accessKeyId: 'AKIDAUTOSCALING', secretAccessKey: 'autoscaling/secret' };
+let KEY: TestCredentials;
 const NS = 'sagemaker';
 const DIMENSION = 'sagemaker:variant:DesiredInstanceCount';
 const target = (endpoint = 'dogs', variant = 'AllTraffic') => ({ ServiceNamespace: NS, ResourceId: `endpoint/${endpoint}/variant/${variant}`, ScalableDimension: DIMENSION });
@@ -99,10 +99,10 @@ describe('Application Auto Scaling on the wire', () => {
   });
   beforeEach(() => {
     const deps = testControlDeps(dir, createMemoryStore());
-    deps.store.accessKeys.create({ ...KEY, userName: 'admin', createdAtMs: 1 });
     for (const name of ['dogs', 'cats', 'birds']) deps.store.endpoints.create(endpointRecord(name));
     platform = createPlatform(deps);
-    app = createApp({ platform, clock: deps.clock, logger: silentLogger, lookupSecret: secretLookup(deps) });
+    KEY = provisionAdmin(platform);
+    app = createApp({ platform, clock: deps.clock, logger: silentLogger, lookupSecret: platform.credentials.lookup });
   });
   after(async () => {
     await platform?.deps.trainers.close();

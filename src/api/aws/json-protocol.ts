@@ -46,10 +46,17 @@ export function sendJsonError(c: Context, error: JsonError): Response {
 
 /**
  * Runs one JSON-protocol call whose signature has been verified: parse the body,
- * check it against the service model, call the operation, and answer in the
- * protocol's own format, errors included.
+ * check it against the service model, authorise it (which needs the parsed
+ * input: the resource is named in the body), call the operation, and answer in
+ * the protocol's own format, errors included.
  */
-export async function dispatchJsonOperation(c: Context<ApiEnv>, service: JsonService, operationName: string, logger: Logger): Promise<Response> {
+export async function dispatchJsonOperation(
+  c: Context<ApiEnv>,
+  service: JsonService,
+  operationName: string,
+  logger: Logger,
+  authorize: (operationName: string, input: Record<string, unknown>) => void,
+): Promise<Response> {
   const operation = Object.hasOwn(service.operations, operationName) ? service.operations[operationName] : undefined;
   const modelled = service.model.operations[operationName];
   if (!operation || !modelled) {
@@ -77,6 +84,7 @@ export async function dispatchJsonOperation(c: Context<ApiEnv>, service: JsonSer
     }
   }
   try {
+    authorize(operationName, input as Record<string, unknown>);
     const output = await operation.handler(input as never, c);
     c.header('content-type', AMZ_JSON_CONTENT_TYPE);
     return c.body(JSON.stringify(output ?? {}), 200);

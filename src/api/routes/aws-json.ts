@@ -5,6 +5,7 @@ import { dispatchJsonOperation, protocolError, sendJsonError, type JsonService }
 import type { ApiDeps } from '../deps.ts';
 import type { ApiEnv } from '../env.ts';
 import { payloadLimit } from '../middleware/payload-limit/index.ts';
+import { authorizeCall } from '../middleware/authorize/index.ts';
 import { sigv4 } from '../middleware/sigv4/index.ts';
 
 /** Control-plane requests are small; SageMaker's largest (CreateTrainingJob with 100 hyperparameters) is well under this. */
@@ -38,7 +39,9 @@ export function awsJsonRoutes(deps: ApiDeps, services: readonly JsonService[]): 
         if (!(error instanceof DomainError)) throw error;
         return sendJsonError(c, service.errorFor(error.code, error.message));
       }
-      return dispatchJsonOperation(c, service, target.slice(dot + 1), deps.logger);
+      return dispatchJsonOperation(c, service, target.slice(dot + 1), deps.logger, (operation, input) =>
+        authorizeCall(c, deps.platform, `${service.targetPrefix}.${operation}`, input),
+      );
     },
   );
   return app;

@@ -1,4 +1,4 @@
-import type { Context, Hono } from 'hono';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { DomainError } from '../../core/errors.ts';
 import { assertBucketName } from '../../domain/data/object-uri.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -14,10 +14,10 @@ const MAX_KEYS = 1000;
  * and backbones where `s3://` channels read them. Paths: `/kennel/objects/<bucket>`
  * lists, `/kennel/objects/<bucket>/<key...>` is one object.
  */
-export function registerObjectRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
+export function registerObjectRoutes(app: Hono<ApiEnv>, deps: ApiDeps, allow: (key: string) => MiddlewareHandler<ApiEnv>): void {
   const objects = () => deps.platform.deps.objects;
 
-  app.get('/objects/:bucket', (c) => {
+  app.get('/objects/:bucket', allow('GET /kennel/objects/:bucket'), (c) => {
     const bucket = c.req.param('bucket');
     assertBucketName(bucket);
     const prefix = c.req.query('prefix') ?? '';
@@ -33,14 +33,14 @@ export function registerObjectRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     });
   });
 
-  app.put('/objects/:bucket/*', async (c) => {
+  app.put('/objects/:bucket/*', allow('PUT /kennel/objects/:bucket/*'), async (c) => {
     const { bucket, key } = address(c);
     const body = new Uint8Array(await c.req.arrayBuffer());
     const stored = await objects().putBytes(bucket, key, body, c.req.header('content-type'));
     return c.json({ bucket, key, sizeBytes: stored.sizeBytes, digest: stored.digest }, 200);
   });
 
-  app.get('/objects/:bucket/*', async (c) => {
+  app.get('/objects/:bucket/*', allow('GET /kennel/objects/:bucket/*'), async (c) => {
     const { bucket, key } = address(c);
     const object = objects().head(bucket, key);
     if (!object) throw new DomainError('NotFound', `s3://${bucket}/${key} does not exist`);
@@ -50,16 +50,19 @@ export function registerObjectRoutes(app: Hono<ApiEnv>, deps: ApiDeps): void {
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200);
   });
 
-  app.delete('/objects/:bucket/*', (c) => {
+  app.delete('/objects/:bucket/*', allow('DELETE /kennel/objects/:bucket/*'), (c) => {
     const { bucket, key } = address(c);
     if (!objects().delete(bucket, key)) throw new DomainError('NotFound', `s3://${bucket}/${key} does not exist`);
     return c.body(null, 204);
   });
 }
 
-/** Bucket and key from the raw path: a key keeps its slashes and any character, percent-encoded on the wire. */
 function address(c: Context<ApiEnv>): { bucket: string; key: string } {
-  const path = new URL(c.req.url).pathname;
+  return objectAddress(new URL(c.req.url).pathname);
+}
+
+/** Bucket and key from the raw path: a key keeps its slashes and any character, percent-encoded on the wire. */
+export function objectAddress(path: string): { bucket: string; key: string } {
   const rest = path.slice('/kennel/objects/'.length);
   const slash = rest.indexOf('/');
   const decode = (part: string) => {

@@ -5,6 +5,7 @@ import type { ApiDeps } from '../deps.ts';
 import type { ApiEnv } from '../env.ts';
 import { sendWireError, wireErrorHandler } from '../middleware/errors/index.ts';
 import { payloadLimit } from '../middleware/payload-limit/index.ts';
+import { authorizeRoute } from '../middleware/authorize/index.ts';
 import { sigv4 } from '../middleware/sigv4/index.ts';
 import { logQuerySchema, parseWith, registerDatasetSchema } from '../schemas.ts';
 import { kennelError } from '../wire/kennel-errors.ts';
@@ -30,22 +31,23 @@ export function kennelRoutes(deps: ApiDeps): Hono<ApiEnv> {
     (c, next) => (c.req.path.startsWith('/kennel/objects/') ? objectLimit(c, next) : controlLimit(c, next)),
     sigv4({ lookupSecret: deps.lookupSecret, now: () => deps.clock.now(), service: 'kennel', region: DEFAULT_REGION }),
   );
-  registerObjectRoutes(app, deps);
+  const allow = (key: string) => authorizeRoute(platform, key);
+  registerObjectRoutes(app, deps, allow);
 
-  app.get('/datasets', (c) => c.json({ datasets: platform.datasets.list() }));
-  app.get('/datasets/:name', (c) => c.json(platform.datasets.describe(c.req.param('name'))));
-  app.post('/datasets', async (c) => {
+  app.get('/datasets', allow('GET /kennel/datasets'), (c) => c.json({ datasets: platform.datasets.list() }));
+  app.get('/datasets/:name', allow('GET /kennel/datasets/:name'), (c) => c.json(platform.datasets.describe(c.req.param('name'))));
+  app.post('/datasets', allow('POST /kennel/datasets'), async (c) => {
     const input = parseWith(registerDatasetSchema, await readJson(c));
     const { dataset, scan } = await platform.datasets.register(input);
     return c.json({ dataset, report: scan.report }, 201);
   });
-  app.post('/datasets/validate', async (c) => {
+  app.post('/datasets/validate', allow('POST /kennel/datasets/validate'), async (c) => {
     const { path } = parseWith(registerDatasetSchema.pick({ path: true }), await readJson(c));
     return c.json({ report: (await platform.datasets.validate(path)).report });
   });
 
   // Per-epoch series, as CloudWatch holds them for SageMaker: DescribeTrainingJob has only the final values.
-  app.get('/training-jobs/:name/metrics', (c) => {
+  app.get('/training-jobs/:name/metrics', allow('GET /kennel/training-jobs/:name/metrics'), (c) => {
     const job = platform.trainingJobs.describe(c.req.param('name'));
     return c.json({
       trainingJobName: job.name,
@@ -58,7 +60,7 @@ export function kennelRoutes(deps: ApiDeps): Hono<ApiEnv> {
   });
 
   // A job's log, as CloudWatch Logs holds it for SageMaker: `from` is the byte offset a previous read returned as `next`.
-  app.get('/training-jobs/:name/logs', async (c) => {
+  app.get('/training-jobs/:name/logs', allow('GET /kennel/training-jobs/:name/logs'), async (c) => {
     const query = parseWith(logQuerySchema, c.req.query());
     const job = platform.trainingJobs.describe(c.req.param('name'));
     const page = await platform.deps.logs.read(job.name, query.from ?? 0, query.limit ?? 1000);
@@ -66,7 +68,7 @@ export function kennelRoutes(deps: ApiDeps): Hono<ApiEnv> {
   });
 
   // What DescribeHyperParameterTuningJob does not say: each trial's objective after every epoch, for the learning curves.
-  app.get('/tuning-jobs/:name/trials', (c) => {
+  app.get('/tuning-jobs/:name/trials', allow('GET /kennel/tuning-jobs/:name/trials'), (c) => {
     const job = platform.tuningJobs.describe(c.req.param('name'));
     return c.json({
       tuningJobName: job.name,

@@ -4,6 +4,7 @@ import type { ApiDeps } from '../deps.ts';
 import type { ApiEnv } from '../env.ts';
 import { sendWireError, wireErrorHandler } from '../middleware/errors/index.ts';
 import { payloadLimit } from '../middleware/payload-limit/index.ts';
+import { authorizeRoute } from '../middleware/authorize/index.ts';
 import { sigv4 } from '../middleware/sigv4/index.ts';
 import { sageMakerRuntimeError } from '../wire/sagemaker-runtime-errors.ts';
 
@@ -24,6 +25,7 @@ export function sageMakerRuntimeRoutes(deps: ApiDeps): Hono<ApiEnv> {
       ),
     ),
     sigv4({ lookupSecret: deps.lookupSecret, now: () => deps.clock.now(), service: 'sagemaker', region: DEFAULT_REGION }),
+    authorizeRoute(deps.platform, 'POST /endpoints/:name/invocations'),
     async (c) => {
       const body = new Uint8Array(await c.req.arrayBuffer());
       const result = await deps.platform.endpoints.invoke(c.req.param('name'), {

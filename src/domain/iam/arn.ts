@@ -36,3 +36,19 @@ export function roleArn(roleName: string): string {
 
 /** The role Kennel's own CLI and sample name where SageMaker requires a RoleArn and the user gave none. */
 export const KENNEL_EXECUTION_ROLE_ARN = roleArn('KennelExecutionRole');
+
+/** IAM ARNs carry the entity's path: `arn:aws:iam::000000000000:user/division/alice`. */
+export function iamArn(kind: 'user' | 'group' | 'role' | 'policy', path: string, name: string): string {
+  return `arn:aws:iam::${ACCOUNT_ID}:${kind}${path}${name}`;
+}
+
+/** A role session: `arn:aws:sts::000000000000:assumed-role/<role>/<session>` (the role's path is not part of it). */
+export function assumedRoleArn(roleName: string, sessionName: string): string {
+  return `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleName}/${sessionName}`;
+}
+
+/** The account itself, as policies name it in Principal. */
+export const ACCOUNT_ROOT_ARN = `arn:aws:iam::${ACCOUNT_ID}:root`;
+
+/** AWS managed policies live under this prefix, with their own paths. */
+export const AWS_MANAGED_POLICY_PREFIX = 'arn:aws:iam::aws:policy/';

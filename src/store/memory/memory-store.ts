@@ -5,9 +5,12 @@ import { type RecordKind, RECORD_KINDS, alreadyExists, assertKeyKept, compareKey
 import { checkedListArguments, checkedObject, compareObjectKeys } from '../object-records.ts';
 import type { TuningJob, TuningJobStatus } from '../../domain/tuning/tuning-job.ts';
 import { compareActivitiesNewestFirst, type RegisteredScalableTarget, type ScalingActivity, type ScalingPolicy } from '../../domain/serving/scaling.ts';
+import type { AccessKey, AuditEvent, IamGroup, IamRole, IamUser, ManagedPolicyRecord, StsSession } from '../../domain/iam/entities.ts';
+import { checkedAuditEvent, checkedAuditQuery, compareAuditEvents } from '../audit-events.ts';
 import type {
-  AccessKey,
   AccessKeyTable,
+  AuditLog,
+  AuditQuery,
   EmbeddingCache,
   ObjectTable,
   ScalingActivityTable,
@@ -118,6 +121,50 @@ class MemoryScalingActivityTable extends MemoryRecordTable<ScalingActivity> impl
   }
 }
 
+class MemoryAccessKeyTable extends MemoryRecordTable<AccessKey> implements AccessKeyTable {
+  listForUser(userName: string): AccessKey[] {
+    return this.listMatching((key) => key.userName === userName);
+  }
+}
+
+class MemoryAuditLog implements AuditLog {
+  #events: AuditEvent[] = [];
+  readonly #lifecycle: Lifecycle;
+
+  constructor(lifecycle: Lifecycle) {
+    this.#lifecycle = lifecycle;
+  }
+
+  append(event: AuditEvent): void {
+    assertOpen(this.#lifecycle);
+    if (this.#events.some((existing) => existing.eventId === event.eventId)) throw alreadyExists(RECORD_KINDS.auditEvents, event.eventId);
+    this.#events.push(structuredClone(withoutUndefined(checkedAuditEvent(event))));
+  }
+
+  query(query: AuditQuery = {}): AuditEvent[] {
+    assertOpen(this.#lifecycle);
+    const { principalArn, action, decision, fromMs, toMs, limit } = checkedAuditQuery(query);
+    const matching = this.#events
+      .filter(
+        (event) =>
+          (principalArn === undefined || event.principalArn === principalArn) &&
+          (action === undefined || event.action === action) &&
+          (decision === undefined || event.decision === decision) &&
+          (fromMs === undefined || event.timeMs >= fromMs) &&
+          (toMs === undefined || event.timeMs < toMs),
+      )
+      .sort(compareAuditEvents);
+    return (limit === undefined ? matching : matching.slice(Math.max(0, matching.length - limit))).map((event) => structuredClone(event));
+  }
+
+  prune(beforeMs: number): number {
+    assertOpen(this.#lifecycle);
+    const before = this.#events.length;
+    this.#events = this.#events.filter((event) => event.timeMs >= beforeMs);
+    return before - this.#events.length;
+  }
+}
+
 class MemoryEmbeddingCache implements EmbeddingCache {
   readonly #byKey = new Map<string, Map<string, Float32Array>>();
   readonly #lifecycle: Lifecycle;
@@ -203,13 +250,6 @@ export function createMemoryStore(): Store {
   const resourceTable = <T extends { name: string }>(kind: keyof typeof RECORD_KINDS) =>
     new MemoryRecordTable<T>(RECORD_KINDS[kind], 'name', lifecycle);
 
-  const accessKeys = new MemoryRecordTable<AccessKey>(RECORD_KINDS.accessKeys, 'accessKeyId', lifecycle);
-  const accessKeyTable: AccessKeyTable = {
-    create: (key) => accessKeys.create(key),
-    get: (accessKeyId) => accessKeys.get(accessKeyId),
-    listForUser: (userName) => accessKeys.listMatching((key) => key.userName === userName),
-  };
-
   return {
     datasets: resourceTable<Dataset>('datasets'),
     trainingJobs: new MemoryTrainingJobTable(RECORD_KINDS.trainingJobs, 'name', lifecycle),
@@ -218,11 +258,17 @@ export function createMemoryStore(): Store {
     endpoints: resourceTable<Endpoint>('endpoints'),
     tuningJobs: new MemoryTuningJobTable(RECORD_KINDS.tuningJobs, 'name', lifecycle),
     embeddings: new MemoryEmbeddingCache(lifecycle),
-    accessKeys: accessKeyTable,
+    accessKeys: new MemoryAccessKeyTable(RECORD_KINDS.accessKeys, 'accessKeyId', lifecycle),
     objects: new MemoryObjectTable(lifecycle),
     scalableTargets: new MemoryRecordTable<RegisteredScalableTarget>(RECORD_KINDS.scalableTargets, 'id', lifecycle),
     scalingPolicies: new MemoryScalingPolicyTable(RECORD_KINDS.scalingPolicies, 'policyArn', lifecycle),
     scalingActivities: new MemoryScalingActivityTable(RECORD_KINDS.scalingActivities, 'activityId', lifecycle),
+    iamUsers: new MemoryRecordTable<IamUser>(RECORD_KINDS.iamUsers, 'userName', lifecycle),
+    iamGroups: new MemoryRecordTable<IamGroup>(RECORD_KINDS.iamGroups, 'groupName', lifecycle),
+    iamRoles: new MemoryRecordTable<IamRole>(RECORD_KINDS.iamRoles, 'roleName', lifecycle),
+    iamPolicies: new MemoryRecordTable<ManagedPolicyRecord>(RECORD_KINDS.iamPolicies, 'arn', lifecycle),
+    stsSessions: new MemoryRecordTable<StsSession>(RECORD_KINDS.stsSessions, 'accessKeyId', lifecycle),
+    auditEvents: new MemoryAuditLog(lifecycle),
     close: () => {
       lifecycle.closed = true;
     },

@@ -63,13 +63,14 @@ describe('sqlite objects table', () => {
 
   it('adds the objects table to a database made before it existed, keeping its records', () => {
     const store = openSqliteStore(file);
-    store.accessKeys.create({ accessKeyId: 'KEY1', secretAccessKey: 's', userName: 'admin', createdAtMs: 1 });
+    store.accessKeys.create({ accessKeyId: 'KEY1', sealedSecret: 'v1:sealed', status: 'Active', userName: 'admin', createdAtMs: 1 });
     store.close();
     // What a Kennel from before the objects migration left behind: none of the tables of that migration or later ones.
     const db = new Database(file);
     db.exec('DROP TABLE objects');
     db.exec('DROP TABLE tuning_jobs');
     db.exec('DROP TABLE scalable_targets; DROP TABLE scaling_policies; DROP TABLE scaling_activities');
+    db.exec('DROP TABLE iam_users; DROP TABLE iam_groups; DROP TABLE iam_roles; DROP TABLE iam_policies; DROP TABLE sts_sessions; DROP TABLE audit_events');
     db.pragma('user_version = 1');
     db.close();
 

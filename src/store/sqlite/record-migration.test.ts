@@ -90,6 +90,7 @@ describe('opening a state database of Kennel 0.1', () => {
     // What schema version 2 had: no tables of later migrations.
     db.exec('DROP TABLE tuning_jobs');
     db.exec('DROP TABLE scalable_targets; DROP TABLE scaling_policies; DROP TABLE scaling_activities');
+    db.exec('DROP TABLE iam_users; DROP TABLE iam_groups; DROP TABLE iam_roles; DROP TABLE iam_policies; DROP TABLE sts_sessions; DROP TABLE audit_events');
     db.pragma('user_version = 2');
     db.close();
     store = openSqliteStore(file);

@@ -190,6 +190,42 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX scaling_activities_by_target ON scaling_activities (target_id);
     `,
   },
+  {
+    description: 'IAM users, groups, roles, customer managed policies, STS sessions and the audit trail',
+    sql: `
+      CREATE TABLE iam_users (
+        user_name TEXT PRIMARY KEY,
+        record TEXT NOT NULL CHECK (json_valid(record))
+      ) STRICT;
+      CREATE TABLE iam_groups (
+        group_name TEXT PRIMARY KEY,
+        record TEXT NOT NULL CHECK (json_valid(record))
+      ) STRICT;
+      CREATE TABLE iam_roles (
+        role_name TEXT PRIMARY KEY,
+        record TEXT NOT NULL CHECK (json_valid(record))
+      ) STRICT;
+      CREATE TABLE iam_policies (
+        arn TEXT PRIMARY KEY,
+        record TEXT NOT NULL CHECK (json_valid(record))
+      ) STRICT;
+      CREATE TABLE sts_sessions (
+        access_key_id TEXT PRIMARY KEY,
+        record TEXT NOT NULL CHECK (json_valid(record))
+      ) STRICT;
+
+      CREATE TABLE audit_events (
+        event_id TEXT PRIMARY KEY,
+        time_ms INTEGER NOT NULL,
+        principal_arn TEXT NOT NULL,
+        action TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        record TEXT NOT NULL CHECK (json_valid(record))
+      ) STRICT;
+      CREATE INDEX audit_events_by_time ON audit_events (time_ms, event_id);
+      CREATE INDEX audit_events_by_principal ON audit_events (principal_arn, time_ms);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,7 +4,9 @@ import type { EpochMetrics, TrainingJob, TrainingJobStatus } from '../../domain/
 import { RECORD_KINDS } from '../records.ts';
 import type { TuningJob, TuningJobStatus } from '../../domain/tuning/tuning-job.ts';
 import { compareActivitiesNewestFirst, type RegisteredScalableTarget, type ScalingActivity, type ScalingPolicy } from '../../domain/serving/scaling.ts';
-import type { AccessKey, AccessKeyTable, ScalingActivityTable, ScalingPolicyTable, Store, TrainingJobTable, TuningJobTable } from '../store.ts';
+import type { AccessKey, IamGroup, IamRole, IamUser, ManagedPolicyRecord, StsSession } from '../../domain/iam/entities.ts';
+import type { AccessKeyTable, ScalingActivityTable, ScalingPolicyTable, Store, TrainingJobTable, TuningJobTable } from '../store.ts';
+import { SqliteAuditLog } from './audit-log.ts';
 import { SqliteEmbeddingCache } from './embedding-cache.ts';
 import { SqliteObjectTable } from './object-table.ts';
 import { openKennelDatabase } from './open-database.ts';
@@ -17,6 +19,12 @@ class SqliteTrainingJobTable extends SqliteRecordTable<TrainingJob> implements T
 
   listByStatus(statuses: readonly TrainingJobStatus[]): TrainingJob[] {
     return this.listWhere('status', statuses);
+  }
+}
+
+class SqliteAccessKeyTable extends SqliteRecordTable<AccessKey> implements AccessKeyTable {
+  listForUser(userName: string): AccessKey[] {
+    return this.listWhere('user_name', [userName]);
   }
 }
 
@@ -50,18 +58,8 @@ export function openSqliteStore(file: string): Store {
   const resourceTable = <T extends { name: string }>(table: string, kind: keyof typeof RECORD_KINDS) =>
     new SqliteRecordTable<T>(db, { table, kind: RECORD_KINDS[kind], keyField: 'name', keyColumn: 'name' });
 
-  const accessKeys = new SqliteRecordTable<AccessKey>(db, {
-    table: 'access_keys',
-    kind: RECORD_KINDS.accessKeys,
-    keyField: 'accessKeyId',
-    keyColumn: 'access_key_id',
-    indexedColumns: [{ column: 'user_name', value: (key) => key.userName }],
-  });
-  const accessKeyTable: AccessKeyTable = {
-    create: (key) => accessKeys.create(key),
-    get: (accessKeyId) => accessKeys.get(accessKeyId),
-    listForUser: (userName) => accessKeys.listWhere('user_name', [userName]),
-  };
+  const keyedTable = <T extends object>(table: string, kind: keyof typeof RECORD_KINDS, keyField: keyof T & string, keyColumn: string) =>
+    new SqliteRecordTable<T>(db, { table, kind: RECORD_KINDS[kind], keyField, keyColumn });
 
   return {
     datasets: resourceTable<Dataset>('datasets', 'datasets'),
@@ -83,7 +81,13 @@ export function openSqliteStore(file: string): Store {
       indexedColumns: [{ column: 'status', value: (job) => job.status }],
     }),
     embeddings: new SqliteEmbeddingCache(db),
-    accessKeys: accessKeyTable,
+    accessKeys: new SqliteAccessKeyTable(db, {
+      table: 'access_keys',
+      kind: RECORD_KINDS.accessKeys,
+      keyField: 'accessKeyId',
+      keyColumn: 'access_key_id',
+      indexedColumns: [{ column: 'user_name', value: (key) => key.userName }],
+    }),
     objects: new SqliteObjectTable(db),
     scalableTargets: new SqliteRecordTable<RegisteredScalableTarget>(db, {
       table: 'scalable_targets',
@@ -105,6 +109,12 @@ export function openSqliteStore(file: string): Store {
       keyColumn: 'activity_id',
       indexedColumns: [{ column: 'target_id', value: (activity) => activity.targetId }],
     }),
+    iamUsers: keyedTable<IamUser>('iam_users', 'iamUsers', 'userName', 'user_name'),
+    iamGroups: keyedTable<IamGroup>('iam_groups', 'iamGroups', 'groupName', 'group_name'),
+    iamRoles: keyedTable<IamRole>('iam_roles', 'iamRoles', 'roleName', 'role_name'),
+    iamPolicies: keyedTable<ManagedPolicyRecord>('iam_policies', 'iamPolicies', 'arn', 'arn'),
+    stsSessions: keyedTable<StsSession>('sts_sessions', 'stsSessions', 'accessKeyId', 'access_key_id'),
+    auditEvents: new SqliteAuditLog(db),
     close: () => db.close(),
   };
 }

@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import { DomainError } from '../core/errors.ts';
+import { assumedRoleArn } from '../domain/iam/arn.ts';
+import type { StsSession } from '../domain/iam/entities.ts';
+import { parsePolicyDocument } from '../domain/iam/policy-document.ts';
+import { mergeTags, type Tag } from '../domain/tags.ts';
+import type { SecretBox } from '../runtime/credentials/secret-box.ts';
+import type { Caller } from './credentials.ts';
+import type { ControlDeps } from './deps.ts';
+import { newSecretAccessKey, uniqueId } from './iam-ids.ts';
+import type { IamService } from './iam.ts';
+
+/** STS's limits (AssumeRole and GetSessionToken API references). */
+export const STS_LIMITS = {
+  minDurationSeconds: 900,
+  assumeRoleDefaultSeconds: 3600,
+  /** A session that assumes another role (role chaining) lasts at most an hour. */
+  roleChainingMaxSeconds: 3600,
+  sessionTokenDefaultSeconds: 43_200,
+  sessionTokenMaxSeconds: 129_600,
+  maxSessionTags: 50,
+} as const;
+
+export interface TemporaryCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiresAtMs: number;
+}
+
+export interface AssumeRoleInput {
+  roleArn: string;
+  roleSessionName: string;
+  durationSeconds?: number;
+  tags?: readonly Tag[];
+  /** A session policy, which can only narrow what the role allows. */
+  policy?: string;
+}
+
+/**
+ * STS: temporary credentials. Whether the caller may assume the role (its
+ * trust policy and the caller's own policies) is decided by the authorizer
+ * before this runs, as for every other action.
+ */
+export class StsService {
+  readonly #deps: ControlDeps;
+  readonly #iam: IamService;
+  readonly #secrets: SecretBox;
+
+  constructor(deps: ControlDeps, iam: IamService, secrets: SecretBox) {
+    this.#deps = deps;
+    this.#iam = iam;
+    this.#secrets = secrets;
+  }
+
+  assumeRole(caller: Caller, input: AssumeRoleInput): { credentials: TemporaryCredentials; assumedRoleId: string; arn: string } {
+    const role = this.#iam.findRoleByArn(input.roleArn);
+    if (!role) {
+      throw new DomainError('AccessDenied', `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${input.roleArn}`, {
+        roleArn: input.roleArn,
+      });
+    }
+    const longest = caller.type === 'AssumedRole' ? STS_LIMITS.roleChainingMaxSeconds : role.maxSessionDurationSeconds;
+    const durationSeconds = checkedDuration(input.durationSeconds ?? STS_LIMITS.assumeRoleDefaultSeconds, longest, 'DurationSeconds');
+    if (input.policy !== undefined) parsePolicyDocument(input.policy, 'identity');
+    // Tags a role session passed on (transitive tags) are not modelled; the session's own tags are.
+    const sessionTags = mergeTags([], input.tags ?? []);
+    if (sessionTags.length > STS_LIMITS.maxSessionTags) {
+      throw new DomainError('ValidationError', `A session can carry at most ${STS_LIMITS.maxSessionTags} tags`, { field: 'Tags' });
+    }
+    const assumedRoleId = `${role.roleId}:${input.roleSessionName}`;
+    const arn = assumedRoleArn(role.roleName, input.roleSessionName);
+    const credentials = this.#issue(durationSeconds, {
+      principalArn: arn,
+      roleName: role.roleName,
+      roleSessionName: input.roleSessionName,
+      userId: assumedRoleId,
+      sessionTags,
+      ...(input.policy !== undefined ? { sessionPolicy: input.policy } : {}),
+    });
+    return { credentials, assumedRoleId, arn };
+  }
+
+  /** Temporary credentials for an IAM user, acting as that user. */
+  getSessionToken(caller: Caller, durationSeconds?: number): TemporaryCredentials {
+    if (caller.temporary || caller.userName === undefined) {
+      throw new DomainError('AccessDenied', 'Cannot call GetSessionToken with session credentials', { arn: caller.arn });
+    }
+    const seconds = checkedDuration(durationSeconds ?? STS_LIMITS.sessionTokenDefaultSeconds, STS_LIMITS.sessionTokenMaxSeconds, 'DurationSeconds');
+    return this.#issue(seconds, { principalArn: caller.arn, userName: caller.userName, userId: caller.userId, sessionTags: [] });
+  }
+
+  /** Drops sessions that ended before `nowMs`; their keys would be refused anyway. */
+  pruneExpired(nowMs: number): number {
+    let removed = 0;
+    for (const session of this.#deps.store.stsSessions.list()) {
+      if (session.expiresAtMs <= nowMs && this.#deps.store.stsSessions.delete(session.accessKeyId)) removed++;
+    }
+    return removed;
+  }
+
+  #issue(durationSeconds: number, identity: Omit<StsSession, 'accessKeyId' | 'sealedSecret' | 'sealedSessionToken' | 'createdAtMs' | 'expiresAtMs'>): TemporaryCredentials {
+    const now = this.#deps.clock.now();
+    const secretAccessKey = newSecretAccessKey();
+    // Long, opaque and random, like STS's: nothing about the session can be read from it.
+    const sessionToken = randomBytes(96).toString('base64');
+    const session: StsSession = {
+      accessKeyId: uniqueId('ASIA', 20),
+      sealedSecret: this.#secrets.seal(secretAccessKey),
+      sealedSessionToken: this.#secrets.seal(sessionToken),
+      createdAtMs: now,
+      // STS expiries are whole seconds.
+      expiresAtMs: Math.floor(now / 1000) * 1000 + durationSeconds * 1000,
+      ...identity,
+    };
+    this.#deps.store.stsSessions.create(session);
+    return { accessKeyId: session.accessKeyId, secretAccessKey, sessionToken, expiresAtMs: session.expiresAtMs };
+  }
+}
+
+function checkedDuration(seconds: number, longest: number, field: string): number {
+  if (!Number.isInteger(seconds) || seconds < STS_LIMITS.minDurationSeconds || seconds > longest) {
+    throw new DomainError(
+      'ValidationError',
+      `The requested ${field} ${seconds} is outside the range ${STS_LIMITS.minDurationSeconds}–${longest} seconds this session allows.`,
+      { field },
+    );
+  }
+  return seconds;
+}

@@ -1,0 +1,57 @@
+import type Database from 'better-sqlite3';
+import type { AuditEvent } from '../../domain/iam/entities.ts';
+import type { AuditLog, AuditQuery } from '../store.ts';
+import { checkedAuditEvent, checkedAuditQuery } from '../audit-events.ts';
+import { alreadyExists, RECORD_KINDS } from '../records.ts';
+import { decodeRecord, encodeRecord } from './record-codec.ts';
+
+/**
+ * The audit trail in its own table: every request appends one row, so the
+ * columns that queries filter on are real, indexed columns and the event
+ * itself is the JSON record.
+ */
+export class SqliteAuditLog implements AuditLog {
+  readonly #db: Database.Database;
+  readonly #insert: Database.Statement;
+  readonly #prune: Database.Statement<[number]>;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#insert = db.prepare(
+      'INSERT INTO audit_events (event_id, time_ms, principal_arn, action, decision, record) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.#prune = db.prepare<[number]>('DELETE FROM audit_events WHERE time_ms < ?');
+  }
+
+  append(event: AuditEvent): void {
+    const checked = checkedAuditEvent(event);
+    try {
+      this.#insert.run(checked.eventId, checked.timeMs, checked.principalArn, checked.action, checked.decision, encodeRecord(checked));
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw alreadyExists(RECORD_KINDS.auditEvents, checked.eventId);
+      throw error;
+    }
+  }
+
+  query(query: AuditQuery = {}): AuditEvent[] {
+    const { principalArn, action, decision, fromMs, toMs, limit } = checkedAuditQuery(query);
+    const where: string[] = [];
+    const values: (string | number)[] = [];
+    if (principalArn !== undefined) (where.push('principal_arn = ?'), values.push(principalArn));
+    if (action !== undefined) (where.push('action = ?'), values.push(action));
+    if (decision !== undefined) (where.push('decision = ?'), values.push(decision));
+    if (fromMs !== undefined) (where.push('time_ms >= ?'), values.push(fromMs));
+    if (toMs !== undefined) (where.push('time_ms < ?'), values.push(toMs));
+    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    // The newest `limit`, returned oldest first.
+    const sql =
+      limit === undefined
+        ? `SELECT record FROM audit_events ${filter} ORDER BY time_ms, event_id`
+        : `SELECT record FROM (SELECT record, time_ms, event_id FROM audit_events ${filter} ORDER BY time_ms DESC, event_id DESC LIMIT ${limit}) ORDER BY time_ms, event_id`;
+    return (this.#db.prepare(sql).pluck().all(...values) as string[]).map((text) => decodeRecord<AuditEvent>(text));
+  }
+
+  prune(beforeMs: number): number {
+    return this.#prune.run(beforeMs).changes;
+  }
+}
