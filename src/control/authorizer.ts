@@ -1,9 +1,10 @@
 import { DomainError } from '../core/errors.ts';
 import type { AuditDecision } from '../domain/iam/entities.ts';
-import { compilePolicy, PolicyCache, type CompiledPolicy } from '../domain/iam/compile-policy.ts';
-import { evaluatePolicies, requestContextKeys, type AuthorizationRequest } from '../domain/iam/evaluate.ts';
-import { parsePolicyDocument, type PolicyKind } from '../domain/iam/policy-document.ts';
+import { PolicyCache, type CompiledPolicy } from '../domain/iam/compile-policy.ts';
+import { evaluatePolicies, requestContextKeys, type AuthorizationDecision, type AuthorizationPrincipal, type ContextValue, type PolicySet as EvaluatedPolicies } from '../domain/iam/evaluate.ts';
+import type { PolicyKind } from '../domain/iam/policy-document.ts';
 import { mergeTags, type Tag } from '../domain/tags.ts';
+import { ACCOUNT_ID } from '../domain/iam/arn.ts';
 import type { Caller } from './credentials.ts';
 import type { ControlDeps } from './deps.ts';
 import type { IamService } from './iam.ts';
@@ -43,6 +44,8 @@ interface PolicySet {
   boundaries: CompiledPolicy[];
   session: CompiledPolicy[];
   principalTags: Record<string, string>;
+  /** For role sessions: the role's ARN, path included. */
+  roleArn?: string;
 }
 
 /**
@@ -55,7 +58,7 @@ interface PolicySet {
 export class Authorizer {
   readonly #deps: ControlDeps;
   readonly #iam: IamService;
-  readonly #compiled = new PolicyCache();
+  readonly #compiled = new PolicyCache(10_000);
   readonly #sets = new Map<string, PolicySet>();
   #generation = -1;
 
@@ -67,47 +70,85 @@ export class Authorizer {
   /** Every check must be allowed; the first that is not decides. */
   authorize(caller: Caller, checks: readonly PermissionCheck[], facts: RequestFacts): AuthorizationResult {
     const set = this.#policySet(caller);
+    const principal: AuthorizationPrincipal = {
+      arn: caller.arn,
+      accountId: caller.accountId,
+      type: caller.type,
+      userId: caller.userId,
+      ...(caller.type === 'User' && caller.userName !== undefined ? { userName: caller.userName } : {}),
+      ...(set.roleArn !== undefined ? { roleArn: set.roleArn } : {}),
+      tags: set.principalTags,
+    };
     const statements: string[] = [];
     for (const check of checks) {
-      const request: AuthorizationRequest = {
-        principal: {
-          arn: caller.arn,
-          accountId: caller.accountId,
-          type: caller.type,
-          userId: caller.userId,
-          ...(caller.userName !== undefined && caller.type === 'User' ? { userName: caller.userName } : {}),
-          tags: set.principalTags,
-        },
-        action: check.action,
-        resource: check.resource,
-        context: {
-          ...requestContextKeys({
-            principal: { arn: caller.arn, accountId: caller.accountId, userId: caller.userId, userName: caller.type === 'User' ? caller.userName : undefined, tags: set.principalTags },
-            nowMs: facts.nowMs,
-            sourceIp: facts.sourceIp,
-            secureTransport: facts.secureTransport,
-            region: facts.region,
-            requestTags: tagRecord(facts.requestTags ?? []),
-            resourceTags: tagRecord(check.resourceTags ?? []),
-          }),
-          ...check.context,
-        },
-      };
-      const resourcePolicy = check.resourcePolicy ? this.#compile(check.resourcePolicy.label, check.resourcePolicy.document, check.resourcePolicy.kind) : undefined;
-      const outcome = evaluatePolicies(
+      const outcome = this.evaluate(
         {
           identityPolicies: set.identity,
-          ...(resourcePolicy ? { resourcePolicy } : {}),
+          ...(check.resourcePolicy ? { resourcePolicy: this.compile(check.resourcePolicy.label, check.resourcePolicy.document, check.resourcePolicy.kind) } : {}),
           ...(set.boundaries.length > 0 ? { permissionsBoundaries: set.boundaries } : {}),
           ...(set.session.length > 0 ? { sessionPolicies: set.session } : {}),
         },
-        request,
+        principal,
+        check,
+        facts,
       );
-      const labels = outcome.matched.map((match) => `${match.policyId ?? 'policy'}#${match.sid ?? match.statementIndex + 1}`);
+      const labels = statementLabels(outcome);
       if (outcome.decision !== 'Allow') return { decision: outcome.decision, refused: check, statements: labels };
       statements.push(...labels);
     }
     return { decision: 'Allow', statements };
+  }
+
+  /** One decision over given policies: what authorize does per check, and what the simulation APIs ask. */
+  evaluate(policies: EvaluatedPolicies, principal: AuthorizationPrincipal, check: PermissionCheck, facts: RequestFacts): AuthorizationDecision {
+    const context = requestContextKeys({
+      principal,
+      nowMs: facts.nowMs,
+      sourceIp: facts.sourceIp,
+      secureTransport: facts.secureTransport,
+      region: facts.region,
+      requestTags: tagRecord(facts.requestTags ?? []),
+      resourceTags: tagRecord(check.resourceTags ?? []),
+      ...(check.context ? { extra: check.context as Readonly<Record<string, ContextValue>> } : {}),
+    });
+    return evaluatePolicies(policies, { principal, action: check.action, resource: check.resource, context });
+  }
+
+  /** A policy compiled once and cached by its label and text; a stored policy that no longer compiles is a bug. */
+  compile(label: string, document: string, kind: PolicyKind): CompiledPolicy {
+    try {
+      return this.#compiled.compile(document, { kind, policyId: label });
+    } catch (error) {
+      throw new DomainError('Internal', `Policy ${label} could not be compiled: ${(error as Error).message}`);
+    }
+  }
+
+  /** The identity policies, boundary and tags of a user or role, by ARN: what SimulatePrincipalPolicy evaluates. */
+  policiesOfPrincipal(arn: string): { identity: CompiledPolicy[]; boundaries: CompiledPolicy[]; principal: AuthorizationPrincipal } | undefined {
+    const { store } = this.#deps;
+    const name = arn.slice(arn.lastIndexOf('/') + 1);
+    const user = store.iamUsers.get(name);
+    if (user?.arn === arn) {
+      const set = this.#load({ arn, accountId: ACCOUNT_ID, type: 'User', userId: user.userId, accessKeyId: '', userName: name, sessionTags: [], temporary: false });
+      return { identity: set.identity, boundaries: set.boundaries, principal: { arn, accountId: ACCOUNT_ID, type: 'User', userName: name, userId: user.userId, tags: set.principalTags } };
+    }
+    const role = store.iamRoles.get(name);
+    if (role?.arn === arn) {
+      const set = this.#load({ arn, accountId: ACCOUNT_ID, type: 'AssumedRole', userId: role.roleId, accessKeyId: '', roleName: name, sessionTags: [], temporary: true });
+      return { identity: set.identity, boundaries: set.boundaries, principal: { arn, accountId: ACCOUNT_ID, type: 'Role', userId: role.roleId, tags: set.principalTags } };
+    }
+    const group = store.iamGroups.get(name);
+    if (group?.arn === arn) {
+      const identity = [
+        ...Object.entries(group.inlinePolicies).map(([policyName, document]) => this.compile(`${group.arn}/inline/${policyName}`, document, 'identity')),
+        ...group.attachedPolicyArns.flatMap((policyArn) => {
+          const document = this.#iam.policies.defaultDocument(policyArn);
+          return document === undefined ? [] : [this.compile(policyArn, document, 'identity')];
+        }),
+      ];
+      return { identity, boundaries: [], principal: { arn, accountId: ACCOUNT_ID, type: 'Group', userId: group.groupId } };
+    }
+    return undefined;
   }
 
   #policySet(caller: Caller): PolicySet {
@@ -128,19 +169,20 @@ export class Authorizer {
     const identity: CompiledPolicy[] = [];
     const boundaries: CompiledPolicy[] = [];
     let principalTags: Record<string, string> = {};
+    let roleArn: string | undefined;
     const addManaged = (arns: readonly string[]) => {
       for (const arn of arns) {
         const document = this.#iam.policies.defaultDocument(arn);
-        if (document !== undefined) identity.push(this.#compile(arn, document, 'identity'));
+        if (document !== undefined) identity.push(this.compile(arn, document, 'identity'));
       }
     };
     const addInline = (owner: string, inline: Readonly<Record<string, string>>) => {
-      for (const [name, document] of Object.entries(inline)) identity.push(this.#compile(`${owner}/inline/${name}`, document, 'identity'));
+      for (const [name, document] of Object.entries(inline)) identity.push(this.compile(`${owner}/inline/${name}`, document, 'identity'));
     };
     const addBoundary = (arn: string | undefined) => {
       const document = arn === undefined ? undefined : this.#iam.policies.defaultDocument(arn);
       // A boundary whose policy is gone allows nothing, rather than lifting the boundary.
-      if (arn !== undefined) boundaries.push(this.#compile(`${arn} (boundary)`, document ?? '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}', 'identity'));
+      if (arn !== undefined) boundaries.push(this.compile(`${arn} (boundary)`, document ?? '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}', 'identity'));
     };
     if (caller.roleName !== undefined) {
       const role = store.iamRoles.get(caller.roleName);
@@ -149,6 +191,7 @@ export class Authorizer {
         addManaged(role.attachedPolicyArns);
         addBoundary(role.permissionsBoundaryArn);
         principalTags = tagRecord(mergeTags(role.tags, caller.sessionTags));
+        roleArn = role.arn;
       }
     } else if (caller.userName !== undefined) {
       const user = store.iamUsers.get(caller.userName);
@@ -165,23 +208,12 @@ export class Authorizer {
         principalTags = tagRecord(user.tags);
       }
     }
-    const session = caller.sessionPolicy !== undefined ? [this.#compile(`${caller.arn} (session policy)`, caller.sessionPolicy, 'identity')] : [];
-    return { identity, boundaries, session, principalTags };
+    const session = caller.sessionPolicy !== undefined ? [this.compile(`${caller.arn} (session policy)`, caller.sessionPolicy, 'identity')] : [];
+    return { identity, boundaries, session, principalTags, ...(roleArn !== undefined ? { roleArn } : {}) };
   }
 
-  #compile(label: string, document: string, kind: PolicyKind): CompiledPolicy {
-    const key = `${kind}\n${label}\n${document}`;
-    const cached = this.#compiled.get(key);
-    if (cached) return cached;
-    try {
-      const compiled = compilePolicy(parsePolicyDocument(document, kind), label);
-      this.#compiled.set(key, compiled);
-      return compiled;
-    } catch (error) {
-      // Stored policies were checked when written; one that no longer compiles is a bug, not the caller's fault.
-      throw new DomainError('Internal', `Policy ${label} could not be compiled: ${(error as Error).message}`);
-    }
-  }
+function statementLabels(outcome: AuthorizationDecision): string[] {
+  return outcome.matched.map((match) => `${match.policyId ?? 'policy'}#${match.sid ?? match.statementIndex + 1}`);
 }
 
 function tagRecord(tags: readonly Tag[]): Record<string, string> {
