@@ -8,8 +8,13 @@ import { readFileSync } from 'node:fs';
 
 export interface ShapeRef {
   shape: string;
-  /** JSON 1.1 timestamps are epoch seconds unless the member or its shape says otherwise. */
+  /**
+   * Without it, a protocol's own default applies: epoch seconds in JSON 1.1,
+   * ISO 8601 in the query protocol.
+   */
   timestampFormat?: TimestampFormat;
+  /** The name on the query/XML wire when it is not the member's (`Tags.member.1` → `Tag.1` for a flattened list). */
+  locationName?: string;
 }
 
 export interface StructureShape {
@@ -23,6 +28,8 @@ export interface StructureShape {
 export interface ListShape {
   type: 'list';
   member: ShapeRef;
+  /** Query/XML: elements repeat under the list's own name instead of inside `member`. */
+  flattened?: boolean;
   min?: number;
   max?: number;
 }
@@ -31,6 +38,8 @@ export interface MapShape {
   type: 'map';
   key: ShapeRef;
   value: ShapeRef;
+  /** Query/XML: entries repeat under the map's own name instead of inside `entry`. */
+  flattened?: boolean;
   min?: number;
   max?: number;
 }
@@ -74,7 +83,8 @@ export type ShapeType = Shape['type'];
 export interface Operation {
   name: string;
   input?: { shape: string };
-  output?: { shape: string };
+  /** Query protocol: the element that wraps the output in the response (`CreateUserResult`). */
+  output?: { shape: string; resultWrapper?: string };
   errors?: { shape: string }[];
 }
 
@@ -87,6 +97,8 @@ export interface ServiceMetadata {
   signingName?: string;
   targetPrefix?: string;
   uid?: string;
+  /** Query protocol: the namespace of every response and error document. */
+  xmlNamespace?: string;
 }
 
 export interface ServiceModel {

@@ -1,9 +1,10 @@
-import { getShape, type ListShape, type MapShape, type Shape, type ShapeRef, type ServiceModel, type StructureShape } from './service-model.ts';
+import { getShape, type ListShape, type MapShape, type Shape, type ShapeRef, type ServiceModel, type StructureShape, type TimestampShape } from './service-model.ts';
 import { javaPattern } from './java-pattern.ts';
 
 /**
- * Validates a parsed JSON 1.1 request body against an operation's input shape the
- * way AWS's JSON services do: a value of the wrong JSON type fails deserialization
+ * Validates a parsed JSON 1.1 request body (or a query-protocol input once
+ * query-input.ts has decoded it) against an operation's input shape the way
+ * AWS's services do: a value of the wrong JSON type fails deserialization
  * (a SerializationException, reported alone); everything else is checked against
  * the model's constraints and reported together as one ValidationException, in
  * AWS's words and paths ("Value null at 'productionVariants.1.member.modelName'
@@ -34,6 +35,8 @@ export type InputValidation =
 export interface ValidationOptions {
   /** Per shape name, a Java pattern that replaces the model's (Kennel also accepts file:// URIs). */
   overrides?: Record<string, { pattern?: string }>;
+  /** The query protocol hands timestamps over as Dates, decoded from its strings; JSON bodies keep their numbers or strings. */
+  timestampsAsDates?: boolean;
 }
 
 /** AWS lists every violation; past this many a message stops helping. */
@@ -154,6 +157,13 @@ function expectedJsonType(shape: Shape, ref: ShapeRef): string {
   }
 }
 
+function dateProblem(shape: TimestampShape, ref: ShapeRef, value: unknown): string | undefined {
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return undefined;
+  const format = ref.timestampFormat ?? shape.timestampFormat ?? 'iso8601';
+  const expected = { iso8601: 'an ISO 8601 timestamp', unixTimestamp: 'a timestamp in seconds since the epoch', rfc822: 'an RFC 822 timestamp' }[format];
+  return `expected ${expected} but got ${describeJsonValue(value)}`;
+}
+
 function describeJsonValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
@@ -225,7 +235,7 @@ class InputWalk {
   /** The shape of `ref`, once `value` is known to have its JSON type. */
   private readable(ref: ShapeRef, value: unknown, at: Location): Shape {
     const shape = getShape(this.model, ref.shape);
-    const problem = jsonTypeProblem(shape, ref, value);
+    const problem = shape.type === 'timestamp' && this.options.timestampsAsDates ? dateProblem(shape, ref, value) : jsonTypeProblem(shape, ref, value);
     if (problem) throw new SerializationFailure(`Cannot read ${at.sdkPath || 'the request body'}: ${problem}.`, at.sdkPath);
     return shape;
   }

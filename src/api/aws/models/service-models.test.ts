@@ -100,6 +100,24 @@ test('the sagemaker subset has the manifest operations, the shapes they reach an
   assert.equal(model.operations.CreateTrainingJob.input?.shape, 'CreateTrainingJobRequest');
 });
 
+test('the iam and sts subsets keep what the query protocol reads: namespace, version and result wrappers', () => {
+  for (const [service, namespace, version] of [
+    ['iam', 'https://iam.amazonaws.com/doc/2010-05-08/', '2010-05-08'],
+    ['sts', 'https://sts.amazonaws.com/doc/2011-06-15/', '2011-06-15'],
+  ]) {
+    const model = loadServiceModel(service);
+    assert.deepEqual(operationNames(model), [...manifest[service].operations].sort());
+    assert.equal(model.metadata.protocol, 'query');
+    assert.equal(model.metadata.xmlNamespace, namespace);
+    assert.equal(model.metadata.apiVersion, version);
+    assert.deepEqual([...reachableShapes(model)].sort(), Object.keys(model.shapes).sort());
+  }
+  const iam = loadServiceModel('iam');
+  assert.equal(iam.operations.CreateUser.output?.resultWrapper, 'CreateUserResult');
+  assert.equal(iam.operations.DeleteUser.output, undefined);
+  assert.equal(loadServiceModel('sts').operations.AssumeRole.output?.resultWrapper, 'AssumeRoleResult');
+});
+
 test('the generated file has no documentation and sorted keys', () => {
   const text = readFileSync(new URL('./sagemaker.json', import.meta.url), 'utf8');
   assert.doesNotMatch(text, /"documentation(Url)?"/);
