@@ -6,6 +6,7 @@ export interface ApiVariables {
   /** ARN-style principal of the verified SigV4 caller. */
   principal: string;
   accessKeyId: string;
+  signingService: string;
   /** The authorizer's decision, for the audit trail. */
   authorization?: AuthorizationOutcome;
 }

@@ -26,3 +26,23 @@ export const logQuerySchema = z
     limit: z.coerce.number().int().min(1).max(10_000).optional(),
   })
   .strict();
+
+/** `GET /kennel/iam/audit-events`: filters of the audit trail; times are epoch milliseconds. */
+export const auditQuerySchema = z
+  .object({
+    principal: z.string().min(1).optional(),
+    action: z.string().min(1).optional(),
+    decision: z.enum(['Allow', 'ExplicitDeny', 'ImplicitDeny']).optional(),
+    from: z.coerce.number().int().min(0).optional(),
+    to: z.coerce.number().int().min(0).optional(),
+    limit: z.coerce.number().int().min(1).max(100_000).optional(),
+  })
+  .strict();
+
+/** `GET /kennel/iam/suggested-policy` and `/kennel/iam/unused-permissions`: whose use, since when (epoch milliseconds). */
+export const usageQuerySchema = z
+  .object({
+    principal: z.string().startsWith('arn:', 'principal must be an ARN, e.g. arn:aws:iam::000000000000:role/dog-breeds-client'),
+    since: z.coerce.number().int().min(0).optional(),
+  })
+  .strict();

@@ -9,7 +9,9 @@ import { requestId } from './middleware/request-id/index.ts';
 import { auditTrail } from './middleware/audit/index.ts';
 import { autoscalingService } from './autoscaling/service.ts';
 import { sageMakerService } from './sagemaker/service.ts';
-import { awsJsonRoutes } from './routes/aws-json.ts';
+import { awsRoutes } from './routes/aws-services.ts';
+import { iamService } from './iam/service.ts';
+import { stsService } from './sts/service.ts';
 import { kennelRoutes } from './routes/kennel.ts';
 import { sageMakerRuntimeRoutes } from './routes/sagemaker-runtime.ts';
 import { kennelError } from './wire/kennel-errors.ts';
@@ -31,7 +33,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
     const { contentType, body } = await deps.platform.metrics.exposition();
     return c.body(body, 200, { 'content-type': contentType });
   });
-  app.route('/', awsJsonRoutes(deps, [sageMakerService(deps.platform), autoscalingService(deps.platform)]));
+  app.route('/', awsRoutes(deps, [sageMakerService(deps.platform), autoscalingService(deps.platform)], [iamService(deps.platform), stsService(deps.platform)]));
   app.route('/', sageMakerRuntimeRoutes(deps));
   app.route('/', kennelRoutes(deps));
   app.notFound((c) => {

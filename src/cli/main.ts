@@ -5,6 +5,7 @@ import { registerDatasets } from './datasets.ts';
 import { registerEndpointConfigs } from './endpoint-configs.ts';
 import { registerEndpoints } from './endpoints.ts';
 import { registerExamples } from './examples.ts';
+import { registerIam } from './iam.ts';
 import { registerLoad } from './load.ts';
 import { registerModels } from './models.ts';
 import { registerObjects } from './objects.ts';
@@ -36,6 +37,7 @@ registerEndpointConfigs(program);
 registerEndpoints(program);
 registerLoad(program);
 registerObjects(program);
+registerIam(program);
 registerApply(program);
 registerExamples(program);
 

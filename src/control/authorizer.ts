@@ -211,6 +211,7 @@ export class Authorizer {
     const session = caller.sessionPolicy !== undefined ? [this.compile(`${caller.arn} (session policy)`, caller.sessionPolicy, 'identity')] : [];
     return { identity, boundaries, session, principalTags, ...(roleArn !== undefined ? { roleArn } : {}) };
   }
+}
 
 function statementLabels(outcome: AuthorizationDecision): string[] {
   return outcome.matched.map((match) => `${match.policyId ?? 'policy'}#${match.sid ?? match.statementIndex + 1}`);

@@ -12,6 +12,7 @@ import { EndpointService } from './endpoints.ts';
 import { ModelService } from './models.ts';
 import { InstanceRegistry } from './instances.ts';
 import { IamService } from './iam.ts';
+import { PrincipalUsage } from './iam-usage.ts';
 import { ServingMetrics } from './serving-metrics.ts';
 import { StsService } from './sts.ts';
 import { TagService } from './tags.ts';
@@ -42,6 +43,8 @@ export interface Platform {
   credentials: CredentialStore;
   authorizer: Authorizer;
   audit: AuditTrail;
+  /** Least privilege from the audit trail. */
+  usage: PrincipalUsage;
 }
 
 export function createPlatform(deps: ControlDeps): Platform {
@@ -58,6 +61,8 @@ export function createPlatform(deps: ControlDeps): Platform {
   );
   const kick = () => controller.kick();
   const iam = new IamService(deps, deps.secrets);
+  const authorizer = new Authorizer(deps, iam);
+  const audit = new AuditTrail(deps);
   const trainingJobs = new TrainingJobService(deps, kick);
   // The autoscaler scales variants through the endpoint service, as UpdateEndpointWeightsAndCapacities does.
   const endpoints = new EndpointService(deps, instances, metrics, kick);
@@ -84,7 +89,8 @@ export function createPlatform(deps: ControlDeps): Platform {
     iam,
     sts: new StsService(deps, iam, deps.secrets),
     credentials: new CredentialStore(deps, iam, deps.secrets),
-    authorizer: new Authorizer(deps, iam),
-    audit: new AuditTrail(deps),
+    authorizer,
+    audit,
+    usage: new PrincipalUsage(audit, authorizer),
   };
 }

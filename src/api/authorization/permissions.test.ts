@@ -9,7 +9,8 @@ import { ACTION_CATALOG, KNOWN_ACTIONS } from '../../domain/iam/action-catalog.t
 import { createMemoryStore } from '../../store/memory/memory-store.ts';
 import { testControlDeps } from '../../testing/control-deps.ts';
 import { autoscalingService } from '../autoscaling/service.ts';
-import { iamService, stsService } from '../iam/service.ts';
+import { iamService } from '../iam/service.ts';
+import { stsService } from '../sts/service.ts';
 import { sageMakerService } from '../sagemaker/service.ts';
 import { createApp } from '../server.ts';
 import { PERMISSIONS, UNSIGNED_ROUTES } from './permissions.ts';

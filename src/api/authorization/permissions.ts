@@ -313,6 +313,9 @@ const REST: Record<string, PermissionRule> = {
   'GET /kennel/tuning-jobs/:name/trials': {
     checks: (input) => [{ action: 'kennel:ListTuningJobTrials', resource: sageMakerArn('hyper-parameter-tuning-job', input.params.name, REGION) }],
   },
+  'GET /kennel/iam/audit-events': anyResource('kennel:LookupAuditEvents'),
+  'GET /kennel/iam/suggested-policy': { checks: (input) => [{ action: 'kennel:SuggestPolicy', resource: input.query.principal ?? '*' }] },
+  'GET /kennel/iam/unused-permissions': { checks: (input) => [{ action: 'kennel:ListUnusedPermissions', resource: input.query.principal ?? '*' }] },
   'GET /kennel/objects/:bucket': {
     checks: (input) => [{ action: 's3:ListBucket', resource: `arn:aws:s3:::${input.params.bucket}`, context: { 's3:prefix': input.query.prefix ?? '' } }],
   },

@@ -111,8 +111,8 @@ describe('the query protocol with the real AWS SDK v3 clients', () => {
     const app = new Hono<ApiEnv>();
     app.use(requestId());
     // The two services on two paths, so one server answers both without routing by signature.
-    app.post('/iam/', async (c) => dispatchQueryOperation(c, iamService, await readQueryParams(c), silentLogger));
-    app.post('/sts/', async (c) => dispatchQueryOperation(c, stsService, await readQueryParams(c), silentLogger));
+    app.post('/iam/', async (c) => dispatchQueryOperation(c, iamService, await readQueryParams(c), silentLogger, () => {}));
+    app.post('/sts/', async (c) => dispatchQueryOperation(c, stsService, await readQueryParams(c), silentLogger, () => {}));
     const port = await new Promise<number>((resolve) => {
       server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => resolve(info.port));
     });

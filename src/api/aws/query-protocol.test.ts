@@ -41,7 +41,7 @@ const service: QueryService = {
 function appFor(logger: Logger = silentLogger, withRequestId = true): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   if (withRequestId) app.use(requestId());
-  app.all('/', async (c) => dispatchQueryOperation(c, service, await readQueryParams(c), logger));
+  app.all('/', async (c) => dispatchQueryOperation(c, service, await readQueryParams(c), logger, () => {}));
   return app;
 }
 

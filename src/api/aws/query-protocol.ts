@@ -45,20 +45,28 @@ export async function readQueryParams(c: Context): Promise<URLSearchParams> {
 export function sendQueryError(c: Context<ApiEnv>, service: QueryService, error: QueryError): Response {
   const type = error.type ?? (error.status < 500 ? 'Sender' : 'Receiver');
   c.header('content-type', QUERY_CONTENT_TYPE);
+  // Not part of the query protocol, which puts the code in the XML; it lets the audit trail read the code as for the other protocols.
+  c.header('x-amzn-ErrorType', error.code);
   return c.body(queryErrorXml(service.model, { type, code: error.code, message: error.message }, requestIdOf(c)), error.status as 400);
 }
 
 /**
  * Runs one query-protocol call whose signature has been verified: find the
- * operation from Action and Version, decode and check its input, call it, and
- * answer in XML, errors included.
+ * operation from Action and Version, decode and check its input, authorise it,
+ * call it, and answer in XML, errors included.
  *
  * Action and Version are checked as AWS's query services check them: without
  * Action the answer is MissingAction; an Action the service does not have, or a
  * Version other than the model's (an absent one reads NO_VERSION_SPECIFIED), is
  * InvalidAction "Could not find operation X for version V", both 400.
  */
-export async function dispatchQueryOperation(c: Context<ApiEnv>, service: QueryService, params: URLSearchParams, logger: Logger): Promise<Response> {
+export async function dispatchQueryOperation(
+  c: Context<ApiEnv>,
+  service: QueryService,
+  params: URLSearchParams,
+  logger: Logger,
+  authorize: (operationName: string, input: Record<string, unknown>) => void,
+): Promise<Response> {
   const action = params.get('Action');
   if (!action) {
     const message = `Missing Action: the request needs Action=<operation>&Version=${service.model.metadata.apiVersion}`;
@@ -77,6 +85,7 @@ export async function dispatchQueryOperation(c: Context<ApiEnv>, service: QueryS
     input = decoded.input;
   }
   try {
+    authorize(action, input);
     const output = await operation.handler(input as never, c);
     // Inside the try: an output the model cannot serialize is a bug, answered like any other.
     const xml = queryResponseXml(service.model, action, output, requestIdOf(c));

@@ -1,4 +1,7 @@
 import type { Platform } from '../../control/platform.ts';
+import type { QueryService } from '../aws/query-protocol.ts';
+import { loadServiceModel } from '../aws/service-model.ts';
+import { stsError } from '../wire/iam-errors.ts';
 import { callerOf, type IamOperations } from '../iam/identities.ts';
 import { tagsFromWire, type WireTag } from '../iam/wire.ts';
 
@@ -37,4 +40,9 @@ export function stsOperations(platform: Platform): IamOperations {
       handler: (input: { DurationSeconds?: number }, c) => ({ Credentials: credentialsToWire(sts.getSessionToken(callerOf(platform, c), input.DurationSeconds)) }),
     },
   };
+}
+
+/** STS (query protocol, Version 2011-06-15, SigV4 service `sts`). */
+export function stsService(platform: Platform): QueryService {
+  return { signingName: 'sts', model: loadServiceModel('sts'), operations: stsOperations(platform), errorFor: stsError };
 }

@@ -148,8 +148,19 @@ export const ACTION_CATALOG = {
   s3: ['ListBucket', 'GetObject', 'PutObject', 'DeleteObject'],
   /** CloudWatch Logs, which Lambda's execution-role policies name; Kennel keeps function logs itself. */
   logs: ['CreateLogGroup', 'CreateLogStream', 'PutLogEvents'],
-  /** Kennel's own resources (datasets, training metrics and logs, tuning trials). */
-  kennel: ['ListDatasets', 'DescribeDataset', 'RegisterDataset', 'ValidateDataset', 'GetTrainingJobMetrics', 'GetTrainingJobLogs', 'ListTuningJobTrials'],
+  /** Kennel's own resources: datasets, training metrics and logs, tuning trials, the audit trail and what is derived from it. */
+  kennel: [
+    'ListDatasets',
+    'DescribeDataset',
+    'RegisterDataset',
+    'ValidateDataset',
+    'GetTrainingJobMetrics',
+    'GetTrainingJobLogs',
+    'ListTuningJobTrials',
+    'LookupAuditEvents',
+    'SuggestPolicy',
+    'ListUnusedPermissions',
+  ],
 } as const satisfies Record<string, readonly string[]>;
 
 export type ServicePrefix = keyof typeof ACTION_CATALOG;

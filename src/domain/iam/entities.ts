@@ -114,6 +114,8 @@ export interface AuditEvent {
   decision: AuditDecision;
   /** The statements that decided, as `<policy>#<statement>` labels. */
   statements: readonly string[];
+  /** Further permissions the request needed and was allowed (iam:PassRole for CreateTrainingJob's role, …). */
+  alsoAuthorized?: readonly { action: string; resource: string }[];
   sourceIp: string;
   userAgent: string;
   requestId: string;

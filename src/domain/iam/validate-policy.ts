@@ -2,7 +2,7 @@ import { isDomainError } from '../../core/errors.ts';
 import { KNOWN_ACTIONS } from './action-catalog.ts';
 import { ACCOUNT_ID, DEFAULT_REGION, KENNEL_EXECUTION_ROLE_ARN } from './arn.ts';
 import { parsePolicyDocument, statementLabel, type PolicyDocument, type PolicyKind, type PrincipalSpec } from './policy-document.ts';
-import { closestName, SEVERITY_RANK, StatementFindings, type Finding, type FindingCode } from './policy-findings.ts';
+import { closestName, SEVERITY_RANK, StatementFindings, type Finding, type FindingCode, type FindingSeverity } from './policy-findings.ts';
 import { covers, grantedCatalogActions, grantsAction, sameStatement } from './statement-scope.ts';
 import { checkConditions } from './validate-conditions.ts';
 import { expandActionPattern, hasWildcard, wildcardCovers } from './wildcards.ts';
@@ -120,7 +120,7 @@ function checkActions(at: StatementFindings, context: Context): void {
     const service = colon < 0 ? '*' : pattern.slice(0, colon);
     const actionPart = colon < 0 ? '*' : pattern.slice(colon + 1);
     if (expansion.length === 0) {
-      at.add('ERROR', ...unknownActionFinding(label, element, pattern, service, context));
+      at.add(...unknownActionFinding(label, element, pattern, service, context));
       return;
     }
     if (context.kind === 'trust' && !hasWildcard(service) && service.toLowerCase() !== 'sts') {
@@ -162,17 +162,24 @@ function checkActions(at: StatementFindings, context: Context): void {
   });
 }
 
-function unknownActionFinding(label: string, element: string, pattern: string, service: string, context: Context): [FindingCode, string] {
+/**
+ * A prefix close to one of Kennel's is taken for a typo, an error; any other is
+ * another AWS service, which a policy copied from AWS may well name: a warning,
+ * since the statement keeps its meaning there and changes nothing here.
+ */
+function unknownActionFinding(label: string, element: string, pattern: string, service: string, context: Context): [FindingSeverity, FindingCode, string] {
   if (!hasWildcard(service) && !context.services.has(service.toLowerCase())) {
     const guess = closestName(service, context.services.values());
+    if (guess) return ['ERROR', 'UNKNOWN_SERVICE', `${label} has ${element} ${pattern}, but Kennel runs no service with the prefix ${service}; did you mean ${guess}:${pattern.slice(service.length + 1)}?`];
     return [
+      'WARNING',
       'UNKNOWN_SERVICE',
-      `${label} has ${element} ${pattern}, but Kennel runs no service with the prefix ${service}` +
-        (guess ? `; did you mean ${guess}:${pattern.slice(service.length + 1)}?` : `; it serves ${[...context.services.values()].join(', ')}. Remove the action or fix the prefix`),
+      `${label} has ${element} ${pattern}, but Kennel runs no service with the prefix ${service} (it serves ${[...context.services.values()].join(', ')}), so it has no effect here; remove it unless the policy is also used on AWS`,
     ];
   }
   const guess = hasWildcard(pattern) ? undefined : closestName(pattern, context.knownActions);
   return [
+    'ERROR',
     'UNKNOWN_ACTION',
     `${label} has ${element} ${pattern}, which matches no action Kennel authorises, so it ${element === 'Action' ? 'grants or denies' : 'excludes'} nothing` +
       (guess ? `; did you mean ${guess}?` : "; check the spelling against the service's actions in AWS's Service Authorization Reference"),

@@ -30,6 +30,7 @@ export function auditTrail(platform: Platform): MiddlewareHandler<ApiEnv> {
       // A request that never reached a decision (it failed authentication or validation) did nothing.
       decision: authorization?.decision ?? 'ImplicitDeny',
       statements: authorization?.statements ?? [],
+      ...(authorization?.alsoAuthorized ? { alsoAuthorized: authorization.alsoAuthorized } : {}),
       sourceIp: sourceIp(c),
       userAgent: (c.req.header('user-agent') ?? '').slice(0, MAX_USER_AGENT_CHARACTERS),
       requestId: c.get('requestId') ?? '',

@@ -12,6 +12,8 @@ export interface AuthorizationOutcome {
   resource: string;
   decision: AuditDecision;
   statements: readonly string[];
+  /** The request's other checks, when all were allowed. */
+  alsoAuthorized?: readonly { action: string; resource: string }[];
 }
 
 /**
@@ -39,7 +41,14 @@ export function authorizeCall(c: Context<ApiEnv>, platform: Platform, key: strin
     requestTags: rule.requestTags?.(input) ?? [],
   });
   const decided = result.refused ?? first;
-  c.set('authorization', { action: decided.action, resource: decided.resource, decision: result.decision, statements: result.statements });
+  const others = result.decision === 'Allow' ? checks.slice(1).map(({ action, resource }) => ({ action, resource })) : [];
+  c.set('authorization', {
+    action: decided.action,
+    resource: decided.resource,
+    decision: result.decision,
+    statements: result.statements,
+    ...(others.length > 0 ? { alsoAuthorized: others } : {}),
+  });
   if (result.decision === 'Allow') return;
   const why =
     result.decision === 'ExplicitDeny' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${decided.action} action`;

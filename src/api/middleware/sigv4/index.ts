@@ -5,6 +5,8 @@ import { verifySigV4, type SecretLookup, type SigV4Request } from '../../../doma
 export interface SigV4Variables {
   principal: string;
   accessKeyId: string;
+  /** The service the request was signed for (its credential scope). */
+  signingService: string;
 }
 
 export interface SigV4Env {
@@ -43,6 +45,7 @@ export function sigv4<E extends SigV4Env = SigV4Env>(options: SigV4MiddlewareOpt
     });
     c.set('principal', identity.principal);
     c.set('accessKeyId', identity.accessKeyId);
+    c.set('signingService', identity.service);
     await next();
   };
 }
