@@ -21,7 +21,11 @@ export { ConditionContext, requestContextKeys, toConditionContext, type RequestF
  *    - an IAM user's ARN, or a role session's ARN: not limited by an implicit
  *      deny in the boundary or the session policies;
  *    - a role's ARN (matching its sessions): limited by both;
- *    - the account, or everyone: limited by both.
+ *    - everyone (`"*"`): limited by both;
+ *    - the account (`ACCOUNT` or `arn:aws:iam::ACCOUNT:root`): not a grant on
+ *      its own; the account delegates to its identity policies ("How IAM
+ *      roles differ from resource-based policies"; a trust policy naming the
+ *      account lets in only those whose identity policies allow sts:AssumeRole).
  * 4. Otherwise the implicit deny.
  *
  * Cross-account access (where both sides must allow) is not modelled: Kennel
@@ -94,7 +98,8 @@ export function evaluatePolicies(policies: PolicySet, request: AuthorizationRequ
       const named = principalMatch(statement, subject.caller!);
       if (named === undefined || !applies(statement, subject)) continue;
       if (statement.effect === 'Deny') denies.push(statement.ref);
-      else if (named === 'direct' || gatesAllow) (resourceGrants ??= []).push(statement.ref);
+      // Naming the account grants nothing by itself: the account's identity policies must allow, and then they already do.
+      else if (named === 'direct' || (named !== 'account' && gatesAllow)) (resourceGrants ??= []).push(statement.ref);
     }
   }
 

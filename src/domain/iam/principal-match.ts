@@ -15,10 +15,11 @@ import { assumedRoleName, type AuthorizationPrincipal } from './request-context.
  *   which carries the role's name but not its path).
  * - `{"Service": "lambda.amazonaws.com"}`: that service.
  *
- * How directly a statement names the caller matters when a permissions
- * boundary or a session policy is in force (evaluate.ts says how).
+ * How directly a statement names the caller matters (evaluate.ts says how):
+ * naming the account delegates to the account's own policies, and a
+ * permissions boundary or a session policy limits all but direct names.
  */
-export type PrincipalMatch = 'direct' | 'role' | 'indirect';
+export type PrincipalMatch = 'direct' | 'role' | 'account' | 'indirect';
 
 /** The caller's identities as Principal matching sees them, worked out once per request. */
 export interface Caller {
@@ -96,7 +97,7 @@ export function compilePrincipal(spec: PrincipalSpec, label: string, element: st
       if (caller.type === 'Service') return everyone || services.has(caller.arn.toLowerCase()) ? 'direct' : undefined;
       if (arns.has(caller.arn) || others.has(caller.arn)) return caller.type === 'Role' ? 'role' : 'direct';
       if (caller.roleKey !== undefined && roles.has(caller.roleKey)) return 'role';
-      if (accounts.has(caller.accountId)) return caller.type === 'Root' ? 'direct' : 'indirect';
+      if (accounts.has(caller.accountId)) return caller.type === 'Root' ? 'direct' : 'account';
       return everyone ? 'indirect' : undefined;
     },
     covers(caller) {
