@@ -1,4 +1,4 @@
-import type { AuthorizationOutcome } from './middleware/authorize/index.ts';
+import type { AuditDecision } from '../domain/iam/entities.ts';
 
 /** Per-request values the middleware sets for the routes (Hono `c.get`). */
 export interface ApiVariables {
@@ -13,4 +13,14 @@ export interface ApiVariables {
 
 export interface ApiEnv {
   Variables: ApiVariables;
+}
+
+/** What the authorizer decided about a request, for the audit trail. */
+export interface AuthorizationOutcome {
+  action: string;
+  resource: string;
+  decision: AuditDecision;
+  statements: readonly string[];
+  /** The request's other checks, when all were allowed. */
+  alsoAuthorized?: readonly { action: string; resource: string }[];
 }

@@ -1,11 +1,8 @@
 import { ADMIN_USER, ADMINISTRATOR_ACCESS_ARN } from '../control/admin.ts';
 import type { Platform } from '../control/platform.ts';
+import type { TestCredentials } from './signed-fetch.ts';
 
-export interface TestCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+export type { TestCredentials } from './signed-fetch.ts';
 
 /** An IAM user with the given managed policies and an access key, for tests that call the API in-process. */
 export function provisionUser(platform: Platform, userName: string, policyArns: readonly string[] = []): TestCredentials {

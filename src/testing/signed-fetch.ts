@@ -4,6 +4,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 export interface TestCredentials {
   accessKeyId: string;
   secretAccessKey: string;
+  sessionToken?: string;
 }
 
 /**

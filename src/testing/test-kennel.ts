@@ -2,7 +2,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { silentLogger } from '../core/logger.ts';
+import type { Clock } from '../core/clock.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
 import { startKennel, type Kennel } from '../cli/start.ts';
 import type { PlatformLimits } from '../control/deps.ts';
 import type { AutoscalingSettings } from '../domain/serving/scaling.ts';
@@ -27,14 +28,22 @@ export interface TestKennel {
 
 /** A real Kennel (SQLite, artifacts, HTTP on an ephemeral port) in a temporary folder. */
 export async function startTestKennel(
-  options: { urlFetchPolicy?: Partial<UrlFetchPolicy>; home?: string; limits?: Partial<PlatformLimits>; autoscaling?: Partial<AutoscalingSettings> } = {},
+  options: {
+    urlFetchPolicy?: Partial<UrlFetchPolicy>;
+    home?: string;
+    limits?: Partial<PlatformLimits>;
+    autoscaling?: Partial<AutoscalingSettings>;
+    logger?: Logger;
+    clock?: Clock;
+  } = {},
 ): Promise<TestKennel> {
   const home = options.home ?? (await mkdtemp(join(tmpdir(), 'kennel-test-')));
   const kennel = await startKennel({
     home,
     host: '127.0.0.1',
     port: 0,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
+    ...(options.clock ? { clock: options.clock } : {}),
     urlFetchPolicy: options.urlFetchPolicy,
     limits: options.limits,
     autoscaling: options.autoscaling,

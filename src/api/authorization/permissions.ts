@@ -1,4 +1,5 @@
 import { ACCOUNT_ID, DEFAULT_REGION, iamArn, sageMakerArn, type SageMakerResourceType } from '../../domain/iam/arn.ts';
+import { ACTION_CATALOG } from '../../domain/iam/action-catalog.ts';
 import type { Tag } from '../../domain/tags.ts';
 import type { PermissionCheck } from '../../control/authorizer.ts';
 import type { Caller } from '../../control/credentials.ts';
@@ -129,16 +130,9 @@ const SAGEMAKER: Record<string, PermissionRule> = {
   },
 };
 
+/** Application Auto Scaling's calls name no resource Kennel scopes: each is its action on `*`. */
 const AUTOSCALING: Record<string, PermissionRule> = Object.fromEntries(
-  [
-    'RegisterScalableTarget',
-    'DeregisterScalableTarget',
-    'DescribeScalableTargets',
-    'PutScalingPolicy',
-    'DescribeScalingPolicies',
-    'DeleteScalingPolicy',
-    'DescribeScalingActivities',
-  ].map((operation) => [`AnyScaleFrontendService.${operation}`, anyResource(`application-autoscaling:${operation}`)]),
+  ACTION_CATALOG['application-autoscaling'].map((operation) => [`AnyScaleFrontendService.${operation}`, anyResource(`application-autoscaling:${operation}`)]),
 );
 
 type IamKind = 'user' | 'group' | 'role';

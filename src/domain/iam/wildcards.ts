@@ -1,25 +1,17 @@
+import type { VariableSource } from './policy-variables.ts';
+import { compilePattern, plainParts } from './wildcard.ts';
+
 /**
  * IAM's wildcard patterns as policy analysis needs them: `*` is any run of
  * characters, `?` any one. Action names compare case-insensitively (AWS treats
  * `sagemaker:describe*` and `sagemaker:Describe*` alike); ARNs case-sensitively.
  *
- * The evaluator has its own matcher for requests; this file answers the
- * questions only analysis asks: which catalog actions a pattern stands for, and
- * whether one pattern grants everything another does.
+ * Matching is the evaluator's (wildcard.ts); this file answers the questions
+ * only analysis asks: which catalog actions a pattern stands for, and whether
+ * one pattern grants everything another does.
  */
 
-const regexCache = new Map<string, RegExp>();
-
-function wildcardRegExp(pattern: string, ignoreCase: boolean): RegExp {
-  const cacheKey = `${ignoreCase ? 'i' : 's'}${pattern}`;
-  let regex = regexCache.get(cacheKey);
-  if (!regex) {
-    const body = pattern.replace(/[.+^${}()|[\]\\*?]/g, (char) => (char === '*' ? '.*' : char === '?' ? '.' : `\\${char}`));
-    regex = new RegExp(`^${body}$`, ignoreCase ? 'is' : 's');
-    regexCache.set(cacheKey, regex);
-  }
-  return regex;
-}
+const NO_VARIABLES: VariableSource = { singleValue: () => undefined };
 
 export function hasWildcard(pattern: string): boolean {
   return pattern.includes('*') || pattern.includes('?');
@@ -29,7 +21,9 @@ export function hasWildcard(pattern: string): boolean {
 export function matchesWildcard(pattern: string, text: string, { ignoreCase }: { ignoreCase: boolean }): boolean {
   if (pattern === '*') return true;
   if (!hasWildcard(pattern)) return ignoreCase ? pattern.toLowerCase() === text.toLowerCase() : pattern === text;
-  return wildcardRegExp(pattern, ignoreCase).test(text);
+  // The evaluator's matcher: no regular expression, so a pattern from a policy under validation cannot make matching slow.
+  const matches = compilePattern(plainParts(ignoreCase ? pattern.toLowerCase() : pattern), 'plain');
+  return matches(ignoreCase ? text.toLowerCase() : text, NO_VARIABLES);
 }
 
 /** Whether the action name (`sagemaker:InvokeEndpoint`) matches the action pattern (`sagemaker:*`, `*`). */

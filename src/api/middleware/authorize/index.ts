@@ -1,20 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { DomainError } from '../../../core/errors.ts';
 import { DEFAULT_REGION } from '../../../domain/iam/arn.ts';
-import type { AuditDecision } from '../../../domain/iam/entities.ts';
 import type { Platform } from '../../../control/platform.ts';
 import { PERMISSIONS, type RouteInput } from '../../authorization/permissions.ts';
 import type { ApiEnv } from '../../env.ts';
-
-/** What the authorizer decided, for the audit record of the request. */
-export interface AuthorizationOutcome {
-  action: string;
-  resource: string;
-  decision: AuditDecision;
-  statements: readonly string[];
-  /** The request's other checks, when all were allowed. */
-  alsoAuthorized?: readonly { action: string; resource: string }[];
-}
 
 /**
  * Authorises one call with the permissions table's entry `key`, after SigV4
