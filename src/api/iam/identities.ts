@@ -2,10 +2,11 @@ import type { Context } from 'hono';
 import { DomainError } from '../../core/errors.ts';
 import type { Caller } from '../../control/credentials.ts';
 import type { Platform } from '../../control/platform.ts';
+import type { QueryOperation } from '../aws/query-protocol.ts';
 import type { ApiEnv } from '../env.ts';
 import { accessKeyMetadata, groupToWire, markerPage, roleToWire, tagsFromWire, tagsToWire, userToWire, type WireTag } from './wire.ts';
 
-export type IamOperations = Record<string, { handler: (input: any, c: Context<ApiEnv>) => unknown }>;
+export type IamOperations = Record<string, QueryOperation>;
 
 /** The caller of a verified request. */
 export function callerOf(platform: Platform, c: Context<ApiEnv>): Caller {

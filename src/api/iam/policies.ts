@@ -75,30 +75,32 @@ export function identityPolicyOperations(platform: Platform): IamOperations {
   ];
   for (const [kind, Kind] of kinds) {
     const member = `${Kind}Name`;
-    const nameOf = (input: Record<string, string>) => input[member]!;
-    operations[`Attach${Kind}Policy`] = { handler: (input) => policies.attach(kind, nameOf(input), input.PolicyArn) };
-    operations[`Detach${Kind}Policy`] = { handler: (input) => policies.detach(kind, nameOf(input), input.PolicyArn) };
+    /** The members these operations read; the model has checked that the required ones are there. */
+    type Input = Record<string, string>;
+    const nameOf = (input: Input) => input[member]!;
+    operations[`Attach${Kind}Policy`] = { handler: (input: Input) => policies.attach(kind, nameOf(input), input.PolicyArn) };
+    operations[`Detach${Kind}Policy`] = { handler: (input: Input) => policies.detach(kind, nameOf(input), input.PolicyArn) };
     operations[`ListAttached${Kind}Policies`] = {
-      handler: (input: Record<string, string> & Paged) => {
+      handler: (input: Input & Paged) => {
         const attached = policies.listAttached(kind, nameOf(input)).filter((policy) => input.PathPrefix === undefined || policy.policyArn.includes(`:policy${input.PathPrefix}`));
         const { page, ...rest } = markerPage(attached, (policy) => policy.policyArn, input);
         return { AttachedPolicies: page.map((policy) => ({ PolicyName: policy.policyName, PolicyArn: policy.policyArn })), ...rest };
       },
     };
-    operations[`Put${Kind}Policy`] = { handler: (input) => policies.putInline(kind, nameOf(input), input.PolicyName, input.PolicyDocument) };
+    operations[`Put${Kind}Policy`] = { handler: (input: Input) => policies.putInline(kind, nameOf(input), input.PolicyName, input.PolicyDocument) };
     operations[`Get${Kind}Policy`] = {
-      handler: (input) => ({ [member]: nameOf(input), PolicyName: input.PolicyName, PolicyDocument: encodedDocument(policies.getInline(kind, nameOf(input), input.PolicyName)) }),
+      handler: (input: Input) => ({ [member]: nameOf(input), PolicyName: input.PolicyName, PolicyDocument: encodedDocument(policies.getInline(kind, nameOf(input), input.PolicyName)) }),
     };
-    operations[`Delete${Kind}Policy`] = { handler: (input) => policies.deleteInline(kind, nameOf(input), input.PolicyName) };
+    operations[`Delete${Kind}Policy`] = { handler: (input: Input) => policies.deleteInline(kind, nameOf(input), input.PolicyName) };
     operations[`List${Kind}Policies`] = {
-      handler: (input: Record<string, string> & Paged) => {
+      handler: (input: Input & Paged) => {
         const { page, ...rest } = markerPage(policies.listInline(kind, nameOf(input)), (name) => name, input);
         return { PolicyNames: page, ...rest };
       },
     };
     if (kind !== 'group') {
-      operations[`Put${Kind}PermissionsBoundary`] = { handler: (input) => policies.putBoundary(kind, nameOf(input), input.PermissionsBoundary) };
-      operations[`Delete${Kind}PermissionsBoundary`] = { handler: (input) => policies.deleteBoundary(kind, nameOf(input)) };
+      operations[`Put${Kind}PermissionsBoundary`] = { handler: (input: Input) => policies.putBoundary(kind, nameOf(input), input.PermissionsBoundary) };
+      operations[`Delete${Kind}PermissionsBoundary`] = { handler: (input: Input) => policies.deleteBoundary(kind, nameOf(input)) };
     }
   }
   return operations;
