@@ -39,6 +39,9 @@ export interface AuthorizationResult {
   statements: string[];
 }
 
+/** Callers whose compiled policy sets are kept at once. */
+const MAX_CACHED_CALLERS = 10_000;
+
 interface PolicySet {
   identity: CompiledPolicy[];
   boundaries: CompiledPolicy[];
@@ -159,6 +162,8 @@ export class Authorizer {
     let set = this.#sets.get(caller.accessKeyId);
     if (!set) {
       set = this.#load(caller);
+      // Every session is a key of its own: start over rather than grow without bound.
+      if (this.#sets.size >= MAX_CACHED_CALLERS) this.#sets.clear();
       this.#sets.set(caller.accessKeyId, set);
     }
     return set;

@@ -25,6 +25,9 @@ export interface Caller {
   temporary: boolean;
 }
 
+/** Keys whose opened secrets are kept at once. */
+const MAX_CACHED_KEYS = 10_000;
+
 interface Entry {
   credential: SigV4Credential;
   caller: Caller;
@@ -66,7 +69,10 @@ export class CredentialStore {
     let entry = this.#cache.get(accessKeyId);
     if (entry === undefined) {
       entry = this.#load(accessKeyId);
-      if (entry !== undefined) this.#cache.set(accessKeyId, entry);
+      if (entry === undefined) return undefined;
+      // Every STS session is a key of its own: start over rather than grow without bound.
+      if (this.#cache.size >= MAX_CACHED_KEYS) this.#cache.clear();
+      this.#cache.set(accessKeyId, entry);
     }
     return entry;
   }

@@ -11,6 +11,9 @@ import { checkedPath, stableId, uniqueId } from './iam-ids.ts';
 /** IAM keeps at most five versions of a managed policy. */
 export const MAX_POLICY_VERSIONS = 5;
 
+/** IAM's limit on a managed policy's text, counted without whitespace. */
+export const MAX_MANAGED_POLICY_CHARACTERS = 6144;
+
 /** A managed policy as GetPolicy describes it, AWS managed or customer managed. */
 export interface ManagedPolicyView {
   arn: string;
@@ -49,6 +52,16 @@ export function checkPolicyDocument(document: string, kind: PolicyKind = 'identi
   return findings;
 }
 
+function checkManagedPolicyDocument(document: string): void {
+  const characters = document.replace(/\s/g, '').length;
+  if (characters > MAX_MANAGED_POLICY_CHARACTERS) {
+    throw new DomainError('LimitExceeded', `Cannot exceed quota for PolicySize: ${MAX_MANAGED_POLICY_CHARACTERS} (this policy has ${characters} characters besides whitespace)`, {
+      field: 'PolicyDocument',
+    });
+  }
+  checkPolicyDocument(document);
+}
+
 /**
  * Managed policies: AWS's own (built in, read-only, under arn:aws:iam::aws:policy/)
  * and the account's (stored, with versions).
@@ -69,7 +82,7 @@ export class ManagedPolicies {
     if (this.#deps.store.iamPolicies.list().some((policy) => policy.path === path && policy.policyName.toLowerCase() === lower)) {
       throw new DomainError('AlreadyExists', `A policy called ${input.policyName} already exists. Duplicate names are not allowed.`, { arn });
     }
-    checkPolicyDocument(input.policyDocument);
+    checkManagedPolicyDocument(input.policyDocument);
     const now = this.#deps.clock.now();
     const record: ManagedPolicyRecord = {
       arn,
@@ -139,7 +152,7 @@ export class ManagedPolicies {
 
   createVersion(arn: string, document: string, setAsDefault: boolean): PolicyVersionRecord & { isDefaultVersion: boolean } {
     this.#requireCustomer(arn);
-    checkPolicyDocument(document);
+    checkManagedPolicyDocument(document);
     const now = this.#deps.clock.now();
     const updated = this.#deps.store.iamPolicies.modify(arn, (record) => {
       if (record.versions.length >= MAX_POLICY_VERSIONS) {
