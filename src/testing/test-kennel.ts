@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Clock } from '../core/clock.ts';
 import { silentLogger } from '../core/logger.ts';
 import { startKennel, type Kennel } from '../cli/start.ts';
 import type { PlatformLimits } from '../control/deps.ts';
@@ -27,7 +28,7 @@ export interface TestKennel {
 
 /** A real Kennel (SQLite, artifacts, HTTP on an ephemeral port) in a temporary folder. */
 export async function startTestKennel(
-  options: { urlFetchPolicy?: Partial<UrlFetchPolicy>; home?: string; limits?: Partial<PlatformLimits>; autoscaling?: Partial<AutoscalingSettings> } = {},
+  options: { urlFetchPolicy?: Partial<UrlFetchPolicy>; home?: string; limits?: Partial<PlatformLimits>; autoscaling?: Partial<AutoscalingSettings>; clock?: Clock } = {},
 ): Promise<TestKennel> {
   const home = options.home ?? (await mkdtemp(join(tmpdir(), 'kennel-test-')));
   const kennel = await startKennel({
@@ -38,6 +39,7 @@ export async function startTestKennel(
     urlFetchPolicy: options.urlFetchPolicy,
     limits: options.limits,
     autoscaling: options.autoscaling,
+    clock: options.clock,
   });
   return {
     kennel,
