@@ -63,6 +63,20 @@ function checkManagedPolicyDocument(document: string): void {
 }
 
 /**
+ * Checks a role's trust policy: it must parse, and may name only sts actions,
+ * which AWS enforces too ("AssumeRole policy may only specify STS AssumeRole
+ * actions"). Its other findings are not held against it: trust policies
+ * copied from AWS name STS actions and federation condition keys Kennel does
+ * not serve, which change nothing here.
+ */
+export function checkTrustPolicy(document: string): void {
+  const errors = validatePolicy(document, { kind: 'trust' }).filter(
+    (finding) => finding.severity === 'ERROR' && (finding.code === 'SYNTAX' || finding.code === 'TRUST_POLICY_NON_STS_ACTION'),
+  );
+  if (errors.length > 0) throw new DomainError('MalformedPolicyDocument', errors.map((finding) => finding.message).join(' '), { findings: errors });
+}
+
+/**
  * Managed policies: AWS's own (built in, read-only, under arn:aws:iam::aws:policy/)
  * and the account's (stored, with versions).
  */

@@ -1,14 +1,13 @@
 import { DomainError } from '../core/errors.ts';
 import { iamArn } from '../domain/iam/arn.ts';
 import type { AccessKey, AccessKeyStatus, IamGroup, IamRole, IamUser } from '../domain/iam/entities.ts';
-import { parsePolicyDocument } from '../domain/iam/policy-document.ts';
 import { mergeTags, removeTags, type Tag } from '../domain/tags.ts';
 import type { SecretBox } from '../runtime/credentials/secret-box.ts';
 import type { KeyedTable } from '../store/store.ts';
 import type { ControlDeps } from './deps.ts';
 import { checkedPath, newSecretAccessKey, uniqueId } from './iam-ids.ts';
 import { IdentityPolicies } from './iam-identity-policies.ts';
-import { ManagedPolicies } from './iam-policies.ts';
+import { checkTrustPolicy, ManagedPolicies } from './iam-policies.ts';
 
 /** IAM's quotas that callers meet first (IAM User Guide, "IAM and AWS STS quotas"). */
 export const IAM_LIMITS = { accessKeysPerUser: 2, groupsPerUser: 10 } as const;
@@ -193,7 +192,7 @@ export class IamService {
   createRole(input: CreateRoleInput): IamRole {
     const path = checkedPath(input.path);
     assertNameFree(this.#deps.store.iamRoles, 'Role', input.roleName, (role) => role.roleName);
-    parsePolicyDocument(input.assumeRolePolicyDocument, 'trust');
+    checkTrustPolicy(input.assumeRolePolicyDocument);
     const maxSessionDurationSeconds = checkedMaxSessionDuration(input.maxSessionDuration);
     if (input.permissionsBoundary !== undefined) this.policies.require(input.permissionsBoundary);
     const role: IamRole = {
@@ -241,7 +240,7 @@ export class IamService {
 
   updateAssumeRolePolicy(roleName: string, document: string): void {
     this.getRole(roleName);
-    parsePolicyDocument(document, 'trust');
+    checkTrustPolicy(document);
     this.#deps.store.iamRoles.modify(roleName, (role) => ({ ...role, assumeRolePolicyDocument: document }));
     this.changed();
   }

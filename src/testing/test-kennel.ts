@@ -43,10 +43,10 @@ export async function startTestKennel(
     host: '127.0.0.1',
     port: 0,
     logger: options.logger ?? silentLogger,
-    ...(options.clock ? { clock: options.clock } : {}),
     urlFetchPolicy: options.urlFetchPolicy,
     limits: options.limits,
     autoscaling: options.autoscaling,
+    clock: options.clock,
   });
   return {
     kennel,

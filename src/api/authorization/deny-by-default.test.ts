@@ -58,7 +58,7 @@ describe('a caller without policies', () => {
       signedFetch(test.url, { service, credentials: nobody, body, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target } });
     const sagemaker = await json('SageMaker.ListEndpoints', 'sagemaker');
     assert.equal(sagemaker.headers.get('x-amzn-errortype'), 'AccessDeniedException');
-    assert.match((await sagemaker.json()).message, /not authorized to perform: sagemaker:ListEndpoints on resource: \*/);
+    assert.match(((await sagemaker.json()) as { message: string }).message, /not authorized to perform: sagemaker:ListEndpoints on resource: \*/);
     const autoscaling = await json('AnyScaleFrontendService.DescribeScalableTargets', 'application-autoscaling', '{"ServiceNamespace":"sagemaker"}');
     assert.equal(autoscaling.headers.get('x-amzn-errortype'), 'AccessDeniedException');
 

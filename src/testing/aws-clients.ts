@@ -1,0 +1,60 @@
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { STSClient, type Credentials as StsCredentials } from '@aws-sdk/client-sts';
+import type { TestCredentials } from './iam-fixtures.ts';
+
+/** The AWS SDK v3 clients a test talks to Kennel with, all signing with one set of credentials. */
+export interface AwsClients {
+  iam: IAMClient;
+  sts: STSClient;
+  sagemaker: SageMakerClient;
+  runtime: SageMakerRuntimeClient;
+}
+
+/**
+ * Clients for `url`, one set per credentials asked for, destroyed together.
+ * One attempt per call: a test sees the first answer, as the server gave it.
+ */
+export class AwsClientPool {
+  readonly #url: string;
+  readonly #made: AwsClients[] = [];
+
+  constructor(url: string) {
+    this.#url = url;
+  }
+
+  /** `systemClockOffset` (ms) is added to the clients' clock when they sign. */
+  for(credentials: TestCredentials, extra: { systemClockOffset?: number } = {}): AwsClients {
+    const options = { endpoint: this.#url, region: 'us-east-1', credentials, maxAttempts: 1, ...extra };
+    const clients = {
+      iam: new IAMClient(options),
+      sts: new STSClient(options),
+      sagemaker: new SageMakerClient(options),
+      runtime: new SageMakerRuntimeClient(options),
+    };
+    this.#made.push(clients);
+    return clients;
+  }
+
+  destroy(): void {
+    for (const clients of this.#made) for (const client of Object.values(clients)) client.destroy();
+  }
+}
+
+/** A policy document from its statements. */
+export function policy(...statements: Record<string, unknown>[]): string {
+  return JSON.stringify({ Version: '2012-10-17', Statement: statements });
+}
+
+/** A new IAM user (created by `iam`'s caller) and an access key for it. */
+export async function createUserWithKey(iam: IAMClient, userName: string): Promise<TestCredentials> {
+  await iam.send(new CreateUserCommand({ UserName: userName }));
+  const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
+  return { accessKeyId: AccessKey!.AccessKeyId!, secretAccessKey: AccessKey!.SecretAccessKey! };
+}
+
+/** STS's Credentials as the SDK clients take them. */
+export function sessionCredentials(credentials: StsCredentials | undefined): TestCredentials {
+  return { accessKeyId: credentials!.AccessKeyId!, secretAccessKey: credentials!.SecretAccessKey!, sessionToken: credentials!.SessionToken! };
+}
