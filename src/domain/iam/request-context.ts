@@ -59,6 +59,12 @@ export class ConditionContext implements ReadonlyMap<string, ContextValue>, Vari
     return this.byName.delete(key.toLowerCase());
   }
 
+  /** Under a name that is already lower-case: the per-request path. */
+  setLowerCase(lowerCaseKey: string, value: ContextValue): this {
+    this.byName.set(lowerCaseKey, value);
+    return this;
+  }
+
   /** By a name that is already lower-case: the per-request path. */
   lookup(lowerCaseKey: string): ContextValue | undefined {
     return this.byName.get(lowerCaseKey);
@@ -130,26 +136,27 @@ export function requestContextKeys(facts: RequestFacts): ConditionContext {
   const { principal } = facts;
   const context = new ConditionContext();
   const { currentTime, epochTime } = timeKeys(facts.nowMs);
-  context.set('aws:CurrentTime', currentTime);
-  context.set('aws:EpochTime', epochTime);
-  if (facts.secureTransport !== undefined) context.set('aws:SecureTransport', String(facts.secureTransport));
-  if (facts.sourceIp !== undefined) context.set('aws:SourceIp', facts.sourceIp);
-  if (facts.region !== undefined) context.set('aws:RequestedRegion', facts.region);
+  // The global keys' names, written lower-case as the context stores them: this runs on every request.
+  context.setLowerCase('aws:currenttime', currentTime);
+  context.setLowerCase('aws:epochtime', epochTime);
+  if (facts.secureTransport !== undefined) context.setLowerCase('aws:securetransport', String(facts.secureTransport));
+  if (facts.sourceIp !== undefined) context.setLowerCase('aws:sourceip', facts.sourceIp);
+  if (facts.region !== undefined) context.setLowerCase('aws:requestedregion', facts.region);
   const isService = principal.type === 'Service';
-  context.set('aws:PrincipalIsAWSService', String(isService));
+  context.setLowerCase('aws:principalisawsservice', String(isService));
   if (isService) {
-    context.set('aws:PrincipalServiceName', principal.arn);
+    context.setLowerCase('aws:principalservicename', principal.arn);
   } else {
-    context.set('aws:PrincipalArn', principalArnKey(principal));
-    context.set('aws:PrincipalAccount', principal.accountId);
-    context.set('aws:PrincipalType', principal.type === 'Root' ? 'Account' : principal.type);
+    context.setLowerCase('aws:principalarn', principalArnKey(principal));
+    context.setLowerCase('aws:principalaccount', principal.accountId);
+    context.setLowerCase('aws:principaltype', principal.type === 'Root' ? 'Account' : principal.type);
   }
-  if (principal.type === 'User' && principal.userName !== undefined) context.set('aws:username', principal.userName);
-  if (principal.userId !== undefined) context.set('aws:userid', principal.userId);
+  if (principal.type === 'User' && principal.userName !== undefined) context.setLowerCase('aws:username', principal.userName);
+  if (principal.userId !== undefined) context.setLowerCase('aws:userid', principal.userId);
   for (const [key, value] of Object.entries(principal.tags ?? {})) context.set(`aws:PrincipalTag/${key}`, value);
   const requestTagKeys = Object.keys(facts.requestTags ?? {});
   for (const key of requestTagKeys) context.set(`aws:RequestTag/${key}`, facts.requestTags![key]);
-  if (requestTagKeys.length > 0) context.set('aws:TagKeys', requestTagKeys);
+  if (requestTagKeys.length > 0) context.setLowerCase('aws:tagkeys', requestTagKeys);
   for (const [key, value] of Object.entries(facts.resourceTags ?? {})) context.set(`aws:ResourceTag/${key}`, value);
   if (facts.extra !== undefined) for (const [key, value] of contextEntries(facts.extra)) context.set(key, value);
   return context;

@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto';
 import { createHash, createHmac } from 'node:crypto';
 
 /**
@@ -55,8 +56,12 @@ export function canonicalHeaderLines(signedHeaders: string[], headers: Record<st
   return lines.join('\n') + '\n';
 }
 
+/** What canonicalHeaderValue would change; most values have none of it, and one test is cheaper than three replaces. */
+const NOT_CANONICAL = /[\r\n\t]| {2}|^ | $/;
+
 /** Trim, and collapse runs of spaces and tabs to one space, as the SDKs do. */
 export function canonicalHeaderValue(value: string): string {
+  if (!NOT_CANONICAL.test(value)) return value;
   return value.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').replace(/^ | $/g, '');
 }
 
@@ -130,8 +135,11 @@ export function compare(a: string, b: string): number {
 // ---------------------------------------------------------------------------
 // Keys and hashes
 
+/** crypto.hash (Node 20.12 and later) digests in one call, without a Hash object: about twice as fast on request-sized input. */
+const oneShotHash: typeof nodeCrypto.hash | undefined = nodeCrypto.hash;
+
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return oneShotHash !== undefined ? oneShotHash('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
 }
 
 /** kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request") */

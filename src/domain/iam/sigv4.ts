@@ -78,6 +78,8 @@ interface ParsedSignature {
   accessKeyId: string;
   scope: CredentialScope;
   signedHeaders: string[];
+  /** The same names, for the membership checks. */
+  signedHeaderSet: ReadonlySet<string>;
   signature: string;
   amzDate: string;
   signedAtMs: number;
@@ -192,7 +194,7 @@ function parseHeaderForm(authorization: string, headers: Record<string, string>)
     );
   }
 
-  const signedHeaders = parseSignedHeaders(components.get('SignedHeaders')!);
+  const { signedHeaders, signedHeaderSet } = parseSignedHeaders(components.get('SignedHeaders')!);
   const signature = parseSignatureHex(components.get('Signature')!);
   const { amzDate, signedAtMs, dateHeader } = readHeaderDate(headers);
   const { accessKeyId, scope } = parseCredential(components.get('Credential')!, amzDate);
@@ -201,6 +203,7 @@ function parseHeaderForm(authorization: string, headers: Record<string, string>)
     accessKeyId,
     scope,
     signedHeaders,
+    signedHeaderSet,
     signature,
     amzDate,
     signedAtMs,
@@ -280,7 +283,7 @@ function parsePresignedForm(query: QueryParam[]): ParsedSignature {
     form: 'presigned',
     accessKeyId,
     scope,
-    signedHeaders: parseSignedHeaders(required('X-Amz-SignedHeaders')),
+    ...parseSignedHeaders(required('X-Amz-SignedHeaders')),
     signature: parseSignatureHex(required('X-Amz-Signature')),
     amzDate,
     signedAtMs,
@@ -321,20 +324,22 @@ function parseCredential(text: string, amzDate: string): { accessKeyId: string; 
   return { accessKeyId, scope: { date, region, service, text: parts.slice(1).join('/') } };
 }
 
-function parseSignedHeaders(text: string): string[] {
-  const names = text.split(';');
-  for (const name of names) {
-    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) {
-      throw malformed(
-        `SignedHeaders '${truncate(text)}' is malformed: expected lower-case header names separated by ';'.`,
-        'SignedHeaders',
-      );
-    }
+/** Lower-case header names (RFC 9110 tokens), none empty, separated by ';'. */
+const SIGNED_HEADERS = /^[!#$%&'*+.^_`|~0-9a-z-]+(?:;[!#$%&'*+.^_`|~0-9a-z-]+)*$/;
+
+function parseSignedHeaders(text: string): { signedHeaders: string[]; signedHeaderSet: ReadonlySet<string> } {
+  if (!SIGNED_HEADERS.test(text)) {
+    throw malformed(
+      `SignedHeaders '${truncate(text)}' is malformed: expected lower-case header names separated by ';'.`,
+      'SignedHeaders',
+    );
   }
-  if (new Set(names).size !== names.length) {
+  const signedHeaders = text.split(';');
+  const signedHeaderSet = new Set(signedHeaders);
+  if (signedHeaderSet.size !== signedHeaders.length) {
     throw malformed(`SignedHeaders '${truncate(text)}' lists a header more than once.`, 'SignedHeaders');
   }
-  return names;
+  return { signedHeaders, signedHeaderSet };
 }
 
 function parseSignatureHex(text: string): string {
@@ -494,7 +499,7 @@ function checkSessionToken(token: string | undefined, credential: SigV4Credentia
  * token) that a replayed request must not be able to change.
  */
 function checkSignedHeaderSet(parsed: ParsedSignature, headers: Record<string, string>): void {
-  const signed = new Set(parsed.signedHeaders);
+  const signed = parsed.signedHeaderSet;
   if (!signed.has('host')) {
     throw new DomainError('InvalidSignature', "Signed headers must include 'host'.", { part: 'SignedHeaders' });
   }

@@ -112,11 +112,30 @@ function compileTokens(tokens: readonly PatternToken[]): Matcher {
     if (first === STAR_ANY && typeof second === 'string') return (text) => text.endsWith(second);
   }
   const stars = tokens.filter((token) => typeof token === 'object' && token.kind === 'star').length;
-  if (stars < 2) return (text, variables) => matchFrom(tokens, 0, text, 0, variables, false);
-  return (text, variables) => {
-    startMemo(tokens.length, text.length);
-    return matchFrom(tokens, 0, text, 0, variables, true);
-  };
+  const match: Matcher =
+    stars < 2
+      ? (text, variables) => matchFrom(tokens, 0, text, 0, variables, false)
+      : (text, variables) => {
+          startMemo(tokens.length, text.length);
+          return matchFrom(tokens, 0, text, 0, variables, true);
+        };
+  const required = innerLiteral(tokens);
+  return required === undefined ? match : (text, variables) => text.includes(required) && match(text, variables);
+}
+
+/**
+ * The longest literal after the first token, if longer than one character. A text
+ * that matches contains every literal of the pattern, so looking for this one first
+ * turns most non-matches (`arn:aws:sagemaker:*:*:domain/*` against an endpoint's
+ * ARN) into one search, before any backtracking.
+ */
+function innerLiteral(tokens: readonly PatternToken[]): string | undefined {
+  let longest: string | undefined;
+  for (let t = 1; t < tokens.length; t++) {
+    const token = tokens[t];
+    if (typeof token === 'string' && token.length > (longest?.length ?? 1)) longest = token;
+  }
+  return longest;
 }
 
 /**
