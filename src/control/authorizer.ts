@@ -17,8 +17,8 @@ export interface PermissionCheck {
   context?: Readonly<Record<string, string | readonly string[]>>;
   /** The resource's own policy: a role's trust policy for sts:AssumeRole, a function's policy for Lambda. */
   resourcePolicy?: { label: string; document: string; kind: PolicyKind };
-  /** aws:ResourceTag/* of the resource. */
-  resourceTags?: readonly Tag[];
+  /** aws:ResourceTag/* of the resource: read only when a policy in play names such a key, since reading costs a store lookup. */
+  resourceTags?: () => readonly Tag[];
 }
 
 /** What the request says about itself, the same for all of its checks. */
@@ -111,7 +111,7 @@ export class Authorizer {
       secureTransport: facts.secureTransport,
       region: facts.region,
       requestTags: tagRecord(facts.requestTags ?? []),
-      resourceTags: tagRecord(check.resourceTags ?? []),
+      ...(check.resourceTags && readsResourceTags(policies) ? { resourceTags: tagRecord(check.resourceTags()) } : {}),
       ...(check.context ? { extra: check.context as Readonly<Record<string, ContextValue>> } : {}),
     });
     return evaluatePolicies(policies, { principal, action: check.action, resource: check.resource, context });
@@ -216,6 +216,29 @@ export class Authorizer {
     const session = caller.sessionPolicy !== undefined ? [this.compile(`${caller.arn} (session policy)`, caller.sessionPolicy, 'identity')] : [];
     return { identity, boundaries, session, principalTags, ...(roleArn !== undefined ? { roleArn } : {}) };
   }
+}
+
+const RESOURCE_TAG = 'aws:resourcetag/';
+const readsTagsCache = new WeakMap<CompiledPolicy, boolean>();
+
+/** Whether a policy names aws:ResourceTag/… in a condition key or a policy variable. */
+function policyReadsResourceTags(policy: CompiledPolicy): boolean {
+  let reads = readsTagsCache.get(policy);
+  if (reads === undefined) {
+    reads = policy.document.statements.some(
+      (statement) =>
+        statement.conditions.some((clause) => clause.key.toLowerCase().startsWith(RESOURCE_TAG) || clause.values.some((value) => value.toLowerCase().includes('${' + RESOURCE_TAG))) ||
+        [...(statement.resource ?? []), ...(statement.notResource ?? [])].some((arn) => arn.toLowerCase().includes('${' + RESOURCE_TAG)),
+    );
+    readsTagsCache.set(policy, reads);
+  }
+  return reads;
+}
+
+function readsResourceTags(policies: EvaluatedPolicies): boolean {
+  return [...policies.identityPolicies, ...(policies.resourcePolicy ? [policies.resourcePolicy] : []), ...(policies.permissionsBoundaries ?? []), ...(policies.sessionPolicies ?? [])].some(
+    policyReadsResourceTags,
+  );
 }
 
 function statementLabels(outcome: AuthorizationDecision): string[] {

@@ -15,7 +15,7 @@ function concretePath(route: string): string {
  * by each service in its own words, naming the action, and the refusal is in
  * the audit trail.
  */
-describe('a caller without policies', () => {
+describe('authorisation on every route', () => {
   let test: TestKennel;
   let nobody: TestCredentials;
 
@@ -27,7 +27,7 @@ describe('a caller without policies', () => {
     await test?.close();
   });
 
-  it('is refused on every REST route, with AccessDenied naming the action', async () => {
+  it('refuses a caller without policies on every REST route, with AccessDenied naming the action', async () => {
     const routes = Object.keys(PERMISSIONS).filter((key) => key.includes(' /'));
     assert.ok(routes.length >= 15, routes.join(', '));
     for (const route of routes) {
@@ -53,7 +53,39 @@ describe('a caller without policies', () => {
     assert.equal(denied.length, routes.length);
   });
 
-  it('is refused by SageMaker, Application Auto Scaling, IAM and STS in their own formats', async () => {
+  it('allows by a policy on aws:ResourceTag only on the resources whose tags match', async () => {
+    const { platform } = test.kennel;
+    for (const [name, team] of [
+      ['vision-endpoint', 'vision'],
+      ['audio-endpoint', 'audio'],
+    ] as const) {
+      // Authorisation reads only the record's tags; serving is not needed here.
+      platform.deps.store.endpoints.create({ name, endpointConfigName: name, productionVariants: [], status: 'InService', tags: [{ key: 'team', value: team }], createdAtMs: 1, lastModifiedAtMs: 1 });
+    }
+    const tagged = provisionUser(platform, 'vision-team');
+    platform.iam.identityPolicies.putInline(
+      'user',
+      'vision-team',
+      'own-team',
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'sagemaker:DescribeEndpoint', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/team': 'vision' } } }],
+      }),
+    );
+    const describe = (name: string) =>
+      signedFetch(test.url, {
+        service: 'sagemaker',
+        credentials: tagged,
+        body: JSON.stringify({ EndpointName: name }),
+        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'SageMaker.DescribeEndpoint' },
+      });
+    const allowed = await describe('vision-endpoint');
+    assert.equal(allowed.status, 200, await allowed.text());
+    const refused = await describe('audio-endpoint');
+    assert.equal(refused.headers.get('x-amzn-errortype'), 'AccessDeniedException');
+  });
+
+  it('refuses a caller without policies on SageMaker, Application Auto Scaling, IAM and STS, each in its own format', async () => {
     const json = (target: string, service: string, body = '{}') =>
       signedFetch(test.url, { service, credentials: nobody, body, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target } });
     const sagemaker = await json('SageMaker.ListEndpoints', 'sagemaker');

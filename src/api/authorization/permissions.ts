@@ -50,7 +50,7 @@ function sageMakerResource(action: string, type: SageMakerResourceType, nameOf: 
   return {
     checks: (input, { platform }) => {
       const resource = sageMakerArn(type, nameOf(input), REGION);
-      return [{ action: `sagemaker:${action}`, resource, resourceTags: platform.tags.find(resource) }];
+      return [{ action: `sagemaker:${action}`, resource, resourceTags: () => platform.tags.find(resource) }];
     },
   };
 }
@@ -112,18 +112,18 @@ const SAGEMAKER: Record<string, PermissionRule> = {
   'SageMaker.UpdateEndpoint': sageMakerResource('UpdateEndpoint', 'endpoint', endpoint),
   'SageMaker.UpdateEndpointWeightsAndCapacities': sageMakerResource('UpdateEndpointWeightsAndCapacities', 'endpoint', endpoint),
   'SageMaker.AddTags': {
-    checks: (input, { platform }) => [{ action: 'sagemaker:AddTags', resource: input.ResourceArn, resourceTags: platform.tags.find(input.ResourceArn) }],
+    checks: (input, { platform }) => [{ action: 'sagemaker:AddTags', resource: input.ResourceArn, resourceTags: () => platform.tags.find(input.ResourceArn) }],
     requestTags: awsTags,
   },
   'SageMaker.ListTags': {
-    checks: (input, { platform }) => [{ action: 'sagemaker:ListTags', resource: input.ResourceArn, resourceTags: platform.tags.find(input.ResourceArn) }],
+    checks: (input, { platform }) => [{ action: 'sagemaker:ListTags', resource: input.ResourceArn, resourceTags: () => platform.tags.find(input.ResourceArn) }],
   },
   'SageMaker.DeleteTags': {
     checks: (input, { platform }) => [
       {
         action: 'sagemaker:DeleteTags',
         resource: input.ResourceArn,
-        resourceTags: platform.tags.find(input.ResourceArn),
+        resourceTags: () => platform.tags.find(input.ResourceArn),
         context: { 'aws:TagKeys': input.TagKeys ?? [] },
       },
     ],
@@ -260,7 +260,7 @@ function onRoleWithTrust(action: string, roleArn: string, platform: Platform): P
   return {
     action,
     resource: roleArn,
-    ...(role ? { resourcePolicy: { label: `${role.arn} (trust policy)`, document: role.assumeRolePolicyDocument, kind: 'trust' as const }, resourceTags: role.tags } : {}),
+    ...(role ? { resourcePolicy: { label: `${role.arn} (trust policy)`, document: role.assumeRolePolicyDocument, kind: 'trust' as const }, resourceTags: () => role.tags } : {}),
   };
 }
 
@@ -291,7 +291,7 @@ const REST: Record<string, PermissionRule> = {
   'POST /endpoints/:name/invocations': {
     checks: (input, { platform }) => {
       const resource = sageMakerArn('endpoint', input.params.name, REGION);
-      return [{ action: 'sagemaker:InvokeEndpoint', resource, resourceTags: platform.tags.find(resource) }];
+      return [{ action: 'sagemaker:InvokeEndpoint', resource, resourceTags: () => platform.tags.find(resource) }];
     },
   },
   'GET /kennel/datasets': anyResource('kennel:ListDatasets'),
