@@ -95,8 +95,6 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
     const platform = createPlatform(deps);
     controller = platform.controller;
     const admin = await ensureAdminCredentials(deps, platform.iam, dirs.credentialsFile);
-    platform.sts.pruneExpired(clock.now());
-    platform.audit.prune(clock.now());
     const app = createApp({ platform, clock: deps.clock, logger: deps.logger, lookupSecret: platform.credentials.lookup });
     // Listen first: while endpoints load, callers get 503 ServiceUnavailable rather than a refused connection.
     const server = await listen(app, { host: options.host, port: options.port });

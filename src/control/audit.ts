@@ -12,12 +12,16 @@ export const AUDIT_RETENTION_MS = 90 * 24 * 3600 * 1000;
  * complete. A failed write is logged and the request goes on: losing the
  * service because its disk is full would be worse than one missing event.
  */
+/** How often recording also drops events past the retention window. */
+const PRUNE_INTERVAL_MS = 24 * 3600 * 1000;
+
 /** GetAccessKeyLastUsed is as fresh as this: writing the key's record on every request would cost more than it tells. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 export class AuditTrail {
   readonly #deps: ControlDeps;
   readonly #lastUsedWrittenAt = new Map<string, number>();
+  #prunedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(deps: ControlDeps) {
     this.#deps = deps;
@@ -26,6 +30,7 @@ export class AuditTrail {
   record(event: Omit<AuditEvent, 'eventId'>): void {
     try {
       this.#deps.store.auditEvents.append({ eventId: randomUUID(), ...event });
+      if (event.timeMs - this.#prunedAtMs >= PRUNE_INTERVAL_MS) this.prune(event.timeMs);
       if (event.accessKeyId !== undefined && event.principalArn !== '') this.#noteKeyUse(event.accessKeyId, event.action, event.timeMs);
     } catch (error) {
       this.#deps.logger.error('could not record an audit event', { action: event.action, requestId: event.requestId, error: (error as Error).message });
@@ -48,6 +53,7 @@ export class AuditTrail {
 
   /** Drops events past the retention window; returns how many went. */
   prune(nowMs: number): number {
+    this.#prunedAtMs = nowMs;
     return this.#deps.store.auditEvents.prune(nowMs - AUDIT_RETENTION_MS);
   }
 }

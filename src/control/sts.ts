@@ -42,10 +42,14 @@ export interface AssumeRoleInput {
  * trust policy and the caller's own policies) is decided by the authorizer
  * before this runs, as for every other action.
  */
+/** How often issuing a session also clears out ended ones. */
+const PRUNE_INTERVAL_MS = 3600_000;
+
 export class StsService {
   readonly #deps: ControlDeps;
   readonly #iam: IamService;
   readonly #secrets: SecretBox;
+  #prunedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(deps: ControlDeps, iam: IamService, secrets: SecretBox) {
     this.#deps = deps;
@@ -92,6 +96,7 @@ export class StsService {
 
   /** Drops sessions that ended before `nowMs`; their keys would be refused anyway. */
   pruneExpired(nowMs: number): number {
+    this.#prunedAtMs = nowMs;
     let removed = 0;
     for (const session of this.#deps.store.stsSessions.list()) {
       if (session.expiresAtMs <= nowMs && this.#deps.store.stsSessions.delete(session.accessKeyId)) removed++;
@@ -101,6 +106,7 @@ export class StsService {
 
   #issue(durationSeconds: number, identity: Omit<StsSession, 'accessKeyId' | 'sealedSecret' | 'sealedSessionToken' | 'createdAtMs' | 'expiresAtMs'>): TemporaryCredentials {
     const now = this.#deps.clock.now();
+    if (now - this.#prunedAtMs >= PRUNE_INTERVAL_MS) this.pruneExpired(now);
     const secretAccessKey = newSecretAccessKey();
     // Long, opaque and random, like STS's: nothing about the session can be read from it.
     const sessionToken = randomBytes(96).toString('base64');
