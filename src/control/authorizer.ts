@@ -15,7 +15,7 @@ export interface PermissionCheck {
   resource: string;
   /** Service-specific condition keys (`iam:PassedToService`, `sagemaker:InstanceTypes`, …). */
   context?: Readonly<Record<string, string | readonly string[]>>;
-  /** The resource's own policy: a role's trust policy for sts:AssumeRole, a function's policy for Lambda. */
+  /** The resource's own policy: a role's trust policy for sts:AssumeRole (which must allow), a function's policy for Lambda. */
   resourcePolicy?: { label: string; document: string; kind: PolicyKind };
   /** aws:ResourceTag/* of the resource: read only when a policy in play names such a key, since reading costs a store lookup. */
   resourceTags?: () => readonly Tag[];
@@ -87,7 +87,12 @@ export class Authorizer {
       const outcome = this.evaluate(
         {
           identityPolicies: set.identity,
-          ...(check.resourcePolicy ? { resourcePolicy: this.compile(check.resourcePolicy.label, check.resourcePolicy.document, check.resourcePolicy.kind) } : {}),
+          ...(check.resourcePolicy
+            ? {
+                resourcePolicy: this.compile(check.resourcePolicy.label, check.resourcePolicy.document, check.resourcePolicy.kind),
+                resourcePolicyRequired: check.resourcePolicy.kind === 'trust',
+              }
+            : {}),
           ...(set.boundaries.length > 0 ? { permissionsBoundaries: set.boundaries } : {}),
           ...(set.session.length > 0 ? { sessionPolicies: set.session } : {}),
         },
@@ -213,7 +218,7 @@ export class Authorizer {
         principalTags = tagRecord(user.tags);
       }
     }
-    const session = caller.sessionPolicy !== undefined ? [this.compile(`${caller.arn} (session policy)`, caller.sessionPolicy, 'identity')] : [];
+    const session = (caller.sessionPolicies ?? []).map((policy) => this.compile(policy.label, policy.document, 'identity'));
     return { identity, boundaries, session, principalTags, ...(roleArn !== undefined ? { roleArn } : {}) };
   }
 }

@@ -20,7 +20,7 @@ export interface Caller {
   sessionName?: string;
   /** Session tags, which take the place of the role's tags of the same key. */
   sessionTags: readonly Tag[];
-  sessionPolicy?: string;
+  sessionPolicies?: readonly { label: string; document: string }[];
   /** Temporary credentials (a session token signed the request). */
   temporary: boolean;
 }
@@ -109,7 +109,7 @@ export class CredentialStore {
         ...(session.userName !== undefined ? { userName: session.userName } : {}),
         ...(session.roleName !== undefined ? { roleName: session.roleName, sessionName: session.roleSessionName } : {}),
         sessionTags: session.sessionTags,
-        ...(session.sessionPolicy !== undefined ? { sessionPolicy: session.sessionPolicy } : {}),
+        ...(session.sessionPolicies !== undefined ? { sessionPolicies: session.sessionPolicies } : {}),
         temporary: true,
       },
     };

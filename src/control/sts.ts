@@ -35,6 +35,8 @@ export interface AssumeRoleInput {
   tags?: readonly Tag[];
   /** A session policy, which can only narrow what the role allows. */
   policy?: string;
+  /** Managed policies to use as session policies, as the inline one. */
+  policyArns?: readonly string[];
 }
 
 /**
@@ -66,7 +68,7 @@ export class StsService {
     }
     const longest = caller.type === 'AssumedRole' ? STS_LIMITS.roleChainingMaxSeconds : role.maxSessionDurationSeconds;
     const durationSeconds = checkedDuration(input.durationSeconds ?? STS_LIMITS.assumeRoleDefaultSeconds, longest, 'DurationSeconds');
-    if (input.policy !== undefined) parsePolicyDocument(input.policy, 'identity');
+    const sessionPolicies = this.#sessionPolicies(input);
     // Tags a role session passed on (transitive tags) are not modelled; the session's own tags are.
     const sessionTags = mergeTags([], input.tags ?? []);
     if (sessionTags.length > STS_LIMITS.maxSessionTags) {
@@ -80,9 +82,24 @@ export class StsService {
       roleSessionName: input.roleSessionName,
       userId: assumedRoleId,
       sessionTags,
-      ...(input.policy !== undefined ? { sessionPolicy: input.policy } : {}),
+      ...(sessionPolicies.length > 0 ? { sessionPolicies } : {}),
     });
     return { credentials, assumedRoleId, arn };
+  }
+
+  /** The inline session policy and the managed ones by ARN; a missing or malformed one refuses the call rather than widen the session. */
+  #sessionPolicies(input: AssumeRoleInput): { label: string; document: string }[] {
+    const policies: { label: string; document: string }[] = [];
+    if (input.policy !== undefined) {
+      parsePolicyDocument(input.policy, 'identity');
+      policies.push({ label: 'session policy', document: input.policy });
+    }
+    for (const arn of input.policyArns ?? []) {
+      const document = this.#iam.policies.defaultDocument(arn);
+      if (document === undefined) throw new DomainError('NotFound', `Policy ${arn} given in PolicyArns does not exist`, { arn });
+      policies.push({ label: `${arn} (session policy)`, document });
+    }
+    return policies;
   }
 
   /** Temporary credentials for an IAM user, acting as that user. */

@@ -254,23 +254,38 @@ const IAM: Record<string, PermissionRule> = {
   'iam.SimulateCustomPolicy': anyResource('iam:SimulateCustomPolicy'),
 };
 
-/** sts:AssumeRole is decided by the caller's policies together with the role's trust policy. */
-function onRoleWithTrust(action: string, roleArn: string, platform: Platform): PermissionCheck {
-  const role = platform.iam.findRoleByArn(roleArn);
+/**
+ * sts:AssumeRole is decided by the caller's policies together with the role's
+ * trust policy, which must allow. A role that does not exist gets a trust
+ * policy that allows nothing, so the answer is the same AccessDenied as a
+ * role that does not trust the caller.
+ */
+function onRoleWithTrust(action: string, input: Input, platform: Platform): PermissionCheck {
+  const role = platform.iam.findRoleByArn(input.RoleArn);
   return {
     action,
-    resource: roleArn,
-    ...(role ? { resourcePolicy: { label: `${role.arn} (trust policy)`, document: role.assumeRolePolicyDocument, kind: 'trust' as const }, resourceTags: () => role.tags } : {}),
+    resource: input.RoleArn,
+    resourcePolicy: role
+      ? { label: `${role.arn} (trust policy)`, document: role.assumeRolePolicyDocument, kind: 'trust' }
+      : { label: 'no such role', document: TRUSTS_NOBODY, kind: 'trust' },
+    ...(role ? { resourceTags: () => role.tags } : {}),
+    context: {
+      ...(input.ExternalId !== undefined ? { 'sts:ExternalId': input.ExternalId } : {}),
+      ...(input.RoleSessionName !== undefined ? { 'sts:RoleSessionName': input.RoleSessionName } : {}),
+    },
   };
 }
+
+/** A trust policy no caller matches: assuming a missing role is refused like assuming one that trusts someone else. */
+const TRUSTS_NOBODY = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'no-such-role.kennel.internal' }, Action: 'sts:AssumeRole' }] });
 
 const STS: Record<string, PermissionRule> = {
   'sts.GetCallerIdentity': { checks: () => [{ action: 'sts:GetCallerIdentity', resource: '*' }], public: true },
   'sts.AssumeRole': {
     checks: (input, { platform }) => [
-      onRoleWithTrust('sts:AssumeRole', input.RoleArn, platform),
+      onRoleWithTrust('sts:AssumeRole', input, platform),
       // Session tags need sts:TagSession too, from both the caller's policies and the trust policy.
-      ...((input.Tags ?? []).length > 0 ? [onRoleWithTrust('sts:TagSession', input.RoleArn, platform)] : []),
+      ...((input.Tags ?? []).length > 0 ? [onRoleWithTrust('sts:TagSession', input, platform)] : []),
     ],
     requestTags: awsTags,
   },

@@ -22,13 +22,14 @@ export function stsOperations(platform: Platform): IamOperations {
       },
     },
     AssumeRole: {
-      handler: (input: { RoleArn: string; RoleSessionName: string; DurationSeconds?: number; Tags?: WireTag[]; Policy?: string }, c) => {
+      handler: (input: { RoleArn: string; RoleSessionName: string; DurationSeconds?: number; Tags?: WireTag[]; Policy?: string; PolicyArns?: { arn?: string }[] }, c) => {
         const assumed = sts.assumeRole(callerOf(platform, c), {
           roleArn: input.RoleArn,
           roleSessionName: input.RoleSessionName,
           durationSeconds: input.DurationSeconds,
           tags: tagsFromWire(input.Tags),
           policy: input.Policy,
+          policyArns: (input.PolicyArns ?? []).flatMap((entry) => (entry.arn ? [entry.arn] : [])),
         });
         return {
           Credentials: credentialsToWire(assumed.credentials),

@@ -95,8 +95,8 @@ export interface StsSession {
   /** aws:userid: `AROA…:<session>` for role sessions, the user's id otherwise. */
   userId: string;
   sessionTags: readonly Tag[];
-  /** A session policy passed to AssumeRole: it can only narrow the role's permissions. */
-  sessionPolicy?: string;
+  /** Session policies passed to AssumeRole (Policy, and the documents of PolicyArns): they can only narrow the role's permissions. */
+  sessionPolicies?: readonly { label: string; document: string }[];
 }
 
 export type AuditDecision = 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';

@@ -275,3 +275,30 @@ describe('matched: the statements that decided', () => {
     assert.equal(ask(new Map([['aws:sourceip', '198.51.100.1']])), 'ImplicitDeny');
   });
 });
+
+/** A role's trust policy for sts:AssumeRole: required, whatever the caller's own policies allow. */
+const trust = (principal: unknown, more: Record<string, unknown> = {}) =>
+  compilePolicy(parsePolicyDocument({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: principal, Action: 'sts:AssumeRole', ...more }] }, 'trust'), { policyId: 'trust' });
+const ROLE = `arn:aws:iam::${A}:role/Deployer`;
+const assume = (principal: AuthorizationPrincipal, extra: Record<string, ContextValue> = {}) => request(principal, 'sts:AssumeRole', ROLE, extra);
+const mayAssumeAnything = () => policy([allow('sts:AssumeRole', '*')]);
+
+table('a trust policy must allow', [
+  { name: 'an identity allow without the trust policy naming the caller is not enough', policies: () => ({ identityPolicies: [mayAssumeAnything()], resourcePolicy: trust({ Service: 'sagemaker.amazonaws.com' }), resourcePolicyRequired: true }), request: assume(alice), expected: 'ImplicitDeny' },
+  { name: 'a trust policy naming the user allows it without an identity policy', policies: () => ({ identityPolicies: [], resourcePolicy: trust({ AWS: alice.arn }), resourcePolicyRequired: true }), request: assume(alice), expected: 'Allow' },
+  { name: 'a trust policy naming the account needs the identity policy too', policies: () => ({ identityPolicies: [], resourcePolicy: trust({ AWS: A }), resourcePolicyRequired: true }), request: assume(alice), expected: 'ImplicitDeny' },
+  { name: 'a trust policy naming the account, with the identity policy', policies: () => ({ identityPolicies: [mayAssumeAnything()], resourcePolicy: trust({ AWS: `arn:aws:iam::${A}:root` }), resourcePolicyRequired: true }), request: assume(alice), expected: 'Allow' },
+  {
+    name: 'sts:ExternalId must match when the trust policy asks for it',
+    policies: () => ({ identityPolicies: [mayAssumeAnything()], resourcePolicy: trust({ AWS: alice.arn }, { Condition: { StringEquals: { 'sts:ExternalId': 'abc' } } }), resourcePolicyRequired: true }),
+    request: assume(alice, { 'sts:ExternalId': 'wrong' }),
+    expected: 'ImplicitDeny',
+  },
+  {
+    name: 'the right sts:ExternalId',
+    policies: () => ({ identityPolicies: [], resourcePolicy: trust({ AWS: alice.arn }, { Condition: { StringEquals: { 'sts:ExternalId': 'abc' } } }), resourcePolicyRequired: true }),
+    request: assume(alice, { 'sts:ExternalId': 'abc' }),
+    expected: 'Allow',
+  },
+  { name: 'an identity deny still wins', policies: () => ({ identityPolicies: [policy([deny('sts:AssumeRole', '*')])], resourcePolicy: trust({ AWS: alice.arn }), resourcePolicyRequired: true }), request: assume(alice), expected: 'ExplicitDeny' },
+]);

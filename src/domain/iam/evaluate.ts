@@ -49,6 +49,12 @@ export interface PolicySet {
   permissionsBoundaries?: readonly CompiledPolicy[];
   /** The session policies of a role session, in force when given (read as one, like the boundary). */
   sessionPolicies?: readonly CompiledPolicy[];
+  /**
+   * The resource policy must allow, whatever the identity policies say: a
+   * role's trust policy for sts:AssumeRole ("a role trust policy is required"),
+   * where naming the account still needs the caller's identity policy too.
+   */
+  resourcePolicyRequired?: boolean;
 }
 
 export type Decision = 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
@@ -93,18 +99,25 @@ export function evaluatePolicies(policies: PolicySet, request: AuthorizationRequ
   const gatesAllow = boundaryAllows && sessionAllows;
 
   let resourceGrants: StatementRef[] | undefined;
+  let accountGrants: StatementRef[] | undefined;
   if (policies.resourcePolicy !== undefined) {
     for (const statement of policies.resourcePolicy.statements) {
       const named = principalMatch(statement, subject.caller!);
       if (named === undefined || !applies(statement, subject)) continue;
       if (statement.effect === 'Deny') denies.push(statement.ref);
-      // Naming the account grants nothing by itself: the account's identity policies must allow, and then they already do.
-      else if (named === 'direct' || (named !== 'account' && gatesAllow)) (resourceGrants ??= []).push(statement.ref);
+      // Naming the account grants nothing by itself: the account's identity policies must allow as well.
+      else if (named === 'account') (accountGrants ??= []).push(statement.ref);
+      else if (named === 'direct' || gatesAllow) (resourceGrants ??= []).push(statement.ref);
     }
   }
 
   if (denies.length > 0) return { decision: 'ExplicitDeny', matched: denies };
   const viaIdentity = identityAllows !== undefined && gatesAllow;
+  if (policies.resourcePolicyRequired) {
+    if (resourceGrants !== undefined) return { decision: 'Allow', matched: resourceGrants };
+    if (accountGrants !== undefined && viaIdentity) return { decision: 'Allow', matched: [...identityAllows!, ...accountGrants] };
+    return IMPLICIT_DENY;
+  }
   if (!viaIdentity && resourceGrants === undefined) return IMPLICIT_DENY;
   const matched = viaIdentity ? (resourceGrants === undefined ? identityAllows! : [...identityAllows!, ...resourceGrants]) : resourceGrants!;
   return { decision: 'Allow', matched };
