@@ -90,9 +90,9 @@ export class CredentialStore {
     }
     const session = store.stsSessions.get(accessKeyId);
     if (!session) return undefined;
-    // A session outlives neither its role nor its user.
-    if (session.roleName !== undefined && !store.iamRoles.get(session.roleName)) return undefined;
-    if (session.userName !== undefined && !store.iamUsers.get(session.userName)) return undefined;
+    // A session outlives neither its role nor its user, and is not handed to a new one of the same name: ids are never reused.
+    if (session.roleName !== undefined && !session.userId.startsWith(`${store.iamRoles.get(session.roleName)?.roleId}:`)) return undefined;
+    if (session.userName !== undefined && store.iamUsers.get(session.userName)?.userId !== session.userId) return undefined;
     return {
       credential: {
         secretAccessKey: this.#secrets.open(session.sealedSecret),

@@ -77,7 +77,9 @@ export class IdentityPolicies {
   }
 
   getInline(kind: IdentityKind, name: string, policyName: string): string {
-    const document = this.get(kind, name).inlinePolicies[policyName];
+    const { inlinePolicies } = this.get(kind, name);
+    // Own members only: a policy named "constructor" is not Object's.
+    const document = Object.hasOwn(inlinePolicies, policyName) ? inlinePolicies[policyName] : undefined;
     if (document === undefined) {
       throw new DomainError('NotFound', `The ${kind} policy with name ${policyName} cannot be found.`, { policyName });
     }

@@ -2,7 +2,8 @@ import { DomainError } from '../core/errors.ts';
 import { AWS_MANAGED_POLICY_PREFIX, iamArn } from '../domain/iam/arn.ts';
 import type { ManagedPolicyRecord, PolicyVersionRecord } from '../domain/iam/entities.ts';
 import { MANAGED_POLICIES, managedPolicy } from '../domain/iam/managed-policies.ts';
-import { type PolicyKind } from '../domain/iam/policy-document.ts';
+import { compilePolicy } from '../domain/iam/compile-policy.ts';
+import { parsePolicyDocument, type PolicyKind } from '../domain/iam/policy-document.ts';
 import { blocksAttachment, validatePolicy, type Finding } from '../domain/iam/validate-policy.ts';
 import { mergeTags, type Tag } from '../domain/tags.ts';
 import type { ControlDeps } from './deps.ts';
@@ -49,7 +50,13 @@ export function checkPolicyDocument(document: string, kind: PolicyKind = 'identi
     const errors = findings.filter((finding) => finding.severity === 'ERROR').map((finding) => finding.message);
     throw new DomainError('MalformedPolicyDocument', errors.join(' '), { findings });
   }
+  assertCompiles(document, kind);
   return findings;
+}
+
+/** What the evaluator cannot read (a partly wildcarded principal, a value an operator cannot parse) is refused when written, not on every later request. */
+function assertCompiles(document: string, kind: PolicyKind): void {
+  compilePolicy(parsePolicyDocument(document, kind));
 }
 
 function checkManagedPolicyDocument(document: string): void {
@@ -74,6 +81,7 @@ export function checkTrustPolicy(document: string): void {
     (finding) => finding.severity === 'ERROR' && (finding.code === 'SYNTAX' || finding.code === 'TRUST_POLICY_NON_STS_ACTION'),
   );
   if (errors.length > 0) throw new DomainError('MalformedPolicyDocument', errors.map((finding) => finding.message).join(' '), { findings: errors });
+  assertCompiles(document, 'trust');
 }
 
 /**

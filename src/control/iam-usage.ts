@@ -6,7 +6,7 @@ import type { AuditTrail } from './audit.ts';
 import type { Authorizer } from './authorizer.ts';
 
 /** Actions every signed caller may call whatever its policies: a policy need not grant them. */
-const UNCONDITIONAL_ACTIONS = new Set(['sts:getcalleridentity']);
+const UNCONDITIONAL_ACTIONS = new Set(['sts:getcalleridentity', 'sts:getsessiontoken']);
 
 /**
  * Least privilege from the audit trail: what a principal actually did in a

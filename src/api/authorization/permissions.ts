@@ -27,15 +27,16 @@ export interface PermissionRule {
   checks(input: Input, context: PermissionContext): PermissionCheck[];
   /** aws:RequestTag/* and aws:TagKeys. */
   requestTags?(input: Input): Tag[];
-  /** Allowed for every signed caller, whatever their policies say: STS GetCallerIdentity. */
+  /** Allowed for every signed caller, whatever their policies say: STS GetCallerIdentity and GetSessionToken. */
   public?: true;
 }
 
-/** The REST routes' input: the route's parameters, its query string and its path as sent. */
+/** The REST routes' input: the route's parameters, its query string, its path as sent, and a JSON body when it has one. */
 export interface RouteInput {
   params: Record<string, string>;
   query: Record<string, string>;
   path: string;
+  body?: unknown;
 }
 
 const REGION = DEFAULT_REGION;
@@ -60,18 +61,24 @@ function anyResource(action: string): PermissionRule {
 }
 
 /** iam:PassRole for each role a request hands to a service, as AWS checks it: with iam:PassedToService. */
-function passRoles(roleArns: readonly (string | undefined)[], service: string): PermissionCheck[] {
+function passRoles(platform: Platform, roleArns: readonly (string | undefined)[], service: string): PermissionCheck[] {
   return [...new Set(roleArns.filter((arn): arn is string => typeof arn === 'string'))].map((resource) => ({
     action: 'iam:PassRole',
     resource,
+    resourceTags: () => platform.iam.findRoleByArn(resource)?.tags ?? [],
     context: { 'iam:PassedToService': service },
   }));
 }
 
 /** A resource created with tags: aws:RequestTag and aws:TagKeys come from the request's Tags. */
-function creating(action: string, type: SageMakerResourceType, nameOf: (input: Input) => string, extra: (input: Input) => PermissionCheck[] = () => []): PermissionRule {
+function creating(
+  action: string,
+  type: SageMakerResourceType,
+  nameOf: (input: Input) => string,
+  extra: (input: Input, platform: Platform) => PermissionCheck[] = () => [],
+): PermissionRule {
   return {
-    checks: (input) => [{ action: `sagemaker:${action}`, resource: sageMakerArn(type, nameOf(input), REGION) }, ...extra(input)],
+    checks: (input, { platform }) => [{ action: `sagemaker:${action}`, resource: sageMakerArn(type, nameOf(input), REGION) }, ...extra(input, platform)],
     requestTags: awsTags,
   };
 }
@@ -83,12 +90,13 @@ const endpointConfig = (input: Input) => input.EndpointConfigName as string;
 const endpoint = (input: Input) => input.EndpointName as string;
 
 const SAGEMAKER: Record<string, PermissionRule> = {
-  'SageMaker.CreateTrainingJob': creating('CreateTrainingJob', 'training-job', trainingJob, (input) => passRoles([input.RoleArn], 'sagemaker.amazonaws.com')),
+  'SageMaker.CreateTrainingJob': creating('CreateTrainingJob', 'training-job', trainingJob, (input, platform) => passRoles(platform, [input.RoleArn], 'sagemaker.amazonaws.com')),
   'SageMaker.DescribeTrainingJob': sageMakerResource('DescribeTrainingJob', 'training-job', trainingJob),
   'SageMaker.ListTrainingJobs': anyResource('sagemaker:ListTrainingJobs'),
   'SageMaker.StopTrainingJob': sageMakerResource('StopTrainingJob', 'training-job', trainingJob),
-  'SageMaker.CreateHyperParameterTuningJob': creating('CreateHyperParameterTuningJob', 'hyper-parameter-tuning-job', tuningJob, (input) =>
+  'SageMaker.CreateHyperParameterTuningJob': creating('CreateHyperParameterTuningJob', 'hyper-parameter-tuning-job', tuningJob, (input, platform) =>
     passRoles(
+      platform,
       [input.TrainingJobDefinition?.RoleArn, ...((input.TrainingJobDefinitions ?? []) as Input[]).map((definition) => definition.RoleArn)],
       'sagemaker.amazonaws.com',
     ),
@@ -97,7 +105,7 @@ const SAGEMAKER: Record<string, PermissionRule> = {
   'SageMaker.ListHyperParameterTuningJobs': anyResource('sagemaker:ListHyperParameterTuningJobs'),
   'SageMaker.ListTrainingJobsForHyperParameterTuningJob': sageMakerResource('ListTrainingJobsForHyperParameterTuningJob', 'hyper-parameter-tuning-job', tuningJob),
   'SageMaker.StopHyperParameterTuningJob': sageMakerResource('StopHyperParameterTuningJob', 'hyper-parameter-tuning-job', tuningJob),
-  'SageMaker.CreateModel': creating('CreateModel', 'model', model, (input) => passRoles([input.ExecutionRoleArn], 'sagemaker.amazonaws.com')),
+  'SageMaker.CreateModel': creating('CreateModel', 'model', model, (input, platform) => passRoles(platform, [input.ExecutionRoleArn], 'sagemaker.amazonaws.com')),
   'SageMaker.DescribeModel': sageMakerResource('DescribeModel', 'model', model),
   'SageMaker.ListModels': anyResource('sagemaker:ListModels'),
   'SageMaker.DeleteModel': sageMakerResource('DeleteModel', 'model', model),
@@ -149,13 +157,29 @@ function userOrCaller(input: Input, caller: Caller): string {
   return (input.UserName as string | undefined) ?? caller.userName ?? caller.arn;
 }
 
-function onIdentity(action: string, kind: IamKind, member: string, options: { policyArn?: boolean } = {}): PermissionRule {
+/** Users' and roles' tags, for aws:ResourceTag conditions on IAM actions (groups have none). */
+function iamEntityTags(platform: Platform, kind: IamKind, name: string): readonly Tag[] {
+  const { store } = platform.deps;
+  return (kind === 'user' ? store.iamUsers.get(name)?.tags : kind === 'role' ? store.iamRoles.get(name)?.tags : undefined) ?? [];
+}
+
+/**
+ * An IAM action on a user, group or role named by `member`. Condition keys:
+ * iam:PolicyARN where a managed policy is attached or detached, and
+ * iam:PermissionsBoundary where one is set (the delegated-administrator
+ * pattern: "may create users only with this boundary").
+ */
+function onIdentity(action: string, kind: IamKind, member: string): PermissionRule {
   return {
     checks: (input, { platform }) => [
       {
         action: `iam:${action}`,
         resource: iamEntityArn(platform, kind, input[member], input.Path),
-        ...(options.policyArn && input.PolicyArn ? { context: { 'iam:PolicyARN': input.PolicyArn } } : {}),
+        resourceTags: () => iamEntityTags(platform, kind, input[member]),
+        context: {
+          ...(input.PolicyArn !== undefined ? { 'iam:PolicyARN': input.PolicyArn } : {}),
+          ...(input.PermissionsBoundary !== undefined ? { 'iam:PermissionsBoundary': input.PermissionsBoundary } : {}),
+        },
       },
     ],
     ...(action.startsWith('Create') || action.startsWith('Tag') ? { requestTags: awsTags } : {}),
@@ -225,14 +249,14 @@ const IAM: Record<string, PermissionRule> = {
   'iam.ListPolicies': anyResource('iam:ListPolicies'),
   'iam.DeletePolicy': onPolicy('DeletePolicy'),
   'iam.ListEntitiesForPolicy': onPolicy('ListEntitiesForPolicy'),
-  'iam.AttachUserPolicy': onIdentity('AttachUserPolicy', 'user', 'UserName', { policyArn: true }),
-  'iam.DetachUserPolicy': onIdentity('DetachUserPolicy', 'user', 'UserName', { policyArn: true }),
+  'iam.AttachUserPolicy': onIdentity('AttachUserPolicy', 'user', 'UserName'),
+  'iam.DetachUserPolicy': onIdentity('DetachUserPolicy', 'user', 'UserName'),
   'iam.ListAttachedUserPolicies': onIdentity('ListAttachedUserPolicies', 'user', 'UserName'),
-  'iam.AttachGroupPolicy': onIdentity('AttachGroupPolicy', 'group', 'GroupName', { policyArn: true }),
-  'iam.DetachGroupPolicy': onIdentity('DetachGroupPolicy', 'group', 'GroupName', { policyArn: true }),
+  'iam.AttachGroupPolicy': onIdentity('AttachGroupPolicy', 'group', 'GroupName'),
+  'iam.DetachGroupPolicy': onIdentity('DetachGroupPolicy', 'group', 'GroupName'),
   'iam.ListAttachedGroupPolicies': onIdentity('ListAttachedGroupPolicies', 'group', 'GroupName'),
-  'iam.AttachRolePolicy': onIdentity('AttachRolePolicy', 'role', 'RoleName', { policyArn: true }),
-  'iam.DetachRolePolicy': onIdentity('DetachRolePolicy', 'role', 'RoleName', { policyArn: true }),
+  'iam.AttachRolePolicy': onIdentity('AttachRolePolicy', 'role', 'RoleName'),
+  'iam.DetachRolePolicy': onIdentity('DetachRolePolicy', 'role', 'RoleName'),
   'iam.ListAttachedRolePolicies': onIdentity('ListAttachedRolePolicies', 'role', 'RoleName'),
   'iam.PutUserPolicy': onIdentity('PutUserPolicy', 'user', 'UserName'),
   'iam.GetUserPolicy': onIdentity('GetUserPolicy', 'user', 'UserName'),
@@ -246,9 +270,9 @@ const IAM: Record<string, PermissionRule> = {
   'iam.GetRolePolicy': onIdentity('GetRolePolicy', 'role', 'RoleName'),
   'iam.DeleteRolePolicy': onIdentity('DeleteRolePolicy', 'role', 'RoleName'),
   'iam.ListRolePolicies': onIdentity('ListRolePolicies', 'role', 'RoleName'),
-  'iam.PutUserPermissionsBoundary': onIdentity('PutUserPermissionsBoundary', 'user', 'UserName', { policyArn: true }),
+  'iam.PutUserPermissionsBoundary': onIdentity('PutUserPermissionsBoundary', 'user', 'UserName'),
   'iam.DeleteUserPermissionsBoundary': onIdentity('DeleteUserPermissionsBoundary', 'user', 'UserName'),
-  'iam.PutRolePermissionsBoundary': onIdentity('PutRolePermissionsBoundary', 'role', 'RoleName', { policyArn: true }),
+  'iam.PutRolePermissionsBoundary': onIdentity('PutRolePermissionsBoundary', 'role', 'RoleName'),
   'iam.DeleteRolePermissionsBoundary': onIdentity('DeleteRolePermissionsBoundary', 'role', 'RoleName'),
   'iam.SimulatePrincipalPolicy': { checks: (input) => [{ action: 'iam:SimulatePrincipalPolicy', resource: input.PolicySourceArn }] },
   'iam.SimulateCustomPolicy': anyResource('iam:SimulateCustomPolicy'),
@@ -289,7 +313,8 @@ const STS: Record<string, PermissionRule> = {
     ],
     requestTags: awsTags,
   },
-  'sts.GetSessionToken': anyResource('sts:GetSessionToken'),
+  // "No permissions are required for users to perform this operation" (GetSessionToken's API reference).
+  'sts.GetSessionToken': { checks: () => [{ action: 'sts:GetSessionToken', resource: '*' }], public: true },
 };
 
 function kennelResource(type: string, name: string): string {
@@ -311,7 +336,10 @@ const REST: Record<string, PermissionRule> = {
   },
   'GET /kennel/datasets': anyResource('kennel:ListDatasets'),
   'GET /kennel/datasets/:name': { checks: (input) => [{ action: 'kennel:DescribeDataset', resource: kennelResource('dataset', input.params.name) }] },
-  'POST /kennel/datasets': { checks: () => [{ action: 'kennel:RegisterDataset', resource: kennelResource('dataset', '*') }] },
+  'POST /kennel/datasets': {
+    // A body without a name is refused by the route after this; authorising it on no dataset grants nothing.
+    checks: (input) => [{ action: 'kennel:RegisterDataset', resource: kennelResource('dataset', typeof input.body?.name === 'string' ? input.body.name : '') }],
+  },
   'POST /kennel/datasets/validate': anyResource('kennel:ValidateDataset'),
   'GET /kennel/training-jobs/:name/metrics': {
     checks: (input) => [{ action: 'kennel:GetTrainingJobMetrics', resource: sageMakerArn('training-job', input.params.name, REGION) }],

@@ -34,7 +34,7 @@ export function managedPolicyOperations(platform: Platform): IamOperations {
     },
     ListPolicyVersions: {
       handler: (input: { PolicyArn: string } & Paged) => {
-        const { page, ...rest } = markerPage(policies.listVersions(input.PolicyArn), (version) => version.versionId, input);
+        const { page, ...rest } = markerPage(policies.listVersions(input.PolicyArn), (version) => version.versionId, input, 'as-given');
         return { Versions: page.map(({ document: _document, ...version }) => versionToWire(version)), ...rest };
       },
     },

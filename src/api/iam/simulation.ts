@@ -1,5 +1,6 @@
 import { DomainError } from '../../core/errors.ts';
-import type { CompiledPolicy } from '../../domain/iam/compile-policy.ts';
+import { compilePolicy, type CompiledPolicy } from '../../domain/iam/compile-policy.ts';
+import { parsePolicyDocument } from '../../domain/iam/policy-document.ts';
 import type { AuthorizationPrincipal, ContextValue } from '../../domain/iam/evaluate.ts';
 import { ACCOUNT_ID, AWS_MANAGED_POLICY_PREFIX, DEFAULT_REGION } from '../../domain/iam/arn.ts';
 import type { Platform } from '../../control/platform.ts';
@@ -24,6 +25,9 @@ interface SimulationInput {
   Marker?: string;
   MaxItems?: number;
 }
+
+/** One call's evaluations at most: each is cheap, but a 1 MB request can name tens of thousands of actions and resources. */
+const MAX_EVALUATIONS = 10_000;
 
 const DECISIONS = { Allow: 'allowed', ExplicitDeny: 'explicitDeny', ImplicitDeny: 'implicitDeny' } as const;
 
@@ -55,17 +59,23 @@ function sourceType(label: string): string {
  */
 export function simulationOperations(platform: Platform): IamOperations {
   const { authorizer } = platform;
+  /** A policy passed in: a malformed one is the caller's mistake, named as such. */
+  const compileGiven = (document: string, label: string, kind: 'identity' | 'resource', named = label) => {
+    try {
+      return compilePolicy(parsePolicyDocument(document, kind), { policyId: label });
+    } catch (error) {
+      throw new DomainError('MalformedPolicyDocument', `${named} is not a valid ${kind} policy: ${(error as Error).message}`);
+    }
+  };
   const compileInputs = (documents: readonly string[] | undefined, prefix: string) =>
-    (documents ?? []).map((document, index) => {
-      try {
-        return platform.authorizer.compile(`${prefix}.${index + 1}`, document, 'identity');
-      } catch {
-        throw new DomainError('MalformedPolicyDocument', `${prefix} member ${index + 1} is not a valid identity policy`);
-      }
-    });
+    (documents ?? []).map((document, index) => compileGiven(document, `${prefix}.${index + 1}`, 'identity', `${prefix} member ${index + 1}`));
 
   const simulate = (input: SimulationInput, identity: CompiledPolicy[], boundaries: CompiledPolicy[], principal: AuthorizationPrincipal) => {
-    const resourcePolicy = input.ResourcePolicy !== undefined ? authorizer.compile('resource-policy', input.ResourcePolicy, 'resource') : undefined;
+    const resourcePolicy = input.ResourcePolicy !== undefined ? compileGiven(input.ResourcePolicy, 'ResourcePolicy', 'resource') : undefined;
+    const evaluations = input.ActionNames.length * Math.max(1, input.ResourceArns?.length ?? 0);
+    if (evaluations > MAX_EVALUATIONS) {
+      throw new DomainError('ValidationError', `ActionNames × ResourceArns asks for ${evaluations} evaluations; simulate at most ${MAX_EVALUATIONS} per call`, { field: 'ActionNames' });
+    }
     const context = contextOf(input.ContextEntries);
     const sourceIp = typeof context['aws:SourceIp'] === 'string' ? context['aws:SourceIp'] : undefined;
     const results = input.ActionNames.flatMap((action) =>

@@ -91,12 +91,19 @@ export const DEFAULT_MAX_ITEMS = 100;
  * is the key of the last item returned, so items added or removed between
  * calls neither repeat nor go missing before the marker.
  */
-export function markerPage<T>(items: readonly T[], keyOf: (item: T) => string, input: { Marker?: string; MaxItems?: number }): { page: T[]; IsTruncated: boolean; Marker?: string } {
+export function markerPage<T>(
+  unordered: readonly T[],
+  keyOf: (item: T) => string,
+  input: { Marker?: string; MaxItems?: number },
+  order: 'by-key' | 'as-given' = 'by-key',
+): { page: T[]; IsTruncated: boolean; Marker?: string } {
   const maxItems = input.MaxItems ?? DEFAULT_MAX_ITEMS;
+  // Paging walks the key order, whatever order the items came in; a list in its own order (newest first) resumes after the marker's item.
+  const items = order === 'by-key' ? [...unordered].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0)) : unordered;
   let start = 0;
   if (input.Marker !== undefined) {
     const after = decodeMarker(input.Marker);
-    start = items.findIndex((item) => keyOf(item) > after);
+    start = order === 'by-key' ? items.findIndex((item) => keyOf(item) > after) : items.findIndex((item) => keyOf(item) === after) + 1;
     if (start === -1) start = items.length;
   }
   const page = items.slice(start, start + maxItems);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { suggestPolicy, unusedPermissions, type UsageRecord } from './least-privilege.ts';
+import { compilePolicy } from './compile-policy.ts';
+import { evaluatePolicies, requestContextKeys } from './evaluate.ts';
 import { managedPolicy } from './managed-policies.ts';
 import { parsePolicyDocument } from './policy-document.ts';
 import { validatePolicy } from './validate-policy.ts';
@@ -210,5 +212,19 @@ describe('unusedPermissions', () => {
       { action: 'sagemaker:InvokeEndpoint', resourcePatterns: [DOG_BREEDS], statement: { index: 0, sid: 'Invoke' } },
       { action: 'sagemaker:InvokeEndpoint', resourcePatterns: [CATS], statement: { policyLabel: 'inline:cats', index: 0 } },
     ]);
+  });
+});
+
+describe('suggested resources are literal', () => {
+  it('writes *, ? and $ in a used resource as the variables for those characters, so the policy grants that resource only', () => {
+    const used = 'arn:aws:s3:::bucket/odd*key?$';
+    const { policy } = suggestPolicy([{ action: 's3:GetObject', resource: used, decision: 'Allow', timeMs: 1 }]);
+    assert.deepEqual(policy!.Statement[0]!.Resource, ['arn:aws:s3:::bucket/odd${*}key${?}${$}']);
+    const compiled = compilePolicy(parsePolicyDocument(policy, 'identity'));
+    const principal = { arn: 'arn:aws:iam::000000000000:user/dev', accountId: '000000000000', type: 'User' };
+    const decide = (resource: string) =>
+      evaluatePolicies({ identityPolicies: [compiled] }, { principal, action: 's3:GetObject', resource, context: requestContextKeys({ principal, nowMs: 0 }) }).decision;
+    assert.equal(decide(used), 'Allow');
+    assert.equal(decide('arn:aws:s3:::bucket/oddXkeyY$'), 'ImplicitDeny');
   });
 });

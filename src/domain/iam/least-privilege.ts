@@ -57,6 +57,15 @@ export interface PolicySuggestion {
  * share the same resources in one statement. Output is sorted, so the same
  * records always give the same policy.
  */
+/**
+ * A resource ARN as a policy names exactly it: `*`, `?` and `$` in a name (an
+ * object key may hold them) are written as the policy variables that stand
+ * for the characters themselves, or the suggestion would grant a wildcard.
+ */
+function literalResource(arn: string): string {
+  return arn.replace(/[$*?]/g, (char) => '${' + char + '}');
+}
+
 export function suggestPolicy(records: Iterable<UsageRecord>, { knownActions = KNOWN_ACTIONS }: { knownActions?: readonly string[] } = {}): PolicySuggestion {
   const allowed = new Map<string, Set<string>>();
   const denied = new Map<string, DeniedAction & { resourceSet: Set<string> }>();
@@ -80,7 +89,7 @@ export function suggestPolicy(records: Iterable<UsageRecord>, { knownActions = K
   // Group actions by the exact set of resources they were used on.
   const groups = new Map<string, { resources: string[]; actions: string[] }>();
   for (const [action, resourceSet] of allowed) {
-    const resources = resourceSet.has('*') ? ['*'] : [...resourceSet].sort(compare);
+    const resources = resourceSet.has('*') ? ['*'] : [...resourceSet].map(literalResource).sort(compare);
     const key = JSON.stringify(resources);
     const group = groups.get(key) ?? { resources, actions: [] };
     group.actions.push(action);

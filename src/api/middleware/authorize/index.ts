@@ -50,10 +50,20 @@ export function authorizeCall(c: Context<ApiEnv>, platform: Platform, key: strin
 /** The REST route's middleware: authorises `METHOD path` (the route as registered) with its params and query. */
 export function authorizeRoute(platform: Platform, key: string): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
-    const input: RouteInput = { params: c.req.param() as Record<string, string>, query: c.req.query(), path: new URL(c.req.url).pathname };
+    const input: RouteInput = { params: c.req.param() as Record<string, string>, query: c.req.query(), path: new URL(c.req.url).pathname, ...(await jsonBody(c)) };
     authorizeCall(c, platform, key, input as unknown as Record<string, unknown>);
     await next();
   };
+}
+
+/** The body of a JSON request, for rules that name a resource the body names; the route reads it again (Hono keeps it) and refuses what does not parse. */
+async function jsonBody(c: Context<ApiEnv>): Promise<{ body?: unknown }> {
+  if (!(c.req.header('content-type') ?? '').startsWith('application/json')) return {};
+  try {
+    return { body: JSON.parse(await c.req.text()) };
+  } catch {
+    return {};
+  }
 }
 
 /** The peer's address; Node reports IPv4 peers of a dual-stack socket as ::ffff:a.b.c.d. */
