@@ -7,17 +7,17 @@ import type { ControlDeps } from './deps.ts';
 /** CloudTrail's event history keeps 90 days; so does Kennel's trail. */
 export const AUDIT_RETENTION_MS = 90 * 24 * 3600 * 1000;
 
-/**
- * The audit trail: one event per request, written before the response is
- * complete. A failed write is logged and the request goes on: losing the
- * service because its disk is full would be worse than one missing event.
- */
 /** How often recording also drops events past the retention window. */
 const PRUNE_INTERVAL_MS = 24 * 3600 * 1000;
 
 /** GetAccessKeyLastUsed is as fresh as this: writing the key's record on every request would cost more than it tells. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/**
+ * The audit trail: one event per request, written before the response is
+ * complete. A failed write is logged and the request goes on: losing the
+ * service because its disk is full would be worse than one missing event.
+ */
 export class AuditTrail {
   readonly #deps: ControlDeps;
   readonly #lastUsedWrittenAt = new Map<string, number>();

@@ -24,9 +24,7 @@ export class PrincipalUsage {
 
   records(principalArn: string, fromMs: number): UsageRecord[] {
     const role = /^arn:aws:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(principalArn);
-    const events = role
-      ? this.#audit.query({ fromMs }).filter((event) => event.principalArn.startsWith(`arn:aws:sts::${ACCOUNT_ID}:assumed-role/${role[1]}/`))
-      : this.#audit.query({ principalArn, fromMs });
+    const events = this.#audit.query(role ? { principalArnPrefix: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${role[1]}/`, fromMs } : { principalArn, fromMs });
     return events.flatMap(usageOf);
   }
 

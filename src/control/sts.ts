@@ -39,14 +39,14 @@ export interface AssumeRoleInput {
   policyArns?: readonly string[];
 }
 
+/** How often issuing a session also clears out ended ones. */
+const PRUNE_INTERVAL_MS = 3600_000;
+
 /**
  * STS: temporary credentials. Whether the caller may assume the role (its
  * trust policy and the caller's own policies) is decided by the authorizer
  * before this runs, as for every other action.
  */
-/** How often issuing a session also clears out ended ones. */
-const PRUNE_INTERVAL_MS = 3600_000;
-
 export class StsService {
   readonly #deps: ControlDeps;
   readonly #iam: IamService;

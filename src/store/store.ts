@@ -95,6 +95,8 @@ export interface AccessKeyTable extends KeyedTable<AccessKey> {
 
 export interface AuditQuery {
   principalArn?: string;
+  /** Callers whose ARN starts with this: a role's sessions are `arn:aws:sts::…:assumed-role/<role>/`. */
+  principalArnPrefix?: string;
   action?: string;
   decision?: AuditDecision;
   /** Events at or after this time. */

@@ -192,6 +192,8 @@ export function describeIamTables(current: () => Store): void {
       assert.deepEqual(ids({ fromMs: 200, toMs: 400 }), ['2', '3']);
       assert.deepEqual(ids({ principalArn: bob, decision: 'ExplicitDeny', fromMs: 100 }), ['4']);
       assert.deepEqual(ids({ principalArn: 'arn:aws:iam::000000000000:user/nobody' }), []);
+      assert.deepEqual(ids({ principalArnPrefix: 'arn:aws:iam::000000000000:user/b' }), ['2', '4']);
+      assert.deepEqual(ids({ principalArnPrefix: 'arn:aws:iam::000000000000:user/%' }), [], 'the prefix is literal');
     });
 
     it('limit keeps the newest events, still oldest first', () => {

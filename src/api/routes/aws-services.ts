@@ -6,11 +6,9 @@ import { dispatchQueryOperation, readQueryParams, sendQueryError, type QueryServ
 import type { ApiDeps } from '../deps.ts';
 import type { ApiEnv } from '../env.ts';
 import { authorizeCall } from '../middleware/authorize/index.ts';
-import { payloadLimit } from '../middleware/payload-limit/index.ts';
+import { CONTROL_MAX_BYTES, payloadLimit } from '../middleware/payload-limit/index.ts';
 import { sigv4 } from '../middleware/sigv4/index.ts';
 
-/** Control-plane requests are small; SageMaker's largest (CreateTrainingJob with 100 hyperparameters) is well under this. */
-const CONTROL_MAX_BYTES = 1024 * 1024;
 
 /**
  * `/` for every AWS service on the JSON and query protocols. A JSON request

@@ -4,7 +4,7 @@ import { DEFAULT_REGION } from '../../domain/iam/arn.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { ApiEnv } from '../env.ts';
 import { sendWireError, wireErrorHandler } from '../middleware/errors/index.ts';
-import { payloadLimit } from '../middleware/payload-limit/index.ts';
+import { CONTROL_MAX_BYTES, payloadLimit } from '../middleware/payload-limit/index.ts';
 import { authorizeRoute } from '../middleware/authorize/index.ts';
 import { sigv4 } from '../middleware/sigv4/index.ts';
 import { logQuerySchema, parseWith, registerDatasetSchema } from '../schemas.ts';
@@ -12,7 +12,6 @@ import { kennelError } from '../wire/kennel-errors.ts';
 import { registerIamRoutes } from './kennel-iam.ts';
 import { OBJECT_MAX_BYTES, registerObjectRoutes } from './kennel-objects.ts';
 
-const CONTROL_MAX_BYTES = 1024 * 1024;
 
 /**
  * Kennel's own resources as JSON over REST under /kennel, SigV4 service `kennel`:

@@ -143,11 +143,12 @@ class MemoryAuditLog implements AuditLog {
 
   query(query: AuditQuery = {}): AuditEvent[] {
     assertOpen(this.#lifecycle);
-    const { principalArn, action, decision, fromMs, toMs, limit } = checkedAuditQuery(query);
+    const { principalArn, principalArnPrefix, action, decision, fromMs, toMs, limit } = checkedAuditQuery(query);
     const matching = this.#events
       .filter(
         (event) =>
           (principalArn === undefined || event.principalArn === principalArn) &&
+          (principalArnPrefix === undefined || event.principalArn.startsWith(principalArnPrefix)) &&
           (action === undefined || event.action === action) &&
           (decision === undefined || event.decision === decision) &&
           (fromMs === undefined || event.timeMs >= fromMs) &&

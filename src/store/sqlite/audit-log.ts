@@ -34,10 +34,11 @@ export class SqliteAuditLog implements AuditLog {
   }
 
   query(query: AuditQuery = {}): AuditEvent[] {
-    const { principalArn, action, decision, fromMs, toMs, limit } = checkedAuditQuery(query);
+    const { principalArn, principalArnPrefix, action, decision, fromMs, toMs, limit } = checkedAuditQuery(query);
     const where: string[] = [];
     const values: (string | number)[] = [];
     if (principalArn !== undefined) (where.push('principal_arn = ?'), values.push(principalArn));
+    if (principalArnPrefix !== undefined) (where.push('substr(principal_arn, 1, ?) = ?'), values.push(principalArnPrefix.length, principalArnPrefix));
     if (action !== undefined) (where.push('action = ?'), values.push(action));
     if (decision !== undefined) (where.push('decision = ?'), values.push(decision));
     if (fromMs !== undefined) (where.push('time_ms >= ?'), values.push(fromMs));

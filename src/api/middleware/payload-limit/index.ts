@@ -9,6 +9,9 @@ import { bodyLimit } from 'hono/body-limit';
  */
 const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
 
+/** Control-plane requests are small; SageMaker's largest (CreateTrainingJob with 100 hyperparameters) is well under this. */
+export const CONTROL_MAX_BYTES = 1024 * 1024;
+
 /** hono's body limit, answering with the caller's wire error after draining the request. */
 export function payloadLimit(maxBytes: number, tooLarge: (c: Context) => Response): MiddlewareHandler {
   return bodyLimit({
