@@ -7,6 +7,7 @@ import { mergeTags, type Tag } from '../domain/tags.ts';
 import { ACCOUNT_ID } from '../domain/iam/arn.ts';
 import type { Caller } from './credentials.ts';
 import type { ControlDeps } from './deps.ts';
+import { IamDerivedCache } from './iam-cache.ts';
 import type { IamService } from './iam.ts';
 
 /** One permission a request needs: most need one, CreateTrainingJob also iam:PassRole on its role. */
@@ -49,6 +50,8 @@ interface PolicySet {
   principalTags: Record<string, string>;
   /** For role sessions: the role's ARN, path included. */
   roleArn?: string;
+  /** Whether any of these policies names aws:ResourceTag: worked out once, not on every request. */
+  readsResourceTags: boolean;
 }
 
 /**
@@ -62,12 +65,12 @@ export class Authorizer {
   readonly #deps: ControlDeps;
   readonly #iam: IamService;
   readonly #compiled = new PolicyCache(10_000);
-  readonly #sets = new Map<string, PolicySet>();
-  #generation = -1;
+  readonly #sets: IamDerivedCache<PolicySet>;
 
   constructor(deps: ControlDeps, iam: IamService) {
     this.#deps = deps;
     this.#iam = iam;
+    this.#sets = new IamDerivedCache(() => iam.generation, MAX_CACHED_CALLERS);
   }
 
   /** Every check must be allowed; the first that is not decides. */
@@ -84,21 +87,18 @@ export class Authorizer {
     };
     const statements: string[] = [];
     for (const check of checks) {
+      const resourcePolicy = check.resourcePolicy ? this.compile(check.resourcePolicy.label, check.resourcePolicy.document, check.resourcePolicy.kind) : undefined;
       const outcome = this.evaluate(
         {
           identityPolicies: set.identity,
-          ...(check.resourcePolicy
-            ? {
-                resourcePolicy: this.compile(check.resourcePolicy.label, check.resourcePolicy.document, check.resourcePolicy.kind),
-                resourcePolicyRequired: check.resourcePolicy.kind === 'trust',
-              }
-            : {}),
+          ...(resourcePolicy ? { resourcePolicy, resourcePolicyRequired: check.resourcePolicy!.kind === 'trust' } : {}),
           ...(set.boundaries.length > 0 ? { permissionsBoundaries: set.boundaries } : {}),
           ...(set.session.length > 0 ? { sessionPolicies: set.session } : {}),
         },
         principal,
         check,
         facts,
+        set.readsResourceTags || (resourcePolicy !== undefined && policyReadsResourceTags(resourcePolicy)),
       );
       const labels = statementLabels(outcome);
       if (outcome.decision !== 'Allow') return { decision: outcome.decision, refused: check, statements: labels };
@@ -108,7 +108,13 @@ export class Authorizer {
   }
 
   /** One decision over given policies: what authorize does per check, and what the simulation APIs ask. */
-  evaluate(policies: EvaluatedPolicies, principal: AuthorizationPrincipal, check: PermissionCheck, facts: RequestFacts): AuthorizationDecision {
+  evaluate(
+    policies: EvaluatedPolicies,
+    principal: AuthorizationPrincipal,
+    check: PermissionCheck,
+    facts: RequestFacts,
+    readsTags = readsResourceTags(policies),
+  ): AuthorizationDecision {
     const context = requestContextKeys({
       principal,
       nowMs: facts.nowMs,
@@ -116,7 +122,7 @@ export class Authorizer {
       secureTransport: facts.secureTransport,
       region: facts.region,
       requestTags: tagRecord(facts.requestTags ?? []),
-      ...(check.resourceTags && readsResourceTags(policies) ? { resourceTags: tagRecord(check.resourceTags()) } : {}),
+      ...(check.resourceTags && readsTags ? { resourceTags: tagRecord(check.resourceTags()) } : {}),
       ...(check.context ? { extra: check.context as Readonly<Record<string, ContextValue>> } : {}),
     });
     return evaluatePolicies(policies, { principal, action: check.action, resource: check.resource, context });
@@ -146,32 +152,22 @@ export class Authorizer {
       return { identity: set.identity, boundaries: set.boundaries, principal: { arn, accountId: ACCOUNT_ID, type: 'Role', userId: role.roleId, tags: set.principalTags } };
     }
     const group = store.iamGroups.get(name);
-    if (group?.arn === arn) {
-      const identity = [
-        ...Object.entries(group.inlinePolicies).map(([policyName, document]) => this.compile(`${group.arn}/inline/${policyName}`, document, 'identity')),
-        ...group.attachedPolicyArns.flatMap((policyArn) => {
-          const document = this.#iam.policies.defaultDocument(policyArn);
-          return document === undefined ? [] : [this.compile(policyArn, document, 'identity')];
-        }),
-      ];
-      return { identity, boundaries: [], principal: { arn, accountId: ACCOUNT_ID, type: 'Group', userId: group.groupId } };
-    }
+    if (group?.arn === arn) return { identity: this.#policiesOf(group), boundaries: [], principal: { arn, accountId: ACCOUNT_ID, type: 'Group', userId: group.groupId } };
     return undefined;
   }
 
   #policySet(caller: Caller): PolicySet {
-    if (this.#generation !== this.#iam.generation) {
-      this.#sets.clear();
-      this.#generation = this.#iam.generation;
-    }
-    let set = this.#sets.get(caller.accessKeyId);
-    if (!set) {
-      set = this.#load(caller);
-      // Every session is a key of its own: start over rather than grow without bound.
-      if (this.#sets.size >= MAX_CACHED_CALLERS) this.#sets.clear();
-      this.#sets.set(caller.accessKeyId, set);
-    }
-    return set;
+    return this.#sets.get(caller.accessKeyId, () => this.#load(caller))!;
+  }
+
+  /** A user's, group's or role's own policies: its inline ones, then its attached managed ones (a policy deleted since is skipped). */
+  #policiesOf(identity: { arn: string; inlinePolicies: Readonly<Record<string, string>>; attachedPolicyArns: readonly string[] }): CompiledPolicy[] {
+    const inline = Object.entries(identity.inlinePolicies).map(([name, document]) => this.compile(`${identity.arn}/inline/${name}`, document, 'identity'));
+    const managed = identity.attachedPolicyArns.flatMap((arn) => {
+      const document = this.#iam.policies.defaultDocument(arn);
+      return document === undefined ? [] : [this.compile(arn, document, 'identity')];
+    });
+    return [...inline, ...managed];
   }
 
   #load(caller: Caller): PolicySet {
@@ -180,15 +176,6 @@ export class Authorizer {
     const boundaries: CompiledPolicy[] = [];
     let principalTags: Record<string, string> = {};
     let roleArn: string | undefined;
-    const addManaged = (arns: readonly string[]) => {
-      for (const arn of arns) {
-        const document = this.#iam.policies.defaultDocument(arn);
-        if (document !== undefined) identity.push(this.compile(arn, document, 'identity'));
-      }
-    };
-    const addInline = (owner: string, inline: Readonly<Record<string, string>>) => {
-      for (const [name, document] of Object.entries(inline)) identity.push(this.compile(`${owner}/inline/${name}`, document, 'identity'));
-    };
     const addBoundary = (arn: string | undefined) => {
       const document = arn === undefined ? undefined : this.#iam.policies.defaultDocument(arn);
       // A boundary whose policy is gone allows nothing, rather than lifting the boundary.
@@ -197,8 +184,7 @@ export class Authorizer {
     if (caller.roleName !== undefined) {
       const role = store.iamRoles.get(caller.roleName);
       if (role) {
-        addInline(role.arn, role.inlinePolicies);
-        addManaged(role.attachedPolicyArns);
+        identity.push(...this.#policiesOf(role));
         addBoundary(role.permissionsBoundaryArn);
         principalTags = tagRecord(mergeTags(role.tags, caller.sessionTags));
         roleArn = role.arn;
@@ -206,20 +192,24 @@ export class Authorizer {
     } else if (caller.userName !== undefined) {
       const user = store.iamUsers.get(caller.userName);
       if (user) {
-        addInline(user.arn, user.inlinePolicies);
-        addManaged(user.attachedPolicyArns);
+        identity.push(...this.#policiesOf(user));
         for (const groupName of user.groupNames) {
           const group = store.iamGroups.get(groupName);
-          if (!group) continue;
-          addInline(group.arn, group.inlinePolicies);
-          addManaged(group.attachedPolicyArns);
+          if (group) identity.push(...this.#policiesOf(group));
         }
         addBoundary(user.permissionsBoundaryArn);
         principalTags = tagRecord(user.tags);
       }
     }
     const session = (caller.sessionPolicies ?? []).map((policy) => this.compile(policy.label, policy.document, 'identity'));
-    return { identity, boundaries, session, principalTags, ...(roleArn !== undefined ? { roleArn } : {}) };
+    return {
+      identity,
+      boundaries,
+      session,
+      principalTags,
+      ...(roleArn !== undefined ? { roleArn } : {}),
+      readsResourceTags: [...identity, ...boundaries, ...session].some(policyReadsResourceTags),
+    };
   }
 }
 

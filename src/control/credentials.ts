@@ -3,6 +3,7 @@ import type { SigV4Credential } from '../domain/iam/sigv4.ts';
 import type { Tag } from '../domain/tags.ts';
 import type { SecretBox } from '../runtime/credentials/secret-box.ts';
 import type { ControlDeps } from './deps.ts';
+import { IamDerivedCache } from './iam-cache.ts';
 import type { IamService } from './iam.ts';
 
 /** Who signed a request, as the authorizer and GetCallerIdentity see them. */
@@ -42,16 +43,13 @@ interface Entry {
  */
 export class CredentialStore {
   readonly #deps: ControlDeps;
-  readonly #iam: IamService;
   readonly #secrets: SecretBox;
-  /** Known keys only: caching misses would let random key ids grow the map without bound. */
-  readonly #cache = new Map<string, Entry>();
-  #generation = -1;
+  readonly #cache: IamDerivedCache<Entry>;
 
   constructor(deps: ControlDeps, iam: IamService, secrets: SecretBox) {
     this.#deps = deps;
-    this.#iam = iam;
     this.#secrets = secrets;
+    this.#cache = new IamDerivedCache(() => iam.generation, MAX_CACHED_KEYS);
   }
 
   /** The SigV4 lookup: undefined for an unknown or inactive key, or an ended session. */
@@ -62,19 +60,7 @@ export class CredentialStore {
   }
 
   #entry(accessKeyId: string): Entry | undefined {
-    if (this.#generation !== this.#iam.generation) {
-      this.#cache.clear();
-      this.#generation = this.#iam.generation;
-    }
-    let entry = this.#cache.get(accessKeyId);
-    if (entry === undefined) {
-      entry = this.#load(accessKeyId);
-      if (entry === undefined) return undefined;
-      // Every STS session is a key of its own: start over rather than grow without bound.
-      if (this.#cache.size >= MAX_CACHED_KEYS) this.#cache.clear();
-      this.#cache.set(accessKeyId, entry);
-    }
-    return entry;
+    return this.#cache.get(accessKeyId, () => this.#load(accessKeyId));
   }
 
   #load(accessKeyId: string): Entry | undefined {
