@@ -3,6 +3,7 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { STSClient, type Credentials as StsCredentials } from '@aws-sdk/client-sts';
 import type { TestCredentials } from './iam-fixtures.ts';
+import { startTestKennel, type TestKennel } from './test-kennel.ts';
 
 /** The AWS SDK v3 clients a test talks to Kennel with, all signing with one set of credentials. */
 export interface AwsClients {
@@ -57,4 +58,17 @@ export async function createUserWithKey(iam: IAMClient, userName: string): Promi
 /** STS's Credentials as the SDK clients take them. */
 export function sessionCredentials(credentials: StsCredentials | undefined): TestCredentials {
   return { accessKeyId: credentials!.AccessKeyId!, secretAccessKey: credentials!.SecretAccessKey!, sessionToken: credentials!.SessionToken! };
+}
+
+/** A Kennel with a client pool and the admin's IAM client: what an SDK test file starts before its tests. */
+export async function startKennelWithClients(options?: Parameters<typeof startTestKennel>[0]): Promise<{ test: TestKennel; pool: AwsClientPool; iam: IAMClient }> {
+  const test = await startTestKennel(options);
+  const pool = new AwsClientPool(test.url);
+  return { test, pool, iam: pool.for(test.credentials).iam };
+}
+
+/** Closes what startKennelWithClients started (either may be missing when starting failed): the clients first, then the server. */
+export async function closeKennelWithClients(test: TestKennel | undefined, pool: AwsClientPool | undefined): Promise<void> {
+  pool?.destroy();
+  await test?.close();
 }

@@ -20,9 +20,9 @@ import {
 import { DeleteEndpointCommand, DescribeEndpointCommand, ListEndpointsCommand } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { startTestKennel, type TestKennel } from '../../testing/test-kennel.ts';
+import type { TestKennel } from '../../testing/test-kennel.ts';
 import { sdkFailure } from '../../testing/aws-tools.ts';
-import { AwsClientPool, createUserWithKey, policy, sessionCredentials, type AwsClients } from '../../testing/aws-clients.ts';
+import { AwsClientPool, createUserWithKey, policy, sessionCredentials, type AwsClients, closeKennelWithClients, startKennelWithClients } from '../../testing/aws-clients.ts';
 
 /**
  * Every request is decided by AWS's policy evaluation: what a user with no
@@ -44,14 +44,9 @@ describe('authorisation of every request by policy evaluation', () => {
   let iam: IAMClient;
 
   before(async () => {
-    test = await startTestKennel();
-    pool = new AwsClientPool(test.url);
-    iam = pool.for(test.credentials).iam;
+    ({ test, pool, iam } = await startKennelWithClients());
   });
-  after(async () => {
-    pool?.destroy();
-    await test?.close();
-  });
+  after(() => closeKennelWithClients(test, pool));
 
   const newUser = async (name: string): Promise<AwsClients> => pool.for(await createUserWithKey(iam, name));
 

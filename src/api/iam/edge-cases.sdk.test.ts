@@ -13,10 +13,10 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, GetSessionTokenCommand } from '@aws-sdk/client-sts';
-import { AwsClientPool, createUserWithKey, policy, sessionCredentials, type AwsClients } from '../../testing/aws-clients.ts';
+import { AwsClientPool, createUserWithKey, policy, sessionCredentials, type AwsClients, closeKennelWithClients, startKennelWithClients } from '../../testing/aws-clients.ts';
 import { sdkFailure } from '../../testing/aws-tools.ts';
 import { signedFetch } from '../../testing/signed-fetch.ts';
-import { startTestKennel, type TestKennel } from '../../testing/test-kennel.ts';
+import type { TestKennel } from '../../testing/test-kennel.ts';
 
 const ACCOUNT = '000000000000';
 const BOUNDARY = 'arn:aws:iam::aws:policy/AmazonSageMakerReadOnly';
@@ -34,9 +34,7 @@ describe('IAM edge cases', () => {
   let delegate: AwsClients;
 
   before(async () => {
-    test = await startTestKennel();
-    pool = new AwsClientPool(test.url);
-    iam = pool.for(test.credentials).iam;
+    ({ test, pool, iam } = await startKennelWithClients());
     delegate = pool.for(await createUserWithKey(iam, 'delegate'));
     await iam.send(
       new PutUserPolicyCommand({
@@ -53,10 +51,7 @@ describe('IAM edge cases', () => {
     await iam.send(new CreateRoleCommand({ RoleName: 'guarded', AssumeRolePolicyDocument: trust, Tags: [{ Key: 'protected', Value: 'true' }] }));
     await iam.send(new CreateRoleCommand({ RoleName: 'open', AssumeRolePolicyDocument: trust }));
   });
-  after(async () => {
-    pool?.destroy();
-    await test?.close();
-  });
+  after(() => closeKennelWithClients(test, pool));
 
   it('applies aws:ResourceTag conditions to IAM actions on tagged roles', async () => {
     const attach = (roleName: string) => delegate.iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));

@@ -35,9 +35,9 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { startTestKennel, type TestKennel } from '../../testing/test-kennel.ts';
+import type { TestKennel } from '../../testing/test-kennel.ts';
 import { sdkFailure } from '../../testing/aws-tools.ts';
-import { AwsClientPool, policy } from '../../testing/aws-clients.ts';
+import { AwsClientPool, policy, closeKennelWithClients, startKennelWithClients } from '../../testing/aws-clients.ts';
 
 /**
  * IAM's users, groups, roles and access keys through @aws-sdk/client-iam
@@ -53,14 +53,9 @@ describe('IAM identities through @aws-sdk/client-iam', () => {
   let iam: IAMClient;
 
   before(async () => {
-    test = await startTestKennel();
-    pool = new AwsClientPool(test.url);
-    iam = pool.for(test.credentials).iam;
+    ({ test, pool, iam } = await startKennelWithClients());
   });
-  after(async () => {
-    pool?.destroy();
-    await test?.close();
-  });
+  after(() => closeKennelWithClients(test, pool));
 
   it('users: create with a path and tags, get, list by path and by page, tag, untag, delete', async () => {
     const created = await iam.send(new CreateUserCommand({ UserName: 'alice', Path: '/team/', Tags: [{ Key: 'team', Value: 'dogs' }] }));

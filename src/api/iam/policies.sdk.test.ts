@@ -43,9 +43,9 @@ import {
   SetDefaultPolicyVersionCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
-import { startTestKennel, type TestKennel } from '../../testing/test-kennel.ts';
+import type { TestKennel } from '../../testing/test-kennel.ts';
 import { sdkFailure } from '../../testing/aws-tools.ts';
-import { AwsClientPool, policy } from '../../testing/aws-clients.ts';
+import { AwsClientPool, policy, closeKennelWithClients, startKennelWithClients } from '../../testing/aws-clients.ts';
 
 /**
  * Managed and inline policies and permission boundaries through
@@ -66,17 +66,12 @@ describe('IAM policies through @aws-sdk/client-iam', () => {
   let iam: IAMClient;
 
   before(async () => {
-    test = await startTestKennel();
-    pool = new AwsClientPool(test.url);
-    iam = pool.for(test.credentials).iam;
+    ({ test, pool, iam } = await startKennelWithClients());
     await iam.send(new CreateUserCommand({ UserName: 'alice' }));
     await iam.send(new CreateGroupCommand({ GroupName: 'trainers' }));
     await iam.send(new CreateRoleCommand({ RoleName: 'deployer', AssumeRolePolicyDocument: TRUST }));
   });
-  after(async () => {
-    pool?.destroy();
-    await test?.close();
-  });
+  after(() => closeKennelWithClients(test, pool));
 
   it('managed policies: create, get, versions (create, list, set default, delete), list by scope, delete', async () => {
     const { Policy } = await iam.send(

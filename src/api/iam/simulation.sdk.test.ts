@@ -12,9 +12,9 @@ import {
   type EvaluationResult,
   type IAMClient,
 } from '@aws-sdk/client-iam';
-import { startTestKennel, type TestKennel } from '../../testing/test-kennel.ts';
+import type { TestKennel } from '../../testing/test-kennel.ts';
 import { sdkFailure } from '../../testing/aws-tools.ts';
-import { AwsClientPool, policy } from '../../testing/aws-clients.ts';
+import { AwsClientPool, policy, closeKennelWithClients, startKennelWithClients } from '../../testing/aws-clients.ts';
 
 /**
  * SimulatePrincipalPolicy and SimulateCustomPolicy through @aws-sdk/client-iam
@@ -34,9 +34,7 @@ describe('IAM policy simulation through @aws-sdk/client-iam', () => {
   let iam: IAMClient;
 
   before(async () => {
-    test = await startTestKennel();
-    pool = new AwsClientPool(test.url);
-    iam = pool.for(test.credentials).iam;
+    ({ test, pool, iam } = await startKennelWithClients());
     await iam.send(new CreateUserCommand({ UserName: 'analyst' }));
     await iam.send(new AttachUserPolicyCommand({ UserName: 'analyst', PolicyArn: SAGEMAKER_READ }));
     await iam.send(
@@ -47,10 +45,7 @@ describe('IAM policy simulation through @aws-sdk/client-iam', () => {
       }),
     );
   });
-  after(async () => {
-    pool?.destroy();
-    await test?.close();
-  });
+  after(() => closeKennelWithClients(test, pool));
 
   it('SimulatePrincipalPolicy: a user’s policies allow, deny explicitly and deny implicitly, naming the statements', async () => {
     const result = await iam.send(

@@ -9,7 +9,7 @@ import type { Clock } from '../../core/clock.ts';
 import { startTestKennel, type TestKennel } from '../../testing/test-kennel.ts';
 import { sdkFailure } from '../../testing/aws-tools.ts';
 import type { TestCredentials } from '../../testing/iam-fixtures.ts';
-import { AwsClientPool, policy, sessionCredentials } from '../../testing/aws-clients.ts';
+import { AwsClientPool, policy, sessionCredentials, closeKennelWithClients, startKennelWithClients } from '../../testing/aws-clients.ts';
 
 /**
  * SigV4 as the real server checks it, on requests signed by the AWS SDK's own
@@ -147,10 +147,7 @@ describe('SigV4 faults through the real server, signed by @smithy/signature-v4',
     inactive = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
     await admin.iam.send(new UpdateAccessKeyCommand({ UserName: 'sleeper', AccessKeyId: key.AccessKeyId, Status: 'Inactive' }));
   });
-  after(async () => {
-    pool?.destroy();
-    await test?.close();
-  });
+  after(() => closeKennelWithClients(test, pool));
 
   /** Signs `target` for `credentials` at `signedAtMs` (the server's now by default), applies `tamper`, and sends it. */
   async function send(target: Target, credentials: TestCredentials, options: { signedAtMs?: number; expiresIn?: number; tamper?: boolean } = {}): Promise<Answer> {

@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { CreateRoleCommand, PutRolePolicyCommand, PutUserPolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { DeleteModelCommand, ListEndpointsCommand, ListModelsCommand } from '@aws-sdk/client-sagemaker';
 import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand } from '@aws-sdk/client-sts';
-import { startTestKennel, type TestKennel } from '../../testing/test-kennel.ts';
+import type { TestKennel } from '../../testing/test-kennel.ts';
 import { sdkFailure } from '../../testing/aws-tools.ts';
-import { AwsClientPool, createUserWithKey, policy, sessionCredentials, type AwsClients } from '../../testing/aws-clients.ts';
+import { AwsClientPool, createUserWithKey, policy, sessionCredentials, type AwsClients, closeKennelWithClients, startKennelWithClients } from '../../testing/aws-clients.ts';
 
 /**
  * STS through @aws-sdk/client-sts against a real Kennel: who the caller is,
@@ -24,19 +24,14 @@ describe('STS through @aws-sdk/client-sts', () => {
   let pat: AwsClients;
 
   before(async () => {
-    test = await startTestKennel();
-    pool = new AwsClientPool(test.url);
+    ({ test, pool, iam } = await startKennelWithClients());
     admin = pool.for(test.credentials);
-    iam = admin.iam;
     pat = pool.for(await createUserWithKey(iam, 'pat'));
     const trustPat = policy({ Effect: 'Allow', Principal: { AWS: userArn('pat') }, Action: 'sts:AssumeRole' });
     await iam.send(new CreateRoleCommand({ RoleName: 'short', AssumeRolePolicyDocument: trustPat }));
     await iam.send(new CreateRoleCommand({ RoleName: 'long', AssumeRolePolicyDocument: trustPat, MaxSessionDuration: 7200 }));
   });
-  after(async () => {
-    pool?.destroy();
-    await test?.close();
-  });
+  after(() => closeKennelWithClients(test, pool));
 
   it('GetCallerIdentity names the admin, a user and a role session', async () => {
     const adminIdentity = await admin.sts.send(new GetCallerIdentityCommand({}));

@@ -4,9 +4,9 @@ import { AttachRolePolicyCommand, CreateRoleCommand, CreateUserCommand, PutUserP
 import { ListEndpointsCommand } from '@aws-sdk/client-sagemaker';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { KENNEL_EXECUTION_ROLE_ARN } from '../../domain/iam/arn.ts';
-import { AwsClientPool, createUserWithKey, policy, sessionCredentials, type AwsClients } from '../../testing/aws-clients.ts';
+import { AwsClientPool, createUserWithKey, policy, sessionCredentials, type AwsClients, closeKennelWithClients, startKennelWithClients } from '../../testing/aws-clients.ts';
 import { sdkFailure } from '../../testing/aws-tools.ts';
-import { startTestKennel, type TestKennel } from '../../testing/test-kennel.ts';
+import type { TestKennel } from '../../testing/test-kennel.ts';
 
 /**
  * A role is assumed only by those its trust policy lets in: allowing
@@ -22,9 +22,7 @@ describe('trust policies and session policies', () => {
   let mallory: AwsClients;
 
   before(async () => {
-    test = await startTestKennel();
-    pool = new AwsClientPool(test.url);
-    iam = pool.for(test.credentials).iam;
+    ({ test, pool, iam } = await startKennelWithClients());
     mallory = pool.for(await createUserWithKey(iam, 'mallory'));
     await iam.send(new PutUserPolicyCommand({ UserName: 'mallory', PolicyName: 'assume-anything', PolicyDocument: policy({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }) }));
     await iam.send(new CreateUserCommand({ UserName: 'admin-only-trusted' }));
@@ -35,10 +33,7 @@ describe('trust policies and session policies', () => {
     await iam.send(new CreateRoleCommand({ RoleName: 'partner', AssumeRolePolicyDocument: trust({ AWS: '000000000000' }, { StringEquals: { 'sts:ExternalId': 'abc' } }) }));
     await iam.send(new AttachRolePolicyCommand({ RoleName: 'partner', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));
   });
-  after(async () => {
-    pool?.destroy();
-    await test?.close();
-  });
+  after(() => closeKennelWithClients(test, pool));
 
   const assume = (input: ConstructorParameters<typeof AssumeRoleCommand>[0]) => mallory.sts.send(new AssumeRoleCommand(input));
 
