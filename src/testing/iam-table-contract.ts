@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AuditEvent, IamRole, IamUser, ManagedPolicyRecord, StsSession } from '../domain/iam/entities.ts';
+import type { AccessKey, AuditEvent, IamRole, IamUser, ManagedPolicyRecord, StsSession } from '../domain/iam/entities.ts';
 import type { KeyedTable, Store } from '../store/store.ts';
 import { assertDomainError } from './assert-domain-error.ts';
 
@@ -63,6 +63,10 @@ function session(accessKeyId: string): StsSession {
     userId: 'AROAREADER:s1',
     sessionTags: [{ key: 'project', value: 'dogs' }],
   };
+}
+
+export function accessKey(accessKeyId: string, userName: string): AccessKey {
+  return { accessKeyId, sealedSecret: `v1:sealed-${accessKeyId}`, status: 'Active', userName, createdAtMs: 5 };
 }
 
 export function auditEvent(eventId: string, timeMs: number, overrides: Partial<AuditEvent> = {}): AuditEvent {
@@ -157,10 +161,34 @@ export function describeIamTables(current: () => Store): void {
     s.sessionTags = [];
   });
 
-  describe('accessKeys updates', () => {
+  describe('accessKeys', () => {
+    const keys = () => current().accessKeys;
+
+    it('creates, gets and lists a user’s keys by key id', () => {
+      keys().create(accessKey('KEY2', 'alice'));
+      keys().create(accessKey('KEY1', 'alice'));
+      keys().create(accessKey('KEY3', 'bob'));
+      assert.deepEqual(keys().get('KEY1'), accessKey('KEY1', 'alice'));
+      assert.equal(keys().get('NOPE'), undefined);
+      assert.deepEqual(keys().listForUser('alice'), [accessKey('KEY1', 'alice'), accessKey('KEY2', 'alice')]);
+      assert.deepEqual(keys().listForUser('carol'), []);
+    });
+
+    it('refuses a duplicate key id', () => {
+      keys().create(accessKey('KEY1', 'alice'));
+      assertDomainError(() => keys().create(accessKey('KEY1', 'mallory')), 'AlreadyExists');
+      assert.equal(keys().get('KEY1')!.userName, 'alice');
+    });
+
+    it('returns copies', () => {
+      keys().create(accessKey('KEY1', 'alice'));
+      keys().get('KEY1')!.sealedSecret = 'changed';
+      keys().listForUser('alice')[0].userName = 'changed';
+      assert.deepEqual(keys().get('KEY1'), accessKey('KEY1', 'alice'));
+    });
+
     it('changes a key’s status in place and deletes it', () => {
-      const keys = () => current().accessKeys;
-      keys().create({ accessKeyId: 'AKIA1', userName: 'alice', createdAtMs: 1, status: 'Active', sealedSecret: 'v1:x' });
+      keys().create(accessKey('AKIA1', 'alice'));
       assert.equal(keys().update('AKIA1', { status: 'Inactive' }).status, 'Inactive');
       assert.equal(keys().listForUser('alice')[0]!.status, 'Inactive');
       assert.equal(keys().delete('AKIA1'), true);

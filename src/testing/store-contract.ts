@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { seededRandom } from '../core/random.ts';
 import type { Dataset } from '../domain/data/dataset.ts';
 import type { Endpoint, EndpointConfig, Model } from '../domain/serving/endpoint.ts';
 import type { BackboneRef, EpochMetrics, ImageClassifierJob, TrainingJob, TrainingJobStatus } from '../domain/training/training-job.ts';
 import type { TuningJob, TuningJobStatus } from '../domain/tuning/tuning-job.ts';
 import type { RegisteredScalableTarget, ScalingActivity, ScalingPolicy } from '../domain/serving/scaling.ts';
-import type { AccessKey, KeyedTable, Store } from '../store/store.ts';
+import type { KeyedTable, Store } from '../store/store.ts';
 import { assertDomainError } from './assert-domain-error.ts';
-import { describeIamTables } from './iam-table-contract.ts';
+import { AWKWARD_BITS, assertSameBits, describeEmbeddingCache, vectorFromBits } from './embedding-cache-contract.ts';
+import { accessKey, describeIamTables } from './iam-table-contract.ts';
 import { describeObjectTable, storedObject } from './object-table-contract.ts';
 
 /**
@@ -192,36 +192,6 @@ function sampleScalingActivity(activityId: string, targetId = 'target-1', startT
     startTimeMs,
     statusCode: 'InProgress',
   };
-}
-
-function accessKey(accessKeyId: string, userName: string): AccessKey {
-  return { accessKeyId, sealedSecret: `v1:sealed-${accessKeyId}`, status: 'Active', userName, createdAtMs: 5 };
-}
-
-
-
-/** A vector whose bits are the given uint32 patterns. */
-function vectorFromBits(bits: readonly number[]): Float32Array {
-  const vector = new Float32Array(bits.length);
-  new Uint32Array(vector.buffer).set(bits);
-  return vector;
-}
-
-/** Bit patterns a float conversion would lose or change: NaN payloads (quiet and signalling), -0, infinities, subnormals. */
-const AWKWARD_BITS = [0x7fc00001, 0x7f800001, 0xffc12345, 0x80000000, 0x00000001, 0x807fffff, 0x7f800000, 0xff800000, 0x3f800000];
-
-function randomVector(seed: number, length: number): Float32Array {
-  const random = seededRandom(seed);
-  return vectorFromBits(Array.from({ length }, () => Math.floor(random.next() * 2 ** 32)));
-}
-
-function assertSameBits(actual: Float32Array | undefined, expected: Float32Array, label = 'vector'): void {
-  assert.ok(actual instanceof Float32Array, `${label} should be a Float32Array`);
-  assert.deepEqual(
-    Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength),
-    Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength),
-    `${label} bytes differ`,
-  );
 }
 
 interface ResourceCase<T extends object> {
@@ -521,100 +491,7 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
       });
     });
 
-    describe('accessKeys', () => {
-      it('creates, gets and lists a user’s keys by key id', () => {
-        store.accessKeys.create(accessKey('KEY2', 'alice'));
-        store.accessKeys.create(accessKey('KEY1', 'alice'));
-        store.accessKeys.create(accessKey('KEY3', 'bob'));
-        assert.deepEqual(store.accessKeys.get('KEY1'), accessKey('KEY1', 'alice'));
-        assert.equal(store.accessKeys.get('NOPE'), undefined);
-        assert.deepEqual(store.accessKeys.listForUser('alice'), [accessKey('KEY1', 'alice'), accessKey('KEY2', 'alice')]);
-        assert.deepEqual(store.accessKeys.listForUser('carol'), []);
-      });
-
-      it('refuses a duplicate key id', () => {
-        store.accessKeys.create(accessKey('KEY1', 'alice'));
-        assertDomainError(() => store.accessKeys.create(accessKey('KEY1', 'mallory')), 'AlreadyExists');
-        assert.equal(store.accessKeys.get('KEY1')!.userName, 'alice');
-      });
-
-      it('returns copies', () => {
-        store.accessKeys.create(accessKey('KEY1', 'alice'));
-        store.accessKeys.get('KEY1')!.sealedSecret = 'changed';
-        store.accessKeys.listForUser('alice')[0].userName = 'changed';
-        assert.deepEqual(store.accessKeys.get('KEY1'), accessKey('KEY1', 'alice'));
-      });
-    });
-
-    describe('embeddings', () => {
-      it('returns vectors bit for bit as written, NaN payloads, -0 and subnormals included', () => {
-        const awkward = vectorFromBits(AWKWARD_BITS);
-        const random = randomVector(1, 2048);
-        store.embeddings.putMany('resnet:224', new Map([['img-1', awkward], ['img-2', random]]));
-        const found = store.embeddings.getMany('resnet:224', ['img-1', 'img-2']);
-        assertSameBits(found.get('img-1'), awkward, 'awkward');
-        assertSameBits(found.get('img-2'), random, 'random');
-      });
-
-      it('stores only the bytes of a subarray, and returns vectors that own their buffers', () => {
-        const backing = randomVector(2, 16);
-        const view = backing.subarray(3, 11);
-        store.embeddings.putMany('k', new Map([['img', view]]));
-        const stored = store.embeddings.getMany('k', ['img']).get('img')!;
-        assertSameBits(stored, view);
-        assert.equal(stored.byteOffset, 0);
-        assert.equal(stored.buffer.byteLength, stored.byteLength);
-      });
-
-      it('getMany returns only the digests it has, and nothing for an unknown key', () => {
-        store.embeddings.putMany('k', new Map([['a', randomVector(3, 4)], ['c', randomVector(4, 4)]]));
-        const found = store.embeddings.getMany('k', ['a', 'b', 'c', 'd']);
-        assert.deepEqual([...found.keys()].sort(), ['a', 'c']);
-        assert.equal(store.embeddings.getMany('other', ['a']).size, 0);
-        assert.equal(store.embeddings.getMany('k', []).size, 0);
-      });
-
-      it('keeps embedding keys apart and counts per key', () => {
-        const v1 = randomVector(5, 8);
-        const v2 = randomVector(6, 8);
-        store.embeddings.putMany('backbone-1', new Map([['img', v1], ['img-b', v1]]));
-        store.embeddings.putMany('backbone-2', new Map([['img', v2]]));
-        assertSameBits(store.embeddings.getMany('backbone-1', ['img']).get('img'), v1);
-        assertSameBits(store.embeddings.getMany('backbone-2', ['img']).get('img'), v2);
-        assert.equal(store.embeddings.count('backbone-1'), 2);
-        assert.equal(store.embeddings.count('backbone-2'), 1);
-        assert.equal(store.embeddings.count('backbone-3'), 0);
-      });
-
-      it('a second putMany of a digest replaces its vector; an empty putMany changes nothing', () => {
-        store.embeddings.putMany('k', new Map([['img', randomVector(7, 8)]]));
-        const replacement = randomVector(8, 8);
-        store.embeddings.putMany('k', new Map([['img', replacement]]));
-        store.embeddings.putMany('k', new Map());
-        assertSameBits(store.embeddings.getMany('k', ['img']).get('img'), replacement);
-        assert.equal(store.embeddings.count('k'), 1);
-      });
-
-      it('keeps copies: changing a vector after putMany, or a returned vector, changes nothing stored', () => {
-        const original = randomVector(9, 8);
-        const input = original.slice();
-        store.embeddings.putMany('k', new Map([['img', input]]));
-        input.fill(0);
-        store.embeddings.getMany('k', ['img']).get('img')!.fill(1);
-        assertSameBits(store.embeddings.getMany('k', ['img']).get('img'), original);
-      });
-
-      it('getMany handles more digests than SQL allows bound parameters in one statement', () => {
-        const digests = Array.from({ length: 40_000 }, (_, i) => `img-${i}`);
-        const entries = new Map(digests.map((d, i) => [d, new Float32Array([i, -i])]));
-        store.embeddings.putMany('k', entries);
-        const found = store.embeddings.getMany('k', [...digests, 'missing']);
-        assert.equal(found.size, digests.length);
-        assert.deepEqual([...found.get('img-39999')!], [39999, -39999]);
-        assert.equal(store.embeddings.count('k'), digests.length);
-      });
-    });
-
+    describeEmbeddingCache(() => store);
     describeObjectTable(() => store);
     describeIamTables(() => store);
 
