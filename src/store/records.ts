@@ -24,6 +24,10 @@ export const RECORD_KINDS = {
   iamPolicies: 'Policy',
   stsSessions: 'Session',
   auditEvents: 'Audit event',
+  lambdaFunctions: 'Function',
+  functionVersions: 'Function version',
+  functionAliases: 'Alias',
+  asyncEvents: 'Asynchronous invocation',
 } as const;
 
 export type RecordKind = (typeof RECORD_KINDS)[keyof typeof RECORD_KINDS];

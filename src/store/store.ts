@@ -3,6 +3,7 @@ import type { EpochMetrics, TrainingJob, TrainingJobStatus } from '../domain/tra
 import type { Endpoint, EndpointConfig, Model } from '../domain/serving/endpoint.ts';
 import type { TuningJob, TuningJobStatus } from '../domain/tuning/tuning-job.ts';
 import type { RegisteredScalableTarget, ScalingActivity, ScalingPolicy } from '../domain/serving/scaling.ts';
+import type { AsyncEvent, AsyncEventStatus, FunctionAlias, FunctionVersion, LambdaFunction } from '../domain/functions/function.ts';
 import type { AccessKey, AuditDecision, AuditEvent, IamGroup, IamRole, IamUser, ManagedPolicyRecord, StsSession } from '../domain/iam/entities.ts';
 
 export type { AccessKey } from '../domain/iam/entities.ts';
@@ -36,6 +37,13 @@ export interface Store {
   /** Temporary credentials by access key id. */
   stsSessions: KeyedTable<StsSession>;
   auditEvents: AuditLog;
+  lambdaFunctions: KeyedTable<LambdaFunction>;
+  /** Published versions by `<function>:<version>`. */
+  functionVersions: FunctionChildTable<FunctionVersion>;
+  /** Aliases by `<function>:<alias>`. */
+  functionAliases: FunctionChildTable<FunctionAlias>;
+  /** Event invocations by request id: queued until handled, and the ones that failed every attempt. */
+  asyncEvents: AsyncEventTable;
   close(): void;
 }
 
@@ -63,6 +71,17 @@ export interface ScalingPolicyTable extends KeyedTable<ScalingPolicy> {
 export interface ScalingActivityTable extends KeyedTable<ScalingActivity> {
   /** The activities of one scalable target (by its id), newest first. */
   listForTarget(targetId: string): ScalingActivity[];
+}
+
+/** Records that belong to one Lambda function (versions, aliases). */
+export interface FunctionChildTable<T extends { functionName: string }> extends KeyedTable<T> {
+  /** The function's records, ordered by key. */
+  listForFunction(functionName: string): T[];
+}
+
+export interface AsyncEventTable extends KeyedTable<AsyncEvent> {
+  /** Events with that status, ordered by request id. */
+  listByStatus(status: AsyncEventStatus): AsyncEvent[];
 }
 
 export interface TrainingJobTable extends ResourceTable<TrainingJob> {

@@ -4,11 +4,13 @@ import type { Dataset } from '../domain/data/dataset.ts';
 import type { Endpoint, EndpointConfig, Model } from '../domain/serving/endpoint.ts';
 import type { BackboneRef, EpochMetrics, ImageClassifierJob, TrainingJob, TrainingJobStatus } from '../domain/training/training-job.ts';
 import type { TuningJob, TuningJobStatus } from '../domain/tuning/tuning-job.ts';
+import type { AsyncEvent, FunctionAlias, FunctionVersion, LambdaFunction } from '../domain/functions/function.ts';
 import type { RegisteredScalableTarget, ScalingActivity, ScalingPolicy } from '../domain/serving/scaling.ts';
 import type { KeyedTable, Store } from '../store/store.ts';
 import { assertDomainError } from './assert-domain-error.ts';
 import { AWKWARD_BITS, assertSameBits, describeEmbeddingCache, vectorFromBits } from './embedding-cache-contract.ts';
 import { accessKey, describeIamTables } from './iam-table-contract.ts';
+import { asyncEvent, describeFunctionTables, functionAlias, functionVersion, lambdaFunction } from './function-table-contract.ts';
 import { describeObjectTable, storedObject } from './object-table-contract.ts';
 
 /**
@@ -397,6 +399,48 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
       },
     });
 
+    describeResourceTable<LambdaFunction>(current, {
+      label: 'lambdaFunctions',
+      table: (s) => s.lambdaFunctions,
+      make: lambdaFunction,
+      patch: { state: 'Active', reservedConcurrency: 5, lastModifiedMs: 7 },
+      mutate: (f) => {
+        f.environment.ENDPOINT_NAME = 'changed';
+        f.provisionedConcurrency.live!.status = 'READY';
+      },
+    });
+    describeResourceTable<FunctionVersion>(current, {
+      label: 'functionVersions',
+      table: (s) => s.functionVersions,
+      keyField: 'key',
+      make: functionVersion,
+      patch: { description: 'published' },
+      mutate: (v) => {
+        v.code.digest = 'f'.repeat(64);
+      },
+    });
+    describeResourceTable<FunctionAlias>(current, {
+      label: 'functionAliases',
+      table: (s) => s.functionAliases,
+      keyField: 'key',
+      make: functionAlias,
+      patch: { functionVersion: '2', revisionId: 'r4' },
+      mutate: (a) => {
+        a.additionalVersionWeights!['2'] = 0.9;
+      },
+    });
+    describeResourceTable<AsyncEvent>(current, {
+      label: 'asyncEvents',
+      table: (s) => s.asyncEvents,
+      keyField: 'requestId',
+      make: (id) => asyncEvent(id),
+      patch: { attempts: 1, nextAttemptAtMs: 60_005, lastError: { errorType: 'Error', errorMessage: 'boom' } },
+      mutate: (e) => {
+        e.payload = 'changed';
+      },
+    });
+    describeFunctionTables(current);
+
     describe('scaling specifics', () => {
       it('listForTarget finds a target’s policies, ordered by ARN, and follows deletes', () => {
         store.scalingPolicies.create(sampleScalingPolicy('arn-b', 'target-1'));
@@ -526,6 +570,10 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
       store.scalableTargets.create(sampleScalableTarget('target-1'));
       store.scalingPolicies.create(sampleScalingPolicy('arn-1'));
       store.scalingActivities.create(sampleScalingActivity('activity-1'));
+      store.lambdaFunctions.create(lambdaFunction('classify'));
+      store.functionVersions.create(functionVersion('classify:1'));
+      store.functionAliases.create(functionAlias('classify:live'));
+      store.asyncEvents.create(asyncEvent('event-1'));
       const before = {
         datasets: store.datasets.list(),
         trainingJobs: store.trainingJobs.list(),
@@ -536,6 +584,10 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
         scalableTargets: store.scalableTargets.list(),
         scalingPolicies: store.scalingPolicies.list(),
         scalingActivities: store.scalingActivities.list(),
+        lambdaFunctions: store.lambdaFunctions.list(),
+        functionVersions: store.functionVersions.list(),
+        functionAliases: store.functionAliases.list(),
+        asyncEvents: store.asyncEvents.list(),
       };
       store.close();
 
@@ -551,6 +603,10 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
           scalableTargets: store.scalableTargets.list(),
           scalingPolicies: store.scalingPolicies.list(),
           scalingActivities: store.scalingActivities.list(),
+          lambdaFunctions: store.lambdaFunctions.list(),
+          functionVersions: store.functionVersions.list(),
+          functionAliases: store.functionAliases.list(),
+          asyncEvents: store.asyncEvents.list(),
         },
         before,
       );

@@ -7,8 +7,11 @@ import type { TuningJob, TuningJobStatus } from '../../domain/tuning/tuning-job.
 import { compareActivitiesNewestFirst, type RegisteredScalableTarget, type ScalingActivity, type ScalingPolicy } from '../../domain/serving/scaling.ts';
 import type { AccessKey, AuditEvent, IamGroup, IamRole, IamUser, ManagedPolicyRecord, StsSession } from '../../domain/iam/entities.ts';
 import { checkedAuditEvent, checkedAuditQuery, compareAuditEvents } from '../audit-events.ts';
+import type { AsyncEvent, AsyncEventStatus, FunctionAlias, FunctionVersion, LambdaFunction } from '../../domain/functions/function.ts';
 import type {
   AccessKeyTable,
+  AsyncEventTable,
+  FunctionChildTable,
   AuditLog,
   AuditQuery,
   EmbeddingCache,
@@ -124,6 +127,18 @@ class MemoryScalingActivityTable extends MemoryRecordTable<ScalingActivity> impl
 class MemoryAccessKeyTable extends MemoryRecordTable<AccessKey> implements AccessKeyTable {
   listForUser(userName: string): AccessKey[] {
     return this.listMatching((key) => key.userName === userName);
+  }
+}
+
+class MemoryFunctionChildTable<T extends { functionName: string }> extends MemoryRecordTable<T> implements FunctionChildTable<T> {
+  listForFunction(functionName: string): T[] {
+    return this.listMatching((record) => record.functionName === functionName);
+  }
+}
+
+class MemoryAsyncEventTable extends MemoryRecordTable<AsyncEvent> implements AsyncEventTable {
+  listByStatus(status: AsyncEventStatus): AsyncEvent[] {
+    return this.listMatching((event) => event.status === status);
   }
 }
 
@@ -270,6 +285,10 @@ export function createMemoryStore(): Store {
     iamPolicies: new MemoryRecordTable<ManagedPolicyRecord>(RECORD_KINDS.iamPolicies, 'arn', lifecycle),
     stsSessions: new MemoryRecordTable<StsSession>(RECORD_KINDS.stsSessions, 'accessKeyId', lifecycle),
     auditEvents: new MemoryAuditLog(lifecycle),
+    lambdaFunctions: new MemoryRecordTable<LambdaFunction>(RECORD_KINDS.lambdaFunctions, 'name', lifecycle),
+    functionVersions: new MemoryFunctionChildTable<FunctionVersion>(RECORD_KINDS.functionVersions, 'key', lifecycle),
+    functionAliases: new MemoryFunctionChildTable<FunctionAlias>(RECORD_KINDS.functionAliases, 'key', lifecycle),
+    asyncEvents: new MemoryAsyncEventTable(RECORD_KINDS.asyncEvents, 'requestId', lifecycle),
     close: () => {
       lifecycle.closed = true;
     },

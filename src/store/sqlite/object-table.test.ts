@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { listObjectsSql, prefixUpperBound } from './object-table.ts';
 import { SCHEMA_VERSION } from './schema.ts';
 import { openSqliteStore } from './sqlite-store.ts';
+import { rollBackToSchemaVersion } from '../../testing/schema-rollback.ts';
 
 /** Non-ASCII characters as \u{...}, so test names stay readable. */
 function escaped(text: string | undefined): string {
@@ -67,11 +68,7 @@ describe('sqlite objects table', () => {
     store.close();
     // What a Kennel from before the objects migration left behind: none of the tables of that migration or later ones.
     const db = new Database(file);
-    db.exec('DROP TABLE objects');
-    db.exec('DROP TABLE tuning_jobs');
-    db.exec('DROP TABLE scalable_targets; DROP TABLE scaling_policies; DROP TABLE scaling_activities');
-    db.exec('DROP TABLE iam_users; DROP TABLE iam_groups; DROP TABLE iam_roles; DROP TABLE iam_policies; DROP TABLE sts_sessions; DROP TABLE audit_events');
-    db.pragma('user_version = 1');
+    rollBackToSchemaVersion(db, 1);
     db.close();
 
     const migrated = openSqliteStore(file);

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { SCHEMA_VERSION } from './schema.ts';
 import { openSqliteStore } from './sqlite-store.ts';
 import type { Store } from '../store.ts';
+import { rollBackToSchemaVersion } from '../../testing/schema-rollback.ts';
 
 const BACKBONE = {
   digest: '7'.repeat(64),
@@ -88,10 +89,7 @@ describe('opening a state database of Kennel 0.1', () => {
       }
     }
     // What schema version 2 had: no tables of later migrations.
-    db.exec('DROP TABLE tuning_jobs');
-    db.exec('DROP TABLE scalable_targets; DROP TABLE scaling_policies; DROP TABLE scaling_activities');
-    db.exec('DROP TABLE iam_users; DROP TABLE iam_groups; DROP TABLE iam_roles; DROP TABLE iam_policies; DROP TABLE sts_sessions; DROP TABLE audit_events');
-    db.pragma('user_version = 2');
+    rollBackToSchemaVersion(db, 2);
     db.close();
     store = openSqliteStore(file);
   });

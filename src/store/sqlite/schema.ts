@@ -7,7 +7,7 @@ import { DomainError, describeError } from '../../core/errors.ts';
  * applies the missing ones. Append new migrations; never edit a released one,
  * because existing databases have already run it.
  */
-interface Migration {
+export interface Migration {
   description: string;
   sql: string;
 }
@@ -26,7 +26,7 @@ export const KENNEL_APPLICATION_ID = 0x4b4e4e4c;
  * pages. Measured with 6,680 × 2048 floats: getMany 190-240 ms WITHOUT ROWID
  * against 50-55 ms as a rowid table.
  */
-const MIGRATIONS: readonly Migration[] = [
+export const MIGRATIONS: readonly Migration[] = [
   {
     description: 'resource tables, access keys and the embedding cache',
     sql: `
@@ -224,6 +224,33 @@ const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
       CREATE INDEX audit_events_by_time ON audit_events (time_ms, event_id);
       CREATE INDEX audit_events_by_principal ON audit_events (principal_arn, time_ms);
+    `,
+  },
+  {
+    description: 'Lambda functions, their versions and aliases, and queued asynchronous invocations',
+    sql: `
+      CREATE TABLE lambda_functions (
+        name TEXT PRIMARY KEY,
+        record TEXT NOT NULL CHECK (json_valid(record))
+      ) STRICT;
+      CREATE TABLE function_versions (
+        key TEXT PRIMARY KEY,
+        function_name TEXT NOT NULL,
+        record TEXT NOT NULL CHECK (json_valid(record))
+      ) STRICT;
+      CREATE INDEX function_versions_by_function ON function_versions (function_name);
+      CREATE TABLE function_aliases (
+        key TEXT PRIMARY KEY,
+        function_name TEXT NOT NULL,
+        record TEXT NOT NULL CHECK (json_valid(record))
+      ) STRICT;
+      CREATE INDEX function_aliases_by_function ON function_aliases (function_name);
+      CREATE TABLE async_events (
+        request_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        record TEXT NOT NULL CHECK (json_valid(record))
+      ) STRICT;
+      CREATE INDEX async_events_by_status ON async_events (status);
     `,
   },
 ];

@@ -5,7 +5,8 @@ import { RECORD_KINDS } from '../records.ts';
 import type { TuningJob, TuningJobStatus } from '../../domain/tuning/tuning-job.ts';
 import { compareActivitiesNewestFirst, type RegisteredScalableTarget, type ScalingActivity, type ScalingPolicy } from '../../domain/serving/scaling.ts';
 import type { AccessKey, IamGroup, IamRole, IamUser, ManagedPolicyRecord, StsSession } from '../../domain/iam/entities.ts';
-import type { AccessKeyTable, ScalingActivityTable, ScalingPolicyTable, Store, TrainingJobTable, TuningJobTable } from '../store.ts';
+import type { AsyncEvent, AsyncEventStatus, FunctionAlias, FunctionVersion, LambdaFunction } from '../../domain/functions/function.ts';
+import type { AccessKeyTable, AsyncEventTable, FunctionChildTable, ScalingActivityTable, ScalingPolicyTable, Store, TrainingJobTable, TuningJobTable } from '../store.ts';
 import { SqliteAuditLog } from './audit-log.ts';
 import { SqliteEmbeddingCache } from './embedding-cache.ts';
 import { SqliteObjectTable } from './object-table.ts';
@@ -43,6 +44,18 @@ class SqliteScalingPolicyTable extends SqliteRecordTable<ScalingPolicy> implemen
 class SqliteScalingActivityTable extends SqliteRecordTable<ScalingActivity> implements ScalingActivityTable {
   listForTarget(targetId: string): ScalingActivity[] {
     return this.listWhere('target_id', [targetId]).sort(compareActivitiesNewestFirst);
+  }
+}
+
+class SqliteFunctionChildTable<T extends { functionName: string }> extends SqliteRecordTable<T> implements FunctionChildTable<T> {
+  listForFunction(functionName: string): T[] {
+    return this.listWhere('function_name', [functionName]);
+  }
+}
+
+class SqliteAsyncEventTable extends SqliteRecordTable<AsyncEvent> implements AsyncEventTable {
+  listByStatus(status: AsyncEventStatus): AsyncEvent[] {
+    return this.listWhere('status', [status]);
   }
 }
 
@@ -115,6 +128,28 @@ export function openSqliteStore(file: string): Store {
     iamPolicies: keyedTable<ManagedPolicyRecord>('iam_policies', 'iamPolicies', 'arn', 'arn'),
     stsSessions: keyedTable<StsSession>('sts_sessions', 'stsSessions', 'accessKeyId', 'access_key_id'),
     auditEvents: new SqliteAuditLog(db),
+    lambdaFunctions: resourceTable<LambdaFunction>('lambda_functions', 'lambdaFunctions'),
+    functionVersions: new SqliteFunctionChildTable<FunctionVersion>(db, {
+      table: 'function_versions',
+      kind: RECORD_KINDS.functionVersions,
+      keyField: 'key',
+      keyColumn: 'key',
+      indexedColumns: [{ column: 'function_name', value: (version) => version.functionName }],
+    }),
+    functionAliases: new SqliteFunctionChildTable<FunctionAlias>(db, {
+      table: 'function_aliases',
+      kind: RECORD_KINDS.functionAliases,
+      keyField: 'key',
+      keyColumn: 'key',
+      indexedColumns: [{ column: 'function_name', value: (alias) => alias.functionName }],
+    }),
+    asyncEvents: new SqliteAsyncEventTable(db, {
+      table: 'async_events',
+      kind: RECORD_KINDS.asyncEvents,
+      keyField: 'requestId',
+      keyColumn: 'request_id',
+      indexedColumns: [{ column: 'status', value: (event) => event.status }],
+    }),
     close: () => db.close(),
   };
 }
