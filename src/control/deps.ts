@@ -1,5 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
+import type { AsyncRetryTiming } from '../domain/functions/async-retry.ts';
+import type { ConcurrencySettings } from '../domain/functions/concurrency.ts';
 import type { AutoscalingSettings } from '../domain/serving/scaling.ts';
 import { AWS_ALARMS } from '../domain/serving/target-tracking.ts';
 import type { UrlFetchPolicy } from '../domain/serving/url-policy.ts';
@@ -29,6 +31,23 @@ export const DEFAULT_LIMITS: Readonly<PlatformLimits> = { maxConcurrentTrainingJ
 
 /** CloudWatch's one-minute periods and AWS's target-tracking alarms (3 of 3 high, 15 of 15 low). */
 export const DEFAULT_AUTOSCALING: Readonly<AutoscalingSettings> = { metricPeriodMs: 60_000, alarms: AWS_ALARMS };
+
+/** Where Lambda functions run from, and the account's Lambda settings. */
+export interface FunctionPlatformSettings {
+  /** Unpacked deployment packages, one folder per distinct package. */
+  codeDir: string;
+  /** Each execution environment's private temporary folder is made here. */
+  sandboxDir: string;
+  concurrency: ConcurrencySettings;
+  /** How long async events wait between attempts (Lambda's own delays, unless a test shortens them). */
+  asyncTiming: AsyncRetryTiming;
+  /** How long an unused on-demand environment is kept warm. */
+  idleEnvironmentMs: number;
+  /** Kennel's URL as functions reach it, once the server listens: what the injected AWS_ENDPOINT_URL* variables say. */
+  endpointUrl: () => string | undefined;
+  /** Folders every function may read besides its own: Kennel's node_modules, which provide the AWS SDK as Lambda's Node.js runtimes do. */
+  readableDirs: readonly string[];
+}
 
 /** Everything the control plane needs from the outside, passed in once. */
 export interface ControlDeps {
@@ -60,4 +79,5 @@ export interface ControlDeps {
   autoscaling: AutoscalingSettings;
   /** Seals stored secret keys under the state folder's key file. */
   secrets: SecretBox;
+  functions: FunctionPlatformSettings;
 }

@@ -1,3 +1,4 @@
+import { AsyncInvocations } from './async-invocations.ts';
 import { AuditTrail } from './audit.ts';
 import { Authorizer } from './authorizer.ts';
 import { AutoscalingService } from './autoscaling.ts';
@@ -9,6 +10,17 @@ import type { ControlDeps } from './deps.ts';
 import { EndpointConfigService } from './endpoint-configs.ts';
 import { EndpointReconciler } from './endpoint-reconciler.ts';
 import { EndpointService } from './endpoints.ts';
+import { AliasService } from './function-aliases.ts';
+import { FunctionCodeStore } from './function-code.ts';
+import { FunctionConcurrencyService } from './function-concurrency.ts';
+import { EnvironmentPool } from './function-environments.ts';
+import { FunctionInvoker } from './function-invoker.ts';
+import { FunctionMetrics } from './function-metrics.ts';
+import { FunctionPolicyService } from './function-policies.ts';
+import { FunctionReconciler } from './function-reconciler.ts';
+import { ExecutionRoles } from './function-roles.ts';
+import { environmentStarter } from './function-sandboxes.ts';
+import { FunctionService } from './functions.ts';
 import { ModelService } from './models.ts';
 import { InstanceRegistry } from './instances.ts';
 import { IamService } from './iam.ts';
@@ -45,6 +57,13 @@ export interface Platform {
   audit: AuditTrail;
   /** Least privilege from the audit trail. */
   usage: PrincipalUsage;
+  functions: FunctionService;
+  aliases: AliasService;
+  functionConcurrency: FunctionConcurrencyService;
+  functionPolicies: FunctionPolicyService;
+  invoker: FunctionInvoker;
+  asyncInvocations: AsyncInvocations;
+  functionMetrics: FunctionMetrics;
 }
 
 export function createPlatform(deps: ControlDeps): Platform {
@@ -66,12 +85,24 @@ export function createPlatform(deps: ControlDeps): Platform {
   const trainingJobs = new TrainingJobService(deps, kick);
   // The autoscaler scales variants through the endpoint service, as UpdateEndpointWeightsAndCapacities does.
   const endpoints = new EndpointService(deps, instances, metrics, kick);
+  const sts = new StsService(deps, iam, deps.secrets);
+  const roles = new ExecutionRoles(iam, sts, authorizer, () => deps.clock.now());
+  const code = new FunctionCodeStore(deps);
+  const functions = new FunctionService(deps, code, (roleArn) => roles.check(roleArn), kick);
+  const functionConcurrency = new FunctionConcurrencyService(deps, functions, kick);
+  const pool = new EnvironmentPool(environmentStarter(deps, code, roles), deps.clock, deps.logger);
+  // The gauge reads the invoker's counts at scrape time; the invoker is made just below.
+  const functionMetrics = new FunctionMetrics(metrics.registry, () => invoker.inFlightByFunction());
+  const invoker: FunctionInvoker = new FunctionInvoker(deps, functions, functionConcurrency, pool, functionMetrics);
+  const asyncInvocations = new AsyncInvocations(deps, functions, invoker, kick);
   // Tuning runs after training in each pass, so a trial that just ended frees its slot for the next one at once.
   const controller = new Controller(deps, [
     new TrainingJobReconciler(deps, kick),
     new TuningJobReconciler(deps, trainingJobs, kick),
     new EndpointReconciler(deps, instances, kick),
     new AutoscalingReconciler(deps, endpoints, metrics),
+    new FunctionReconciler(deps, functions, code, pool, kick),
+    asyncInvocations,
   ]);
   return {
     deps,
@@ -87,10 +118,17 @@ export function createPlatform(deps: ControlDeps): Platform {
     instances,
     metrics,
     iam,
-    sts: new StsService(deps, iam, deps.secrets),
+    sts,
     credentials: new CredentialStore(deps, iam, deps.secrets),
     authorizer,
     audit,
     usage: new PrincipalUsage(audit, authorizer),
+    functions,
+    aliases: new AliasService(deps, functions),
+    functionConcurrency,
+    functionPolicies: new FunctionPolicyService(deps, functions),
+    invoker,
+    asyncInvocations,
+    functionMetrics,
   };
 }

@@ -87,6 +87,24 @@ export class StsService {
     return { credentials, assumedRoleId, arn };
   }
 
+  /**
+   * A service's session of a role it was given (Lambda's execution role): the
+   * caller that handed the role over was checked for iam:PassRole, and the
+   * service checks the trust policy itself. The session lasts as long as the
+   * role allows.
+   */
+  assumeRoleAsService(roleArn: string, roleSessionName: string): TemporaryCredentials {
+    const role = this.#iam.findRoleByArn(roleArn);
+    if (!role) throw new DomainError('NotFound', `Role ${roleArn} does not exist`, { roleArn });
+    return this.#issue(role.maxSessionDurationSeconds, {
+      principalArn: assumedRoleArn(role.roleName, roleSessionName),
+      roleName: role.roleName,
+      roleSessionName,
+      userId: `${role.roleId}:${roleSessionName}`,
+      sessionTags: [],
+    });
+  }
+
   /** The inline session policy and the managed ones by ARN; a missing or malformed one refuses the call rather than widen the session. */
   #sessionPolicies(input: AssumeRoleInput): { label: string; document: string }[] {
     const policies: { label: string; document: string }[] = [];

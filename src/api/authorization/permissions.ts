@@ -5,6 +5,12 @@ import type { PermissionCheck } from '../../control/authorizer.ts';
 import type { Caller } from '../../control/credentials.ts';
 import type { Platform } from '../../control/platform.ts';
 import { objectAddress } from '../routes/kennel-objects.ts';
+import { functionArn } from '../../domain/functions/function-names.ts';
+import { LAMBDA_SCOPE } from '../../control/functions.ts';
+import { LAMBDA_PERMISSIONS } from './lambda-permissions.ts';
+import { anyResource, awsTags, passRoles, type PermissionRule } from './permission-rules.ts';
+
+export type { PermissionContext, PermissionRule, RouteInput } from './permission-rules.ts';
 
 /**
  * What every route needs from IAM, in one table: the action, the resource
@@ -18,33 +24,7 @@ import { objectAddress } from '../routes/kennel-objects.ts';
 // Members of a request as the handlers receive them: the decoded body, or a REST route's params and query.
 type Input = Record<string, any>;
 
-export interface PermissionContext {
-  platform: Platform;
-  caller: Caller;
-}
-
-export interface PermissionRule {
-  checks(input: Input, context: PermissionContext): PermissionCheck[];
-  /** aws:RequestTag/* and aws:TagKeys. */
-  requestTags?(input: Input): Tag[];
-  /** Allowed for every signed caller, whatever their policies say: STS GetCallerIdentity and GetSessionToken. */
-  public?: true;
-}
-
-/** The REST routes' input: the route's parameters, its query string, its path as sent, and a JSON body when it has one. */
-export interface RouteInput {
-  params: Record<string, string>;
-  query: Record<string, string>;
-  path: string;
-  body?: unknown;
-}
-
 const REGION = DEFAULT_REGION;
-
-function awsTags(input: Input): Tag[] {
-  const tags = (input.Tags ?? []) as { Key: string; Value?: string }[];
-  return tags.map((tag) => ({ key: tag.Key, value: tag.Value ?? '' }));
-}
 
 /** A resource of SageMaker: its tags feed aws:ResourceTag. */
 function sageMakerResource(action: string, type: SageMakerResourceType, nameOf: (input: Input) => string): PermissionRule {
@@ -54,20 +34,6 @@ function sageMakerResource(action: string, type: SageMakerResourceType, nameOf: 
       return [{ action: `sagemaker:${action}`, resource, resourceTags: () => platform.tags.find(resource) }];
     },
   };
-}
-
-function anyResource(action: string): PermissionRule {
-  return { checks: () => [{ action, resource: '*' }] };
-}
-
-/** iam:PassRole for each role a request hands to a service, as AWS checks it: with iam:PassedToService. */
-function passRoles(platform: Platform, roleArns: readonly (string | undefined)[], service: string): PermissionCheck[] {
-  return [...new Set(roleArns.filter((arn): arn is string => typeof arn === 'string'))].map((resource) => ({
-    action: 'iam:PassRole',
-    resource,
-    resourceTags: () => platform.iam.findRoleByArn(resource)?.tags ?? [],
-    context: { 'iam:PassedToService': service },
-  }));
 }
 
 /** A resource created with tags: aws:RequestTag and aws:TagKeys come from the request's Tags. */
@@ -317,6 +283,10 @@ const STS: Record<string, PermissionRule> = {
   'sts.GetSessionToken': { checks: () => [{ action: 'sts:GetSessionToken', resource: '*' }], public: true },
 };
 
+function lambdaFunctionArn(name: string, qualifier?: string): string {
+  return functionArn(name, LAMBDA_SCOPE, qualifier === '$LATEST' ? undefined : qualifier);
+}
+
 function kennelResource(type: string, name: string): string {
   return `arn:aws:kennel:${REGION}:${ACCOUNT_ID}:${type}/${name}`;
 }
@@ -353,6 +323,13 @@ const REST: Record<string, PermissionRule> = {
   'GET /kennel/iam/audit-events': anyResource('kennel:LookupAuditEvents'),
   'GET /kennel/iam/suggested-policy': { checks: (input) => [{ action: 'kennel:SuggestPolicy', resource: input.query.principal ?? '*' }] },
   'GET /kennel/iam/unused-permissions': { checks: (input) => [{ action: 'kennel:ListUnusedPermissions', resource: input.query.principal ?? '*' }] },
+  'GET /kennel/functions/:name/metrics': { checks: (input) => [{ action: 'kennel:GetFunctionMetrics', resource: lambdaFunctionArn(input.params.name) }] },
+  'GET /kennel/functions/:name/dead-letters': { checks: (input) => [{ action: 'kennel:ListFunctionDeadLetters', resource: lambdaFunctionArn(input.params.name) }] },
+  'POST /kennel/functions/:name/dead-letters/redrive': {
+    checks: (input) => [{ action: 'kennel:RedriveFunctionDeadLetters', resource: lambdaFunctionArn(input.params.name) }],
+  },
+  // The package GetFunction's Code.Location points to: readable by whoever may call GetFunction.
+  'GET /kennel/functions/:name/code': { checks: (input) => [{ action: 'lambda:GetFunction', resource: lambdaFunctionArn(input.params.name, input.query.version) }] },
   'GET /kennel/objects/:bucket': {
     checks: (input) => [{ action: 's3:ListBucket', resource: `arn:aws:s3:::${input.params.bucket}`, context: { 's3:prefix': input.query.prefix ?? '' } }],
   },
@@ -361,7 +338,7 @@ const REST: Record<string, PermissionRule> = {
   'DELETE /kennel/objects/:bucket/*': { checks: (input) => [{ action: 's3:DeleteObject', resource: objectArn(input) }] },
 };
 
-export const PERMISSIONS: Readonly<Record<string, PermissionRule>> = { ...SAGEMAKER, ...AUTOSCALING, ...IAM, ...STS, ...REST };
+export const PERMISSIONS: Readonly<Record<string, PermissionRule>> = { ...SAGEMAKER, ...AUTOSCALING, ...IAM, ...STS, ...LAMBDA_PERMISSIONS, ...REST };
 
 /** Routes that answer without a signature, so have no entry: readiness and Prometheus metrics. */
 export const UNSIGNED_ROUTES = ['GET /ping', 'GET /metrics'] as const;

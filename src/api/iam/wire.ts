@@ -1,7 +1,7 @@
-import { DomainError } from '../../core/errors.ts';
 import type { AccessKey, IamGroup, IamRole, IamUser } from '../../domain/iam/entities.ts';
 import type { Tag } from '../../domain/tags.ts';
 import type { ManagedPolicyView } from '../../control/iam-policies.ts';
+import { markerPage as pageByMarker } from '../aws/marker-page.ts';
 
 /** IAM's members as its wire spells them, converted from Kennel's records in one place. */
 
@@ -86,35 +86,13 @@ export function policyToWire(policy: ManagedPolicyView) {
 /** IAM's default page size for List* operations. */
 export const DEFAULT_MAX_ITEMS = 100;
 
-/**
- * One page of an IAM List* answer: `MaxItems` and `Marker`, where the marker
- * is the key of the last item returned, so items added or removed between
- * calls neither repeat nor go missing before the marker.
- */
+/** One page of an IAM List* answer: `MaxItems` and `Marker`, with `IsTruncated`. */
 export function markerPage<T>(
   unordered: readonly T[],
   keyOf: (item: T) => string,
   input: { Marker?: string; MaxItems?: number },
   order: 'by-key' | 'as-given' = 'by-key',
 ): { page: T[]; IsTruncated: boolean; Marker?: string } {
-  const maxItems = input.MaxItems ?? DEFAULT_MAX_ITEMS;
-  // Paging walks the key order, whatever order the items came in; a list in its own order (newest first) resumes after the marker's item.
-  const items = order === 'by-key' ? [...unordered].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0)) : unordered;
-  let start = 0;
-  if (input.Marker !== undefined) {
-    const after = decodeMarker(input.Marker);
-    start = order === 'by-key' ? items.findIndex((item) => keyOf(item) > after) : items.findIndex((item) => keyOf(item) === after) + 1;
-    if (start === -1) start = items.length;
-  }
-  const page = items.slice(start, start + maxItems);
-  const truncated = start + maxItems < items.length;
-  return { page, IsTruncated: truncated, ...(truncated ? { Marker: Buffer.from(keyOf(page[page.length - 1]!)).toString('base64') } : {}) };
-}
-
-function decodeMarker(marker: string): string {
-  const decoded = Buffer.from(marker, 'base64').toString('utf8');
-  if (decoded === '' || Buffer.from(decoded).toString('base64') !== marker) {
-    throw new DomainError('ValidationError', 'Invalid Marker: pass the Marker a previous call of the same operation returned', { field: 'Marker' });
-  }
-  return decoded;
+  const { page, nextMarker } = pageByMarker(unordered, keyOf, { marker: input.Marker, maxItems: input.MaxItems ?? DEFAULT_MAX_ITEMS }, order);
+  return { page, IsTruncated: nextMarker !== undefined, ...(nextMarker !== undefined ? { Marker: nextMarker } : {}) };
 }

@@ -9,6 +9,7 @@ import { authorizeRoute } from '../middleware/authorize/index.ts';
 import { sigv4 } from '../middleware/sigv4/index.ts';
 import { logQuerySchema, parseWith, registerDatasetSchema } from '../schemas.ts';
 import { kennelError } from '../wire/kennel-errors.ts';
+import { registerFunctionRoutes } from './kennel-functions.ts';
 import { registerIamRoutes } from './kennel-iam.ts';
 import { OBJECT_MAX_BYTES, registerObjectRoutes } from './kennel-objects.ts';
 
@@ -34,6 +35,7 @@ export function kennelRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const allow = (key: string) => authorizeRoute(platform, key);
   registerObjectRoutes(app, deps, allow);
   registerIamRoutes(app, deps, allow);
+  registerFunctionRoutes(app, deps, allow);
 
   app.get('/datasets', allow('GET /kennel/datasets'), (c) => c.json({ datasets: platform.datasets.list() }));
   app.get('/datasets/:name', allow('GET /kennel/datasets/:name'), (c) => c.json(platform.datasets.describe(c.req.param('name'))));

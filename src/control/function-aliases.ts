@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { DomainError } from '../core/errors.ts';
+import { versionKey, type FunctionAlias } from '../domain/functions/function.ts';
+import { validateRoutingConfig } from '../domain/functions/alias-routing.ts';
+import { functionArn, validateAliasName } from '../domain/functions/function-names.ts';
+import type { ControlDeps } from './deps.ts';
+import { LAMBDA_SCOPE, revisionMismatch, type FunctionService } from './functions.ts';
+
+export interface AliasInput {
+  functionVersion?: string;
+  description?: string;
+  /** AdditionalVersionWeights: another version and its share of invocations; `{}` removes the split. */
+  additionalVersionWeights?: Record<string, number>;
+}
+
+/** CreateAlias, UpdateAlias, GetAlias, ListAliases and DeleteAlias. */
+export class AliasService {
+  readonly #deps: ControlDeps;
+  readonly #functions: FunctionService;
+
+  constructor(deps: ControlDeps, functions: FunctionService) {
+    this.#deps = deps;
+    this.#functions = functions;
+  }
+
+  create(functionName: string, aliasName: string, input: AliasInput & { functionVersion: string }): FunctionAlias {
+    const fn = this.#functions.get(functionName);
+    validateAliasName(aliasName);
+    this.#checkTarget(fn.name, input.functionVersion, input.additionalVersionWeights);
+    const alias: FunctionAlias = {
+      key: versionKey(fn.name, aliasName),
+      functionName: fn.name,
+      name: aliasName,
+      functionVersion: input.functionVersion,
+      description: input.description ?? '',
+      ...(input.additionalVersionWeights && Object.keys(input.additionalVersionWeights).length > 0 ? { additionalVersionWeights: input.additionalVersionWeights } : {}),
+      revisionId: randomUUID(),
+    };
+    try {
+      this.#deps.store.functionAliases.create(alias);
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'AlreadyExists') {
+        throw new DomainError('AlreadyExists', `Alias already exists: ${functionArn(fn.name, LAMBDA_SCOPE, aliasName)}`, { alias: aliasName });
+      }
+      throw error;
+    }
+    return alias;
+  }
+
+  update(functionName: string, aliasName: string, input: AliasInput, revisionId?: string): FunctionAlias {
+    const current = this.#functions.getAlias(functionName, aliasName);
+    if (revisionId !== undefined && revisionId !== current.revisionId) throw revisionMismatch('GetAlias');
+    const functionVersion = input.functionVersion ?? current.functionVersion;
+    const weights = input.additionalVersionWeights ?? current.additionalVersionWeights;
+    this.#checkTarget(current.functionName, functionVersion, weights);
+    return this.#deps.store.functionAliases.modify(current.key, (alias) => {
+      const { additionalVersionWeights: _dropped, ...rest } = alias;
+      return {
+        ...rest,
+        functionVersion,
+        description: input.description ?? alias.description,
+        ...(weights && Object.keys(weights).length > 0 ? { additionalVersionWeights: weights } : {}),
+        revisionId: randomUUID(),
+      };
+    });
+  }
+
+  get(functionName: string, aliasName: string): FunctionAlias {
+    return this.#functions.getAlias(functionName, aliasName);
+  }
+
+  list(functionName: string, functionVersion?: string): FunctionAlias[] {
+    const fn = this.#functions.get(functionName);
+    return this.#deps.store.functionAliases
+      .listForFunction(fn.name)
+      .filter((alias) => functionVersion === undefined || alias.functionVersion === functionVersion || alias.additionalVersionWeights?.[functionVersion] !== undefined);
+  }
+
+  /** Deleting an alias that does not exist succeeds, as on Lambda. */
+  delete(functionName: string, aliasName: string): void {
+    const fn = this.#functions.get(functionName);
+    this.#deps.store.functionAliases.delete(versionKey(fn.name, aliasName));
+  }
+
+  #checkTarget(functionName: string, functionVersion: string, weights: Record<string, number> | undefined): void {
+    const published = this.#functions.publishedVersions(functionName);
+    if (functionVersion !== '$LATEST' && !published.includes(functionVersion)) {
+      throw new DomainError('NotFound', `Function not found: ${functionArn(functionName, LAMBDA_SCOPE, functionVersion)}`, { functionName });
+    }
+    validateRoutingConfig(functionVersion, weights, published);
+  }
+}

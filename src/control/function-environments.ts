@@ -1,0 +1,197 @@
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/logger.ts';
+import type { ExecutionEnvironment, InvocationOutcome, Invocation } from '../runtime/functions/execution-environment.ts';
+
+/** What an environment runs: one function version with one configuration. */
+export interface EnvironmentTarget {
+  functionName: string;
+  /** '$LATEST' or a version number. */
+  version: string;
+  /** Changes whenever anything an environment was started with changes: environments of another key are never reused. */
+  key: string;
+}
+
+/** A started environment, or why it could not start (reported to the caller as Lambda reports init errors). */
+export type StartedEnvironment =
+  | { ok: true; environment: ExecutionEnvironment; initDurationMs: number; credentialsExpireAtMs: number }
+  | { ok: false; errorType: string; errorMessage: string; logs: string };
+
+export type EnvironmentStarter = (target: EnvironmentTarget) => Promise<StartedEnvironment>;
+
+interface Pooled {
+  environment: ExecutionEnvironment;
+  target: EnvironmentTarget;
+  /** `<function>:<qualifier>` of the provisioned concurrency config it belongs to. */
+  provisionedFor?: string;
+  busy: boolean;
+  lastUsedMs: number;
+  credentialsExpireAtMs: number;
+  /** Reported on the first invocation of an environment started on demand, as Lambda's REPORT line does. */
+  pendingInitDurationMs?: number;
+}
+
+export interface Lease {
+  readonly cold: boolean;
+  readonly provisioned: boolean;
+  invoke(invocation: Invocation): Promise<InvocationOutcome>;
+}
+
+/** Environments whose credentials end sooner than this are retired rather than handed out. */
+const CREDENTIALS_MARGIN_MS = 5 * 60_000;
+
+/**
+ * The execution environments of this process, per function version and
+ * configuration: one invocation at a time each, reused while warm, retired
+ * when idle, when their configuration changed, or before their role's
+ * credentials expire. Provisioned environments are kept for their config and
+ * handed out first; on-demand ones start cold when none is free.
+ */
+export class EnvironmentPool {
+  readonly #pooled = new Set<Pooled>();
+  readonly #starting = new Map<string, number>();
+  readonly #start: EnvironmentStarter;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+
+  constructor(start: EnvironmentStarter, clock: Clock, logger: Logger) {
+    this.#start = start;
+    this.#clock = clock;
+    this.#logger = logger;
+  }
+
+  /**
+   * An environment for one invocation: a free provisioned one of `provisionedFor`
+   * first, then a free on-demand one, else a new one started now (cold).
+   */
+  async acquire(target: EnvironmentTarget, provisionedFor?: string): Promise<Lease | Extract<StartedEnvironment, { ok: false }>> {
+    const now = this.#clock.now();
+    const usable = (pooled: Pooled) => !pooled.busy && pooled.target.key === target.key && pooled.credentialsExpireAtMs - now > CREDENTIALS_MARGIN_MS && pooled.environment.state === 'idle';
+    const free =
+      (provisionedFor !== undefined ? this.#find((p) => p.provisionedFor === provisionedFor && usable(p)) : undefined) ?? this.#find((p) => p.provisionedFor === undefined && usable(p));
+    if (free) return this.#lease(free, false);
+    const started = await this.#start(target);
+    if (!started.ok) return started;
+    const pooled: Pooled = {
+      environment: started.environment,
+      target,
+      busy: false,
+      lastUsedMs: now,
+      credentialsExpireAtMs: started.credentialsExpireAtMs,
+      pendingInitDurationMs: started.initDurationMs,
+    };
+    this.#adopt(pooled);
+    return this.#lease(pooled, true);
+  }
+
+  /** Whether some provisioned environment of that config exists but all are busy: the invocation spills over to on-demand. */
+  provisionedBusy(provisionedFor: string): boolean {
+    const mine = [...this.#pooled].filter((p) => p.provisionedFor === provisionedFor);
+    return mine.length > 0 && mine.every((p) => p.busy);
+  }
+
+  /** Environments of a provisioned config, ready or starting. */
+  provisionedCounts(provisionedFor: string): { ready: number; starting: number } {
+    const ready = [...this.#pooled].filter((p) => p.provisionedFor === provisionedFor && p.environment.state !== 'dead').length;
+    return { ready, starting: this.#starting.get(provisionedFor) ?? 0 };
+  }
+
+  /**
+   * Starts environments for a provisioned config until `count` are ready or
+   * starting; stops the ones over `count` (and those of an outdated target).
+   * Resolves with the init failures, if any.
+   */
+  async provision(provisionedFor: string, target: EnvironmentTarget, count: number): Promise<string[]> {
+    for (const pooled of [...this.#pooled]) {
+      if (pooled.provisionedFor === provisionedFor && pooled.target.key !== target.key && !pooled.busy) this.#retire(pooled);
+    }
+    const current = [...this.#pooled].filter((p) => p.provisionedFor === provisionedFor);
+    for (const extra of current.filter((p) => !p.busy).slice(0, Math.max(0, current.length - count))) this.#retire(extra);
+    const missing = count - this.provisionedCounts(provisionedFor).ready - (this.#starting.get(provisionedFor) ?? 0);
+    if (missing <= 0) return [];
+    this.#starting.set(provisionedFor, (this.#starting.get(provisionedFor) ?? 0) + missing);
+    const failures: string[] = [];
+    await Promise.all(
+      Array.from({ length: missing }, async () => {
+        try {
+          const started = await this.#start(target);
+          if (started.ok) {
+            // Provisioned environments are initialised ahead of traffic: no invocation reports their Init Duration.
+            this.#adopt({ environment: started.environment, target, provisionedFor, busy: false, lastUsedMs: this.#clock.now(), credentialsExpireAtMs: started.credentialsExpireAtMs });
+          } else {
+            failures.push(`${started.errorType}: ${started.errorMessage}`);
+          }
+        } finally {
+          this.#starting.set(provisionedFor, (this.#starting.get(provisionedFor) ?? 1) - 1);
+        }
+      }),
+    );
+    return failures;
+  }
+
+  /**
+   * Retires idle on-demand environments unused for `idleMs`, any environment
+   * whose target is no longer `current(target)` or whose credentials are about
+   * to end, and provisioned ones whose config is gone.
+   */
+  reap(idleMs: number, isCurrent: (target: EnvironmentTarget, provisionedFor?: string) => boolean): void {
+    const now = this.#clock.now();
+    for (const pooled of [...this.#pooled]) {
+      if (pooled.busy) continue;
+      const idleTooLong = pooled.provisionedFor === undefined && now - pooled.lastUsedMs >= idleMs;
+      const expiring = pooled.credentialsExpireAtMs - now <= CREDENTIALS_MARGIN_MS;
+      if (idleTooLong || expiring || !isCurrent(pooled.target, pooled.provisionedFor)) this.#retire(pooled);
+    }
+  }
+
+  /** Environments running an invocation, per function: the limiter's observation. */
+  busyByFunction(): Map<string, number> {
+    const busy = new Map<string, number>();
+    for (const pooled of this.#pooled) if (pooled.busy) busy.set(pooled.target.functionName, (busy.get(pooled.target.functionName) ?? 0) + 1);
+    return busy;
+  }
+
+  size(): number {
+    return this.#pooled.size;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.#pooled].map((pooled) => this.#retire(pooled)));
+  }
+
+  #find(matches: (pooled: Pooled) => boolean): Pooled | undefined {
+    for (const pooled of this.#pooled) if (matches(pooled)) return pooled;
+    return undefined;
+  }
+
+  #adopt(pooled: Pooled): void {
+    this.#pooled.add(pooled);
+    pooled.environment.onExit(() => this.#pooled.delete(pooled));
+  }
+
+  #lease(pooled: Pooled, cold: boolean): Lease {
+    pooled.busy = true;
+    return {
+      cold,
+      provisioned: pooled.provisionedFor !== undefined,
+      invoke: async (invocation) => {
+        try {
+          const initDurationMs = pooled.pendingInitDurationMs;
+          pooled.pendingInitDurationMs = undefined;
+          const outcome = await pooled.environment.invoke(invocation, initDurationMs);
+          if (outcome.environmentLost) this.#retire(pooled);
+          return outcome;
+        } finally {
+          pooled.busy = false;
+          pooled.lastUsedMs = this.#clock.now();
+        }
+      },
+    };
+  }
+
+  #retire(pooled: Pooled): Promise<void> {
+    this.#pooled.delete(pooled);
+    return pooled.environment.close().catch((error: unknown) => {
+      this.#logger.warn('closing a function environment failed', { functionName: pooled.target.functionName, error: String(error) });
+    });
+  }
+}

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { DomainError } from '../core/errors.ts';
+import { pickAliasVersion } from '../domain/functions/alias-routing.ts';
+import { decideAdmission } from '../domain/functions/concurrency.ts';
+import { functionArn } from '../domain/functions/function-names.ts';
+import { logTail, type InvocationOutcome } from '../runtime/functions/execution-environment.ts';
+import type { ControlDeps } from './deps.ts';
+import type { FunctionConcurrencyService } from './function-concurrency.ts';
+import type { EnvironmentPool } from './function-environments.ts';
+import type { FunctionMetrics } from './function-metrics.ts';
+import { sandboxTarget } from './function-sandboxes.ts';
+import { LAMBDA_SCOPE, type FunctionService, type ResolvedFunction } from './functions.ts';
+
+export interface InvokeRequest {
+  payload: Buffer;
+  /** X-Amz-Log-Type: Tail. */
+  tailLogs: boolean;
+  clientContext?: string;
+  /** An async event keeps the request id it was accepted with, so handlers can tell a retry from a new event. */
+  requestId?: string;
+}
+
+export interface InvokeResult {
+  requestId: string;
+  payload: Buffer;
+  /** X-Amz-Function-Error. */
+  functionError?: string;
+  errorType?: string;
+  /** X-Amz-Log-Result: the log's last 4 KB, base64. */
+  logResult?: string;
+  /** X-Amz-Executed-Version. */
+  executedVersion: string;
+  /** The environment was lost or never started (a crash, a timeout, an init error): an async retry counts it as a system error. */
+  environmentLost: boolean;
+}
+
+/** Lambda's TooManyRequestsException, with the throttle's Reason and Retry-After. */
+export function throttled(reason: string, message: string, retryAfterSeconds: number): DomainError {
+  return new DomainError('LimitExceeded', message, { lambdaError: 'TooManyRequestsException', reason, retryAfterSeconds });
+}
+
+/**
+ * Runs invocations: resolves the qualifier (an alias picks a version by its
+ * weights), admits the invocation under the account's, the function's reserved
+ * and provisioned concurrency, runs it in an execution environment, and
+ * records the metrics. Refusals are answered at once with a throttle; nothing
+ * queues here.
+ */
+export class FunctionInvoker {
+  readonly #deps: ControlDeps;
+  readonly #functions: FunctionService;
+  readonly #concurrency: FunctionConcurrencyService;
+  readonly #pool: EnvironmentPool;
+  readonly #metrics: FunctionMetrics;
+  readonly #random: () => number;
+  /** Invocations admitted and not yet finished, per function: what the limiter decides on. */
+  readonly #inFlight = new Map<string, number>();
+
+  constructor(deps: ControlDeps, functions: FunctionService, concurrency: FunctionConcurrencyService, pool: EnvironmentPool, metrics: FunctionMetrics, random: () => number = Math.random) {
+    this.#deps = deps;
+    this.#functions = functions;
+    this.#concurrency = concurrency;
+    this.#pool = pool;
+    this.#metrics = metrics;
+    this.#random = random;
+  }
+
+  /** What Invoke with that name and qualifier would run, refused as Invoke would refuse it: what DryRun checks. */
+  target(nameOrArn: string, qualifier?: string): ResolvedFunction {
+    const resolved = this.#functions.resolve(nameOrArn, qualifier);
+    const { fn } = resolved;
+    if (fn.state !== 'Active') {
+      throw new DomainError('Conflict', `The operation cannot be performed at this time. The function is currently in the following state: ${fn.state}`, {
+        lambdaError: 'ResourceConflictException',
+      });
+    }
+    return resolved;
+  }
+
+  inFlight(functionName: string): number {
+    return this.#inFlight.get(functionName) ?? 0;
+  }
+
+  /** Invocations running now, per function: CloudWatch's ConcurrentExecutions. */
+  inFlightByFunction(): Map<string, number> {
+    return new Map(this.#inFlight);
+  }
+
+  async invoke(nameOrArn: string, qualifier: string | undefined, request: InvokeRequest): Promise<InvokeResult> {
+    const resolved = this.target(nameOrArn, qualifier);
+    const { fn } = resolved;
+    const now = this.#deps.clock.now();
+    const admission = decideAdmission({ reserved: this.#concurrency.reserved(), inFlight: this.#inFlight }, this.#deps.functions.concurrency, fn.name);
+    if (!admission.admit) {
+      this.#metrics.record({ functionName: fn.name, atMs: now, outcome: 'throttled' });
+      throw throttled(admission.reason, admission.message, admission.retryAfterSeconds);
+    }
+    this.#inFlight.set(fn.name, this.inFlight(fn.name) + 1);
+    try {
+      return await this.#run(resolved, qualifier, request);
+    } finally {
+      const left = this.inFlight(fn.name) - 1;
+      if (left > 0) this.#inFlight.set(fn.name, left);
+      else this.#inFlight.delete(fn.name);
+    }
+  }
+
+  async #run(resolved: ResolvedFunction, qualifier: string | undefined, request: InvokeRequest): Promise<InvokeResult> {
+    const { fn } = resolved;
+    const requestId = request.requestId ?? randomUUID();
+    let version = resolved.version;
+    let settings = resolved.settings;
+    if (resolved.alias?.additionalVersionWeights) {
+      version = pickAliasVersion({ functionVersion: resolved.alias.functionVersion, additionalVersionWeights: resolved.alias.additionalVersionWeights }, this.#random());
+      if (version !== resolved.version) settings = this.#functions.resolve(fn.name, version).settings;
+    }
+    // Provisioned concurrency belongs to the qualifier it was configured on: a version, or an alias.
+    const provisionedFor = qualifier !== undefined && fn.provisionedConcurrency[qualifier] ? `${fn.name}:${qualifier}` : undefined;
+    const spillover = provisionedFor !== undefined && this.#pool.provisionedBusy(provisionedFor);
+    const startedAtMs = this.#deps.clock.now();
+    const lease = await this.#pool.acquire(sandboxTarget(fn.name, version, settings), provisionedFor);
+    if (!('invoke' in lease)) {
+      this.#metrics.record({ functionName: fn.name, atMs: this.#deps.clock.now(), outcome: 'error', cold: true, durationMs: this.#deps.clock.now() - startedAtMs });
+      const payload = Buffer.from(JSON.stringify({ errorType: lease.errorType, errorMessage: lease.errorMessage }));
+      return {
+        requestId,
+        payload,
+        functionError: 'Unhandled',
+        errorType: lease.errorType,
+        executedVersion: version,
+        environmentLost: true,
+        ...(request.tailLogs ? { logResult: logTail(lease.logs) } : {}),
+      };
+    }
+    const outcome: InvocationOutcome = await lease.invoke({
+      requestId,
+      payload: request.payload,
+      invokedFunctionArn: functionArn(fn.name, LAMBDA_SCOPE, qualifier),
+      ...(request.clientContext !== undefined ? { clientContext: request.clientContext } : {}),
+    });
+    this.#metrics.record({
+      functionName: fn.name,
+      atMs: this.#deps.clock.now(),
+      outcome: outcome.functionError ? 'error' : 'ok',
+      durationMs: outcome.durationMs,
+      cold: lease.cold,
+      spillover,
+    });
+    return {
+      requestId,
+      payload: outcome.payload,
+      ...(outcome.functionError ? { functionError: outcome.functionError } : {}),
+      ...(outcome.errorType ? { errorType: outcome.errorType } : {}),
+      executedVersion: version,
+      environmentLost: outcome.environmentLost,
+      ...(request.tailLogs ? { logResult: logTail(outcome.logs) } : {}),
+    };
+  }
+}

@@ -1,0 +1,293 @@
+import { randomUUID } from 'node:crypto';
+import { DomainError } from '../core/errors.ts';
+import { ACCOUNT_ID, DEFAULT_REGION } from '../domain/iam/arn.ts';
+import { versionKey, type FunctionAlias, type FunctionSettings, type FunctionVersion, type LambdaFunction } from '../domain/functions/function.ts';
+import { checkFunctionSettings, checkCodeStorage } from '../domain/functions/function-config.ts';
+import { functionArn, parseFunctionName } from '../domain/functions/function-names.ts';
+import { canUpdate } from '../domain/functions/function-state.ts';
+import { SUPPORTED_RUNTIMES } from '../runtime/functions/execution-environment.ts';
+import type { ControlDeps } from './deps.ts';
+import type { CodeSource, FunctionCodeStore } from './function-code.ts';
+
+export const LAMBDA_SCOPE = { region: DEFAULT_REGION, accountId: ACCOUNT_ID } as const;
+
+/** The settings a request may set; the rest keep their value (updates) or Lambda's default (creates). */
+export interface FunctionSettingsInput {
+  runtime?: string;
+  handler?: string;
+  roleArn?: string;
+  description?: string;
+  timeoutSeconds?: number;
+  memorySizeMb?: number;
+  environment?: Record<string, string>;
+  ephemeralStorageMb?: number;
+  deadLetterTargetArn?: string;
+}
+
+export interface CreateFunctionInput extends FunctionSettingsInput {
+  name: string;
+  runtime: string;
+  handler: string;
+  roleArn: string;
+  code: CodeSource;
+  publish?: boolean;
+  tags?: Record<string, string>;
+}
+
+/** A function as one qualifier sees it: $LATEST, a version, or the version an alias points to. */
+export interface ResolvedFunction {
+  fn: LambdaFunction;
+  /** What runs: $LATEST's settings or the version's. */
+  settings: FunctionSettings;
+  /** '$LATEST' or the version number. */
+  version: string;
+  versionRecord?: FunctionVersion;
+  alias?: FunctionAlias;
+}
+
+const DEFAULTS = { description: '', timeoutSeconds: 3, memorySizeMb: 128, environment: {}, ephemeralStorageMb: 512 } as const;
+
+/** Lambda's not-found wording, with the ARN the caller asked for. */
+export function functionNotFound(name: string, qualifier?: string): DomainError {
+  return new DomainError('NotFound', `Function not found: ${functionArn(name, LAMBDA_SCOPE, qualifier)}`, { functionName: name });
+}
+
+/** The fields of FunctionSettings a version freezes, taken from a record that has them. */
+function settingsOf(record: FunctionSettings): FunctionSettings {
+  const { runtime, handler, roleArn, description, timeoutSeconds, memorySizeMb, environment, ephemeralStorageMb, deadLetterTargetArn, code } = record;
+  return { runtime, handler, roleArn, description, timeoutSeconds, memorySizeMb, environment, ephemeralStorageMb, code, ...(deadLetterTargetArn !== undefined ? { deadLetterTargetArn } : {}) };
+}
+
+/** Whether publishing `b` would freeze nothing new over `a`: everything but the description is the same. */
+function sameSettings(a: FunctionSettings, b: FunctionSettings): boolean {
+  const sortedEnvironment = (settings: FunctionSettings) => JSON.stringify(Object.entries(settings.environment).sort(([x], [y]) => (x < y ? -1 : 1)));
+  return (
+    a.runtime === b.runtime &&
+    a.handler === b.handler &&
+    a.roleArn === b.roleArn &&
+    a.timeoutSeconds === b.timeoutSeconds &&
+    a.memorySizeMb === b.memorySizeMb &&
+    a.ephemeralStorageMb === b.ephemeralStorageMb &&
+    a.deadLetterTargetArn === b.deadLetterTargetArn &&
+    a.code.digest === b.code.digest &&
+    sortedEnvironment(a) === sortedEnvironment(b)
+  );
+}
+
+/**
+ * Lambda's functions, versions and aliases. API calls record the desired
+ * configuration and return at once; the function reconciler unpacks new code
+ * and moves State and LastUpdateStatus along (Pending → Active, InProgress →
+ * Successful), which is what the SDK waiters watch.
+ */
+export class FunctionService {
+  readonly #deps: ControlDeps;
+  readonly #code: FunctionCodeStore;
+  readonly #checkRole: (roleArn: string) => void;
+  readonly #kick: () => void;
+
+  constructor(deps: ControlDeps, code: FunctionCodeStore, checkRole: (roleArn: string) => void, kick: () => void) {
+    this.#deps = deps;
+    this.#code = code;
+    this.#checkRole = checkRole;
+    this.#kick = kick;
+  }
+
+  async create(input: CreateFunctionInput): Promise<{ fn: LambdaFunction; version?: FunctionVersion }> {
+    const { functionName } = parseFunctionName(input.name, undefined, LAMBDA_SCOPE);
+    if (this.#deps.store.lambdaFunctions.get(functionName)) {
+      throw new DomainError('AlreadyExists', `Function already exist: ${functionName}`, { functionName });
+    }
+    const settingsInput = { ...DEFAULTS, ...input };
+    checkFunctionSettings(settingsInput, SUPPORTED_RUNTIMES);
+    this.#checkRole(input.roleArn);
+    const code = await this.#code.accept(input.code);
+    checkCodeStorage(this.totalCodeSize(), code.sizeBytes);
+    const now = this.#deps.clock.now();
+    const fn: LambdaFunction = {
+      ...settingsOf({ ...settingsInput, code }),
+      name: functionName,
+      arn: functionArn(functionName, LAMBDA_SCOPE),
+      state: 'Pending',
+      stateReason: 'The function is being created.',
+      stateReasonCode: 'Creating',
+      lastUpdateStatus: 'InProgress',
+      lastUpdateStatusReason: 'The function is being created.',
+      lastUpdateStatusReasonCode: 'Creating',
+      createdAtMs: now,
+      lastModifiedMs: now,
+      revisionId: randomUUID(),
+      nextVersion: 1,
+      tags: { ...(input.tags ?? {}) },
+      eventInvokeConfigs: {},
+      provisionedConcurrency: {},
+    };
+    try {
+      this.#deps.store.lambdaFunctions.create(fn);
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'AlreadyExists') throw new DomainError('AlreadyExists', `Function already exist: ${functionName}`, { functionName });
+      throw error;
+    }
+    const version = input.publish ? this.publishVersion(functionName, {}) : undefined;
+    this.#kick();
+    return { fn: this.get(functionName), ...(version ? { version } : {}) };
+  }
+
+  get(name: string): LambdaFunction {
+    const fn = this.#deps.store.lambdaFunctions.get(name);
+    if (!fn) throw functionNotFound(name);
+    return fn;
+  }
+
+  /** The function a name (any of Lambda's formats) and qualifier refer to; aliases resolve to their primary version. */
+  resolve(nameOrArn: string, qualifier?: string): ResolvedFunction {
+    const parsed = parseFunctionName(nameOrArn, qualifier, LAMBDA_SCOPE);
+    const fn = this.get(parsed.functionName);
+    const q = parsed.qualifier;
+    if (q === undefined || q === '$LATEST') return { fn, settings: settingsOf(fn), version: '$LATEST' };
+    if (/^[0-9]+$/.test(q)) {
+      const version = this.#deps.store.functionVersions.get(versionKey(fn.name, q));
+      if (!version) throw functionNotFound(fn.name, q);
+      return { fn, settings: settingsOf(version), version: q, versionRecord: version };
+    }
+    const alias = this.getAlias(fn.name, q);
+    const version = this.#deps.store.functionVersions.get(versionKey(fn.name, alias.functionVersion));
+    if (!version) throw functionNotFound(fn.name, alias.functionVersion);
+    return { fn, settings: settingsOf(version), version: alias.functionVersion, versionRecord: version, alias };
+  }
+
+  list(): LambdaFunction[] {
+    return this.#deps.store.lambdaFunctions.list();
+  }
+
+  /** Bytes of every stored package, as GetAccountSettings reports TotalCodeSize: $LATEST's and every version's. */
+  totalCodeSize(): number {
+    let total = 0;
+    for (const fn of this.list()) {
+      total += fn.code.sizeBytes;
+      for (const version of this.#deps.store.functionVersions.listForFunction(fn.name)) total += version.code.sizeBytes;
+    }
+    return total;
+  }
+
+  async updateCode(name: string, input: { code: CodeSource; publish?: boolean; revisionId?: string }): Promise<{ fn: LambdaFunction; version?: FunctionVersion }> {
+    const current = this.#updatable(name, input.revisionId);
+    const code = await this.#code.accept(input.code);
+    checkCodeStorage(this.totalCodeSize() - current.code.sizeBytes, code.sizeBytes);
+    this.#deps.store.lambdaFunctions.modify(current.name, (fn) => ({ ...this.#updating(fn), code }));
+    const version = input.publish ? this.publishVersion(current.name, {}) : undefined;
+    this.#kick();
+    return { fn: this.get(current.name), ...(version ? { version } : {}) };
+  }
+
+  updateConfiguration(name: string, patch: FunctionSettingsInput, revisionId?: string): LambdaFunction {
+    const current = this.#updatable(name, revisionId);
+    const next = { ...settingsOf(current), ...Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) } as FunctionSettings;
+    checkFunctionSettings(next, SUPPORTED_RUNTIMES);
+    if (patch.roleArn !== undefined) this.#checkRole(patch.roleArn);
+    const fn = this.#deps.store.lambdaFunctions.modify(current.name, (existing) => ({ ...this.#updating(existing), ...settingsOf({ ...next, code: existing.code }) }));
+    this.#kick();
+    return fn;
+  }
+
+  /** Deletes the function with its versions, aliases and queued events; with a qualifier, only that version. */
+  delete(name: string, qualifier?: string): void {
+    const parsed = parseFunctionName(name, qualifier, LAMBDA_SCOPE);
+    const fn = this.get(parsed.functionName);
+    const { store } = this.#deps;
+    if (parsed.qualifier !== undefined) {
+      if (parsed.qualifier === '$LATEST' || !/^[0-9]+$/.test(parsed.qualifier)) {
+        throw new DomainError('ValidationError', '$LATEST version cannot be deleted without deleting the function.', { field: 'Qualifier' });
+      }
+      const users = store.functionAliases.listForFunction(fn.name).filter((alias) => alias.functionVersion === parsed.qualifier || alias.additionalVersionWeights?.[parsed.qualifier!] !== undefined);
+      if (users.length > 0) {
+        throw new DomainError('Conflict', `Unable to delete version because the following aliases reference it: [${users.map((alias) => alias.name).join(', ')}]`, { functionName: fn.name });
+      }
+      if (!store.functionVersions.delete(versionKey(fn.name, parsed.qualifier))) throw functionNotFound(fn.name, parsed.qualifier);
+      this.#kick();
+      return;
+    }
+    for (const alias of store.functionAliases.listForFunction(fn.name)) store.functionAliases.delete(alias.key);
+    for (const version of store.functionVersions.listForFunction(fn.name)) store.functionVersions.delete(version.key);
+    for (const event of store.asyncEvents.listByStatus('queued')) if (event.functionName === fn.name) store.asyncEvents.delete(event.requestId);
+    store.lambdaFunctions.delete(fn.name);
+    this.#kick();
+  }
+
+  /**
+   * Freezes $LATEST as the next version. As on Lambda, when neither code nor
+   * configuration changed since the last version, that version is returned
+   * instead of a new one.
+   */
+  publishVersion(name: string, input: { description?: string; codeSha256?: string; revisionId?: string }): FunctionVersion {
+    const fn = this.get(name);
+    if (input.revisionId !== undefined && input.revisionId !== fn.revisionId) throw revisionMismatch('GetFunction');
+    if (input.codeSha256 !== undefined && input.codeSha256 !== fn.code.sha256Base64) {
+      throw new DomainError('ValidationError', `CodeSHA256 (${input.codeSha256}) is different from current CodeSHA256 in $LATEST (${fn.code.sha256Base64}). Please try again with the CodeSHA256 in $LATEST.`, { field: 'CodeSha256' });
+    }
+    if (!canUpdate(fn)) throw updateInProgress(fn.arn);
+    const latest = this.#deps.store.functionVersions.listForFunction(fn.name).sort((a, b) => Number(b.version) - Number(a.version))[0];
+    if (latest && sameSettings(latest, fn)) return latest;
+    const version: FunctionVersion = {
+      ...settingsOf(fn),
+      description: input.description ?? fn.description,
+      key: versionKey(fn.name, String(fn.nextVersion)),
+      functionName: fn.name,
+      version: String(fn.nextVersion),
+      publishedAtMs: this.#deps.clock.now(),
+      revisionId: randomUUID(),
+    };
+    this.#deps.store.functionVersions.create(version);
+    this.#deps.store.lambdaFunctions.modify(fn.name, (existing) => ({ ...existing, nextVersion: existing.nextVersion + 1 }));
+    return version;
+  }
+
+  /** $LATEST first, then the published versions in order. */
+  listVersions(name: string): { fn: LambdaFunction; versions: FunctionVersion[] } {
+    const fn = this.get(name);
+    const versions = this.#deps.store.functionVersions.listForFunction(fn.name).sort((a, b) => Number(a.version) - Number(b.version));
+    return { fn, versions };
+  }
+
+  getAlias(functionName: string, aliasName: string): FunctionAlias {
+    const fn = this.get(functionName);
+    const alias = this.#deps.store.functionAliases.get(versionKey(fn.name, aliasName));
+    if (!alias) throw new DomainError('NotFound', `Cannot find alias arn: ${functionArn(fn.name, LAMBDA_SCOPE, aliasName)}`, { functionName: fn.name, alias: aliasName });
+    return alias;
+  }
+
+  /** The function's versions by number, for alias checks. */
+  publishedVersions(functionName: string): string[] {
+    return this.#deps.store.functionVersions.listForFunction(functionName).map((version) => version.version);
+  }
+
+  #updatable(name: string, revisionId: string | undefined): LambdaFunction {
+    const fn = this.get(parseFunctionName(name, undefined, LAMBDA_SCOPE).functionName);
+    if (revisionId !== undefined && revisionId !== fn.revisionId) throw revisionMismatch('GetFunction');
+    if (!canUpdate(fn)) throw updateInProgress(fn.arn);
+    return fn;
+  }
+
+  #updating(fn: LambdaFunction): LambdaFunction {
+    return {
+      ...fn,
+      lastUpdateStatus: 'InProgress',
+      lastUpdateStatusReason: 'The function is being created.',
+      lastUpdateStatusReasonCode: 'Creating',
+      lastModifiedMs: this.#deps.clock.now(),
+      revisionId: randomUUID(),
+    };
+  }
+}
+
+export function revisionMismatch(getter: 'GetFunction' | 'GetAlias' | 'GetPolicy'): DomainError {
+  return new DomainError('Conflict', `The Revision Id provided does not match the latest Revision Id. Call the ${getter} API to retrieve the latest Revision Id`, {
+    lambdaError: 'PreconditionFailedException',
+  });
+}
+
+export function updateInProgress(arn: string): DomainError {
+  return new DomainError('Conflict', `The operation cannot be performed at this time. An update is in progress for resource: ${arn}`, {
+    lambdaError: 'ResourceConflictException',
+  });
+}
