@@ -67,7 +67,11 @@ export interface FunctionConfigInput {
   Environment?: { Variables?: Readonly<Record<string, string>> };
 }
 
-/** Checks every member the request carries, in the order Lambda reports them; the first problem is thrown. */
+/**
+ * Checks every member the request carries and throws the first problem: malformed members
+ * (ValidationException) before unacceptable values (InvalidParameterValueException), as
+ * Lambda checks a request's shape before its meaning.
+ */
 export function validateFunctionConfig(input: FunctionConfigInput, options: { supportedRuntimes: readonly string[] }): void {
   if (input.Role !== undefined) validateRoleArn(input.Role);
   if (input.Timeout !== undefined) validateTimeout(input.Timeout);

@@ -1,3 +1,4 @@
+import type { DomainError } from '../../core/errors.ts';
 import { lambdaError } from './lambda-errors.ts';
 
 /**
@@ -101,7 +102,7 @@ export function canInvoke(state: FunctionStateFields): void {
   if (state.State !== 'Active') throw notInState(state.State);
 }
 
-function notInState(state: FunctionState) {
+function notInState(state: FunctionState): DomainError {
   return lambdaError('Conflict', 'ResourceConflictException', `The operation cannot be performed at this time. The function is currently in the following state: ${state}`, {
     state,
   });

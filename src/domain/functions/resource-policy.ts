@@ -1,3 +1,4 @@
+import type { DomainError } from '../../core/errors.ts';
 import { LATEST, validateQualifier } from './function-names.ts';
 import { invalidParameterValue, lambdaError, validationException } from './lambda-errors.ts';
 
@@ -153,6 +154,6 @@ function policyPrincipal(principal: string): LambdaPolicyPrincipal {
   throw invalidParameterValue('The provided principal was invalid. Please check the principal and try again.', 'Principal');
 }
 
-function notFound(message: string) {
+function notFound(message: string): DomainError {
   return lambdaError('NotFound', 'ResourceNotFoundException', message);
 }
