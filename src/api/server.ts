@@ -12,6 +12,9 @@ import { sageMakerService } from './sagemaker/service.ts';
 import { awsRoutes } from './routes/aws-services.ts';
 import { iamService } from './iam/service.ts';
 import { stsService } from './sts/service.ts';
+import { lambdaService } from './lambda/service.ts';
+import { restJsonRoutes } from './aws/rest-json-protocol.ts';
+import { authorizeCall } from './middleware/authorize/index.ts';
 import { kennelRoutes } from './routes/kennel.ts';
 import { sageMakerRuntimeRoutes } from './routes/sagemaker-runtime.ts';
 import { kennelError } from './wire/kennel-errors.ts';
@@ -34,6 +37,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
     return c.body(body, 200, { 'content-type': contentType });
   });
   app.route('/', awsRoutes(deps, [sageMakerService(deps.platform), autoscalingService(deps.platform)], [iamService(deps.platform), stsService(deps.platform)]));
+  app.route('/', restJsonRoutes(deps, lambdaService(deps.platform), (c, operation, input) => authorizeCall(c, deps.platform, `lambda.${operation}`, input)));
   app.route('/', sageMakerRuntimeRoutes(deps));
   app.route('/', kennelRoutes(deps));
   app.notFound((c) => {

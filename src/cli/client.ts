@@ -89,6 +89,30 @@ export class KennelClient {
     return new Uint8Array(await response.arrayBuffer());
   }
 
+  /** A Lambda REST-JSON operation (`/2015-03-31/functions/...`), signed for `lambda`. */
+  async lambda<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    const payload = body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(body));
+    const response = await this.send('lambda', method, path, payload, payload ? { 'content-type': 'application/json' } : {});
+    return ((await readAnswer(response)) ?? {}) as T;
+  }
+
+  /** Lambda Invoke: the function's answer as it came, with the headers that describe it. */
+  async invokeFunction(
+    name: string,
+    payload: Uint8Array,
+    options: { qualifier?: string; invocationType?: 'RequestResponse' | 'Event' | 'DryRun'; tailLogs?: boolean } = {},
+  ): Promise<{ status: number; payload: Uint8Array; functionError?: string; logResult?: string; executedVersion?: string; requestId?: string }> {
+    const query = options.qualifier === undefined ? '' : `?Qualifier=${encodeURIComponent(options.qualifier)}`;
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-amz-invocation-type': options.invocationType ?? 'RequestResponse' };
+    if (options.tailLogs) headers['x-amz-log-type'] = 'Tail';
+    const response = await this.send('lambda', 'POST', `/2015-03-31/functions/${encodeURIComponent(name)}/invocations${query}`, payload, headers);
+    if (!response.ok) await readAnswer(response);
+    const header = (name: string) => response.headers.get(name) ?? undefined;
+    const result = { status: response.status, payload: new Uint8Array(await response.arrayBuffer()) };
+    const optional = { functionError: header('x-amz-function-error'), logResult: header('x-amz-log-result'), executedVersion: header('x-amz-executed-version'), requestId: header('x-amzn-requestid') };
+    return { ...result, ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)) };
+  }
+
   /** SageMaker Runtime InvokeEndpoint. */
   async invokeEndpoint(name: string, body: Uint8Array, contentType: string, customAttributes?: string): Promise<unknown> {
     const headers: Record<string, string> = { 'content-type': contentType, accept: 'application/json' };
@@ -167,6 +191,10 @@ const AWS_TYPES: Readonly<Record<string, ErrorCode>> = {
   ValidationError: 'ValidationError',
   ModelError: 'ModelError',
   ServiceUnavailable: 'ServiceUnavailable',
+  ResourceNotFoundException: 'NotFound',
+  ResourceConflictException: 'Conflict',
+  InvalidParameterValueException: 'ValidationError',
+  TooManyRequestsException: 'LimitExceeded',
 };
 
 /** The JSON answer, or the server's error. */

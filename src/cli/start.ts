@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { ensureAdminCredentials, type AdminCredentials } from '../control/admin.ts';
 import { PlatformEvents } from '../control/events.ts';
-import { DEFAULT_AUTOSCALING, DEFAULT_LIMITS, type ControlDeps, type PlatformLimits } from '../control/deps.ts';
+import { DEFAULT_AUTOSCALING, DEFAULT_FUNCTION_SETTINGS, DEFAULT_LIMITS, type ControlDeps, type FunctionPlatformSettings, type PlatformLimits } from '../control/deps.ts';
 import { DomainError } from '../core/errors.ts';
 import type { AutoscalingSettings } from '../domain/serving/scaling.ts';
 import { INVOCATION_BUCKET_MS } from '../control/serving-metrics.ts';
@@ -21,6 +21,7 @@ import { JobLogs } from '../runtime/logs/job-logs.ts';
 import { CheckpointFiles } from '../runtime/training/checkpoint-files.ts';
 import { HeadTrainerPool } from '../runtime/training/head-trainer-pool.ts';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 
 export interface StartOptions {
   home: string;
@@ -35,6 +36,8 @@ export interface StartOptions {
   autoscaling?: Partial<AutoscalingSettings>;
   clock?: Clock;
   events?: PlatformEvents;
+  /** Lambda's account concurrency, async retry timing and how long idle environments stay warm. */
+  functions?: Partial<Pick<FunctionPlatformSettings, 'concurrency' | 'asyncTiming' | 'idleEnvironmentMs'>>;
 }
 
 export interface Kennel {
@@ -70,6 +73,8 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
   }
   const clock = options.clock ?? systemClock;
   const artifacts = createArtifactStore(dirs.artifactsDir);
+  // Known once the server listens; functions started before then get no endpoint variables, and none start before.
+  let functionsReachKennelAt: string | undefined;
   const deps: ControlDeps = {
     store,
     artifacts,
@@ -88,6 +93,14 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     autoscaling,
     secrets,
+    functions: {
+      ...DEFAULT_FUNCTION_SETTINGS,
+      ...options.functions,
+      codeDir: dirs.functionCodeDir,
+      sandboxDir: dirs.sandboxesDir,
+      endpointUrl: () => functionsReachKennelAt,
+      readableDirs: [KENNEL_NODE_MODULES],
+    },
   };
   let stopServer: (() => Promise<void>) | undefined;
   let controller: Platform['controller'] | undefined;
@@ -99,6 +112,7 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
     // Listen first: while endpoints load, callers get 503 ServiceUnavailable rather than a refused connection.
     const server = await listen(app, { host: options.host, port: options.port });
     stopServer = server.close;
+    functionsReachKennelAt = localUrl(options.host, server.port);
     // Started means serving what was in service: the endpoints' models are loaded (or failed) before this returns.
     await platform.controller.step();
     await platform.controller.settled();
@@ -124,6 +138,15 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
     lock.release();
     throw error;
   }
+}
+
+/** Kennel's own packages, which functions may import (the AWS SDK, as Lambda's Node.js runtimes provide it). */
+const KENNEL_NODE_MODULES = fileURLToPath(new URL('../../node_modules', import.meta.url));
+
+/** How a function on this machine reaches the server: a wildcard listen address is reached on loopback. */
+function localUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  return `http://${reachable}:${port}`;
 }
 
 /** Metric periods are whole seconds: the serving metrics count invocations per second. */

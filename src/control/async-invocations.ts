@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, describeError } from '../core/errors.ts';
 import type { AsyncEvent, EventInvokeConfig } from '../domain/functions/function.ts';
-import { decideAsyncAttempt, destinationRecord, DEFAULT_EVENT_INVOKE_CONFIG, type AsyncAttemptOutcome } from '../domain/functions/async-retry.ts';
+import { checkEventAge, decideAsyncAttempt, destinationRecord, DEFAULT_ASYNC_RETRY, type AsyncDecision, type AsyncOutcome } from '../domain/functions/async-retry.ts';
+import { lambdaError } from '../domain/functions/lambda-errors.ts';
 import { functionArn } from '../domain/functions/function-names.ts';
 import type { ControlDeps } from './deps.ts';
 import type { FunctionInvoker, InvokeResult } from './function-invoker.ts';
@@ -42,7 +43,7 @@ export class AsyncInvocations implements Reconciler {
   /** Accepts an Event invocation: it is stored (and so survives a crash) before this returns its request id. */
   enqueue(nameOrArn: string, qualifier: string | undefined, payload: Buffer, requestId: string = randomUUID()): string {
     if (payload.byteLength > ASYNC_MAX_BYTES) {
-      throw new DomainError('PayloadTooLarge', `Request must be smaller than ${ASYNC_MAX_BYTES} bytes for the InvokeAsync operation`, { lambdaError: 'RequestTooLargeException' });
+      throw lambdaError('PayloadTooLarge', 'RequestTooLargeException', `Request must be smaller than ${ASYNC_MAX_BYTES} bytes for the InvokeAsync operation`);
     }
     const { fn } = this.#invoker.target(nameOrArn, qualifier);
     const now = this.#deps.clock.now();
@@ -115,8 +116,10 @@ export class AsyncInvocations implements Reconciler {
   }
 
   async #attempt(event: AsyncEvent): Promise<void> {
-    const config = this.#config(event);
-    let outcome: AsyncAttemptOutcome;
+    const config = this.config(event);
+    const age = checkEventAge(event, config, this.#deps.clock.now());
+    if (age.kind === 'failed') return this.#finish(event, age, config, undefined);
+    let outcome: AsyncOutcome;
     let result: InvokeResult | undefined;
     try {
       result = await this.#invoker.invoke(event.functionName, event.qualifier, { payload: Buffer.from(event.payload, 'base64'), tailLogs: false, requestId: event.requestId });
@@ -127,30 +130,36 @@ export class AsyncInvocations implements Reconciler {
         this.#deps.store.asyncEvents.delete(event.requestId);
         return;
       }
-      outcome = error instanceof DomainError && error.details.lambdaError === 'TooManyRequestsException' ? 'throttled' : 'system-error';
+      const throttle = error instanceof DomainError && error.details.lambdaError === 'TooManyRequestsException';
+      outcome = throttle ? (error.details.reservedZero === true ? 'throttled-reserved-zero' : 'throttled') : 'system-error';
       if (outcome === 'system-error') this.#deps.logger.warn('async invocation could not run', { requestId: event.requestId, error: describeError(error) });
     }
     if (this.#closed) return;
-    const now = this.#deps.clock.now();
-    const decision = decideAsyncAttempt(event, outcome, config, now, this.#deps.functions.asyncTiming, this.#random());
-    const lastError = result?.functionError ? errorOf(result) : undefined;
+    const decision = decideAsyncAttempt(event, outcome, config, this.#deps.clock.now(), this.#deps.functions.asyncTiming, this.#random());
     if (decision.kind === 'retry') {
-      this.#deps.store.asyncEvents.update(event.requestId, { attempts: decision.attempts, nextAttemptAtMs: decision.atMs, ...(lastError ? { lastError } : {}) });
+      const lastError = result?.functionError ? errorOf(result) : undefined;
+      this.#deps.store.asyncEvents.update(event.requestId, { attempts: decision.attempts, deferrals: decision.deferrals, nextAttemptAtMs: decision.atMs, ...(lastError ? { lastError } : {}) });
       this.#kick();
       return;
     }
+    this.#finish(event, decision, config, result);
+  }
+
+  /** An event done with: sent on to its destination, or kept as failed when it has none. */
+  #finish(event: AsyncEvent, decision: Exclude<AsyncDecision, { kind: 'retry' }>, config: ReturnType<AsyncInvocations['config']>, result: InvokeResult | undefined): void {
+    const now = this.#deps.clock.now();
     const destination = decision.kind === 'done' ? config.onSuccess : config.onFailure;
     if (destination !== undefined) {
       const record = destinationRecord({
         requestId: event.requestId,
-        functionArn: functionArn(event.functionName, LAMBDA_SCOPE, event.qualifier ?? '$LATEST'),
+        functionArn: functionArn(event.functionName, LAMBDA_SCOPE, result?.executedVersion ?? event.qualifier ?? '$LATEST'),
         condition: decision.kind === 'done' ? 'Success' : decision.condition,
         approximateInvokeCount: decision.attempts,
         timestampMs: now,
-        requestPayload: Buffer.from(event.payload, 'base64'),
-        executedVersion: result?.executedVersion,
-        functionError: result?.functionError,
-        responsePayload: result?.payload,
+        requestPayload: parsedOrText(Buffer.from(event.payload, 'base64')),
+        ...(result
+          ? { response: { statusCode: 200, executedVersion: result.executedVersion, ...(result.functionError ? { functionError: 'Unhandled' as const } : {}), payload: parsedOrText(result.payload) } }
+          : {}),
       });
       try {
         this.enqueue(destination, undefined, Buffer.from(JSON.stringify(record)));
@@ -160,21 +169,27 @@ export class AsyncInvocations implements Reconciler {
     }
     if (decision.kind === 'done' || destination !== undefined) {
       this.#deps.store.asyncEvents.delete(event.requestId);
-    } else {
-      this.#deps.store.asyncEvents.update(event.requestId, {
-        status: 'failed',
-        attempts: decision.attempts,
-        failedCondition: decision.condition,
-        failedAtMs: now,
-        ...(lastError ? { lastError } : {}),
-      });
+      return;
     }
+    const lastError = result?.functionError ? errorOf(result) : undefined;
+    this.#deps.store.asyncEvents.update(event.requestId, {
+      status: 'failed',
+      attempts: decision.attempts,
+      failedCondition: decision.condition,
+      failedAtMs: now,
+      ...(lastError ? { lastError } : {}),
+    });
   }
 
-  #config(event: AsyncEvent): Required<Pick<EventInvokeConfig, 'maximumRetryAttempts' | 'maximumEventAgeSeconds'>> & Pick<EventInvokeConfig, 'onSuccess' | 'onFailure'> {
-    const fn = this.#deps.store.lambdaFunctions.get(event.functionName);
-    const own = fn?.eventInvokeConfigs[event.qualifier ?? '$LATEST'];
-    return { ...DEFAULT_EVENT_INVOKE_CONFIG, ...own };
+  /** The event's retry settings and destinations: the qualifier's event invoke config over Lambda's defaults. */
+  config(event: AsyncEvent): Required<Pick<EventInvokeConfig, 'maximumRetryAttempts' | 'maximumEventAgeSeconds'>> & Pick<EventInvokeConfig, 'onSuccess' | 'onFailure'> {
+    const own = this.#deps.store.lambdaFunctions.get(event.functionName)?.eventInvokeConfigs[event.qualifier ?? '$LATEST'];
+    return {
+      maximumRetryAttempts: own?.maximumRetryAttempts ?? DEFAULT_ASYNC_RETRY.maximumRetryAttempts,
+      maximumEventAgeSeconds: own?.maximumEventAgeSeconds ?? DEFAULT_ASYNC_RETRY.maximumEventAgeSeconds,
+      ...(own?.onSuccess !== undefined ? { onSuccess: own.onSuccess } : {}),
+      ...(own?.onFailure !== undefined ? { onFailure: own.onFailure } : {}),
+    };
   }
 
   #scheduleWakeUp(dueMs: number, nowMs: number): void {
@@ -192,5 +207,15 @@ function errorOf(result: InvokeResult): { errorType: string; errorMessage: strin
     return { errorType: body.errorType ?? result.errorType ?? 'Error', errorMessage: body.errorMessage ?? '' };
   } catch {
     return { errorType: result.errorType ?? 'Error', errorMessage: result.payload.toString('utf8').slice(0, 256) };
+  }
+}
+
+/** A payload as a destination record carries it: the JSON value when it is JSON, else the text. */
+function parsedOrText(bytes: Buffer): unknown {
+  const text = bytes.toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }

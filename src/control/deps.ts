@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
-import type { AsyncRetryTiming } from '../domain/functions/async-retry.ts';
-import type { ConcurrencySettings } from '../domain/functions/concurrency.ts';
+import { LAMBDA_ASYNC_TIMING, type AsyncTiming } from '../domain/functions/async-retry.ts';
+import { DEFAULT_CONCURRENCY, type ConcurrencySettings } from '../domain/functions/concurrency.ts';
 import type { AutoscalingSettings } from '../domain/serving/scaling.ts';
 import { AWS_ALARMS } from '../domain/serving/target-tracking.ts';
 import type { UrlFetchPolicy } from '../domain/serving/url-policy.ts';
@@ -40,7 +40,7 @@ export interface FunctionPlatformSettings {
   sandboxDir: string;
   concurrency: ConcurrencySettings;
   /** How long async events wait between attempts (Lambda's own delays, unless a test shortens them). */
-  asyncTiming: AsyncRetryTiming;
+  asyncTiming: AsyncTiming;
   /** How long an unused on-demand environment is kept warm. */
   idleEnvironmentMs: number;
   /** Kennel's URL as functions reach it, once the server listens: what the injected AWS_ENDPOINT_URL* variables say. */
@@ -48,6 +48,13 @@ export interface FunctionPlatformSettings {
   /** Folders every function may read besides its own: Kennel's node_modules, which provide the AWS SDK as Lambda's Node.js runtimes do. */
   readableDirs: readonly string[];
 }
+
+/** Lambda's defaults: its account concurrency, its async retry delays, and environments kept warm for ten idle minutes. */
+export const DEFAULT_FUNCTION_SETTINGS: Readonly<Pick<FunctionPlatformSettings, 'concurrency' | 'asyncTiming' | 'idleEnvironmentMs'>> = {
+  concurrency: DEFAULT_CONCURRENCY,
+  asyncTiming: LAMBDA_ASYNC_TIMING,
+  idleEnvironmentMs: 10 * 60_000,
+};
 
 /** Everything the control plane needs from the outside, passed in once. */
 export interface ControlDeps {

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { DomainError } from '../core/errors.ts';
 import { versionKey, type FunctionAlias } from '../domain/functions/function.ts';
 import { validateRoutingConfig } from '../domain/functions/alias-routing.ts';
+import { lambdaError } from '../domain/functions/lambda-errors.ts';
 import { functionArn, validateAliasName } from '../domain/functions/function-names.ts';
 import type { ControlDeps } from './deps.ts';
-import { LAMBDA_SCOPE, revisionMismatch, type FunctionService } from './functions.ts';
+import { LAMBDA_SCOPE, functionNotFound, revisionMismatch, type FunctionService } from './functions.ts';
 
 export interface AliasInput {
   functionVersion?: string;
@@ -26,21 +27,21 @@ export class AliasService {
   create(functionName: string, aliasName: string, input: AliasInput & { functionVersion: string }): FunctionAlias {
     const fn = this.#functions.get(functionName);
     validateAliasName(aliasName);
-    this.#checkTarget(fn.name, input.functionVersion, input.additionalVersionWeights);
+    const weights = this.#checkTarget(fn.name, input.functionVersion, input.additionalVersionWeights);
     const alias: FunctionAlias = {
       key: versionKey(fn.name, aliasName),
       functionName: fn.name,
       name: aliasName,
       functionVersion: input.functionVersion,
       description: input.description ?? '',
-      ...(input.additionalVersionWeights && Object.keys(input.additionalVersionWeights).length > 0 ? { additionalVersionWeights: input.additionalVersionWeights } : {}),
+      ...(weights ? { additionalVersionWeights: weights } : {}),
       revisionId: randomUUID(),
     };
     try {
       this.#deps.store.functionAliases.create(alias);
     } catch (error) {
       if (error instanceof DomainError && error.code === 'AlreadyExists') {
-        throw new DomainError('AlreadyExists', `Alias already exists: ${functionArn(fn.name, LAMBDA_SCOPE, aliasName)}`, { alias: aliasName });
+        throw lambdaError('AlreadyExists', 'ResourceConflictException', `Alias already exists: ${functionArn(fn.name, LAMBDA_SCOPE, aliasName)}`, { alias: aliasName });
       }
       throw error;
     }
@@ -51,15 +52,14 @@ export class AliasService {
     const current = this.#functions.getAlias(functionName, aliasName);
     if (revisionId !== undefined && revisionId !== current.revisionId) throw revisionMismatch('GetAlias');
     const functionVersion = input.functionVersion ?? current.functionVersion;
-    const weights = input.additionalVersionWeights ?? current.additionalVersionWeights;
-    this.#checkTarget(current.functionName, functionVersion, weights);
+    const weights = this.#checkTarget(current.functionName, functionVersion, input.additionalVersionWeights ?? current.additionalVersionWeights);
     return this.#deps.store.functionAliases.modify(current.key, (alias) => {
       const { additionalVersionWeights: _dropped, ...rest } = alias;
       return {
         ...rest,
         functionVersion,
         description: input.description ?? alias.description,
-        ...(weights && Object.keys(weights).length > 0 ? { additionalVersionWeights: weights } : {}),
+        ...(weights ? { additionalVersionWeights: weights } : {}),
         revisionId: randomUUID(),
       };
     });
@@ -82,11 +82,13 @@ export class AliasService {
     this.#deps.store.functionAliases.delete(versionKey(fn.name, aliasName));
   }
 
-  #checkTarget(functionName: string, functionVersion: string, weights: Record<string, number> | undefined): void {
+  /** The alias's target checked, and the weights to store (none when everything goes to the primary version). */
+  #checkTarget(functionName: string, functionVersion: string, weights: Record<string, number> | undefined): Record<string, number> | undefined {
     const published = this.#functions.publishedVersions(functionName);
-    if (functionVersion !== '$LATEST' && !published.includes(functionVersion)) {
-      throw new DomainError('NotFound', `Function not found: ${functionArn(functionName, LAMBDA_SCOPE, functionVersion)}`, { functionName });
-    }
-    validateRoutingConfig(functionVersion, weights, published);
+    if (functionVersion !== '$LATEST' && !published.includes(functionVersion)) throw functionNotFound(functionName, functionVersion);
+    return validateRoutingConfig(functionVersion, weights === undefined ? undefined : { AdditionalVersionWeights: weights }, {
+      publishedVersions: published,
+      functionArn: functionArn(functionName, LAMBDA_SCOPE),
+    });
   }
 }

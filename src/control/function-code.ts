@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { DomainError } from '../core/errors.ts';
 import type { FunctionCode } from '../domain/functions/function.ts';
 import { CODE_LIMITS } from '../domain/functions/function-config.ts';
+import { lambdaError } from '../domain/functions/lambda-errors.ts';
 import { ensureUnpacked, inspectPackage } from '../runtime/functions/function-package.ts';
 import type { ControlDeps } from './deps.ts';
 
@@ -23,7 +23,7 @@ export class FunctionCodeStore {
   async accept(source: CodeSource): Promise<FunctionCode> {
     const zip = 'zip' in source ? source.zip : await this.#fromObjectStore(source);
     // A zip sent in the request is held to Lambda's 50 MB by the wire's body limit; one in the object store only by its unzipped size.
-    const summary = await inspectPackage(zip, CODE_LIMITS.unzippedBytes);
+    const summary = await inspectPackage(zip, CODE_LIMITS.codeSizeUnzipped);
     const digest = await this.#deps.artifacts.put(zip);
     return { digest, sha256Base64: summary.sha256Base64, sizeBytes: summary.sizeBytes, unzippedBytes: summary.unzippedBytes };
   }
@@ -35,8 +35,9 @@ export class FunctionCodeStore {
 
   async #fromObjectStore(source: { s3Bucket: string; s3Key: string }): Promise<Uint8Array> {
     if (!this.#deps.objects.head(source.s3Bucket, source.s3Key)) {
-      throw new DomainError(
+      throw lambdaError(
         'ValidationError',
+        'InvalidParameterValueException',
         `Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist. (s3://${source.s3Bucket}/${source.s3Key} is not in Kennel's object store)`,
         { field: 'S3Key' },
       );

@@ -1,6 +1,7 @@
 import { DomainError } from '../core/errors.ts';
 import type { LambdaFunction, ProvisionedConcurrency } from '../domain/functions/function.ts';
-import { accountSettings, checkProvisionedConcurrency, checkReservedConcurrency } from '../domain/functions/concurrency.ts';
+import { accountSettings, checkProvisionedConcurrency, checkReservedConcurrency, type AccountConcurrency } from '../domain/functions/concurrency.ts';
+import { lambdaError } from '../domain/functions/lambda-errors.ts';
 import type { ControlDeps } from './deps.ts';
 import type { FunctionService } from './functions.ts';
 
@@ -20,16 +21,21 @@ export class FunctionConcurrencyService {
     this.#kick = kick;
   }
 
-  /** Function name → ReservedConcurrentExecutions, for every function that has one. */
-  reserved(): Map<string, number> {
+  /** What the account has configured: each function's reservation and its provisioned concurrency. */
+  account(): AccountConcurrency {
     const reserved = new Map<string, number>();
-    for (const fn of this.#functions.list()) if (fn.reservedConcurrency !== undefined) reserved.set(fn.name, fn.reservedConcurrency);
-    return reserved;
+    const provisioned = new Map<string, number>();
+    for (const fn of this.#functions.list()) {
+      if (fn.reservedConcurrency !== undefined) reserved.set(fn.name, fn.reservedConcurrency);
+      const total = provisionedTotal(fn);
+      if (total > 0) provisioned.set(fn.name, total);
+    }
+    return { reserved, provisioned };
   }
 
   putReserved(name: string, value: number): number {
     const fn = this.#functions.get(name);
-    checkReservedConcurrency(this.#deps.functions.concurrency, this.reserved(), fn.name, value, provisionedTotal(fn));
+    checkReservedConcurrency(this.#deps.functions.concurrency, this.account(), fn.name, value);
     this.#deps.store.lambdaFunctions.update(fn.name, { reservedConcurrency: value });
     return value;
   }
@@ -46,19 +52,10 @@ export class FunctionConcurrencyService {
   putProvisioned(name: string, qualifier: string, requested: number): ProvisionedConcurrency {
     const resolved = this.#functions.resolve(name, qualifier);
     if (resolved.version === '$LATEST') {
-      throw new DomainError('ValidationError', 'Provisioned Concurrency Configs cannot be applied to unpublished function versions.', { field: 'Qualifier' });
+      throw lambdaError('ValidationError', 'InvalidParameterValueException', 'Provisioned Concurrency Configs cannot be applied to unpublished function versions.', { field: 'Qualifier' });
     }
     const fn = resolved.fn;
-    const others = Object.entries(fn.provisionedConcurrency).filter(([q]) => q !== qualifier).reduce((sum, [, config]) => sum + config.requested, 0);
-    const reserved = this.reserved();
-    const unreservedAvailable = this.#deps.functions.concurrency.accountLimit - [...reserved.values()].reduce((a, b) => a + b, 0);
-    checkProvisionedConcurrency({
-      requested,
-      ...(fn.reservedConcurrency !== undefined ? { reserved: fn.reservedConcurrency } : {}),
-      otherProvisionedTotal: others,
-      unreservedAvailable,
-      minimumUnreserved: this.#deps.functions.concurrency.minimumUnreserved,
-    });
+    checkProvisionedConcurrency(this.#deps.functions.concurrency, this.account(), fn.name, { requested, current: fn.provisionedConcurrency[qualifier]?.requested ?? 0 });
     const now = this.#deps.clock.now();
     const config: ProvisionedConcurrency = { requested, lastModifiedMs: now, status: 'IN_PROGRESS', allocated: 0, available: 0 };
     this.#deps.store.lambdaFunctions.modify(fn.name, (existing) => ({
@@ -92,7 +89,7 @@ export class FunctionConcurrencyService {
   }
 
   accountSettings(): ReturnType<typeof accountSettings> {
-    return accountSettings(this.#deps.functions.concurrency, this.reserved(), {
+    return accountSettings(this.#deps.functions.concurrency, this.account(), {
       totalCodeSize: this.#functions.totalCodeSize(),
       functionCount: this.#functions.list().length,
     });

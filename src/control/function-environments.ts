@@ -49,6 +49,7 @@ const CREDENTIALS_MARGIN_MS = 5 * 60_000;
 export class EnvironmentPool {
   readonly #pooled = new Set<Pooled>();
   readonly #starting = new Map<string, number>();
+  readonly #failures = new Map<string, { count: number; last: string }>();
   readonly #start: EnvironmentStarter;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -60,22 +61,36 @@ export class EnvironmentPool {
   }
 
   /**
-   * An environment for one invocation: a free provisioned one of `provisionedFor`
-   * first, then a free on-demand one, else a new one started now (cold).
+   * A free warm environment for one invocation, taken at once (no await, so
+   * the caller's admission decision and this choice cannot be interleaved with
+   * another invocation's): a provisioned one of `provisionedFor` first, then an
+   * on-demand one.
    */
-  async acquire(target: EnvironmentTarget, provisionedFor?: string): Promise<Lease | Extract<StartedEnvironment, { ok: false }>> {
+  takeWarm(target: EnvironmentTarget, provisionedFor?: string): Lease | undefined {
     const now = this.#clock.now();
-    const usable = (pooled: Pooled) => !pooled.busy && pooled.target.key === target.key && pooled.credentialsExpireAtMs - now > CREDENTIALS_MARGIN_MS && pooled.environment.state === 'idle';
+    const usable = (pooled: Pooled) =>
+      !pooled.busy && pooled.target.key === target.key && pooled.credentialsExpireAtMs - now > CREDENTIALS_MARGIN_MS && pooled.environment.state === 'idle';
     const free =
       (provisionedFor !== undefined ? this.#find((p) => p.provisionedFor === provisionedFor && usable(p)) : undefined) ?? this.#find((p) => p.provisionedFor === undefined && usable(p));
-    if (free) return this.#lease(free, false);
+    return free ? this.#lease(free, false) : undefined;
+  }
+
+  /** Provisioned environments of that config free right now. */
+  idleProvisioned(target: EnvironmentTarget, provisionedFor: string): number {
+    let idle = 0;
+    for (const pooled of this.#pooled) if (pooled.provisionedFor === provisionedFor && !pooled.busy && pooled.target.key === target.key && pooled.environment.state === 'idle') idle++;
+    return idle;
+  }
+
+  /** A new on-demand environment for one invocation: a cold start. */
+  async startCold(target: EnvironmentTarget): Promise<Lease | Extract<StartedEnvironment, { ok: false }>> {
     const started = await this.#start(target);
     if (!started.ok) return started;
     const pooled: Pooled = {
       environment: started.environment,
       target,
       busy: false,
-      lastUsedMs: now,
+      lastUsedMs: this.#clock.now(),
       credentialsExpireAtMs: started.credentialsExpireAtMs,
       pendingInitDurationMs: started.initDurationMs,
     };
@@ -83,49 +98,45 @@ export class EnvironmentPool {
     return this.#lease(pooled, true);
   }
 
-  /** Whether some provisioned environment of that config exists but all are busy: the invocation spills over to on-demand. */
+  /** Whether the config has provisioned environments and all of them are busy: an invocation spills over to on-demand. */
   provisionedBusy(provisionedFor: string): boolean {
     const mine = [...this.#pooled].filter((p) => p.provisionedFor === provisionedFor);
     return mine.length > 0 && mine.every((p) => p.busy);
   }
 
-  /** Environments of a provisioned config, ready or starting. */
-  provisionedCounts(provisionedFor: string): { ready: number; starting: number } {
+  /** Environments of a provisioned config, ready or starting, and the init failures since the last call (then forgotten). */
+  observeProvisioned(provisionedFor: string): { ready: number; starting: number; failed: number; lastInitError?: string } {
     const ready = [...this.#pooled].filter((p) => p.provisionedFor === provisionedFor && p.environment.state !== 'dead').length;
-    return { ready, starting: this.#starting.get(provisionedFor) ?? 0 };
+    const failures = this.#failures.get(provisionedFor);
+    this.#failures.delete(provisionedFor);
+    return { ready, starting: this.#starting.get(provisionedFor) ?? 0, failed: failures?.count ?? 0, ...(failures ? { lastInitError: failures.last } : {}) };
   }
 
-  /**
-   * Starts environments for a provisioned config until `count` are ready or
-   * starting; stops the ones over `count` (and those of an outdated target).
-   * Resolves with the init failures, if any.
-   */
-  async provision(provisionedFor: string, target: EnvironmentTarget, count: number): Promise<string[]> {
-    for (const pooled of [...this.#pooled]) {
-      if (pooled.provisionedFor === provisionedFor && pooled.target.key !== target.key && !pooled.busy) this.#retire(pooled);
-    }
-    const current = [...this.#pooled].filter((p) => p.provisionedFor === provisionedFor);
-    for (const extra of current.filter((p) => !p.busy).slice(0, Math.max(0, current.length - count))) this.#retire(extra);
-    const missing = count - this.provisionedCounts(provisionedFor).ready - (this.#starting.get(provisionedFor) ?? 0);
-    if (missing <= 0) return [];
-    this.#starting.set(provisionedFor, (this.#starting.get(provisionedFor) ?? 0) + missing);
-    const failures: string[] = [];
-    await Promise.all(
-      Array.from({ length: missing }, async () => {
-        try {
-          const started = await this.#start(target);
+  /** Starts `count` more environments for a provisioned config, in the background; `onSettled` runs as each one is ready or has failed. */
+  startProvisioned(provisionedFor: string, target: EnvironmentTarget, count: number, onSettled: () => void): void {
+    this.#starting.set(provisionedFor, (this.#starting.get(provisionedFor) ?? 0) + count);
+    for (let i = 0; i < count; i++) {
+      void this.#start(target)
+        .then((started) => {
           if (started.ok) {
             // Provisioned environments are initialised ahead of traffic: no invocation reports their Init Duration.
             this.#adopt({ environment: started.environment, target, provisionedFor, busy: false, lastUsedMs: this.#clock.now(), credentialsExpireAtMs: started.credentialsExpireAtMs });
           } else {
-            failures.push(`${started.errorType}: ${started.errorMessage}`);
+            const failures = this.#failures.get(provisionedFor) ?? { count: 0, last: '' };
+            this.#failures.set(provisionedFor, { count: failures.count + 1, last: `${started.errorType}: ${started.errorMessage}` });
           }
-        } finally {
+        })
+        .finally(() => {
           this.#starting.set(provisionedFor, (this.#starting.get(provisionedFor) ?? 1) - 1);
-        }
-      }),
-    );
-    return failures;
+          onSettled();
+        });
+    }
+  }
+
+  /** Stops up to `count` idle environments of a provisioned config. */
+  stopProvisioned(provisionedFor: string, count: number): void {
+    const idle = [...this.#pooled].filter((p) => p.provisionedFor === provisionedFor && !p.busy);
+    for (const pooled of idle.slice(0, count)) void this.#retire(pooled);
   }
 
   /**

@@ -3,13 +3,14 @@ import { DomainError } from '../core/errors.ts';
 import { pickAliasVersion } from '../domain/functions/alias-routing.ts';
 import { decideAdmission } from '../domain/functions/concurrency.ts';
 import { functionArn } from '../domain/functions/function-names.ts';
+import { canInvoke } from '../domain/functions/function-state.ts';
 import { logTail, type InvocationOutcome } from '../runtime/functions/execution-environment.ts';
 import type { ControlDeps } from './deps.ts';
 import type { FunctionConcurrencyService } from './function-concurrency.ts';
 import type { EnvironmentPool } from './function-environments.ts';
 import type { FunctionMetrics } from './function-metrics.ts';
 import { sandboxTarget } from './function-sandboxes.ts';
-import { LAMBDA_SCOPE, type FunctionService, type ResolvedFunction } from './functions.ts';
+import { LAMBDA_SCOPE, stateFieldsOf, type FunctionService, type ResolvedFunction } from './functions.ts';
 
 export interface InvokeRequest {
   payload: Buffer;
@@ -34,9 +35,9 @@ export interface InvokeResult {
   environmentLost: boolean;
 }
 
-/** Lambda's TooManyRequestsException, with the throttle's Reason and Retry-After. */
-export function throttled(reason: string, message: string, retryAfterSeconds: number): DomainError {
-  return new DomainError('LimitExceeded', message, { lambdaError: 'TooManyRequestsException', reason, retryAfterSeconds });
+/** Lambda's TooManyRequestsException, with the throttle's Reason and Retry-After; `reservedZero` says the function may never run (async events then skip their retries). */
+export function throttled(reason: string, message: string, retryAfterSeconds: number, reservedZero = false): DomainError {
+  return new DomainError('LimitExceeded', message, { lambdaError: 'TooManyRequestsException', reason, retryAfterSeconds, reservedZero });
 }
 
 /**
@@ -55,6 +56,8 @@ export class FunctionInvoker {
   readonly #random: () => number;
   /** Invocations admitted and not yet finished, per function: what the limiter decides on. */
   readonly #inFlight = new Map<string, number>();
+  /** Of those, the ones running on provisioned environments. */
+  readonly #provisionedBusy = new Map<string, number>();
 
   constructor(deps: ControlDeps, functions: FunctionService, concurrency: FunctionConcurrencyService, pool: EnvironmentPool, metrics: FunctionMetrics, random: () => number = Math.random) {
     this.#deps = deps;
@@ -68,12 +71,7 @@ export class FunctionInvoker {
   /** What Invoke with that name and qualifier would run, refused as Invoke would refuse it: what DryRun checks. */
   target(nameOrArn: string, qualifier?: string): ResolvedFunction {
     const resolved = this.#functions.resolve(nameOrArn, qualifier);
-    const { fn } = resolved;
-    if (fn.state !== 'Active') {
-      throw new DomainError('Conflict', `The operation cannot be performed at this time. The function is currently in the following state: ${fn.state}`, {
-        lambdaError: 'ResourceConflictException',
-      });
-    }
+    canInvoke(stateFieldsOf(resolved.fn));
     return resolved;
   }
 
@@ -89,71 +87,75 @@ export class FunctionInvoker {
   async invoke(nameOrArn: string, qualifier: string | undefined, request: InvokeRequest): Promise<InvokeResult> {
     const resolved = this.target(nameOrArn, qualifier);
     const { fn } = resolved;
-    const now = this.#deps.clock.now();
-    const admission = decideAdmission({ reserved: this.#concurrency.reserved(), inFlight: this.#inFlight }, this.#deps.functions.concurrency, fn.name);
-    if (!admission.admit) {
-      this.#metrics.record({ functionName: fn.name, atMs: now, outcome: 'throttled' });
-      throw throttled(admission.reason, admission.message, admission.retryAfterSeconds);
-    }
-    this.#inFlight.set(fn.name, this.inFlight(fn.name) + 1);
-    try {
-      return await this.#run(resolved, qualifier, request);
-    } finally {
-      const left = this.inFlight(fn.name) - 1;
-      if (left > 0) this.#inFlight.set(fn.name, left);
-      else this.#inFlight.delete(fn.name);
-    }
-  }
-
-  async #run(resolved: ResolvedFunction, qualifier: string | undefined, request: InvokeRequest): Promise<InvokeResult> {
-    const { fn } = resolved;
     const requestId = request.requestId ?? randomUUID();
-    let version = resolved.version;
-    let settings = resolved.settings;
+    let { version, settings } = resolved;
     if (resolved.alias?.additionalVersionWeights) {
       version = pickAliasVersion({ functionVersion: resolved.alias.functionVersion, additionalVersionWeights: resolved.alias.additionalVersionWeights }, this.#random());
       if (version !== resolved.version) settings = this.#functions.resolve(fn.name, version).settings;
     }
+    const target = sandboxTarget(fn.name, version, settings);
     // Provisioned concurrency belongs to the qualifier it was configured on: a version, or an alias.
     const provisionedFor = qualifier !== undefined && fn.provisionedConcurrency[qualifier] ? `${fn.name}:${qualifier}` : undefined;
-    const spillover = provisionedFor !== undefined && this.#pool.provisionedBusy(provisionedFor);
-    const startedAtMs = this.#deps.clock.now();
-    const lease = await this.#pool.acquire(sandboxTarget(fn.name, version, settings), provisionedFor);
-    if (!('invoke' in lease)) {
-      this.#metrics.record({ functionName: fn.name, atMs: this.#deps.clock.now(), outcome: 'error', cold: true, durationMs: this.#deps.clock.now() - startedAtMs });
-      const payload = Buffer.from(JSON.stringify({ errorType: lease.errorType, errorMessage: lease.errorMessage }));
+    const idleProvisioned = provisionedFor === undefined ? 0 : this.#pool.idleProvisioned(target, provisionedFor);
+    const account = this.#concurrency.account();
+    const admission = decideAdmission({ ...account, inFlight: this.#inFlight, provisionedBusy: this.#provisionedBusy }, this.#deps.functions.concurrency, fn.name, { idleProvisioned });
+    if (!admission.admit) {
+      this.#metrics.record({ functionName: fn.name, atMs: this.#deps.clock.now(), outcome: 'throttled' });
+      throw throttled(admission.reason, admission.message, admission.retryAfterSeconds, account.reserved.get(fn.name) === 0);
+    }
+    // Nothing is awaited between the decision and taking the environment, so no other invocation can take it first.
+    const warm = this.#pool.takeWarm(target, provisionedFor);
+    const onProvisioned = warm?.provisioned === true;
+    const spillover = provisionedFor !== undefined && !onProvisioned;
+    count(this.#inFlight, fn.name, +1);
+    if (onProvisioned) count(this.#provisionedBusy, fn.name, +1);
+    try {
+      const startedAtMs = this.#deps.clock.now();
+      const lease = warm ?? (await this.#pool.startCold(target));
+      if (!('invoke' in lease)) {
+        this.#metrics.record({ functionName: fn.name, atMs: this.#deps.clock.now(), outcome: 'error', cold: true, durationMs: this.#deps.clock.now() - startedAtMs, spillover });
+        return {
+          requestId,
+          payload: Buffer.from(JSON.stringify({ errorType: lease.errorType, errorMessage: lease.errorMessage })),
+          functionError: 'Unhandled',
+          errorType: lease.errorType,
+          executedVersion: version,
+          environmentLost: true,
+          ...(request.tailLogs ? { logResult: logTail(lease.logs) } : {}),
+        };
+      }
+      const outcome: InvocationOutcome = await lease.invoke({
+        requestId,
+        payload: request.payload,
+        invokedFunctionArn: functionArn(fn.name, LAMBDA_SCOPE, qualifier),
+        ...(request.clientContext !== undefined ? { clientContext: request.clientContext } : {}),
+      });
+      this.#metrics.record({
+        functionName: fn.name,
+        atMs: this.#deps.clock.now(),
+        outcome: outcome.functionError ? 'error' : 'ok',
+        durationMs: outcome.durationMs,
+        cold: lease.cold,
+        spillover,
+      });
       return {
         requestId,
-        payload,
-        functionError: 'Unhandled',
-        errorType: lease.errorType,
+        payload: outcome.payload,
+        ...(outcome.functionError ? { functionError: outcome.functionError } : {}),
+        ...(outcome.errorType ? { errorType: outcome.errorType } : {}),
         executedVersion: version,
-        environmentLost: true,
-        ...(request.tailLogs ? { logResult: logTail(lease.logs) } : {}),
+        environmentLost: outcome.environmentLost,
+        ...(request.tailLogs ? { logResult: logTail(outcome.logs) } : {}),
       };
+    } finally {
+      count(this.#inFlight, fn.name, -1);
+      if (onProvisioned) count(this.#provisionedBusy, fn.name, -1);
     }
-    const outcome: InvocationOutcome = await lease.invoke({
-      requestId,
-      payload: request.payload,
-      invokedFunctionArn: functionArn(fn.name, LAMBDA_SCOPE, qualifier),
-      ...(request.clientContext !== undefined ? { clientContext: request.clientContext } : {}),
-    });
-    this.#metrics.record({
-      functionName: fn.name,
-      atMs: this.#deps.clock.now(),
-      outcome: outcome.functionError ? 'error' : 'ok',
-      durationMs: outcome.durationMs,
-      cold: lease.cold,
-      spillover,
-    });
-    return {
-      requestId,
-      payload: outcome.payload,
-      ...(outcome.functionError ? { functionError: outcome.functionError } : {}),
-      ...(outcome.errorType ? { errorType: outcome.errorType } : {}),
-      executedVersion: version,
-      environmentLost: outcome.environmentLost,
-      ...(request.tailLogs ? { logResult: logTail(outcome.logs) } : {}),
-    };
   }
+}
+
+function count(counts: Map<string, number>, key: string, by: number): void {
+  const next = (counts.get(key) ?? 0) + by;
+  if (next > 0) counts.set(key, next);
+  else counts.delete(key);
 }

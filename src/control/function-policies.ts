@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../core/errors.ts';
 import type { EventInvokeConfig, LambdaFunction } from '../domain/functions/function.ts';
-import { validateEventInvokeConfig } from '../domain/functions/async-retry.ts';
+import { validateEventInvokeConfig, type EventInvokeConfigInput } from '../domain/functions/async-retry.ts';
 import { parseFunctionName } from '../domain/functions/function-names.ts';
-import { addPermissionStatement, removePermissionStatement, type PermissionInput } from '../domain/functions/resource-policy.ts';
+import { lambdaError } from '../domain/functions/lambda-errors.ts';
+import { addPermissionStatement, policyText, removePermissionStatement, type AddPermissionInput, type LambdaResourcePolicy } from '../domain/functions/resource-policy.ts';
 import type { ControlDeps } from './deps.ts';
 import { LAMBDA_SCOPE, revisionMismatch, type FunctionService } from './functions.ts';
-
-export type EventInvokeConfigInput = Omit<EventInvokeConfig, 'lastModifiedMs'>;
 
 /**
  * What a function allows and how its async events are handled: the
@@ -23,19 +22,20 @@ export class FunctionPolicyService {
     this.#functions = functions;
   }
 
-  addPermission(name: string, qualifier: string | undefined, input: PermissionInput, revisionId?: string): string {
+  /** Adds the statement and returns it as JSON, as AddPermission answers. */
+  addPermission(name: string, qualifier: string | undefined, input: AddPermissionInput, revisionId?: string): string {
     const resolved = this.#functions.resolve(name, qualifier);
     this.#checkRevision(resolved.fn, revisionId);
-    const resource = qualifier === undefined ? resolved.fn.arn : `${resolved.fn.arn}:${qualifier}`;
-    const { policy, statement } = addPermissionStatement(resolved.fn.policy, input, resource);
-    this.#deps.store.lambdaFunctions.update(resolved.fn.name, { policy, revisionId: randomUUID() });
-    return statement;
+    const policy = addPermissionStatement(policyOf(resolved.fn), { ...input, ...(qualifier !== undefined ? { Qualifier: qualifier } : {}) }, resolved.fn.arn);
+    this.#deps.store.lambdaFunctions.update(resolved.fn.name, { policy: policyText(policy), revisionId: randomUUID() });
+    return JSON.stringify(policy.Statement[policy.Statement.length - 1]);
   }
 
   removePermission(name: string, qualifier: string | undefined, statementId: string, revisionId?: string): void {
     const resolved = this.#functions.resolve(name, qualifier);
     this.#checkRevision(resolved.fn, revisionId);
-    const policy = removePermissionStatement(resolved.fn.policy, statementId);
+    const remaining = removePermissionStatement(policyOf(resolved.fn), statementId);
+    const policy = remaining === undefined ? undefined : policyText(remaining);
     this.#deps.store.lambdaFunctions.modify(resolved.fn.name, (fn) => {
       const { policy: _old, ...rest } = fn;
       return { ...rest, ...(policy !== undefined ? { policy } : {}), revisionId: randomUUID() };
@@ -45,7 +45,7 @@ export class FunctionPolicyService {
   getPolicy(name: string, qualifier?: string): { policy: string; revisionId: string } {
     const { fn } = this.#functions.resolve(name, qualifier);
     if (fn.policy === undefined) {
-      throw new DomainError('NotFound', 'The resource you requested does not exist.', { functionName: fn.name });
+      throw lambdaError('NotFound', 'ResourceNotFoundException', 'The resource you requested does not exist.', { functionName: fn.name });
     }
     return { policy: fn.policy, revisionId: fn.revisionId };
   }
@@ -54,9 +54,18 @@ export class FunctionPolicyService {
   putEventInvokeConfig(name: string, qualifier: string | undefined, input: EventInvokeConfigInput, merge = false): EventInvokeConfig {
     const resolved = this.#functions.resolve(name, qualifier);
     const key = qualifier ?? '$LATEST';
-    const existing = resolved.fn.eventInvokeConfigs[key];
-    const next: EventInvokeConfig = { ...(merge && existing ? existing : {}), ...withoutUndefined(input), lastModifiedMs: this.#deps.clock.now() };
-    validateEventInvokeConfig(next, this.#functionExists);
+    const change = validateEventInvokeConfig(input, { functionName: resolved.fn.name, scope: LAMBDA_SCOPE });
+    for (const destination of [change.onSuccess, change.onFailure]) {
+      if (typeof destination === 'string' && !this.#functionExists(destination)) {
+        throw lambdaError('ValidationError', 'InvalidParameterValueException', `The destination function ${destination} does not exist`, { field: 'DestinationConfig' });
+      }
+    }
+    const base: Partial<EventInvokeConfig> = merge ? { ...resolved.fn.eventInvokeConfigs[key] } : {};
+    for (const [field, value] of Object.entries(change) as [keyof EventInvokeConfig, unknown][]) {
+      if (value === null) delete base[field];
+      else if (value !== undefined) (base as Record<string, unknown>)[field] = value;
+    }
+    const next: EventInvokeConfig = { ...base, lastModifiedMs: this.#deps.clock.now() };
     this.#deps.store.lambdaFunctions.modify(resolved.fn.name, (fn) => ({ ...fn, eventInvokeConfigs: { ...fn.eventInvokeConfigs, [key]: next } }));
     return next;
   }
@@ -64,14 +73,14 @@ export class FunctionPolicyService {
   getEventInvokeConfig(name: string, qualifier?: string): EventInvokeConfig {
     const { fn } = this.#functions.resolve(name, qualifier);
     const config = fn.eventInvokeConfigs[qualifier ?? '$LATEST'];
-    if (!config) throw new DomainError('NotFound', `The function ${fn.arn} doesn't have an EventInvokeConfig`, { functionName: fn.name });
+    if (!config) throw noEventInvokeConfig(fn.arn);
     return config;
   }
 
   deleteEventInvokeConfig(name: string, qualifier?: string): void {
     const { fn } = this.#functions.resolve(name, qualifier);
     const key = qualifier ?? '$LATEST';
-    if (!fn.eventInvokeConfigs[key]) throw new DomainError('NotFound', `The function ${fn.arn} doesn't have an EventInvokeConfig`, { functionName: fn.name });
+    if (!fn.eventInvokeConfigs[key]) throw noEventInvokeConfig(fn.arn);
     this.#deps.store.lambdaFunctions.modify(fn.name, (record) => {
       const { [key]: _removed, ...rest } = record.eventInvokeConfigs;
       return { ...record, eventInvokeConfigs: rest };
@@ -101,7 +110,7 @@ export class FunctionPolicyService {
   #taggable(arn: string): LambdaFunction {
     const parsed = parseFunctionName(arn, undefined, LAMBDA_SCOPE);
     if (parsed.qualifier !== undefined) {
-      throw new DomainError('ValidationError', 'Tags are not supported on function versions or aliases: use the unqualified function ARN', { field: 'Resource' });
+      throw lambdaError('ValidationError', 'InvalidParameterValueException', 'Tags are not supported on function versions or aliases: use the unqualified function ARN', { field: 'Resource' });
     }
     return this.#functions.get(parsed.functionName);
   }
@@ -120,6 +129,10 @@ export class FunctionPolicyService {
   }
 }
 
-function withoutUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+function policyOf(fn: LambdaFunction): LambdaResourcePolicy | undefined {
+  return fn.policy === undefined ? undefined : (JSON.parse(fn.policy) as LambdaResourcePolicy);
+}
+
+function noEventInvokeConfig(functionArn: string): DomainError {
+  return lambdaError('NotFound', 'ResourceNotFoundException', `The function ${functionArn} doesn't have an EventInvokeConfig`);
 }

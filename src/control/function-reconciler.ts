@@ -1,12 +1,11 @@
 import { describeError } from '../core/errors.ts';
 import type { LambdaFunction } from '../domain/functions/function.ts';
-import { nextFunctionStatus } from '../domain/functions/function-state.ts';
-import { planProvisioned } from '../domain/functions/concurrency.ts';
+import { decideProvisionedPlan, initialProvisionedPlanState, type ProvisionedPlanState } from '../domain/functions/provisioned-plan.ts';
 import type { ControlDeps } from './deps.ts';
 import type { FunctionCodeStore } from './function-code.ts';
 import type { EnvironmentPool, EnvironmentTarget } from './function-environments.ts';
 import { sandboxTarget } from './function-sandboxes.ts';
-import type { FunctionService } from './functions.ts';
+import { observe, type FunctionService } from './functions.ts';
 import type { Reconciler } from './reconciler.ts';
 
 /**
@@ -23,8 +22,8 @@ export class FunctionReconciler implements Reconciler {
   readonly #pool: EnvironmentPool;
   readonly #kick: () => void;
   readonly #work = new Map<string, Promise<void>>();
-  /** Init failures of provisioned environments, by config, until the config changes. */
-  readonly #provisionFailures = new Map<string, string>();
+  /** The provisioned plan's memory per config (`<function>:<qualifier>@<lastModifiedMs>`), so a config put again starts afresh. */
+  readonly #plans = new Map<string, ProvisionedPlanState>();
 
   constructor(deps: ControlDeps, functions: FunctionService, code: FunctionCodeStore, pool: EnvironmentPool, kick: () => void) {
     this.#deps = deps;
@@ -34,11 +33,11 @@ export class FunctionReconciler implements Reconciler {
     this.#kick = kick;
   }
 
-  async reconcile(): Promise<void> {
+  async reconcile(nowMs: number): Promise<void> {
     const functions = this.#functions.list();
     for (const fn of functions) {
       if (fn.state === 'Pending' || fn.lastUpdateStatus === 'InProgress') this.#inBackground(`code:${fn.name}:${fn.code.digest}`, () => this.#applyCode(fn));
-      else if (fn.state === 'Active') this.#provision(fn);
+      else if (fn.state === 'Active') this.#provision(fn, nowMs);
     }
     this.#pool.reap(this.#deps.functions.idleEnvironmentMs, (target, provisionedFor) => this.#isCurrent(target, provisionedFor));
   }
@@ -64,19 +63,21 @@ export class FunctionReconciler implements Reconciler {
   }
 
   async #applyCode(fn: LambdaFunction): Promise<void> {
-    let failure: { reason: string; reasonCode: string } | undefined;
+    let failure: string | undefined;
     try {
       await this.#code.unpacked(fn.code);
     } catch (error) {
-      failure = { reason: `Lambda could not unpack the deployment package: ${describeError(error)}`, reasonCode: 'InvalidZipFileException' };
+      failure = `Lambda could not unpack the deployment package: ${describeError(error)}`;
     }
     const current = this.#deps.store.lambdaFunctions.get(fn.name);
     // An update that came in meanwhile (other code, or the function deleted) is the next pass's to apply.
     if (!current || current.code.digest !== fn.code.digest) return;
-    this.#deps.store.lambdaFunctions.modify(fn.name, (record) => ({ ...record, ...nextFunctionStatus(record, failure ? { kind: 'failed', ...failure } : { kind: 'ready' }) }));
+    this.#deps.store.lambdaFunctions.modify(fn.name, (record) =>
+      observe(record, failure === undefined ? { kind: 'code-ready' } : { kind: 'code-failed', reasonCode: 'InvalidZipFileException', reason: failure }),
+    );
   }
 
-  #provision(fn: LambdaFunction): void {
+  #provision(fn: LambdaFunction, nowMs: number): void {
     for (const [qualifier, config] of Object.entries(fn.provisionedConcurrency)) {
       const provisionedFor = `${fn.name}:${qualifier}`;
       let target: EnvironmentTarget;
@@ -86,12 +87,19 @@ export class FunctionReconciler implements Reconciler {
       } catch {
         continue;
       }
-      const counts = this.#pool.provisionedCounts(provisionedFor);
-      const failure = this.#provisionFailures.get(`${provisionedFor}:${config.lastModifiedMs}`);
-      const plan = planProvisioned({ requested: config.requested, ready: counts.ready, initialising: counts.starting, ...(failure ? { failure } : {}) });
+      const planKey = `${provisionedFor}@${config.lastModifiedMs}`;
+      const observed = this.#pool.observeProvisioned(provisionedFor);
+      const plan = decideProvisionedPlan(
+        config.requested,
+        { initialising: observed.starting, ready: observed.ready, failed: observed.failed, ...(observed.lastInitError !== undefined ? { lastInitError: observed.lastInitError } : {}) },
+        this.#plans.get(planKey) ?? initialProvisionedPlanState(),
+        nowMs,
+      );
+      this.#plans.set(planKey, plan.nextState);
       if (plan.status !== config.status || plan.allocated !== config.allocated || plan.available !== config.available || plan.statusReason !== config.statusReason) {
         this.#deps.store.lambdaFunctions.modify(fn.name, (record) => {
           const existing = record.provisionedConcurrency[qualifier];
+          // A config put again meanwhile is the next pass's.
           if (!existing || existing.lastModifiedMs !== config.lastModifiedMs) return record;
           const { statusReason: _old, ...rest } = existing;
           return {
@@ -103,11 +111,8 @@ export class FunctionReconciler implements Reconciler {
           };
         });
       }
-      if (failure || plan.start <= 0) continue;
-      this.#inBackground(`provision:${provisionedFor}`, async () => {
-        const failures = await this.#pool.provision(provisionedFor, target, config.requested);
-        if (failures.length > 0) this.#provisionFailures.set(`${provisionedFor}:${config.lastModifiedMs}`, failures[0]!);
-      });
+      if (plan.start > 0) this.#pool.startProvisioned(provisionedFor, target, plan.start, this.#kick);
+      if (plan.stop > 0) this.#pool.stopProvisioned(provisionedFor, plan.stop);
     }
   }
 

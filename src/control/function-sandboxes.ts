@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FunctionSettings } from '../domain/functions/function.ts';
 import { DEFAULT_REGION } from '../domain/iam/arn.ts';
@@ -42,6 +42,7 @@ export function environmentStarter(deps: ControlDeps, code: FunctionCodeStore, r
     let tmpDir: string | undefined;
     try {
       const codeDir = await code.unpacked(settings.code);
+      await mkdir(deps.functions.sandboxDir, { recursive: true, mode: 0o700 });
       tmpDir = await mkdtemp(join(deps.functions.sandboxDir, `${target.functionName}-`));
       const credentials = roles.credentials(settings.roleArn, target.functionName);
       const started = await ExecutionEnvironment.start({

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../core/errors.ts';
 import { ACCOUNT_ID, DEFAULT_REGION } from '../domain/iam/arn.ts';
-import { versionKey, type FunctionAlias, type FunctionSettings, type FunctionVersion, type LambdaFunction } from '../domain/functions/function.ts';
-import { checkFunctionSettings, checkCodeStorage } from '../domain/functions/function-config.ts';
-import { functionArn, parseFunctionName } from '../domain/functions/function-names.ts';
-import { canUpdate } from '../domain/functions/function-state.ts';
-import { SUPPORTED_RUNTIMES } from '../runtime/functions/execution-environment.ts';
+import { versionKey, type FunctionAlias, type FunctionSettings, type FunctionStatus, type FunctionVersion, type LambdaFunction } from '../domain/functions/function.ts';
+import { checkCodeStorage, validateFunctionConfig } from '../domain/functions/function-config.ts';
+import { functionArn, isVersionNumber, parseFunctionName } from '../domain/functions/function-names.ts';
+import { canUpdate, initialFunctionState, nextFunctionState, type FunctionStateFields, type StateObservation } from '../domain/functions/function-state.ts';
+import { lambdaError } from '../domain/functions/lambda-errors.ts';
+import { SUPPORTED_RUNTIMES } from '../runtime/functions/runtimes.ts';
 import type { ControlDeps } from './deps.ts';
 import type { CodeSource, FunctionCodeStore } from './function-code.ts';
 
@@ -45,11 +46,46 @@ export interface ResolvedFunction {
   alias?: FunctionAlias;
 }
 
+/** The settings as CreateFunction spells them, for the configuration checks. */
+function checkSettings(settings: Omit<FunctionSettings, 'code'>): void {
+  validateFunctionConfig(
+    { MemorySize: settings.memorySizeMb, Timeout: settings.timeoutSeconds, Handler: settings.handler, Runtime: settings.runtime, Role: settings.roleArn, Environment: { Variables: settings.environment } },
+    { supportedRuntimes: SUPPORTED_RUNTIMES },
+  );
+}
+
+/** The record's lifecycle fields in Lambda's member names, as the state decider reads them, and back. */
+export function stateFieldsOf(status: FunctionStatus): FunctionStateFields {
+  return {
+    State: status.state,
+    ...(status.stateReason !== undefined ? { StateReason: status.stateReason } : {}),
+    ...(status.stateReasonCode !== undefined ? { StateReasonCode: status.stateReasonCode } : {}),
+    ...(status.lastUpdateStatus !== undefined ? { LastUpdateStatus: status.lastUpdateStatus } : {}),
+    ...(status.lastUpdateStatusReason !== undefined ? { LastUpdateStatusReason: status.lastUpdateStatusReason } : {}),
+    ...(status.lastUpdateStatusReasonCode !== undefined ? { LastUpdateStatusReasonCode: status.lastUpdateStatusReasonCode } : {}),
+  };
+}
+
+/** The function with its lifecycle moved on by one observation; fields the decider leaves out are cleared. */
+export function observe<T extends LambdaFunction>(fn: T, observation: StateObservation): T {
+  const next = nextFunctionState(stateFieldsOf(fn), observation);
+  const { stateReason: _a, stateReasonCode: _b, lastUpdateStatus: _c, lastUpdateStatusReason: _d, lastUpdateStatusReasonCode: _e, ...rest } = fn;
+  return {
+    ...rest,
+    state: next.State,
+    ...(next.StateReason !== undefined ? { stateReason: next.StateReason } : {}),
+    ...(next.StateReasonCode !== undefined ? { stateReasonCode: next.StateReasonCode } : {}),
+    ...(next.LastUpdateStatus !== undefined ? { lastUpdateStatus: next.LastUpdateStatus } : {}),
+    ...(next.LastUpdateStatusReason !== undefined ? { lastUpdateStatusReason: next.LastUpdateStatusReason } : {}),
+    ...(next.LastUpdateStatusReasonCode !== undefined ? { lastUpdateStatusReasonCode: next.LastUpdateStatusReasonCode } : {}),
+  } as T;
+}
+
 const DEFAULTS = { description: '', timeoutSeconds: 3, memorySizeMb: 128, environment: {}, ephemeralStorageMb: 512 } as const;
 
 /** Lambda's not-found wording, with the ARN the caller asked for. */
 export function functionNotFound(name: string, qualifier?: string): DomainError {
-  return new DomainError('NotFound', `Function not found: ${functionArn(name, LAMBDA_SCOPE, qualifier)}`, { functionName: name });
+  return lambdaError('NotFound', 'ResourceNotFoundException', `Function not found: ${functionArn(name, LAMBDA_SCOPE, qualifier)}`, { functionName: name });
 }
 
 /** The fields of FunctionSettings a version freezes, taken from a record that has them. */
@@ -96,24 +132,22 @@ export class FunctionService {
   async create(input: CreateFunctionInput): Promise<{ fn: LambdaFunction; version?: FunctionVersion }> {
     const { functionName } = parseFunctionName(input.name, undefined, LAMBDA_SCOPE);
     if (this.#deps.store.lambdaFunctions.get(functionName)) {
-      throw new DomainError('AlreadyExists', `Function already exist: ${functionName}`, { functionName });
+      throw alreadyExists(functionName);
     }
     const settingsInput = { ...DEFAULTS, ...input };
-    checkFunctionSettings(settingsInput, SUPPORTED_RUNTIMES);
+    checkSettings(settingsInput);
     this.#checkRole(input.roleArn);
     const code = await this.#code.accept(input.code);
     checkCodeStorage(this.totalCodeSize(), code.sizeBytes);
     const now = this.#deps.clock.now();
+    const initial = initialFunctionState();
     const fn: LambdaFunction = {
       ...settingsOf({ ...settingsInput, code }),
       name: functionName,
       arn: functionArn(functionName, LAMBDA_SCOPE),
-      state: 'Pending',
-      stateReason: 'The function is being created.',
-      stateReasonCode: 'Creating',
-      lastUpdateStatus: 'InProgress',
-      lastUpdateStatusReason: 'The function is being created.',
-      lastUpdateStatusReasonCode: 'Creating',
+      state: initial.State,
+      ...(initial.StateReason !== undefined ? { stateReason: initial.StateReason } : {}),
+      ...(initial.StateReasonCode !== undefined ? { stateReasonCode: initial.StateReasonCode } : {}),
       createdAtMs: now,
       lastModifiedMs: now,
       revisionId: randomUUID(),
@@ -125,7 +159,7 @@ export class FunctionService {
     try {
       this.#deps.store.lambdaFunctions.create(fn);
     } catch (error) {
-      if (error instanceof DomainError && error.code === 'AlreadyExists') throw new DomainError('AlreadyExists', `Function already exist: ${functionName}`, { functionName });
+      if (error instanceof DomainError && error.code === 'AlreadyExists') throw alreadyExists(functionName);
       throw error;
     }
     const version = input.publish ? this.publishVersion(functionName, {}) : undefined;
@@ -145,7 +179,7 @@ export class FunctionService {
     const fn = this.get(parsed.functionName);
     const q = parsed.qualifier;
     if (q === undefined || q === '$LATEST') return { fn, settings: settingsOf(fn), version: '$LATEST' };
-    if (/^[0-9]+$/.test(q)) {
+    if (isVersionNumber(q)) {
       const version = this.#deps.store.functionVersions.get(versionKey(fn.name, q));
       if (!version) throw functionNotFound(fn.name, q);
       return { fn, settings: settingsOf(version), version: q, versionRecord: version };
@@ -183,7 +217,7 @@ export class FunctionService {
   updateConfiguration(name: string, patch: FunctionSettingsInput, revisionId?: string): LambdaFunction {
     const current = this.#updatable(name, revisionId);
     const next = { ...settingsOf(current), ...Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) } as FunctionSettings;
-    checkFunctionSettings(next, SUPPORTED_RUNTIMES);
+    checkSettings(next);
     if (patch.roleArn !== undefined) this.#checkRole(patch.roleArn);
     const fn = this.#deps.store.lambdaFunctions.modify(current.name, (existing) => ({ ...this.#updating(existing), ...settingsOf({ ...next, code: existing.code }) }));
     this.#kick();
@@ -196,12 +230,12 @@ export class FunctionService {
     const fn = this.get(parsed.functionName);
     const { store } = this.#deps;
     if (parsed.qualifier !== undefined) {
-      if (parsed.qualifier === '$LATEST' || !/^[0-9]+$/.test(parsed.qualifier)) {
-        throw new DomainError('ValidationError', '$LATEST version cannot be deleted without deleting the function.', { field: 'Qualifier' });
+      if (!isVersionNumber(parsed.qualifier)) {
+        throw lambdaError('ValidationError', 'InvalidParameterValueException', '$LATEST version cannot be deleted without deleting the function.', { field: 'Qualifier' });
       }
       const users = store.functionAliases.listForFunction(fn.name).filter((alias) => alias.functionVersion === parsed.qualifier || alias.additionalVersionWeights?.[parsed.qualifier!] !== undefined);
       if (users.length > 0) {
-        throw new DomainError('Conflict', `Unable to delete version because the following aliases reference it: [${users.map((alias) => alias.name).join(', ')}]`, { functionName: fn.name });
+        throw lambdaError('Conflict', 'ResourceConflictException', `Unable to delete version because the following aliases reference it: [${users.map((alias) => alias.name).join(', ')}]`);
       }
       if (!store.functionVersions.delete(versionKey(fn.name, parsed.qualifier))) throw functionNotFound(fn.name, parsed.qualifier);
       this.#kick();
@@ -223,9 +257,9 @@ export class FunctionService {
     const fn = this.get(name);
     if (input.revisionId !== undefined && input.revisionId !== fn.revisionId) throw revisionMismatch('GetFunction');
     if (input.codeSha256 !== undefined && input.codeSha256 !== fn.code.sha256Base64) {
-      throw new DomainError('ValidationError', `CodeSHA256 (${input.codeSha256}) is different from current CodeSHA256 in $LATEST (${fn.code.sha256Base64}). Please try again with the CodeSHA256 in $LATEST.`, { field: 'CodeSha256' });
+      throw lambdaError('ValidationError', 'InvalidParameterValueException', `CodeSHA256 (${input.codeSha256}) is different from current CodeSHA256 in $LATEST (${fn.code.sha256Base64}). Please try again with the CodeSHA256 in $LATEST.`, { field: 'CodeSha256' });
     }
-    if (!canUpdate(fn)) throw updateInProgress(fn.arn);
+    canUpdate(stateFieldsOf(fn), fn.arn);
     const latest = this.#deps.store.functionVersions.listForFunction(fn.name).sort((a, b) => Number(b.version) - Number(a.version))[0];
     if (latest && sameSettings(latest, fn)) return latest;
     const version: FunctionVersion = {
@@ -252,7 +286,7 @@ export class FunctionService {
   getAlias(functionName: string, aliasName: string): FunctionAlias {
     const fn = this.get(functionName);
     const alias = this.#deps.store.functionAliases.get(versionKey(fn.name, aliasName));
-    if (!alias) throw new DomainError('NotFound', `Cannot find alias arn: ${functionArn(fn.name, LAMBDA_SCOPE, aliasName)}`, { functionName: fn.name, alias: aliasName });
+    if (!alias) throw lambdaError('NotFound', 'ResourceNotFoundException', `Cannot find alias arn: ${functionArn(fn.name, LAMBDA_SCOPE, aliasName)}`, { functionName: fn.name, alias: aliasName });
     return alias;
   }
 
@@ -264,30 +298,21 @@ export class FunctionService {
   #updatable(name: string, revisionId: string | undefined): LambdaFunction {
     const fn = this.get(parseFunctionName(name, undefined, LAMBDA_SCOPE).functionName);
     if (revisionId !== undefined && revisionId !== fn.revisionId) throw revisionMismatch('GetFunction');
-    if (!canUpdate(fn)) throw updateInProgress(fn.arn);
+    canUpdate(stateFieldsOf(fn), fn.arn);
     return fn;
   }
 
   #updating(fn: LambdaFunction): LambdaFunction {
-    return {
-      ...fn,
-      lastUpdateStatus: 'InProgress',
-      lastUpdateStatusReason: 'The function is being created.',
-      lastUpdateStatusReasonCode: 'Creating',
-      lastModifiedMs: this.#deps.clock.now(),
-      revisionId: randomUUID(),
-    };
+    return { ...observe(fn, { kind: 'update-started' }), lastModifiedMs: this.#deps.clock.now(), revisionId: randomUUID() };
   }
+}
+
+function alreadyExists(functionName: string): DomainError {
+  return lambdaError('AlreadyExists', 'ResourceConflictException', `Function already exist: ${functionName}`, { functionName });
 }
 
 export function revisionMismatch(getter: 'GetFunction' | 'GetAlias' | 'GetPolicy'): DomainError {
   return new DomainError('Conflict', `The Revision Id provided does not match the latest Revision Id. Call the ${getter} API to retrieve the latest Revision Id`, {
     lambdaError: 'PreconditionFailedException',
-  });
-}
-
-export function updateInProgress(arn: string): DomainError {
-  return new DomainError('Conflict', `The operation cannot be performed at this time. An update is in progress for resource: ${arn}`, {
-    lambdaError: 'ResourceConflictException',
   });
 }

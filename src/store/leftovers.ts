@@ -12,7 +12,10 @@ import type { StateDir } from './state-dir.ts';
  *   set is deterministic and regenerated when missing;
  * - `<credentials>.<pid>.tmp`: a credentials file being written (credentials-file.ts);
  * - `<secrets.key>.<pid>.tmp`: the key file being created (secret-box.ts);
- * - `<checkpoints>/<job>.ckpt.<hex>.tmp`: a checkpoint being written (checkpoint-files.ts).
+ * - `<checkpoints>/<job>.ckpt.<hex>.tmp`: a checkpoint being written (checkpoint-files.ts);
+ * - everything in `<sandboxes>/`: execution environments' temporary folders (function-sandboxes.ts),
+ *   which live only as long as their environment;
+ * - `<function code>/<digest>.unpacking-<pid>`: a deployment package being unpacked (function-package.ts).
  *
  * Nothing else is touched. Call it only while holding the state lock
  * (state-lock.ts): a running server's temp files look exactly like these.
@@ -35,6 +38,11 @@ export async function removeLeftovers(dirs: StateDir): Promise<{ removed: string
 
   for (const entry of await entries(dirs.checkpointsDir)) {
     if (entry.isFile() && /\.ckpt\.[0-9a-f]{12}\.tmp$/.test(entry.name)) await remove(join(dirs.checkpointsDir, entry.name));
+  }
+
+  for (const entry of await entries(dirs.sandboxesDir)) await remove(join(dirs.sandboxesDir, entry.name));
+  for (const entry of await entries(dirs.functionCodeDir)) {
+    if (entry.isDirectory() && /^[0-9a-f]{64}\.unpacking-\d+$/.test(entry.name)) await remove(join(dirs.functionCodeDir, entry.name));
   }
 
   for (const file of [dirs.credentialsFile, dirs.secretKeyFile]) {

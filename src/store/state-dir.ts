@@ -17,6 +17,10 @@ export interface StateDir {
   logsDir: string;
   /** Script-mode jobs' /opt/ml folders, while they run. */
   jobsDir: string;
+  /** Lambda functions' unpacked deployment packages, one folder per package digest. */
+  functionCodeDir: string;
+  /** Execution environments' private temporary folders, while they run. */
+  sandboxesDir: string;
   /** Admin keys in the AWS shared-credentials format. */
   credentialsFile: string;
   /** The key that seals stored secret access keys (mode 0600). */
@@ -44,10 +48,12 @@ export async function openStateDir(home: string): Promise<StateDir> {
     checkpointsDir: join(absoluteHome, 'checkpoints'),
     logsDir: join(absoluteHome, 'logs'),
     jobsDir: join(absoluteHome, 'jobs'),
+    functionCodeDir: join(absoluteHome, 'functions', 'code'),
+    sandboxesDir: join(absoluteHome, 'functions', 'sandboxes'),
     credentialsFile: join(absoluteHome, 'credentials'),
     secretKeyFile: join(absoluteHome, 'secrets.key'),
   };
-  for (const dir of [dirs.home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir, dirs.logsDir, dirs.jobsDir]) {
+  for (const dir of [dirs.home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir, dirs.logsDir, dirs.jobsDir, dirs.functionCodeDir, dirs.sandboxesDir]) {
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
     } catch (error) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { silentLogger } from '../core/logger.ts';
-import { DEFAULT_AUTOSCALING, DEFAULT_LIMITS, type ControlDeps } from '../control/deps.ts';
+import { DEFAULT_AUTOSCALING, DEFAULT_FUNCTION_SETTINGS, DEFAULT_LIMITS, type ControlDeps } from '../control/deps.ts';
 import { PlatformEvents } from '../control/events.ts';
 import { PreparedDataCache } from '../control/prepared-data.ts';
 import { DEFAULT_URL_FETCH_POLICY } from '../domain/serving/url-policy.ts';
@@ -36,6 +36,13 @@ export function testControlDeps(dir: string, store: Store, overrides: Partial<Co
     limits: DEFAULT_LIMITS,
     autoscaling: DEFAULT_AUTOSCALING,
     secrets: new SecretBox(randomBytes(32)),
+    functions: {
+      ...DEFAULT_FUNCTION_SETTINGS,
+      codeDir: join(dir, 'functions', 'code'),
+      sandboxDir: join(dir, 'functions', 'sandboxes'),
+      endpointUrl: () => undefined,
+      readableDirs: [],
+    },
     ...overrides,
   };
 }

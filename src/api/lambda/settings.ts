@@ -21,12 +21,8 @@ interface WireEventInvokeConfig {
 }
 
 function eventInvokeConfigFromWire(input: WireEventInvokeConfig) {
-  return {
-    ...(input.MaximumRetryAttempts !== undefined ? { maximumRetryAttempts: input.MaximumRetryAttempts } : {}),
-    ...(input.MaximumEventAgeInSeconds !== undefined ? { maximumEventAgeSeconds: input.MaximumEventAgeInSeconds } : {}),
-    ...(input.DestinationConfig?.OnSuccess?.Destination !== undefined ? { onSuccess: input.DestinationConfig.OnSuccess.Destination } : {}),
-    ...(input.DestinationConfig?.OnFailure?.Destination !== undefined ? { onFailure: input.DestinationConfig.OnFailure.Destination } : {}),
-  };
+  const { FunctionName: _name, Qualifier: _qualifier, ...config } = input;
+  return config;
 }
 
 /** Concurrency, permissions, async settings and tags: the settings around a function. */

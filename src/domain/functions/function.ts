@@ -1,3 +1,6 @@
+import type { FunctionState, LastUpdateStatus, LastUpdateStatusReasonCode, StateReasonCode } from './function-state.ts';
+import type { ProvisionedConcurrencyStatus } from './provisioned-plan.ts';
+
 /**
  * Lambda functions as Kennel records them. A function's unpublished
  * configuration ($LATEST) lives on the function; each PublishVersion freezes a
@@ -32,20 +35,15 @@ export interface FunctionSettings {
   code: FunctionCode;
 }
 
-export type FunctionState = 'Pending' | 'Active' | 'Inactive' | 'Failed';
-export type LastUpdateStatus = 'Successful' | 'Failed' | 'InProgress';
-
-/** The lifecycle fields Lambda reports on every configuration. */
+/** The lifecycle fields Lambda reports on every configuration (function-state.ts decides them). */
 export interface FunctionStatus {
   state: FunctionState;
   stateReason?: string;
-  stateReasonCode?: string;
-  lastUpdateStatus: LastUpdateStatus;
+  stateReasonCode?: StateReasonCode;
+  lastUpdateStatus?: LastUpdateStatus;
   lastUpdateStatusReason?: string;
-  lastUpdateStatusReasonCode?: string;
+  lastUpdateStatusReasonCode?: LastUpdateStatusReasonCode;
 }
-
-export type ProvisionedConcurrencyStatus = 'IN_PROGRESS' | 'READY' | 'FAILED';
 
 /** A provisioned concurrency config of one version or alias. */
 export interface ProvisionedConcurrency {
@@ -128,6 +126,8 @@ export interface AsyncEvent {
   enqueuedAtMs: number;
   /** Attempts that ran the function. */
   attempts: number;
+  /** Times it went back to the queue without running (throttled): drives the backoff. */
+  deferrals?: number;
   nextAttemptAtMs: number;
   status: AsyncEventStatus;
   /** Why the last attempt failed, and for a failed event, why it was given up. */

@@ -149,7 +149,7 @@ describe('removePermissionStatement and policyText', () => {
 
 describe('the documents are resource policies Kennel evaluates', () => {
   const grants: Partial<AddPermissionInput>[] = [
-    { StatementId: 'S3Invoke', Principal: 's3.amazonaws.com', SourceArn: BUCKET, SourceAccount: '000000000000' },
+    { StatementId: 's3-invoke_1', Principal: 's3.amazonaws.com', SourceArn: BUCKET, SourceAccount: '000000000000' },
     { StatementId: 'AccountInvoke', Principal: '000000000000' },
     { StatementId: 'RoleInvoke', Principal: 'arn:aws:iam::000000000000:role/caller', Qualifier: '2' },
     { StatementId: 'PublicUrl', Action: 'lambda:InvokeFunctionUrl', FunctionUrlAuthType: 'NONE', PrincipalOrgID: 'o-a1b2c3d4e5' },

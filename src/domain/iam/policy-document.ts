@@ -114,7 +114,8 @@ export function statementLabel(index: number, sid: string | undefined): string {
 function parseStatement(raw: unknown, index: number, kind: PolicyKind): Statement {
   if (!isObject(raw)) throw malformed(`Statement ${index + 1} must be a JSON object`);
   const sid = raw.Sid;
-  if (sid !== undefined && (typeof sid !== 'string' || !/^[A-Za-z0-9 ]*$/.test(sid))) {
+  // IAM's own policies take letters and digits in a Sid; resource policies (Lambda's, S3's) any string, and Lambda's ids have - and _.
+  if (sid !== undefined && (typeof sid !== 'string' || (kind !== 'resource' && !/^[A-Za-z0-9 ]*$/.test(sid)))) {
     throw malformed(`Statement ${index + 1} has an invalid Sid ${JSON.stringify(sid)}: use letters and digits`);
   }
   const label = statementLabel(index, sid as string | undefined);
