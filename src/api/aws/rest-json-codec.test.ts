@@ -214,6 +214,7 @@ const synthetic = {
         Meta: { shape: 'Meta', location: 'headers', locationName: 'x-meta-' },
         Extra: { shape: 'Extra', location: 'querystring' },
         Context: { shape: 'Name', location: 'header', locationName: 'X-Context', jsonvalue: true },
+        Token: { shape: 'Bytes', location: 'header', locationName: 'X-Token' },
         Thing: { shape: 'Thing' },
       },
     },
@@ -269,6 +270,7 @@ describe('reading and writing the bindings Lambda does not use', () => {
         'x-meta-owner': 'ann',
         'X-Meta-Team': 'ml',
         'X-Context': Buffer.from('{"k":[1]}').toString('base64'),
+        'X-Token': 'AAH/',
       },
       body: JSON.stringify({ Created: 1796149517, Data: Buffer.from('hi').toString('base64'), Seen: '2026-12-01T18:25:17Z' }),
     });
@@ -285,6 +287,7 @@ describe('reading and writing the bindings Lambda does not use', () => {
       Meta: { owner: 'ann', team: 'ml' },
       Extra: { colour: ['red', 'blue'], size: ['L'] },
       Context: '{"k":[1]}',
+      Token: Buffer.from([0, 1, 255]),
       Thing: { Created: instant, Data: Buffer.from('hi'), Seen: instant },
     });
   });
@@ -296,6 +299,7 @@ describe('reading and writing the bindings Lambda does not use', () => {
     assert.match(refused({ query: 'ratio=half' }).message, /Member must be a number/);
     assert.match(refused({ query: 'since=soon' }).message, /Member must be an ISO 8601 timestamp/);
     assert.match(refused({ headers: { 'X-Context': Buffer.from('{no').toString('base64') } }).message, /Member must be base64-encoded JSON/);
+    assert.match(refused({ headers: { 'X-Token': 'not base64' } }).message, /Value 'not base64' at 'token' failed to satisfy constraint: Member must be base64-encoded bytes/);
     assert.match(refused({ body: '{"Data":"aGk="}' }).message, /Value null at 'thing.created' failed to satisfy constraint: Member must not be null/);
     assert.equal(refused({ body: '{"Created":"today"}' }).kind, 'unreadable');
   });

@@ -1,6 +1,6 @@
 import type { BoundMember, MessageBindings } from './rest-json-model.ts';
 import { getShape, type Shape, type ServiceModel, type ShapeRef, type TimestampFormat } from './service-model.ts';
-import { awsMemberName, formatViolations, validateInput, type ShapeViolation, type ValidationOptions } from './shape-validator.ts';
+import { awsMemberName, formatViolations, jsonTypeProblem, validateInput, type ShapeViolation, type ValidationOptions } from './shape-validator.ts';
 
 /**
  * Reads a REST-JSON request into an operation's input: URI labels
@@ -44,11 +44,10 @@ export function readRestJsonInput(
   options: ValidationOptions = {},
 ): RestInputOutcome {
   const wire: Record<string, unknown> = {};
-  const unreadableValues: ShapeViolation[] = [];
-  const put = (member: BoundMember, read: Read | undefined) => {
-    if (!read) return;
+  const misread: ShapeViolation[] = [];
+  const put = (member: BoundMember, read: Read) => {
     if (read.ok) wire[member.name] = read.value;
-    else unreadableValues.push(read.violation);
+    else misread.push(read.violation);
   };
 
   for (const member of bindings.labels) {
@@ -58,7 +57,7 @@ export function readRestJsonInput(
     try {
       text = decodeURIComponent(raw);
     } catch {
-      unreadableValues.push(violation(member, raw, 'Member must be percent-encoded UTF-8'));
+      misread.push(violation(member, raw, 'Member must be percent-encoded UTF-8'));
       continue;
     }
     put(member, readText(member, member.shape, member.ref, text, 'uri'));
@@ -86,7 +85,7 @@ export function readRestJsonInput(
     });
     if (Object.keys(entries).length > 0) wire[member.name] = entries;
   }
-  if (unreadableValues.length > 0) return { ok: false, kind: 'invalid', message: formatViolations(unreadableValues) };
+  if (misread.length > 0) return { ok: false, kind: 'invalid', message: formatViolations(misread) };
 
   const rawPayload = bindings.payload && isRawPayload(bindings.payload) ? bindings.payload : undefined;
   const body = readBody(bindings, request.body, wire);
@@ -206,8 +205,9 @@ function readText(member: BoundMember, shape: Shape, ref: ShapeRef, text: string
   const wrong = (expected: string): Read => ({ ok: false, violation: violation(member, text, `Member must be ${expected}`) });
   switch (shape.type) {
     case 'string':
-    case 'blob':
       return { ok: true, value: text };
+    case 'blob':
+      return jsonTypeProblem(shape, ref, text) ? wrong('base64-encoded bytes') : { ok: true, value: text };
     case 'integer':
     case 'long': {
       const value = /^[+-]?\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
