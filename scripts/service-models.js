@@ -78,6 +78,22 @@ function withNewerMembers(model, newer) {
   return model;
 }
 
+/**
+ * Enum values that newer releases of the service model have and Debian's
+ * botocore does not yet (manifest `newerEnumValues`: per enum shape, the values
+ * to accept). They go after botocore's own, which keep their order; a value
+ * botocore already lists is not repeated.
+ */
+function withNewerEnumValues(model, newer) {
+  if (!newer) return model;
+  for (const [name, values] of Object.entries(newer.values ?? {})) {
+    const shape = model.shapes[name];
+    if (!Array.isArray(shape?.enum)) fail(`newerEnumValues: ${name} is not an enum shape the served operations reach`);
+    for (const value of values) if (!shape.enum.includes(value)) shape.enum.push(value);
+  }
+  return model;
+}
+
 /** Object keys sorted at every depth; arrays keep their order (enums and `required` lists mean it). */
 function sortKeys(value) {
   if (Array.isArray(value)) return value.map(sortKeys);
@@ -98,7 +114,10 @@ function generate(service, entry) {
     );
   }
   const model = JSON.parse(readFileSync(source, 'utf8'));
-  const served = withNewerMembers(subset(model, entry.operations, `${entry.botocore}/service-2.json`), entry.newerMembers);
+  const served = withNewerEnumValues(
+    withNewerMembers(subset(model, entry.operations, `${entry.botocore}/service-2.json`), entry.newerMembers),
+    entry.newerEnumValues,
+  );
   return `${JSON.stringify(sortKeys(served), null, 2)}\n`;
 }
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { httpBinding, messageBindings } from '../rest-json-model.ts';
 import { getShape, loadServiceModel, operationNames, type ServiceModel, type Shape } from '../service-model.ts';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -116,6 +117,29 @@ test('the iam and sts subsets keep what the query protocol reads: namespace, ver
   assert.equal(iam.operations.CreateUser.output?.resultWrapper, 'CreateUserResult');
   assert.equal(iam.operations.DeleteUser.output, undefined);
   assert.equal(loadServiceModel('sts').operations.AssumeRole.output?.resultWrapper, 'AssumeRoleResult');
+});
+
+test('the lambda subset keeps the REST bindings, and its Runtime enum takes the newer runtimes after botocore\'s', () => {
+  const model = loadServiceModel('lambda');
+  assert.deepEqual(operationNames(model), [...manifest.lambda.operations].sort());
+  assert.equal(model.metadata.protocol, 'rest-json');
+  assert.equal(model.metadata.signingName ?? model.metadata.endpointPrefix, 'lambda');
+  assert.deepEqual([...reachableShapes(model)].sort(), Object.keys(model.shapes).sort());
+  assert.deepEqual(httpBinding(model, 'ListProvisionedConcurrencyConfigs'), {
+    method: 'GET',
+    requestUri: '/2019-09-30/functions/{FunctionName}/provisioned-concurrency?List=ALL',
+    responseCode: 200,
+  });
+  const invocation = messageBindings(model, 'InvocationRequest');
+  assert.equal(invocation.payload?.name, 'Payload');
+  assert.deepEqual(invocation.headers.map((member) => member.wireName).sort(), ['X-Amz-Client-Context', 'X-Amz-Invocation-Type', 'X-Amz-Log-Type']);
+  assert.deepEqual(invocation.labels.map((member) => member.wireName), ['FunctionName']);
+  const botocoreRuntimes = JSON.parse(readFileSync(join(botocoreData, manifest.lambda.botocore, 'service-2.json'), 'utf8')).shapes.Runtime.enum as string[];
+  const runtime = getShape(model, 'Runtime');
+  assert.ok(runtime.type === 'string' && runtime.enum);
+  assert.deepEqual(runtime.enum.slice(0, botocoreRuntimes.length), botocoreRuntimes);
+  for (const name of ['nodejs20.x', 'nodejs22.x', 'python3.10', 'python3.11', 'python3.12', 'python3.13']) assert.ok(runtime.enum.includes(name), name);
+  assert.equal(new Set(runtime.enum).size, runtime.enum.length);
 });
 
 test('the generated file has no documentation and sorted keys', () => {
