@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
-import type { ExecutionEnvironment, InvocationOutcome, Invocation } from '../runtime/functions/execution-environment.ts';
+import type { ExecutionEnvironment } from '../runtime/functions/execution-environment.ts';
+import type { Invocation, InvocationOutcome } from '../runtime/functions/types.ts';
 
 /** What an environment runs: one function version with one configuration. */
 export interface EnvironmentTarget {
@@ -13,10 +14,13 @@ export interface EnvironmentTarget {
 
 /** A started environment, or why it could not start (reported to the caller as Lambda reports init errors). */
 export type StartedEnvironment =
-  | { ok: true; environment: ExecutionEnvironment; initDurationMs: number; credentialsExpireAtMs: number }
-  | { ok: false; errorType: string; errorMessage: string; logs: string };
+  | { ok: true; environment: ExecutionEnvironment; credentialsExpireAtMs: number }
+  | { ok: false; errorType: string; errorMessage: string; payload: Buffer; logs: string };
 
-export type EnvironmentStarter = (target: EnvironmentTarget) => Promise<StartedEnvironment>;
+/** Provisioned environments are initialised ahead of traffic, so their first invocation reports no Init Duration. */
+export type InitializationType = 'on-demand' | 'provisioned-concurrency';
+
+export type EnvironmentStarter = (target: EnvironmentTarget, initializationType: InitializationType) => Promise<StartedEnvironment>;
 
 interface Pooled {
   environment: ExecutionEnvironment;
@@ -26,8 +30,6 @@ interface Pooled {
   busy: boolean;
   lastUsedMs: number;
   credentialsExpireAtMs: number;
-  /** Reported on the first invocation of an environment started on demand, as Lambda's REPORT line does. */
-  pendingInitDurationMs?: number;
 }
 
 export interface Lease {
@@ -84,16 +86,9 @@ export class EnvironmentPool {
 
   /** A new on-demand environment for one invocation: a cold start. */
   async startCold(target: EnvironmentTarget): Promise<Lease | Extract<StartedEnvironment, { ok: false }>> {
-    const started = await this.#start(target);
+    const started = await this.#start(target, 'on-demand');
     if (!started.ok) return started;
-    const pooled: Pooled = {
-      environment: started.environment,
-      target,
-      busy: false,
-      lastUsedMs: this.#clock.now(),
-      credentialsExpireAtMs: started.credentialsExpireAtMs,
-      pendingInitDurationMs: started.initDurationMs,
-    };
+    const pooled: Pooled = { environment: started.environment, target, busy: false, lastUsedMs: this.#clock.now(), credentialsExpireAtMs: started.credentialsExpireAtMs };
     this.#adopt(pooled);
     return this.#lease(pooled, true);
   }
@@ -116,10 +111,9 @@ export class EnvironmentPool {
   startProvisioned(provisionedFor: string, target: EnvironmentTarget, count: number, onSettled: () => void): void {
     this.#starting.set(provisionedFor, (this.#starting.get(provisionedFor) ?? 0) + count);
     for (let i = 0; i < count; i++) {
-      void this.#start(target)
+      void this.#start(target, 'provisioned-concurrency')
         .then((started) => {
           if (started.ok) {
-            // Provisioned environments are initialised ahead of traffic: no invocation reports their Init Duration.
             this.#adopt({ environment: started.environment, target, provisionedFor, busy: false, lastUsedMs: this.#clock.now(), credentialsExpireAtMs: started.credentialsExpireAtMs });
           } else {
             const failures = this.#failures.get(provisionedFor) ?? { count: 0, last: '' };
@@ -186,9 +180,7 @@ export class EnvironmentPool {
       provisioned: pooled.provisionedFor !== undefined,
       invoke: async (invocation) => {
         try {
-          const initDurationMs = pooled.pendingInitDurationMs;
-          pooled.pendingInitDurationMs = undefined;
-          const outcome = await pooled.environment.invoke(invocation, initDurationMs);
+          const outcome = await pooled.environment.invoke(invocation);
           if (outcome.environmentLost) this.#retire(pooled);
           return outcome;
         } finally {

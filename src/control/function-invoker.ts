@@ -4,7 +4,8 @@ import { pickAliasVersion } from '../domain/functions/alias-routing.ts';
 import { decideAdmission } from '../domain/functions/concurrency.ts';
 import { functionArn } from '../domain/functions/function-names.ts';
 import { canInvoke } from '../domain/functions/function-state.ts';
-import { logTail, type InvocationOutcome } from '../runtime/functions/execution-environment.ts';
+import { logTail } from '../runtime/functions/invocation-log.ts';
+import type { InvocationOutcome } from '../runtime/functions/types.ts';
 import type { ControlDeps } from './deps.ts';
 import type { FunctionConcurrencyService } from './function-concurrency.ts';
 import type { EnvironmentPool } from './function-environments.ts';
@@ -116,7 +117,7 @@ export class FunctionInvoker {
         this.#metrics.record({ functionName: fn.name, atMs: this.#deps.clock.now(), outcome: 'error', cold: true, durationMs: this.#deps.clock.now() - startedAtMs, spillover });
         return {
           requestId,
-          payload: Buffer.from(JSON.stringify({ errorType: lease.errorType, errorMessage: lease.errorMessage })),
+          payload: lease.payload,
           functionError: 'Unhandled',
           errorType: lease.errorType,
           executedVersion: version,

@@ -5,7 +5,7 @@ import type { FunctionSettings } from '../domain/functions/function.ts';
 import { DEFAULT_REGION } from '../domain/iam/arn.ts';
 import { ExecutionEnvironment } from '../runtime/functions/execution-environment.ts';
 import type { ControlDeps } from './deps.ts';
-import type { EnvironmentTarget, StartedEnvironment } from './function-environments.ts';
+import type { EnvironmentTarget, InitializationType, StartedEnvironment } from './function-environments.ts';
 import type { FunctionCodeStore } from './function-code.ts';
 import type { ExecutionRoles } from './function-roles.ts';
 
@@ -36,8 +36,12 @@ export function endpointVariables(url: string | undefined): Record<string, strin
  * folder, assumes the execution role, and launches the sandboxed runtime with
  * the function's variables, the role's credentials and the endpoint variables.
  */
-export function environmentStarter(deps: ControlDeps, code: FunctionCodeStore, roles: ExecutionRoles): (target: EnvironmentTarget) => Promise<StartedEnvironment> {
-  return async (target) => {
+export function environmentStarter(
+  deps: ControlDeps,
+  code: FunctionCodeStore,
+  roles: ExecutionRoles,
+): (target: EnvironmentTarget, initializationType: InitializationType) => Promise<StartedEnvironment> {
+  return async (target, initializationType) => {
     const { settings } = target as SandboxTarget;
     let tmpDir: string | undefined;
     try {
@@ -65,18 +69,19 @@ export function environmentStarter(deps: ControlDeps, code: FunctionCodeStore, r
         logGroupName: `/aws/lambda/${target.functionName}`,
         logStreamName: `${new Date(deps.clock.now()).toISOString().slice(0, 10).replaceAll('-', '/')}/[${target.version}]${target.key}`,
         readableDirs: deps.functions.readableDirs,
-      });
+      }, { initializationType });
       if (!started.ok) {
         await rm(tmpDir, { recursive: true, force: true });
-        return started;
+        return { ok: false, errorType: started.errorType, errorMessage: started.errorMessage, payload: started.payload, logs: started.logs };
       }
       const folder = tmpDir;
       started.environment.onExit(() => void rm(folder, { recursive: true, force: true }));
-      return { ok: true, environment: started.environment, initDurationMs: started.initDurationMs, credentialsExpireAtMs: credentials.expiresAtMs };
+      return { ok: true, environment: started.environment, credentialsExpireAtMs: credentials.expiresAtMs };
     } catch (error) {
       if (tmpDir !== undefined) await rm(tmpDir, { recursive: true, force: true });
-      const message = error instanceof Error ? error.message : String(error);
-      return { ok: false, errorType: 'Runtime.Unknown', errorMessage: message, logs: '' };
+      const errorMessage = error instanceof Error ? error.message : String(error);
+      deps.logger.warn('a function environment could not start', { functionName: target.functionName, error: errorMessage });
+      return { ok: false, errorType: 'Runtime.Unknown', errorMessage, payload: Buffer.from(JSON.stringify({ errorType: 'Runtime.Unknown', errorMessage })), logs: '' };
     }
   };
 }

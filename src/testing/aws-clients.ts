@@ -1,4 +1,5 @@
-import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { STSClient, type Credentials as StsCredentials } from '@aws-sdk/client-sts';
@@ -11,6 +12,7 @@ export interface AwsClients {
   sts: STSClient;
   sagemaker: SageMakerClient;
   runtime: SageMakerRuntimeClient;
+  lambda: LambdaClient;
 }
 
 /**
@@ -33,6 +35,7 @@ export class AwsClientPool {
       sts: new STSClient(options),
       sagemaker: new SageMakerClient(options),
       runtime: new SageMakerRuntimeClient(options),
+      lambda: new LambdaClient(options),
     };
     this.#made.push(clients);
     return clients;
@@ -53,6 +56,18 @@ export async function createUserWithKey(iam: IAMClient, userName: string): Promi
   await iam.send(new CreateUserCommand({ UserName: userName }));
   const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
   return { accessKeyId: AccessKey!.AccessKeyId!, secretAccessKey: AccessKey!.SecretAccessKey! };
+}
+
+/** A role Lambda may assume (its trust policy names lambda.amazonaws.com), with `statements` as its inline policy when given. */
+export async function createFunctionRole(iam: IAMClient, roleName: string, ...statements: Record<string, unknown>[]): Promise<string> {
+  const { Role } = await iam.send(
+    new CreateRoleCommand({
+      RoleName: roleName,
+      AssumeRolePolicyDocument: policy({ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }),
+    }),
+  );
+  if (statements.length > 0) await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'inline', PolicyDocument: policy(...statements) }));
+  return Role!.Arn!;
 }
 
 /** STS's Credentials as the SDK clients take them. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Clock } from '../core/clock.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
-import { startKennel, type Kennel } from '../cli/start.ts';
+import { startKennel, type Kennel, type StartOptions } from '../cli/start.ts';
 import type { PlatformLimits } from '../control/deps.ts';
 import type { AutoscalingSettings } from '../domain/serving/scaling.ts';
 import type { Platform } from '../control/platform.ts';
@@ -35,6 +35,7 @@ export async function startTestKennel(
     autoscaling?: Partial<AutoscalingSettings>;
     logger?: Logger;
     clock?: Clock;
+    functions?: StartOptions['functions'];
   } = {},
 ): Promise<TestKennel> {
   const home = options.home ?? (await mkdtemp(join(tmpdir(), 'kennel-test-')));
@@ -47,6 +48,7 @@ export async function startTestKennel(
     limits: options.limits,
     autoscaling: options.autoscaling,
     clock: options.clock,
+    functions: options.functions,
   });
   return {
     kennel,

@@ -66,7 +66,7 @@ describe('Lambda errors', () => {
   });
 
   it('takes the exception its details name, then the one the operation declares, then the code\'s', () => {
-    const named = (code: ErrorCode, lambdaErrorType: string, declared?: string) => lambdaError(new DomainError(code, 'm', { lambdaErrorType }), declared);
+    const named = (code: ErrorCode, type: string, declared?: string) => lambdaError(new DomainError(code, 'm', { lambdaError: type }), declared);
     assert.deepEqual([named('LimitExceeded', 'CodeStorageExceededException').type, named('LimitExceeded', 'CodeStorageExceededException').status], ['CodeStorageExceededException', 400]);
     assert.deepEqual([named('Conflict', 'PreconditionFailedException').type, named('Conflict', 'PreconditionFailedException').status], ['PreconditionFailedException', 412]);
     const service = named('ServiceUnavailable', 'ServiceException');

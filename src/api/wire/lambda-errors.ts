@@ -28,7 +28,7 @@ export interface LambdaErrorDetails {
    * ProvisionedConcurrencyConfigNotFoundException. Any exception Lambda's model
    * declares is taken; other names are ignored.
    */
-  lambdaErrorType?: string;
+  lambdaError?: string;
   /** TooManyRequestsException's Reason (a ThrottleReason: ReservedFunctionConcurrentInvocationLimitExceeded, ...). */
   reason?: string;
   /** TooManyRequestsException's Retry-After header, in seconds. */
@@ -107,7 +107,7 @@ export function lambdaErrorOfType(type: string, message: string, details: Lambda
 /** A DomainError as Lambda answers it: the type its details name, else the operation's declared one, else the code's. */
 export function lambdaError(error: DomainError, declaredType?: string): RestJsonError {
   const details = error.details as LambdaErrorDetails;
-  const type = [details.lambdaErrorType, declaredType].find((candidate) => typeof candidate === 'string' && STATUS.has(candidate)) ?? BY_CODE[error.code];
+  const type = [details.lambdaError, declaredType].find((candidate) => typeof candidate === 'string' && STATUS.has(candidate)) ?? BY_CODE[error.code];
   return lambdaErrorOfType(type, error.message, details);
 }
 

@@ -1,0 +1,225 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  AddPermissionCommand,
+  CreateAliasCommand,
+  CreateFunctionCommand,
+  DeleteFunctionCommand,
+  DeleteFunctionConcurrencyCommand,
+  DeleteProvisionedConcurrencyConfigCommand,
+  GetAccountSettingsCommand,
+  GetAliasCommand,
+  GetFunctionCommand,
+  GetFunctionConcurrencyCommand,
+  GetFunctionConfigurationCommand,
+  GetFunctionEventInvokeConfigCommand,
+  GetPolicyCommand,
+  GetProvisionedConcurrencyConfigCommand,
+  InvalidParameterValueException,
+  ListFunctionsCommand,
+  ListProvisionedConcurrencyConfigsCommand,
+  ListTagsCommand,
+  ListVersionsByFunctionCommand,
+  PublishVersionCommand,
+  PutFunctionConcurrencyCommand,
+  PutFunctionEventInvokeConfigCommand,
+  PutProvisionedConcurrencyConfigCommand,
+  RemovePermissionCommand,
+  ResourceConflictException,
+  ResourceNotFoundException,
+  TagResourceCommand,
+  UpdateAliasCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+  waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda';
+import { CreateRoleCommand } from '@aws-sdk/client-iam';
+import { zipFiles } from '../../runtime/functions/function-package.ts';
+import { closeKennelWithClients, createFunctionRole, policy, startKennelWithClients, type AwsClientPool } from '../../testing/aws-clients.ts';
+import type { TestKennel } from '../../testing/test-kennel.ts';
+
+const HANDLER = 'export const handler = async (event) => ({ echoed: event });';
+
+describe('Lambda control plane through @aws-sdk/client-lambda', () => {
+  let test: TestKennel;
+  let pool: AwsClientPool;
+  let lambda: LambdaClient;
+  let roleArn: string;
+  const waiter = () => ({ client: lambda, maxWaitTime: 30, minDelay: 1, maxDelay: 1 });
+
+  before(async () => {
+    ({ test, pool } = await startKennelWithClients());
+    const clients = pool.for(test.credentials);
+    lambda = clients.lambda;
+    roleArn = await createFunctionRole(clients.iam, 'echo-role');
+  });
+
+  after(() => closeKennelWithClients(test, pool));
+
+  const create = async (name: string, extra: Record<string, unknown> = {}) =>
+    lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: name,
+        Runtime: 'nodejs20.x',
+        Handler: 'index.handler',
+        Role: roleArn,
+        Code: { ZipFile: await zipFiles({ 'index.mjs': HANDLER }) },
+        ...extra,
+      }),
+    );
+
+  it('creates a function Pending, and the function_active_v2 waiter sees it Active', async () => {
+    const created = await create('echo', { Environment: { Variables: { GREETING: 'woof' } }, MemorySize: 256, Tags: { team: 'vision' } });
+    assert.equal(created.State, 'Pending');
+    assert.equal(created.FunctionArn, 'arn:aws:lambda:us-east-1:000000000000:function:echo');
+    assert.equal(created.Version, '$LATEST');
+    assert.equal(created.MemorySize, 256);
+    assert.equal(created.Timeout, 3);
+    assert.match(created.CodeSha256!, /^[A-Za-z0-9+/]{43}=$/);
+    await waitUntilFunctionActiveV2(waiter(), { FunctionName: 'echo' });
+    const fetched = await lambda.send(new GetFunctionCommand({ FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:echo' }));
+    assert.equal(fetched.Configuration!.State, 'Active');
+    assert.equal(fetched.Configuration!.LastUpdateStatus, 'Successful');
+    assert.deepEqual(fetched.Configuration!.Environment, { Variables: { GREETING: 'woof' } });
+    assert.deepEqual(fetched.Tags, { team: 'vision' });
+    assert.equal(fetched.Code!.RepositoryType, 'S3');
+  });
+
+  it('refuses a second function of the same name, a role Lambda cannot assume, and a runtime it does not run', async () => {
+    await assert.rejects(create('echo'), (error: unknown) => error instanceof ResourceConflictException && /Function already exist: echo/.test(error.message));
+    const iam = pool.for(test.credentials).iam;
+    const { Role } = await iam.send(
+      new CreateRoleCommand({ RoleName: 'not-for-lambda', AssumeRolePolicyDocument: policy({ Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' }, Action: 'sts:AssumeRole' }) }),
+    );
+    await assert.rejects(create('untrusted', { Role: Role!.Arn }), (error: unknown) => error instanceof InvalidParameterValueException && /cannot be assumed by Lambda/.test(error.message));
+    await assert.rejects(create('ruby', { Runtime: 'ruby3.3' }), (error: unknown) => error instanceof InvalidParameterValueException && /nodejs20\.x/.test(error.message));
+  });
+
+  it('updates configuration and code, and function_updated_v2 waits for the update to land', async () => {
+    const updated = await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'echo', Timeout: 10, Description: 'echoes' }));
+    assert.equal(updated.LastUpdateStatus, 'InProgress');
+    await waitUntilFunctionUpdatedV2(waiter(), { FunctionName: 'echo' });
+    const code = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'echo', ZipFile: await zipFiles({ 'index.mjs': `${HANDLER}\n// v2` }) }));
+    assert.notEqual(code.CodeSha256, updated.CodeSha256);
+    await waitUntilFunctionUpdatedV2(waiter(), { FunctionName: 'echo' });
+    const configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'echo' }));
+    assert.equal(configuration.Timeout, 10);
+    assert.equal(configuration.Description, 'echoes');
+    assert.equal(configuration.CodeSha256, code.CodeSha256);
+  });
+
+  it('publishes versions (none new when nothing changed), lists them, and routes an alias by weight', async () => {
+    const one = await lambda.send(new PublishVersionCommand({ FunctionName: 'echo' }));
+    assert.equal(one.Version, '1');
+    assert.equal(one.FunctionArn, 'arn:aws:lambda:us-east-1:000000000000:function:echo:1');
+    assert.equal((await lambda.send(new PublishVersionCommand({ FunctionName: 'echo' }))).Version, '1');
+    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'echo', MemorySize: 512 }));
+    await waitUntilFunctionUpdatedV2(waiter(), { FunctionName: 'echo' });
+    assert.equal((await lambda.send(new PublishVersionCommand({ FunctionName: 'echo' }))).Version, '2');
+    const versions = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'echo' }));
+    assert.deepEqual(versions.Versions!.map((v) => v.Version), ['$LATEST', '1', '2']);
+
+    const alias = await lambda.send(new CreateAliasCommand({ FunctionName: 'echo', Name: 'live', FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': 0.25 } } }));
+    assert.equal(alias.AliasArn, 'arn:aws:lambda:us-east-1:000000000000:function:echo:live');
+    assert.deepEqual(alias.RoutingConfig, { AdditionalVersionWeights: { '2': 0.25 } });
+    const moved = await lambda.send(new UpdateAliasCommand({ FunctionName: 'echo', Name: 'live', FunctionVersion: '2', RoutingConfig: { AdditionalVersionWeights: {} } }));
+    assert.equal(moved.FunctionVersion, '2');
+    assert.equal(moved.RoutingConfig, undefined);
+    assert.equal((await lambda.send(new GetAliasCommand({ FunctionName: 'echo', Name: 'live' }))).RevisionId, moved.RevisionId);
+    const viaAlias = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'echo', Qualifier: 'live' }));
+    assert.equal(viaAlias.Version, '2');
+    await assert.rejects(lambda.send(new GetAliasCommand({ FunctionName: 'echo', Name: 'nope' })), ResourceNotFoundException);
+  });
+
+  it('reserves concurrency within the account, keeping 100 unreserved, and GetAccountSettings reports it', async () => {
+    assert.equal((await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'echo', ReservedConcurrentExecutions: 5 }))).ReservedConcurrentExecutions, 5);
+    assert.equal((await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: 'echo' }))).ReservedConcurrentExecutions, 5);
+    const settings = await lambda.send(new GetAccountSettingsCommand({}));
+    assert.equal(settings.AccountLimit!.ConcurrentExecutions, 1000);
+    assert.equal(settings.AccountLimit!.UnreservedConcurrentExecutions, 995);
+    assert.ok(settings.AccountUsage!.FunctionCount! >= 1);
+    await assert.rejects(
+      lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'echo', ReservedConcurrentExecutions: 901 })),
+      (error: unknown) => error instanceof InvalidParameterValueException && /below its minimum value of \[100\]/.test(error.message),
+    );
+    await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'echo' }));
+    assert.equal((await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: 'echo' }))).ReservedConcurrentExecutions, undefined);
+  });
+
+  it('provisions concurrency on an alias: IN_PROGRESS, then READY', async () => {
+    const put = await lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'echo', Qualifier: 'live', ProvisionedConcurrentExecutions: 1 }));
+    assert.equal(put.RequestedProvisionedConcurrentExecutions, 1);
+    assert.ok(put.Status === 'IN_PROGRESS' || put.Status === 'READY');
+    let status = put.Status;
+    for (let i = 0; i < 150 && status !== 'READY'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = (await lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: 'echo', Qualifier: 'live' }))).Status;
+    }
+    assert.equal(status, 'READY');
+    const listed = await lambda.send(new ListProvisionedConcurrencyConfigsCommand({ FunctionName: 'echo' }));
+    assert.deepEqual(listed.ProvisionedConcurrencyConfigs!.map((c) => [c.FunctionArn, c.AvailableProvisionedConcurrentExecutions]), [['arn:aws:lambda:us-east-1:000000000000:function:echo:live', 1]]);
+    await assert.rejects(
+      lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'echo', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 1 })),
+      InvalidParameterValueException,
+    );
+    await lambda.send(new DeleteProvisionedConcurrencyConfigCommand({ FunctionName: 'echo', Qualifier: 'live' }));
+  });
+
+  it('keeps a resource-based policy: AddPermission, GetPolicy, RemovePermission', async () => {
+    const added = await lambda.send(new AddPermissionCommand({ FunctionName: 'echo', StatementId: 's3-invoke', Action: 'lambda:InvokeFunction', Principal: 's3.amazonaws.com', SourceArn: 'arn:aws:s3:::dogs' }));
+    assert.equal(JSON.parse(added.Statement!).Sid, 's3-invoke');
+    const { Policy } = await lambda.send(new GetPolicyCommand({ FunctionName: 'echo' }));
+    assert.deepEqual(JSON.parse(Policy!).Statement[0].Principal, { Service: 's3.amazonaws.com' });
+    await assert.rejects(
+      lambda.send(new AddPermissionCommand({ FunctionName: 'echo', StatementId: 's3-invoke', Action: 'lambda:InvokeFunction', Principal: 's3.amazonaws.com' })),
+      ResourceConflictException,
+    );
+    await lambda.send(new RemovePermissionCommand({ FunctionName: 'echo', StatementId: 's3-invoke' }));
+    await assert.rejects(lambda.send(new GetPolicyCommand({ FunctionName: 'echo' })), ResourceNotFoundException);
+  });
+
+  it('keeps async settings per qualifier, with a function as the on-failure destination', async () => {
+    await create('echo-failures');
+    await lambda.send(
+      new PutFunctionEventInvokeConfigCommand({
+        FunctionName: 'echo',
+        MaximumRetryAttempts: 1,
+        MaximumEventAgeInSeconds: 120,
+        DestinationConfig: { OnFailure: { Destination: 'arn:aws:lambda:us-east-1:000000000000:function:echo-failures' } },
+      }),
+    );
+    const config = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: 'echo' }));
+    assert.equal(config.MaximumRetryAttempts, 1);
+    assert.equal(config.MaximumEventAgeInSeconds, 120);
+    assert.equal(config.DestinationConfig!.OnFailure!.Destination, 'arn:aws:lambda:us-east-1:000000000000:function:echo-failures');
+    assert.ok(config.LastModified instanceof Date);
+    await assert.rejects(
+      lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'echo', DestinationConfig: { OnFailure: { Destination: 'arn:aws:sqs:us-east-1:000000000000:dlq' } } })),
+      InvalidParameterValueException,
+    );
+  });
+
+  it('tags by function ARN, and lists every function with paging', async () => {
+    const arn = 'arn:aws:lambda:us-east-1:000000000000:function:echo';
+    await lambda.send(new TagResourceCommand({ Resource: arn, Tags: { stage: 'dev' } }));
+    assert.deepEqual((await lambda.send(new ListTagsCommand({ Resource: arn }))).Tags, { team: 'vision', stage: 'dev' });
+    const first = await lambda.send(new ListFunctionsCommand({ MaxItems: 1 }));
+    assert.equal(first.Functions!.length, 1);
+    assert.ok(first.NextMarker);
+    const rest = await lambda.send(new ListFunctionsCommand({ Marker: first.NextMarker }));
+    assert.deepEqual([...first.Functions!, ...rest.Functions!].map((f) => f.FunctionName), ['echo', 'echo-failures']);
+  });
+
+  it('deletes a version an alias does not use, refuses one it does, and deletes the function with everything it has', async () => {
+    await assert.rejects(lambda.send(new DeleteFunctionCommand({ FunctionName: 'echo', Qualifier: '2' })), ResourceConflictException);
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'echo', Qualifier: '1' }));
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'echo' }));
+    await assert.rejects(
+      lambda.send(new GetFunctionCommand({ FunctionName: 'echo' })),
+      (error: unknown) => error instanceof ResourceNotFoundException && /Function not found: arn:aws:lambda:us-east-1:000000000000:function:echo/.test(error.message),
+    );
+    await assert.rejects(lambda.send(new GetAliasCommand({ FunctionName: 'echo', Name: 'live' })), ResourceNotFoundException);
+  });
+});
