@@ -137,17 +137,48 @@ describe('RuntimeApi', () => {
     );
   });
 
-  it('refuses answers for a request id that is not in progress, and a second /next while one is', async () => {
+  it('refuses answers for a request id that is not in progress', async () => {
     const unknown = await client.post('someone-else', 'response', '{}');
     assert.equal(unknown.status, 400);
     assert.deepEqual(JSON.parse(unknown.body), { errorMessage: 'someone-else is not the invocation in progress', errorType: 'InvalidRequestID' });
+    assert.deepEqual(answers, []);
+  });
+
+  it('takes an answer and the next /next pipelined on one connection, holding the /next until the next invocation', async () => {
+    const [host, port] = api.address.split(':');
+    const socket = connect(Number(port), host);
+    let received = '';
+    const responses = (count: number) =>
+      new Promise<string[]>((resolve) => {
+        const check = () => {
+          const parts = received.split(/(?=HTTP\/1\.1 )/).filter((part) => /\r\n\r\n/.test(part));
+          if (parts.length >= count) {
+            socket.off('data', onData);
+            resolve(parts);
+          }
+        };
+        const onData = (chunk: Buffer) => {
+          received += chunk.toString('utf8');
+          check();
+        };
+        socket.on('data', onData);
+        check();
+      });
+    socket.write('GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n');
+    await ready;
     api.deliver(invocation('req-1'), Date.now() + 3000);
-    await client.next();
-    const early = await client.next();
-    assert.equal(early.status, 403);
-    assert.match(JSON.parse(early.body).errorMessage, /req-1 has not been answered/);
-    assert.equal((await client.post('req-1', 'response', '1')).status, 202);
-    assert.equal(answers.length, 1);
+    assert.match((await responses(1))[0], /lambda-runtime-aws-request-id: req-1/i);
+    received = '';
+    socket.write(
+      'POST /2018-06-01/runtime/invocation/req-1/response HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n"ok"' +
+        'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    assert.match((await responses(1))[0], /^HTTP\/1\.1 202/);
+    assert.deepEqual(answers.map(([id]) => id), ['req-1']);
+    api.deliver(invocation('req-2'), Date.now() + 3000);
+    const [, event] = await responses(2);
+    assert.match(event, /^HTTP\/1\.1 200[\s\S]*lambda-runtime-aws-request-id: req-2/i);
+    socket.destroy();
   });
 
   it('fails an invocation whose error body is not JSON, saying so, and answers 400', async () => {

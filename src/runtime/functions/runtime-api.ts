@@ -55,9 +55,12 @@ interface ErrorBody {
  * all get a 4xx with a JSON `{errorType, errorMessage}`, and where an
  * invocation is concerned its answer says what happened.
  *
- * One event is outstanding at a time. The connection that first asks for an
- * event owns /invocation/next until it closes: another process that finds the
- * port cannot take this function's events.
+ * One event is outstanding at a time. A runtime may ask for the next one
+ * before the current one is answered (Kennel's bootstraps pipeline the answer
+ * and the next request): it waits until the current one is over. The
+ * connection that first asks for an event owns /invocation/next until it
+ * closes: another process that finds the port cannot take this function's
+ * events.
  */
 export class RuntimeApi {
   private ready = false;
@@ -154,9 +157,6 @@ export class RuntimeApi {
       return reject(res, 403, 'InvalidStateTransition', 'Another connection is this environment’s runtime');
     }
     this.owner = socket;
-    if (this.current !== undefined) {
-      return reject(res, 403, 'InvalidStateTransition', `Invocation ${this.current} has not been answered yet; post its response or error first`);
-    }
     if (this.parked !== undefined && isOpen(this.parked)) {
       return reject(res, 403, 'InvalidStateTransition', 'The runtime is already waiting for the next invocation');
     }
@@ -258,8 +258,9 @@ function headerValue(value: string): string {
   return value.replace(/[^\t\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** A pipelined response has no socket until those before it are sent: its request's socket is the one to ask. */
 function isOpen(res: ServerResponse): boolean {
-  return !res.writableEnded && !res.destroyed && res.socket !== null && !res.socket.destroyed;
+  return !res.writableEnded && !res.destroyed && !res.req.socket.destroyed;
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer | 'too-large' | 'aborted'> {
