@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { invocation, payloadOf, SECRET, withFunction } from './environment.fixture.ts';
 import { describeIsolation } from './sandbox.ts';
@@ -118,6 +119,28 @@ describe('filesystem isolation', () => {
       },
       { landlock: false },
     );
+  });
+});
+
+describe('signals', () => {
+  const scoped = isolation.landlock.available && isolation.landlock.abi >= 6 ? false : 'the kernel’s Landlock cannot scope signals (ABI 6)';
+
+  it('a function cannot signal processes outside its sandbox, Kennel’s included', { skip: scoped }, async () => {
+    const bystander = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const nodeKill = `export const handler = async ({ pid }) => { try { process.kill(pid, 'SIGKILL'); return 'killed'; } catch (error) { return error.code; } };`;
+    const pythonKill = 'import os\n\ndef handler(event, context):\n    try:\n        os.kill(event["pid"], 9)\n        return "killed"\n    except OSError as error:\n        return type(error).__name__\n';
+    try {
+      await withFunction({ 'index.mjs': nodeKill }, {}, async (environment) => {
+        assert.equal(payloadOf(await environment.invoke(invocation({ pid: bystander.pid }))), 'EPERM');
+        assert.equal(payloadOf(await environment.invoke(invocation({ pid: process.pid }))), 'EPERM');
+      });
+      await withFunction({ 'app.py': pythonKill }, { runtime: 'python3.11', handler: 'app.handler' }, async (environment) => {
+        assert.equal(payloadOf(await environment.invoke(invocation({ pid: bystander.pid }))), 'PermissionError');
+      });
+      assert.equal(bystander.exitCode, null, 'the bystander is still running');
+    } finally {
+      bystander.kill();
+    }
   });
 });
 

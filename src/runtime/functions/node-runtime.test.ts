@@ -142,6 +142,21 @@ describe('the Node.js runtime', () => {
     });
   });
 
+  it('reports no Init Duration for an environment initialised ahead of demand (provisioned concurrency)', async () => {
+    const files = { 'index.mjs': `export const handler = async () => process.env.AWS_LAMBDA_INITIALIZATION_TYPE;` };
+    await withFunction(
+      files,
+      {},
+      async (environment) => {
+        const first = await environment.invoke(invocation());
+        assert.equal(payloadOf(first), 'provisioned-concurrency');
+        assert.equal(first.initDurationMs, undefined);
+        assert.doesNotMatch(first.logs, /Init Duration/);
+      },
+      { initializationType: 'provisioned-concurrency' },
+    );
+  });
+
   it('refuses a second invocation while one runs', async () => {
     const files = { 'index.mjs': `export const handler = (event) => new Promise((resolve) => setTimeout(() => resolve(event), 50));` };
     await withFunction(files, {}, async (environment) => {

@@ -137,6 +137,24 @@ describe('RuntimeApi', () => {
     );
   });
 
+  it('answers Expect: 100-continue, as curl-based runtime clients send for larger bodies', async () => {
+    api.deliver(invocation('req-1'), Date.now() + 3000);
+    await client.next();
+    const [host, port] = api.address.split(':');
+    const body = Buffer.alloc(64 * 1024, 'c');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request({ host, port: Number(port), method: 'POST', path: '/2018-06-01/runtime/invocation/req-1/response', headers: { Expect: '100-continue', 'Content-Length': body.length } });
+      req.on('continue', () => req.end(body));
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+    });
+    assert.equal(status, 202);
+    assert.equal(answers[0][1].payload.length, body.length);
+  });
+
   it('refuses answers for a request id that is not in progress', async () => {
     const unknown = await client.post('someone-else', 'response', '{}');
     assert.equal(unknown.status, 400);

@@ -29,6 +29,30 @@ describe('runtimes', () => {
   });
 });
 
+describe('without Python', () => {
+  const serverEnv = { KENNEL_PYTHON: '/nonexistent/python3' };
+
+  it('refuses to start a Python function, saying how to fix it, and runs Node.js functions without Landlock', async () => {
+    const folder = await functionFolder({ 'app.py': 'def handler(e, c):\n    return 1\n', 'index.mjs': 'export const handler = async () => 1;' });
+    try {
+      await assert.rejects(ExecutionEnvironment.start(specFor(folder, { runtime: 'python3.11', handler: 'app.handler' }), { serverEnv }), (error) => {
+        assert.ok(isDomainError(error) && error.code === 'ServiceUnavailable');
+        assert.match(error.message, /^Cannot run Python functions: \/nonexistent\/python3 was not found\. Install Python 3 .*KENNEL_PYTHON/);
+        return true;
+      });
+      const start = await ExecutionEnvironment.start(specFor(folder), { serverEnv });
+      assert.ok(start.ok);
+      assert.deepEqual(start.environment.isolation, ['node-permissions']);
+      await start.environment.close();
+      const report = await describeIsolation(serverEnv);
+      assert.equal(report.landlock.available, false);
+      assert.match(report.summary, /Python functions under none: Python functions cannot run/);
+    } finally {
+      await folder.remove();
+    }
+  });
+});
+
 describe('outermost', () => {
   it('keeps one path per tree, and each path once', () => {
     assert.deepEqual(outermost(['/usr', '/usr/lib', '/usr', '/lib64', '/lib', '/usr/local/bin', '/proc/self', '/proc/stat']), [

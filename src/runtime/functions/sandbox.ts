@@ -90,7 +90,6 @@ const SYSTEM_READ = [
   '/proc/loadavg',
   '/proc/uptime',
   '/sys/devices/system/cpu',
-  '/sys/fs/cgroup',
 ];
 const SYSTEM_WRITE = ['/dev/null'];
 /** Caller options that would widen Node's permission model. */
