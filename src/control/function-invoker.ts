@@ -4,7 +4,7 @@ import { pickAliasVersion } from '../domain/functions/alias-routing.ts';
 import { decideAdmission } from '../domain/functions/concurrency.ts';
 import { functionArn } from '../domain/functions/function-names.ts';
 import { canInvoke } from '../domain/functions/function-state.ts';
-import { logTail } from '../runtime/functions/invocation-log.ts';
+import { logTail } from '../runtime/functions/log-tail.ts';
 import type { InvocationOutcome } from '../runtime/functions/types.ts';
 import type { ControlDeps } from './deps.ts';
 import type { FunctionConcurrencyService } from './function-concurrency.ts';

@@ -152,7 +152,7 @@ describe('Lambda control plane through @aws-sdk/client-lambda', () => {
     const put = await lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'echo', Qualifier: 'live', ProvisionedConcurrentExecutions: 1 }));
     assert.equal(put.RequestedProvisionedConcurrentExecutions, 1);
     assert.ok(put.Status === 'IN_PROGRESS' || put.Status === 'READY');
-    let status = put.Status;
+    let status: string | undefined = put.Status;
     for (let i = 0; i < 150 && status !== 'READY'; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       status = (await lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: 'echo', Qualifier: 'live' }))).Status;

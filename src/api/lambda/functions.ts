@@ -98,10 +98,11 @@ export function functionOperations(platform: Platform): Record<string, RestJsonO
     },
     ListFunctions: {
       handler: (input: { FunctionVersion?: string; Marker?: string; MaxItems?: number }) => {
+        // Keys order by name first: a space sorts before every character a name may have.
         const entries = functions.list().flatMap((fn) => {
-          const latest = { key: `${fn.name}:$LATEST`, wire: () => configurationToWire(fn, undefined, input.FunctionVersion === 'ALL') };
+          const latest = { key: `${fn.name} $LATEST`, wire: () => configurationToWire(fn, undefined, input.FunctionVersion === 'ALL') };
           if (input.FunctionVersion !== 'ALL') return [latest];
-          const versions = functions.listVersions(fn.name).versions.map((version) => ({ key: `${fn.name}:${version.version.padStart(10, '0')}`, wire: () => configurationToWire(fn, version) }));
+          const versions = functions.listVersions(fn.name).versions.map((version) => ({ key: `${fn.name} ${version.version.padStart(10, '0')}`, wire: () => configurationToWire(fn, version) }));
           return [latest, ...versions];
         });
         const { page, nextMarker } = markerPage(entries, (entry) => entry.key, { marker: input.Marker, maxItems: Math.min(input.MaxItems ?? MAX_ITEMS, MAX_ITEMS) });
