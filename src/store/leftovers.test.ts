@@ -47,6 +47,9 @@ describe('removeLeftovers', () => {
     await writeIn(dirs.home, 'other.123.tmp');
     await writeIn(dirs.checkpointsDir, 'job-1.ckpt');
     await writeIn(dirs.checkpointsDir, 'job-1.ckpt.tmp');
+    const unpacked = 'e'.repeat(64);
+    await writeIn(join(dirs.functionCodeDir, unpacked), 'index.mjs');
+    await writeIn(join(dirs.functionCodeDir, `${unpacked}.unpacking-notapid`), 'index.mjs');
     const before = await tree(dirs.home);
 
     // What a kill -9 leaves: temp artifacts, staged sample sets, a credentials write.
@@ -57,7 +60,11 @@ describe('removeLeftovers', () => {
       join(dirs.samplesDir, `.images.partial-${randomUUID()}.old`),
       await writeIn(dirs.home, 'credentials.4242.tmp'),
       await writeIn(dirs.checkpointsDir, 'job-1.ckpt.0123456789ab.tmp'),
+      join(dirs.sandboxesDir, 'classify-a1b2c3'),
+      join(dirs.functionCodeDir, `${'f'.repeat(64)}.unpacking-4242`),
     ];
+    await writeIn(leftovers[6]!, 'scratch.bin');
+    await writeIn(leftovers[7]!, 'index.mjs');
     for (const folder of leftovers.slice(2, 4)) await writeIn(join(folder!, 'train', '001.Cat'), 'Cat_00001.jpg');
 
     const { removed } = await removeLeftovers(dirs);

@@ -43,10 +43,12 @@ describe('openStateDir', () => {
       checkpointsDir: join(home, 'checkpoints'),
       logsDir: join(home, 'logs'),
       jobsDir: join(home, 'jobs'),
+      functionCodeDir: join(home, 'functions', 'code'),
+      sandboxesDir: join(home, 'functions', 'sandboxes'),
       credentialsFile: join(home, 'credentials'),
       secretKeyFile: join(home, 'secrets.key'),
     });
-    for (const dir of [home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir, dirs.logsDir, dirs.jobsDir]) assert.equal(permissions(dir), 0o700, dir);
+    for (const dir of [home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir, dirs.logsDir, dirs.jobsDir, dirs.functionCodeDir, dirs.sandboxesDir]) assert.equal(permissions(dir), 0o700, dir);
     assert.equal(existsSync(dirs.credentialsFile), false, 'the credentials file is written by whoever creates the keys');
   });
 
