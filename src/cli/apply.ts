@@ -5,6 +5,7 @@ import { DEFAULT_BUCKET } from '../domain/data/object-uri.ts';
 import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
 import { IMAGE_CLASSIFIER_IMAGE } from '../domain/training/algorithms.ts';
 import { AwsServiceError, type KennelClient } from './client.ts';
+import { applyFunctions } from './apply-functions.ts';
 import { connect, globalOptions, kennelHome } from './context.ts';
 import { waitForEndpoint } from './endpoints.ts';
 import type { TrainingJobDescription } from './sagemaker-shapes.ts';
@@ -210,5 +211,9 @@ async function apply(client: KennelClient, spec: WorkloadSpec, file: string): Pr
   else await inSection('endpoint', () => client.sageMaker('CreateEndpoint', { EndpointName: endpointName, EndpointConfigName: configName }));
   const endpoint = await waitForEndpoint(client, endpointName);
   say(`endpoint ${endpointName} ${endpoint.EndpointStatus}${endpoint.FailureReason ? `: ${endpoint.FailureReason}` : ''}`);
-  if (endpoint.EndpointStatus !== 'InService') process.exitCode = 1;
+  if (endpoint.EndpointStatus !== 'InService') {
+    process.exitCode = 1;
+    return;
+  }
+  await inSection('functions', () => applyFunctions(client, spec, say));
 }

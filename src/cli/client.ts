@@ -89,6 +89,20 @@ export class KennelClient {
     return new Uint8Array(await response.arrayBuffer());
   }
 
+  /**
+   * An IAM query-protocol action (`Action=…&Version=2010-05-08`). Answers are XML;
+   * this returns it as text, and throws the `<Code>` and `<Message>` of an error.
+   */
+  async iam(action: string, params: Record<string, string> = {}): Promise<string> {
+    const body = new TextEncoder().encode(new URLSearchParams({ Action: action, Version: '2010-05-08', ...params }).toString());
+    const response = await this.send('iam', 'POST', '/', body, { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' });
+    const text = await response.text();
+    if (response.ok) return text;
+    const type = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? `HTTP${response.status}`;
+    const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? text.slice(0, 200);
+    throw new AwsServiceError(IAM_TYPES[type] ?? (response.status === 403 ? 'AccessDenied' : 'ValidationError'), type, message);
+  }
+
   /** A Lambda REST-JSON operation (`/2015-03-31/functions/...`), signed for `lambda`. */
   async lambda<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const payload = body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(body));
@@ -182,6 +196,8 @@ function objectPath(bucket: string, key: string): string {
 const KNOWN_CODES = new Set<string>(ERROR_CODES);
 
 /** AWS error types → the DomainError codes the CLI reasons about. */
+const IAM_TYPES: Readonly<Record<string, ErrorCode>> = { EntityAlreadyExists: 'AlreadyExists', NoSuchEntity: 'NotFound', MalformedPolicyDocument: 'MalformedPolicyDocument' };
+
 const AWS_TYPES: Readonly<Record<string, ErrorCode>> = {
   ValidationException: 'ValidationError',
   SerializationException: 'ValidationError',

@@ -3,7 +3,7 @@ import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { DomainError } from '../core/errors.ts';
 import { DEFAULT_REGION } from '../domain/iam/arn.ts';
-import { CLIENT_SKIPPED, CLIENT_TIMEOUT, OK, networkErrorCode, wireErrorCode } from '../domain/serving/load-outcomes.ts';
+import { CLIENT_SKIPPED, CLIENT_TIMEOUT, FUNCTION_ERROR, OK, networkErrorCode, wireErrorCode } from '../domain/serving/load-outcomes.ts';
 import {
   buildTimeline,
   intervalRow,
@@ -20,14 +20,17 @@ import { AwsServiceError, KennelClient, type ClientCredentials } from './client.
 export interface LoadOptions {
   /** Kennel's base URL, on this machine: `http://127.0.0.1:8080`. */
   url: string;
+  /** The endpoint whose instances the timeline shows; the one invoked unless `functionName` is given. */
   endpointName: string;
+  /** Sends the load to this Lambda function (Invoke, RequestResponse) instead: a function in front of the endpoint. */
+  functionName?: string;
   credentials: ClientCredentials;
   shape: TrafficShape;
   /** Width of a timeline row; 1 s by default. */
   intervalSeconds?: number;
   /** Requests outstanding at most; one due beyond it is not sent but counted ClientSkipped. 256 by default. */
   maxInFlight?: number;
-  /** The InvokeEndpoint body; a generated sample JPEG by default. */
+  /** The InvokeEndpoint body (a generated sample JPEG by default), or the function's event. */
   body?: Uint8Array;
   contentType?: string;
   /** A request unanswered after this long is abandoned and counted ClientTimeout; 60 s by default. */
@@ -49,6 +52,7 @@ export interface LoadProgress {
 
 export interface LoadReport {
   endpointName: string;
+  functionName?: string;
   url: string;
   shape: TrafficShape;
   intervalSeconds: number;
@@ -77,7 +81,10 @@ const MIN_POLL_MS = 250;
  * once: answered, refused, failed or skipped.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
-  const target = invocationsUrl(options.url, options.endpointName);
+  const base = kennelUrl(options.url);
+  const target = options.functionName
+    ? new URL(`/2015-03-31/functions/${encodeURIComponent(options.functionName)}/invocations`, base)
+    : new URL(`/endpoints/${encodeURIComponent(options.endpointName)}/invocations`, base);
   // Validated here too: a shape built in code (bench/) gets the same checks as one from flags.
   const shape = parseTrafficShape(options.shape);
   const intervalMs = 1000 * (options.intervalSeconds ?? 1);
@@ -86,8 +93,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   if (!(intervalMs >= 10)) throw new DomainError('ValidationError', '--interval: must be at least 10 ms', { field: 'interval' });
   if (!(timeoutMs > 0)) throw new DomainError('ValidationError', '--timeout: must be more than zero', { field: 'timeout' });
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new DomainError('ValidationError', '--max-in-flight: must be a whole number, 1 or more', { field: 'maxInFlight' });
-  const body = options.body ?? (await sampleJpeg());
-  const contentType = options.contentType ?? 'image/jpeg';
+  const body = options.body ?? (options.functionName ? new TextEncoder().encode('{}') : await sampleJpeg());
+  const contentType = options.contentType ?? (options.functionName ? 'application/json' : 'image/jpeg');
   const region = options.region ?? DEFAULT_REGION;
 
   const control = new KennelClient(options.url, options.credentials, region);
@@ -101,7 +108,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   });
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: maxInFlight });
-  const invoke = invoker({ target, agent, body, contentType, timeoutMs, signer: new SignatureV4({ service: 'sagemaker', region, credentials: options.credentials, sha256: Hash.bind(null, 'sha256') }) });
+  const service = options.functionName ? 'lambda' : 'sagemaker';
+  const invoke = invoker({ target, agent, body, contentType, timeoutMs, signer: new SignatureV4({ service, region, credentials: options.credentials, sha256: Hash.bind(null, 'sha256') }) });
   const schedule = sendTimes(shape).map((seconds) => seconds * 1000);
   const runMs = shape.durationSeconds * 1000;
 
@@ -214,6 +222,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     const rows = buildTimeline(records, samples, { intervalMs, runMs: stopMs });
     return {
       endpointName: options.endpointName,
+      ...(options.functionName ? { functionName: options.functionName } : {}),
       url: options.url,
       shape,
       intervalSeconds: intervalMs / 1000,
@@ -232,8 +241,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   }
 }
 
-/** `/endpoints/<name>/invocations` on Kennel's URL, which must be on this machine. */
-function invocationsUrl(url: string, endpointName: string): URL {
+/** Kennel's URL, which must be on this machine. */
+function kennelUrl(url: string): URL {
   let base: URL;
   try {
     base = new URL(url);
@@ -244,7 +253,7 @@ function invocationsUrl(url: string, endpointName: string): URL {
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(base.hostname) && !/^127\.\d+\.\d+\.\d+$/.test(base.hostname)) {
     throw new DomainError('ValidationError', `endpoint-url: ${url} is not on this machine; kennel load only drives a Kennel on 127.0.0.1`, { field: 'url' });
   }
-  return new URL(`/endpoints/${encodeURIComponent(endpointName)}/invocations`, base);
+  return base;
 }
 
 interface EndpointVariants {
@@ -272,6 +281,8 @@ function invoker(setup: { target: URL; agent: http.Agent; body: Uint8Array; cont
         });
         response.on('end', () => {
           const status = response.statusCode ?? 0;
+          // A function that failed still answers 200, with X-Amz-Function-Error naming the failure.
+          if (status === 200 && response.headers['x-amz-function-error'] !== undefined) return resolve(FUNCTION_ERROR);
           if (status === 200) return resolve(OK);
           const header = response.headers['x-amzn-errortype'];
           resolve(wireErrorCode(status, Array.isArray(header) ? header[0] : header, Buffer.concat(chunks).toString('utf8')));

@@ -26,6 +26,8 @@ interface LoadFlags {
   maxInFlight: string;
   timeout: string;
   image?: string;
+  function?: string;
+  payload: string;
   contentType?: string;
   out?: string;
   json?: boolean;
@@ -58,6 +60,8 @@ export function registerLoad(program: Command): void {
     .option('--interval <duration>', 'width of a timeline row', '1s')
     .option('--max-in-flight <n>', 'requests outstanding at most; one due beyond it is counted ClientSkipped', '256')
     .option('--timeout <duration>', 'abandon a request unanswered this long (ClientTimeout)', '60s')
+    .option('--function <name>', 'send the load to this Lambda function (Invoke) instead; the endpoint is the one whose instances are shown')
+    .option('--payload <json>', 'with --function: the event each invocation sends', '{}')
     .option('--image <file>', 'request body (default: a generated sample JPEG)')
     .option('--content-type <type>', 'Content-Type of the body (default from the file name: image/jpeg or image/png)')
     .option('--out <dir>', 'write timeline.json and timeline.html (an offline chart) into this folder')
@@ -69,7 +73,8 @@ Examples:
   kennel load sample-classifier --shape steady --rps 10 --duration 60s
   kennel load sample-classifier --shape ramp --from 1 --to 20 --duration 2m --out load-ramp
   kennel load sample-classifier --shape spike --rps 4 --factor 5 --at 20s --for 30s --duration 90s
-  kennel load sample-classifier --shape file --file shape.csv --json`,
+  kennel load sample-classifier --shape file --file shape.csv --json
+  kennel load dog-breeds --function classify --payload '{"url":"https://example.com/rex.jpg"}' --shape spike --rps 2 --factor 5 --at 20s --for 30s --duration 90s`,
     )
     .action(async (endpoint: string, flags: LoadFlags, command: Command) => {
       const json = flags.json === true || globalOptions(command).output === 'json';
@@ -77,7 +82,9 @@ Examples:
       const intervalSeconds = parseDurationSeconds(flags.interval, '--interval');
       const timeoutSeconds = parseDurationSeconds(flags.timeout, '--timeout');
       const maxInFlight = wholeNumber(flags.maxInFlight, '--max-in-flight');
-      const body = flags.image ? await readInput(flags.image, '--image') : undefined;
+      if (flags.function && flags.image) throw new DomainError('ValidationError', '--image does not apply with --function: give the event with --payload', { field: 'image' });
+      if (flags.function) parseEvent(flags.payload);
+      const body = flags.image ? await readInput(flags.image, '--image') : flags.function ? new TextEncoder().encode(flags.payload) : undefined;
       const contentType = flags.contentType ?? (flags.image ? contentTypeOf(flags.image) : undefined);
       // Made before the load, so a folder that cannot be written fails now, not after the run.
       const out = flags.out ? resolve(flags.out) : undefined;
@@ -91,12 +98,13 @@ Examples:
         abort.abort();
       };
       process.once('SIGINT', stop);
-      display.start(`Load on ${endpoint}: ${describeShape(shape)}, rows of ${intervalSeconds}s, at most ${maxInFlight} in flight`, shape.durationSeconds, sendTimes(shape).length);
+      display.start(`Load on ${flags.function ? `function ${flags.function} (in front of ${endpoint})` : endpoint}: ${describeShape(shape)}, rows of ${intervalSeconds}s, at most ${maxInFlight} in flight`, shape.durationSeconds, sendTimes(shape).length);
       let report: LoadReport;
       try {
         report = await runLoad({
           url,
           endpointName: endpoint,
+          ...(flags.function ? { functionName: flags.function } : {}),
           credentials,
           shape,
           intervalSeconds,
@@ -119,6 +127,15 @@ Examples:
         process.stdout.write([...summaryLines(report), ...(written.length > 0 ? [`Timeline: ${written.join(', ')}`] : [])].join('\n') + '\n');
       }
     });
+}
+
+/** The event must be JSON, as Invoke requires. */
+function parseEvent(payload: string): void {
+  try {
+    JSON.parse(payload);
+  } catch {
+    throw new DomainError('ValidationError', `--payload: not JSON: ${payload.slice(0, 80)}`, { field: 'payload' });
+  }
 }
 
 async function shapeFromFlags(flags: LoadFlags): Promise<TrafficShape> {

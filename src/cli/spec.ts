@@ -99,13 +99,36 @@ const tuningJobSchema = z
   })
   .strict();
 
+const oneOrMany = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+/** A Lambda function in front of the endpoint, with the execution role it runs as (created with exactly the statements given). */
+const functionSchema = z
+  .object({
+    name,
+    runtime: z.string().min(1),
+    handler: z.string().min(1),
+    /** A folder or a .zip, relative to the spec file. */
+    code: z.string().min(1),
+    memorySize: z.number().int().optional(),
+    timeout: z.number().int().optional(),
+    environment: z.record(z.string(), z.string()).optional(),
+    reservedConcurrency: z.number().int().min(0).optional(),
+    role: z
+      .object({
+        name,
+        allow: z.array(z.object({ action: oneOrMany, resource: oneOrMany }).strict()).min(1),
+      })
+      .strict(),
+  })
+  .strict();
+
 /**
  * A declarative workload: the dataset, optionally a tuning job, the training
  * job, the model and the endpoint, in that order. `kennel apply` turns each
  * section into the SageMaker call that creates it; names that the order implies
  * (which dataset the job trains on, which job the model comes from, ...) may be
  * left out. A script-mode training job has no model or endpoint: Kennel serves
- * only its image classifier's models.
+ * only its image classifier's models. Functions come last: they call the endpoint.
  */
 export const workloadSpecSchema = z
   .object({
@@ -138,6 +161,7 @@ export const workloadSpecSchema = z
       .strict()
       .optional(),
     endpoint: z.object({ name, endpointConfigName: name.optional() }).strict().optional(),
+    functions: z.array(functionSchema).optional(),
   })
   .strict()
   .superRefine((spec, context) => {
@@ -197,5 +221,6 @@ export async function loadWorkloadSpec(file: string, kennelHome: string): Promis
   spec.dataset.path = resolvePath(spec.dataset.path);
   if ('backbone' in spec.trainingJob && 'path' in spec.trainingJob.backbone) spec.trainingJob.backbone.path = resolvePath(spec.trainingJob.backbone.path);
   if ('script' in spec.trainingJob) spec.trainingJob.script.sourceDir = resolvePath(spec.trainingJob.script.sourceDir);
+  for (const fn of spec.functions ?? []) fn.code = resolvePath(fn.code);
   return spec;
 }

@@ -7,8 +7,10 @@ export const OK = 'OK';
 export const CLIENT_SKIPPED = 'ClientSkipped';
 /** No answer within the client's timeout. */
 export const CLIENT_TIMEOUT = 'ClientTimeout';
-/** Answers by which a service says "not now, retry later": the endpoint is full, not broken. */
-export const BACK_PRESSURE_CODES: readonly string[] = ['ServiceUnavailable', 'ThrottlingException'];
+/** A Lambda function ran and failed: Invoke answered 200 with X-Amz-Function-Error. */
+export const FUNCTION_ERROR = 'FunctionError';
+/** Answers by which a service says "not now, retry later": the endpoint (or function) is full, not broken. */
+export const BACK_PRESSURE_CODES: readonly string[] = ['ServiceUnavailable', 'ThrottlingException', 'TooManyRequestsException'];
 
 export type OutcomeKind = 'ok' | 'backPressure' | 'failure' | 'skipped';
 
