@@ -14,6 +14,7 @@ import { stsService } from '../sts/service.ts';
 import { sageMakerService } from '../sagemaker/service.ts';
 import { createApp } from '../server.ts';
 import { PERMISSIONS, UNSIGNED_ROUTES } from './permissions.ts';
+import { lambdaService } from '../lambda/service.ts';
 
 /** Members every rule may read, so that each rule can be asked which actions it checks. */
 const SAMPLE_INPUT = {
@@ -66,6 +67,7 @@ describe('the permissions table', () => {
       { prefix: 'AnyScaleFrontendService', operations: autoscalingService(platform).operations },
       { prefix: 'iam', operations: iamService(platform).operations },
       { prefix: 'sts', operations: stsService(platform).operations },
+      { prefix: 'lambda', operations: lambdaService(platform).operations },
     ];
     const missing = services.flatMap(({ prefix, operations }) => Object.keys(operations).map((name) => `${prefix}.${name}`)).filter((key) => !(key in PERMISSIONS));
     assert.deepEqual(missing, []);
@@ -76,8 +78,8 @@ describe('the permissions table', () => {
     const checked = new Set(Object.values(PERMISSIONS).flatMap((rule) => rule.checks(SAMPLE_INPUT, { platform, caller }).map((check) => check.action)));
     const known = new Set(KNOWN_ACTIONS);
     assert.deepEqual([...checked].filter((action) => !known.has(action)), []);
-    // Lambda and CloudWatch Logs actions are catalogued for the policies that name them; their APIs are not served yet.
-    const served = KNOWN_ACTIONS.filter((action) => !action.startsWith('lambda:') && !action.startsWith('logs:'));
+    // CloudWatch Logs actions are catalogued for the execution-role policies that name them; Kennel keeps function logs itself.
+    const served = KNOWN_ACTIONS.filter((action) => !action.startsWith('logs:'));
     assert.deepEqual(served.filter((action) => !checked.has(action)), []);
     assert.ok(ACTION_CATALOG.sagemaker.length > 20);
   });
