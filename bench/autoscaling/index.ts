@@ -4,7 +4,11 @@
  * instance (the peer), then with Application Auto Scaling (min 1, max 5, target tracking on
  * invocations per instance, 30 s cooldowns scaled to 3 s and one-second metric periods).
  *
- *   node --import tsx bench/autoscaling/index.ts [--rps 3] [--factor 5] [--target 3] [--out DIR]
+ *   node --import tsx bench/autoscaling/index.ts [--rps 3] [--factor 5] [--target 3] [--out DIR] [--through-function]
+ *
+ * With --through-function the load goes to the reference function instead
+ * (examples/dog-breeds/functions/classify-node, reserved concurrency 5, a role that may only
+ * invoke this endpoint), which calls the endpoint: throttles are the function's 429s.
  *
  * Kennel serves from `kennel up` in a child process. Each run's timeline is printed and written
  * as timeline.json and timeline.html under --out (default bench/.out/autoscaling). The last
@@ -21,6 +25,7 @@ import { KennelClient } from '../../src/cli/client.ts';
 import { timelineHeader, timelineLine, summaryLines } from '../../src/cli/load-render.ts';
 import { loadTimelinePage } from '../../src/cli/load-page.ts';
 import { runLoad, type LoadReport } from '../../src/cli/load-runner.ts';
+import { zipFolder } from '../../src/runtime/functions/function-package.ts';
 import { NO_BATCHING } from '../../src/domain/serving/batching.ts';
 import type { SpikeShape } from '../../src/domain/serving/traffic-shape.ts';
 import { startServerProcess, type ServerProcess } from '../endpoint/client.ts';
@@ -34,8 +39,10 @@ const { values: args } = parseArgs({
     factor: { type: 'string', default: '5' },
     target: { type: 'string', default: '3' },
     out: { type: 'string' },
+    'through-function': { type: 'boolean', default: false },
   },
 });
+const throughFunction = args['through-function'] === true;
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cacheDir = join(root, 'bench', '.cache');
 const outDir = args.out ?? join(root, 'bench', '.out', 'autoscaling');
@@ -59,9 +66,21 @@ try {
   console.log(`model: ResNet50-shaped ONNX (random weights); endpoint ${endpointName} served by \`kennel up --autoscaling-period 1\` (pid ${server.pid})`);
   console.log(`shape: ${shape.rps} requests/s, ×${shape.factor} from ${shape.atSeconds} s for ${shape.forSeconds} s, ${shape.durationSeconds} s in all; target ${targetValue} invocations per instance per second`);
 
+  const functionName = throughFunction ? await createClassifyFunction(client, endpointName) : undefined;
+  const body = functionName ? new TextEncoder().encode(JSON.stringify({ image_base64: Buffer.from(jpeg!).toString('base64') })) : jpeg;
+  if (functionName) console.log(`load sent to function ${functionName} (reserved concurrency 5), which invokes ${endpointName}`);
+
   const run = async (label: string): Promise<LoadReport> => {
     console.log(`\n${label}\n${timelineHeader()}`);
-    const report = await runLoad({ url: server!.url, endpointName, credentials: prepared.credentials, shape, body: jpeg, onInterval: (row) => console.log(timelineLine(row)) });
+    const report = await runLoad({
+      url: server!.url,
+      endpointName,
+      ...(functionName ? { functionName } : {}),
+      credentials: prepared.credentials,
+      shape,
+      body,
+      onInterval: (row) => console.log(timelineLine(row)),
+    });
     for (const line of summaryLines(report)) console.log(line);
     const dir = join(outDir, label.split(' ')[0]);
     await mkdir(dir, { recursive: true });
@@ -118,4 +137,35 @@ try {
 } finally {
   await server?.stop();
   await rm(home, { recursive: true, force: true });
+}
+
+/** The reference function in front of the endpoint, as `kennel apply` makes it from examples/dog-breeds/kennel.yaml. */
+async function createClassifyFunction(client: KennelClient, endpointName: string): Promise<string> {
+  const roleName = 'classify-bench';
+  await client.iam('CreateRole', {
+    RoleName: roleName,
+    AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+  });
+  await client.iam('PutRolePolicy', {
+    RoleName: roleName,
+    PolicyName: 'invoke-endpoint',
+    PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sagemaker:InvokeEndpoint', Resource: `arn:aws:sagemaker:us-east-1:000000000000:endpoint/${endpointName}` }] }),
+  });
+  const zip = await zipFolder(join(root, 'examples', 'dog-breeds', 'functions', 'classify-node'));
+  await client.lambda('POST', '/2015-03-31/functions', {
+    FunctionName: 'classify',
+    Runtime: 'nodejs20.x',
+    Handler: 'index.handler',
+    Role: `arn:aws:iam::000000000000:role/${roleName}`,
+    MemorySize: 256,
+    Timeout: 30,
+    Code: { ZipFile: zip.toString('base64') },
+    Environment: { Variables: { ENDPOINT_NAME: endpointName } },
+  });
+  await client.lambda('PUT', '/2017-10-31/functions/classify/concurrency', { ReservedConcurrentExecutions: 5 });
+  for (;;) {
+    const state = await client.lambda<{ State?: string }>('GET', '/2015-03-31/functions/classify/configuration');
+    if (state.State === 'Active') return 'classify';
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

@@ -1,6 +1,7 @@
 import type { KennelClient } from './client.ts';
+import { sparkline } from './endpoint-watch.ts';
 
-interface Snapshot {
+export interface FunctionSnapshot {
   functionName: string;
   windowMs: number;
   invocations: number;
@@ -14,18 +15,12 @@ interface Snapshot {
   durationP99Ms?: number;
 }
 
-const SPARKS = '▁▂▃▄▅▆▇█';
 const HISTORY = 60;
-
-function sparkline(values: readonly number[]): string {
-  const top = Math.max(1, ...values);
-  return values.map((value) => SPARKS[Math.min(SPARKS.length - 1, Math.round((value / top) * (SPARKS.length - 1)))]).join('');
-}
 
 const ms = (value: number | undefined) => (value === undefined ? '-' : `${value.toFixed(1)} ms`);
 
 /** One screen of `kennel functions watch`: the last window's figures and a sparkline of invocations per interval. */
-export function renderFunctionWatch(snapshot: Snapshot, history: readonly number[]): string {
+export function renderFunctionWatch(snapshot: FunctionSnapshot, history: readonly number[]): string {
   const seconds = snapshot.windowMs / 1000;
   return [
     `${snapshot.functionName}  (last ${seconds} s)`,
@@ -46,7 +41,7 @@ export async function watchFunction(client: KennelClient, name: string, options:
   const windowSeconds = Math.max(1, Math.round(options.intervalMs / 1000));
   let lines = 0;
   for (let round = 0; options.rounds === undefined || round < options.rounds; round++) {
-    const snapshot = await client.kennel<Snapshot>('GET', `/functions/${encodeURIComponent(name)}/metrics?windowSeconds=${windowSeconds}`);
+    const snapshot = await client.kennel<FunctionSnapshot>('GET', `/functions/${encodeURIComponent(name)}/metrics?windowSeconds=${windowSeconds}`);
     history.push(snapshot.invocations + snapshot.throttles);
     if (history.length > HISTORY) history.shift();
     const screen = renderFunctionWatch(snapshot, history);

@@ -51,6 +51,11 @@ describe('workload spec files', () => {
     const spec = await loadWorkloadSpec(file, '/state');
     assert.equal(spec.dataset.path, '/state/examples/dog-breeds/dogImages');
     assert.ok('backbone' in spec.trainingJob && 'path' in spec.trainingJob.backbone);
+    const [classify] = spec.functions!;
+    assert.equal(classify!.name, 'classify');
+    assert.equal(classify!.reservedConcurrency, 5);
+    assert.equal(classify!.code, join(dirname(file), 'functions', 'classify-node'));
+    assert.deepEqual(classify!.role.allow, [{ action: 'sagemaker:InvokeEndpoint', resource: 'arn:aws:sagemaker:us-east-1:000000000000:endpoint/dog-breeds' }]);
   });
 
   it('accepts the script-mode example spec, with its tuning job', async () => {
@@ -68,6 +73,11 @@ describe('workload spec files', () => {
     ['a wrong type, with its line', VALID.replace('epochs: 3', 'epochs: [3]'), /kennel\.yaml:12: trainingJob\.hyperParameters\.epochs: /],
     ['an unknown field', VALID.replace('kind: Workload', 'kind: Workload\nextra: 1'), /extra/],
     ['a wrong apiVersion', VALID.replace('kennel/v1', 'kennel/v9'), /kennel\.yaml:1: apiVersion: /],
+    [
+      'a function without a role',
+      `${VALID}functions:\n  - name: classify\n    runtime: nodejs20.x\n    handler: index.handler\n    code: ./fn\n`,
+      /kennel\.yaml(:\d+)?: functions\.0\.role: /,
+    ],
     ['a backbone that is neither sample nor a path', VALID.replace('sample: true', 'sample: false'), /trainingJob\.backbone/],
     ['an invalid resource name', VALID.replace('  name: pets-1', '  name: pets_1'), /kennel\.yaml:7: trainingJob\.name: use letters, digits and hyphens/],
     ['a hyperparameter out of range', VALID.replace('learning_rate: 0.01', 'learning_rate: fast'), /kennel\.yaml:11: trainingJob\.hyperParameters\.learning_rate: Hyperparameter learning_rate must be/],
