@@ -38,6 +38,17 @@ const HANDLERS = {
       await fetch(process.env.COLLECTOR + '/record', { method: 'POST', body: JSON.stringify({ requestId: context.awsRequestId, body: event }) });
       return 'recorded';
     };`,
+  'exit.mjs': `export const handler = async () => { process.exit(3); };`,
+  'hog.mjs': `export const handler = async () => { const keep = []; for (;;) keep.push(Buffer.alloc(8 * 1024 * 1024, 1)); };`,
+  'snoop.mjs': `
+    import { readFileSync } from 'node:fs';
+    export const handler = async (event) => {
+      try {
+        return { read: readFileSync(event.path, 'utf8').slice(0, 40) };
+      } catch (error) {
+        return { refused: error.code };
+      }
+    };`,
   'whoami.mjs': `
     import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
     export const handler = async () => {
@@ -149,6 +160,27 @@ describe('Lambda Invoke through @aws-sdk/client-lambda', () => {
     const medium = `"${'x'.repeat(1024 * 1024 + 10)}"`;
     await assert.rejects(invoke({ FunctionName: 'echo', Payload: medium, InvocationType: 'Event' }), (error: unknown) => (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 413);
     await assert.rejects(invoke({ FunctionName: 'no-such-function' }), (error: unknown) => error instanceof ResourceNotFoundException && /Function not found/.test(error.message));
+  });
+
+  it('survives hostile handlers: one that exits, one that allocates past MemorySize, one that reads Kennel’s credentials', async () => {
+    await create('exit', 'exit.handler');
+    await create('hog', 'hog.handler', { MemorySize: 128 });
+    await create('snoop', 'snoop.handler');
+    const exited = await invoke({ FunctionName: 'exit' });
+    assert.equal(exited.FunctionError, 'Unhandled');
+    assert.match(text(exited.Payload), /Runtime\.ExitError/);
+    assert.match(text(exited.Payload), /exit status 3/);
+    const hogged = await invoke({ FunctionName: 'hog' });
+    assert.equal(hogged.FunctionError, 'Unhandled');
+    assert.match(text(hogged.Payload), /Runtime\.OutOfMemory|signal: killed/);
+    for (const file of ['credentials', 'secrets.key', 'kennel.db']) {
+      const snooped = await invoke({ FunctionName: 'snoop', Payload: JSON.stringify({ path: `${test.home}/${file}` }) });
+      // Node's permission model refuses first (ERR_ACCESS_DENIED); under it, Landlock would answer EACCES.
+      assert.ok(['ERR_ACCESS_DENIED', 'EACCES'].includes(JSON.parse(text(snooped.Payload)).refused), `${file}: ${text(snooped.Payload)}`);
+    }
+    // The environments that died were replaced, and the others never noticed.
+    assert.match(text((await invoke({ FunctionName: 'exit' })).Payload), /Runtime\.ExitError/);
+    assert.deepEqual(JSON.parse(text((await invoke({ FunctionName: 'echo', Payload: '{"still":"here"}' })).Payload)).event, { still: 'here' });
   });
 
   it('gives the handler its role’s temporary credentials and points the SDK at Kennel', async () => {
