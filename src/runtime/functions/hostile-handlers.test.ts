@@ -179,6 +179,23 @@ describe('hostile handlers', () => {
     }
   });
 
+  it('a Python handler whose answer is over 6 MB: Function.ResponseSizeTooLarge, and the environment stays usable', async () => {
+    const folder = await functionFolder({ 'app.py': 'def handler(event, context):\n    return "x" * (7 * 1024 * 1024) if event.get("huge") else "small"\n' });
+    try {
+      const environment = await started(specFor(folder, { runtime: 'python3.11', handler: 'app.handler' }));
+      try {
+        const huge = await environment.invoke(invocation({ huge: true }));
+        assert.equal(huge.errorType, 'Function.ResponseSizeTooLarge');
+        assert.equal(huge.environmentLost, false);
+        assert.equal(payloadOf(await environment.invoke(invocation())), 'small');
+      } finally {
+        await environment.close();
+      }
+    } finally {
+      await folder.remove();
+    }
+  });
+
   it('an init that never finishes is stopped at the init limit, and nothing is left running', async () => {
     const folder = await functionFolder({ 'stuck.mjs': `await new Promise(() => setInterval(() => {}, 1000)); export const handler = () => 1;` });
     try {
