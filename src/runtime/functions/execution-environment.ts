@@ -211,6 +211,8 @@ export class ExecutionEnvironment {
     clearTimeout(timer);
     this.settleInit = undefined;
     this.memory.stop();
+    // The resident size at the end of init: where the first invocation's peak starts.
+    this.memory.peakMb();
     if (result.kind === 'init-error') {
       await Promise.race([this.process.exited, new Promise((resolve) => setTimeout(resolve, INIT_ERROR_EXIT_MS))]);
     }
@@ -270,18 +272,19 @@ export class ExecutionEnvironment {
     if (marker === undefined && !this.log.markersSeen) this.markerless = true;
     if (marker === 'exit') await this.process.exited;
     if (active.done) return;
-    if (this.memory.exceeded()) {
+    const peakMb = this.memory.peakMb();
+    if (peakMb > this.spec.memorySizeMb) {
       // Lambda's cgroup would have stopped it there, however briefly it went over.
       active.killedFor = 'out-of-memory';
       this.process.kill();
       return;
     }
-    this.finish(active, this.answerOutcome(answer));
+    this.finish(active, this.answerOutcome(answer), peakMb);
   }
 
   private exited(exit: ProcessExit): void {
     this.currentState = 'dead';
-    this.memory?.stop();
+    this.memory?.close();
     this.settleInit?.({ kind: 'exit', exit });
     void this.api.close();
     const active = this.active;
@@ -316,7 +319,8 @@ export class ExecutionEnvironment {
     return { payload: errorJson(errorType, message), functionError: 'Unhandled', errorType, extraLines: [message, errorType] };
   }
 
-  private finish(active: ActiveInvocation, result: Partial<InvocationOutcome> & { payload: Buffer; extraLines?: string[] }): void {
+  /** `peakMb` when it has just been read; otherwise the last reading (the process may be gone). */
+  private finish(active: ActiveInvocation, result: Partial<InvocationOutcome> & { payload: Buffer; extraLines?: string[] }, peakMb = this.memory.peakMb()): void {
     active.done = true;
     clearTimeout(active.timer);
     this.memory.stop();
@@ -328,7 +332,7 @@ export class ExecutionEnvironment {
     const measuredMs = Math.max(0, endedAt - (active.deliveredAt ?? active.invokedAt));
     const durationMs = active.killedFor === 'timeout' ? Math.max(measuredMs, this.spec.timeoutSeconds * 1000) : measuredMs;
     const lost = active.killedFor !== undefined || !this.process.alive;
-    const maxMemoryUsedMb = active.killedFor === 'out-of-memory' ? this.spec.memorySizeMb : this.memory.peakMb();
+    const maxMemoryUsedMb = active.killedFor === 'out-of-memory' ? this.spec.memorySizeMb : peakMb;
     const initDurationMs = this.initReported ? undefined : this.initDurationMs;
     this.initReported = true;
     const status = active.killedFor === 'timeout' ? 'timeout' : result.extraLines !== undefined ? 'error' : undefined;
