@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { DomainError } from '../../core/errors.ts';
 import { endLine, initReportLine, reportLine, startLine, timedOutLine, timeoutSecondsText, billedDurationMs } from '../../domain/functions/report-line.ts';
 import { InvocationLog } from './invocation-log.ts';
-import { MemoryWatch } from './memory-watch.ts';
+import { BUSY_POLL_MS, IDLE_POLL_MS, MemoryWatch } from './memory-watch.ts';
 import { RuntimeApi, type InitError, type RuntimeAnswer } from './runtime-api.ts';
 import { describeExit, RuntimeProcess, type ProcessExit } from './runtime-process.ts';
 import { runtimeFamily } from './runtimes.ts';
@@ -157,7 +157,7 @@ export class ExecutionEnvironment {
         done: false,
       };
       this.memory.resetPeak();
-      this.memory.start();
+      this.memory.start(BUSY_POLL_MS);
       this.api.deliver(invocation, Date.now() + timeoutMs);
     });
   }
@@ -202,7 +202,7 @@ export class ExecutionEnvironment {
       throw error;
     }
     this.memory = new MemoryWatch(this.process.pid, this.spec.memorySizeMb, () => this.kill('out-of-memory'));
-    this.memory.start();
+    this.memory.start(BUSY_POLL_MS);
     void this.process.exited.then((exit) => this.exited(exit));
     const initTimeoutMs = options.initTimeoutMs ?? INIT_TIMEOUT_MS;
     const timer = setTimeout(() => this.settleInit?.({ kind: 'timeout', afterMs: initTimeoutMs }), initTimeoutMs);
@@ -210,7 +210,7 @@ export class ExecutionEnvironment {
     this.initEndedAt = performance.now();
     clearTimeout(timer);
     this.settleInit = undefined;
-    this.memory.stop();
+    this.memory.start(IDLE_POLL_MS);
     // The resident size at the end of init: where the first invocation's peak starts.
     this.memory.peakMb();
     if (result.kind === 'init-error') {
@@ -255,7 +255,9 @@ export class ExecutionEnvironment {
       return;
     }
     const active = this.active;
-    if (active === undefined || active.done || active.answer !== undefined) return;
+    // Between invocations only memory can run out: what the function left running goes with the environment.
+    if (active === undefined) return this.process.kill();
+    if (active.done || active.answer !== undefined) return;
     active.killedFor ??= reason;
     active.endedAt = performance.now();
     this.api.abandon();
@@ -323,7 +325,7 @@ export class ExecutionEnvironment {
   private finish(active: ActiveInvocation, result: Partial<InvocationOutcome> & { payload: Buffer; extraLines?: string[] }, peakMb = this.memory.peakMb()): void {
     active.done = true;
     clearTimeout(active.timer);
-    this.memory.stop();
+    this.memory.start(IDLE_POLL_MS);
     this.active = undefined;
     const { requestId } = active.invocation;
     const endedAt = active.endedAt ?? performance.now();

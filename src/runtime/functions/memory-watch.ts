@@ -1,7 +1,9 @@
 import { closeSync, openSync, read, readSync, writeSync } from 'node:fs';
 
-/** Often enough to stop a runaway allocation early, rarely enough to cost nothing: one small procfs read. */
-const POLL_MS = 50;
+/** While the function runs: often enough to stop a runaway allocation early, rarely enough to cost nothing (one small procfs read). */
+export const BUSY_POLL_MS = 50;
+/** Between invocations only what the function left running can allocate. */
+export const IDLE_POLL_MS = 1000;
 const KB_PER_MB = 1024;
 const STATUS_BYTES = 4096;
 
@@ -27,8 +29,9 @@ function openOrUndefined(path: string, flags: 'r' | 'w'): number | undefined {
 
 /**
  * Holds a function's process to its MemorySize, as Lambda's cgroup does: its
- * resident memory (VmRSS) is polled while it initialises or runs an
- * invocation, and past the limit onExceeded is called (the caller kills it).
+ * resident memory (VmRSS) is polled, often while it initialises or runs an
+ * invocation and seldom in between, and past the limit onExceeded is called
+ * (the caller kills it).
  * The peak of each invocation is VmHWM, reset between invocations through
  * clear_refs. Only the process itself is measured, not processes it starts.
  *
@@ -73,9 +76,11 @@ export class MemoryWatch {
     this.peakKb = this.lastRssKb;
   }
 
-  start(): void {
-    if (this.timer !== undefined) return;
-    this.timer = setInterval(() => this.poll(), POLL_MS);
+  /** Polls every `intervalMs` from now on, in place of any earlier rate. */
+  start(intervalMs: number): void {
+    this.stop();
+    if (this.closed) return;
+    this.timer = setInterval(() => this.poll(), intervalMs);
     this.timer.unref();
   }
 
