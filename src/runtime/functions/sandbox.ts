@@ -193,7 +193,7 @@ interface EnvironmentFacts {
  * the readable node_modules folders and stripped of what would widen the
  * permission model respectively.
  */
-export function functionEnvironment(spec: EnvironmentSpec, facts: EnvironmentFacts): Record<string, string> {
+function functionEnvironment(spec: EnvironmentSpec, facts: EnvironmentFacts): Record<string, string> {
   const own = { ...spec.environment };
   delete own._X_AMZN_TRACE_ID;
   const nodePath = [own.NODE_PATH, ...facts.readableDirs.filter((dir) => basename(dir) === 'node_modules')].filter(Boolean).join(':');
