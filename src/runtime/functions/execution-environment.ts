@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { DomainError } from '../../core/errors.ts';
 import { endLine, initReportLine, reportLine, startLine, timedOutLine, timeoutSecondsText, billedDurationMs } from '../../domain/functions/report-line.ts';
 import { InvocationLog } from './invocation-log.ts';
-import { MemoryWatch } from './memory-watch.ts';
+import { BUSY_POLL_MS, IDLE_POLL_MS, MemoryWatch } from './memory-watch.ts';
 import { RuntimeApi, type InitError, type RuntimeAnswer } from './runtime-api.ts';
 import { describeExit, RuntimeProcess, type ProcessExit } from './runtime-process.ts';
 import { runtimeFamily } from './runtimes.ts';
@@ -157,7 +157,7 @@ export class ExecutionEnvironment {
         done: false,
       };
       this.memory.resetPeak();
-      this.memory.start();
+      this.memory.start(BUSY_POLL_MS);
       this.api.deliver(invocation, Date.now() + timeoutMs);
     });
   }
@@ -202,7 +202,7 @@ export class ExecutionEnvironment {
       throw error;
     }
     this.memory = new MemoryWatch(this.process.pid, this.spec.memorySizeMb, () => this.kill('out-of-memory'));
-    this.memory.start();
+    this.memory.start(BUSY_POLL_MS);
     void this.process.exited.then((exit) => this.exited(exit));
     const initTimeoutMs = options.initTimeoutMs ?? INIT_TIMEOUT_MS;
     const timer = setTimeout(() => this.settleInit?.({ kind: 'timeout', afterMs: initTimeoutMs }), initTimeoutMs);
@@ -210,7 +210,9 @@ export class ExecutionEnvironment {
     this.initEndedAt = performance.now();
     clearTimeout(timer);
     this.settleInit = undefined;
-    this.memory.stop();
+    this.memory.start(IDLE_POLL_MS);
+    // The resident size at the end of init: where the first invocation's peak starts.
+    this.memory.peakMb();
     if (result.kind === 'init-error') {
       await Promise.race([this.process.exited, new Promise((resolve) => setTimeout(resolve, INIT_ERROR_EXIT_MS))]);
     }
@@ -253,7 +255,9 @@ export class ExecutionEnvironment {
       return;
     }
     const active = this.active;
-    if (active === undefined || active.done || active.answer !== undefined) return;
+    // Between invocations only memory can run out: what the function left running goes with the environment.
+    if (active === undefined) return this.process.kill();
+    if (active.done || active.answer !== undefined) return;
     active.killedFor ??= reason;
     active.endedAt = performance.now();
     this.api.abandon();
@@ -270,18 +274,19 @@ export class ExecutionEnvironment {
     if (marker === undefined && !this.log.markersSeen) this.markerless = true;
     if (marker === 'exit') await this.process.exited;
     if (active.done) return;
-    if (this.memory.exceeded()) {
+    const peakMb = this.memory.peakMb();
+    if (peakMb > this.spec.memorySizeMb) {
       // Lambda's cgroup would have stopped it there, however briefly it went over.
       active.killedFor = 'out-of-memory';
       this.process.kill();
       return;
     }
-    this.finish(active, this.answerOutcome(answer));
+    this.finish(active, this.answerOutcome(answer), peakMb);
   }
 
   private exited(exit: ProcessExit): void {
     this.currentState = 'dead';
-    this.memory?.stop();
+    this.memory?.close();
     this.settleInit?.({ kind: 'exit', exit });
     void this.api.close();
     const active = this.active;
@@ -316,10 +321,11 @@ export class ExecutionEnvironment {
     return { payload: errorJson(errorType, message), functionError: 'Unhandled', errorType, extraLines: [message, errorType] };
   }
 
-  private finish(active: ActiveInvocation, result: Partial<InvocationOutcome> & { payload: Buffer; extraLines?: string[] }): void {
+  /** `peakMb` when it has just been read; otherwise the last reading (the process may be gone). */
+  private finish(active: ActiveInvocation, result: Partial<InvocationOutcome> & { payload: Buffer; extraLines?: string[] }, peakMb = this.memory.peakMb()): void {
     active.done = true;
     clearTimeout(active.timer);
-    this.memory.stop();
+    this.memory.start(IDLE_POLL_MS);
     this.active = undefined;
     const { requestId } = active.invocation;
     const endedAt = active.endedAt ?? performance.now();
@@ -328,7 +334,7 @@ export class ExecutionEnvironment {
     const measuredMs = Math.max(0, endedAt - (active.deliveredAt ?? active.invokedAt));
     const durationMs = active.killedFor === 'timeout' ? Math.max(measuredMs, this.spec.timeoutSeconds * 1000) : measuredMs;
     const lost = active.killedFor !== undefined || !this.process.alive;
-    const maxMemoryUsedMb = active.killedFor === 'out-of-memory' ? this.spec.memorySizeMb : this.memory.peakMb();
+    const maxMemoryUsedMb = active.killedFor === 'out-of-memory' ? this.spec.memorySizeMb : peakMb;
     const initDurationMs = this.initReported ? undefined : this.initDurationMs;
     this.initReported = true;
     const status = active.killedFor === 'timeout' ? 'timeout' : result.extraLines !== undefined ? 'error' : undefined;

@@ -116,6 +116,23 @@ describe('hostile handlers', () => {
     }
   });
 
+  it('work a handler leaves running that allocates past MemorySize between invocations: the environment is stopped', async () => {
+    const folder = await functionFolder({
+      // It starts allocating a while after it has answered: only the watch between invocations can see it.
+      'leaks.mjs': `const kept = []; export const handler = async () => { setTimeout(() => setInterval(() => kept.push(Buffer.alloc(8 * 1024 * 1024, 1)), 20), 200); return 'answered'; };`,
+    });
+    try {
+      const environment = await started(specFor(folder, { handler: 'leaks.handler', memorySizeMb: 128 }));
+      const exited = new Promise((resolve) => environment.onExit(resolve));
+      assert.equal(payloadOf(await environment.invoke(invocation())), 'answered');
+      assert.deepEqual(await exited, { exitCode: null, signal: 'SIGKILL' });
+      assert.equal(environment.state, 'dead');
+      await environment.close();
+    } finally {
+      await folder.remove();
+    }
+  });
+
   it('a handler that writes garbage to the Runtime API: each gets a 4xx, the invocation says what happened, the environment stays usable', async () => {
     const folder = await functionFolder({
       'garbage.mjs': `
@@ -171,6 +188,23 @@ describe('hostile handlers', () => {
 
         assert.equal(payloadOf(await environment.invoke(invocation({ mode: 'plain' }))), 'still fine');
         assert.equal(environment.state, 'idle');
+      } finally {
+        await environment.close();
+      }
+    } finally {
+      await folder.remove();
+    }
+  });
+
+  it('a Python handler whose answer is over 6 MB: Function.ResponseSizeTooLarge, and the environment stays usable', async () => {
+    const folder = await functionFolder({ 'app.py': 'def handler(event, context):\n    return "x" * (7 * 1024 * 1024) if event.get("huge") else "small"\n' });
+    try {
+      const environment = await started(specFor(folder, { runtime: 'python3.11', handler: 'app.handler' }));
+      try {
+        const huge = await environment.invoke(invocation({ huge: true }));
+        assert.equal(huge.errorType, 'Function.ResponseSizeTooLarge');
+        assert.equal(huge.environmentLost, false);
+        assert.equal(payloadOf(await environment.invoke(invocation())), 'small');
       } finally {
         await environment.close();
       }

@@ -22,6 +22,7 @@ export const handler = async (event) => {
     secretsKey: attempt(() => readFileSync(join(state, 'secrets.key'), 'utf8')),
     listing: attempt(() => readdirSync(state).join(',')),
     shadow: attempt(() => readFileSync('/etc/shadow', 'utf8')),
+    throughProc: attempt(() => readFileSync('/proc/self/root' + join(state, 'credentials'), 'utf8')),
     ownCode: attempt(() => readFileSync(join(process.env.LAMBDA_TASK_ROOT, 'index.mjs'), 'utf8').length > 0),
     writeCode: attempt(() => writeFileSync(join(process.env.LAMBDA_TASK_ROOT, 'planted.js'), 'x')),
     writeTmp: attempt(() => { writeFileSync(join(process.env.TMPDIR, 'scratch'), 'x'); return readFileSync(join(process.env.TMPDIR, 'scratch'), 'utf8'); }),
@@ -53,6 +54,7 @@ def handler(event, context):
         "secretsKey": attempt(lambda: open(os.path.join(state, "secrets.key")).read()),
         "listing": attempt(lambda: ",".join(os.listdir(state))),
         "shadow": attempt(lambda: open("/etc/shadow").read()),
+        "throughProc": attempt(lambda: open("/proc/self/root" + os.path.realpath(os.path.join(state, "credentials"))).read()),
         "ownCode": attempt(lambda: "true" if open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "index.py")).read() else "false"),
         "writeCode": attempt(lambda: open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "planted.py"), "w").write("x")),
         "writeTmp": attempt(write_tmp),
@@ -61,7 +63,7 @@ def handler(event, context):
 
 function expectRefused(result: unknown, refusal: RegExp): void {
   const answers = result as Record<string, string>;
-  for (const key of ['credentials', 'database', 'secretsKey', 'listing', 'shadow', 'writeCode']) {
+  for (const key of ['credentials', 'database', 'secretsKey', 'listing', 'shadow', 'throughProc', 'writeCode']) {
     assert.match(answers[key], refusal, `${key}: ${answers[key]}`);
     assert.ok(!answers[key].includes(SECRET.slice(0, 20)), `${key} leaked`);
   }

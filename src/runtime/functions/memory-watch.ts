@@ -1,9 +1,11 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, openSync, read, readSync, writeSync } from 'node:fs';
 
-/** Often enough to stop a runaway allocation early, rarely enough to cost nothing: one small procfs read. */
-const POLL_MS = 50;
+/** While the function runs: often enough to stop a runaway allocation early, rarely enough to cost nothing (one small procfs read). */
+export const BUSY_POLL_MS = 50;
+/** Between invocations only what the function left running can allocate. */
+export const IDLE_POLL_MS = 1000;
 const KB_PER_MB = 1024;
+const STATUS_BYTES = 4096;
 
 interface MemoryUse {
   rssKb: number;
@@ -17,37 +19,68 @@ function parseStatus(status: string): MemoryUse | undefined {
   return { rssKb: Number(rss[1]), peakKb: Number(peak[1]) };
 }
 
+function openOrUndefined(path: string, flags: 'r' | 'w'): number | undefined {
+  try {
+    return openSync(path, flags);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Holds a function's process to its MemorySize, as Lambda's cgroup does: its
- * resident memory (VmRSS) is polled while it initialises or runs an
- * invocation, and past the limit onExceeded is called (the caller kills it).
+ * resident memory (VmRSS) is polled, often while it initialises or runs an
+ * invocation and seldom in between, and past the limit onExceeded is called
+ * (the caller kills it).
  * The peak of each invocation is VmHWM, reset between invocations through
  * clear_refs. Only the process itself is measured, not processes it starts.
+ *
+ * Both procfs files stay open for the life of the process: every invocation
+ * reads one and writes the other, and an open and a close each time would be
+ * most of that cost. They stay valid across the launcher's exec (same pid).
  */
 export class MemoryWatch {
   private timer: NodeJS.Timeout | undefined;
   private reading = false;
   private peakKb = 0;
+  private lastRssKb = 0;
+  /** One buffer for the polls (filled on the thread pool), one for reads on this thread. */
+  private readonly pollBuffer = Buffer.alloc(STATUS_BYTES);
+  private readonly buffer = Buffer.alloc(STATUS_BYTES);
+  private status: number | undefined;
+  private clearRefs: number | undefined;
+  private closed = false;
 
   constructor(
-    private readonly pid: number,
+    pid: number,
     private readonly limitMb: number,
     private readonly onExceeded: () => void,
-  ) {}
-
-  /** Starts a new peak at the current resident size. Kernels that refuse clear_refs keep the peak since start. */
-  resetPeak(): void {
-    try {
-      writeFileSync(`/proc/${this.pid}/clear_refs`, '5');
-    } catch {
-      // The peak then covers everything since the process started.
-    }
-    this.peakKb = 0;
+  ) {
+    this.status = openOrUndefined(`/proc/${pid}/status`, 'r');
+    this.clearRefs = openOrUndefined(`/proc/${pid}/clear_refs`, 'w');
   }
 
-  start(): void {
-    if (this.timer !== undefined) return;
-    this.timer = setInterval(() => void this.poll(), POLL_MS);
+  /**
+   * Starts a new peak at the current resident size (as last read: a process
+   * that dies before the next reading still reports what it had). Where
+   * clear_refs is refused, the peak covers everything since the process started.
+   */
+  resetPeak(): void {
+    if (this.clearRefs !== undefined) {
+      try {
+        writeSync(this.clearRefs, '5');
+      } catch {
+        // The process is gone, or the kernel refuses: the peak then keeps counting from earlier.
+      }
+    }
+    this.peakKb = this.lastRssKb;
+  }
+
+  /** Polls every `intervalMs` from now on, in place of any earlier rate. */
+  start(intervalMs: number): void {
+    this.stop();
+    if (this.closed) return;
+    this.timer = setInterval(() => this.poll(), intervalMs);
     this.timer.unref();
   }
 
@@ -56,39 +89,52 @@ export class MemoryWatch {
     this.timer = undefined;
   }
 
+  /** The process has ended: nothing more to read. A poll in flight closes the files when it is back, so no descriptor is closed under it. */
+  close(): void {
+    this.stop();
+    this.closed = true;
+    if (!this.reading) this.closeFiles();
+  }
+
   /** The peak since the last reset, in MB (rounded up); what was last seen if the process is gone. */
   peakMb(): number {
-    try {
-      this.record(parseStatus(readFileSync(`/proc/${this.pid}/status`, 'utf8')));
-    } catch {
-      // Gone: the last poll is what there is.
+    if (this.status !== undefined) {
+      try {
+        const length = readSync(this.status, this.buffer, 0, STATUS_BYTES, 0);
+        this.record(parseStatus(this.buffer.toString('latin1', 0, length)));
+      } catch {
+        // Gone: the last poll is what there is.
+      }
     }
     return Math.ceil(this.peakKb / KB_PER_MB);
   }
 
-  /** Whether the peak since the last reset went past the limit, however briefly. */
-  exceeded(): boolean {
-    return this.peakMb() > this.limitMb;
+  private closeFiles(): void {
+    for (const fd of [this.status, this.clearRefs]) if (fd !== undefined) closeSync(fd);
+    this.status = undefined;
+    this.clearRefs = undefined;
   }
 
-  private async poll(): Promise<void> {
-    if (this.reading) return;
+  private poll(): void {
+    if (this.reading || this.status === undefined) return;
     this.reading = true;
-    try {
-      const use = parseStatus(await readFile(`/proc/${this.pid}/status`, 'utf8'));
+    read(this.status, this.pollBuffer, 0, STATUS_BYTES, 0, (error, length) => {
+      this.reading = false;
+      if (this.closed) return this.closeFiles();
+      // An error is the process exiting; its exit is reported elsewhere.
+      if (error !== null || this.timer === undefined) return;
+      const use = parseStatus(this.pollBuffer.toString('latin1', 0, length));
       this.record(use);
-      if (use !== undefined && use.rssKb > this.limitMb * KB_PER_MB && this.timer !== undefined) {
+      if (use !== undefined && use.rssKb > this.limitMb * KB_PER_MB) {
         this.stop();
         this.onExceeded();
       }
-    } catch {
-      // The process is exiting; its exit is reported elsewhere.
-    } finally {
-      this.reading = false;
-    }
+    });
   }
 
   private record(use: MemoryUse | undefined): void {
-    if (use !== undefined) this.peakKb = Math.max(this.peakKb, use.peakKb, use.rssKb);
+    if (use === undefined) return;
+    this.lastRssKb = use.rssKb;
+    this.peakKb = Math.max(this.peakKb, use.peakKb, use.rssKb);
   }
 }

@@ -34,6 +34,10 @@ export function describeExit(exit: ProcessExit): string {
   return `exit status ${exit.exitCode}`;
 }
 
+/** Every runtime still running, killed when Kennel exits (the launcher's parent-death signal covers a Kennel that is killed). */
+const running = new Set<RuntimeProcess>();
+let killOnExit = false;
+
 /**
  * A function's runtime process, in a process group of its own: when it ends,
  * everything it started is killed with it, and its output is read to the end
@@ -93,6 +97,14 @@ export class RuntimeProcess {
       child.on('close', (exitCode: number | null, signal: NodeJS.Signals | null) => settle(runtime.exit ?? { exitCode, signal }));
     });
     runtime = new RuntimeProcess(child, exited);
+    running.add(runtime);
+    void exited.then(() => running.delete(runtime));
+    if (!killOnExit) {
+      killOnExit = true;
+      process.on('exit', () => {
+        for (const each of running) each.kill();
+      });
+    }
     return runtime;
   }
 

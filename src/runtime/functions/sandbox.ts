@@ -11,7 +11,7 @@ import type { EnvironmentSpec } from './types.ts';
  * Its environment is built from nothing: only the function's variables (with
  * what the caller injects) and Lambda's own. Nothing of Kennel's leaks
  * (KENNEL_HOME, the server's AWS_* credentials, NODE_EXTRA_CA_CERTS, which
- * alone would triple a Node.js cold start).
+ * would make every Node.js start load a certificate bundle).
  *
  * Its filesystem is its code (read), its tmp folder (read-write), the
  * interpreter's install, the system's libraries and a few files of /etc, /dev
@@ -159,8 +159,11 @@ function nodeArgs(spec: EnvironmentSpec, request: LaunchRequest, readable: strin
     '--disable-warning=SecurityWarning',
     `--max-old-space-size=${Math.max(16, Math.floor(spec.memorySizeMb * HEAP_SHARE))}`,
     permissionFlag(),
-    // Writing does not imply reading in Node's model, as it does in Landlock's read-write rules.
-    ...outermost([...readable, ...writable]).map((path) => `--allow-fs-read=${path}`),
+    // Writing does not imply reading in Node's model, as it does in Landlock's read-write rules. Node checks
+    // paths as written: /proc/self/root/... would reach any file, so /proc is in only where Landlock backs it.
+    ...outermost([...readable, ...writable])
+      .filter((path) => landlock || !path.startsWith('/proc/'))
+      .map((path) => `--allow-fs-read=${path}`),
     ...writable.map((path) => `--allow-fs-write=${path}`),
     // Workers share the process's permissions; the resolve hook runs in one.
     '--allow-worker',
@@ -190,7 +193,7 @@ interface EnvironmentFacts {
  * the readable node_modules folders and stripped of what would widen the
  * permission model respectively.
  */
-export function functionEnvironment(spec: EnvironmentSpec, facts: EnvironmentFacts): Record<string, string> {
+function functionEnvironment(spec: EnvironmentSpec, facts: EnvironmentFacts): Record<string, string> {
   const own = { ...spec.environment };
   delete own._X_AMZN_TRACE_ID;
   const nodePath = [own.NODE_PATH, ...facts.readableDirs.filter((dir) => basename(dir) === 'node_modules')].filter(Boolean).join(':');

@@ -8,8 +8,9 @@
 // After each invocation it writes "<marker> <request id>" to stdout (with
 // " exit" when it is about to exit), so Kennel can tell which log lines belong
 // to which invocation: stdout and the HTTP connection are separate channels,
-// and nothing else orders them. With
-// resolve-hook, `import` also finds packages in the NODE_PATH folders, as
+// and nothing else orders them.
+//
+// With resolve-hook, `import` also finds packages in the NODE_PATH folders, as
 // `require` does; without it, an ES module that needs that exits with
 // RESTART_WITH_RESOLVE_HOOK and Kennel starts it again with the hook. The hook
 // costs a loader thread (tens of milliseconds at start), so only the functions

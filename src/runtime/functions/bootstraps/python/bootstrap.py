@@ -154,16 +154,6 @@ def fail(path, invocation_id, response):
     client.send("POST", path + "error", json.dumps(response), error_headers(response))
 
 
-def next_event():
-    """The next event; a connection the Runtime API dropped (it does after refusing an oversized answer) is made again once."""
-    for attempt in (1, 2):
-        try:
-            return client.request("GET", NEXT)
-        except ConnectionError:
-            if attempt == 2:
-                raise
-
-
 def main():
     global request_id
     sys.path.insert(0, task_root)
@@ -176,7 +166,7 @@ def main():
         client.request("POST", "/2018-06-01/runtime/init/error", json.dumps(response), error_headers(response))
         sys.exit(1)
     while True:
-        status, headers, body = next_event()
+        status, headers, body = client.request("GET", NEXT)
         if status != 200:
             raise RuntimeError("the Runtime API refused to give the next invocation (%s): %s" % (status, body[:200]))
         request_id = headers["lambda-runtime-aws-request-id"]
