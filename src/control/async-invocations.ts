@@ -3,7 +3,7 @@ import { DomainError, describeError } from '../core/errors.ts';
 import type { AsyncEvent, EventInvokeConfig } from '../domain/functions/function.ts';
 import { checkEventAge, decideAsyncAttempt, destinationRecord, DEFAULT_ASYNC_RETRY, type AsyncDecision, type AsyncOutcome } from '../domain/functions/async-retry.ts';
 import { lambdaError } from '../domain/functions/lambda-errors.ts';
-import { functionArn } from '../domain/functions/function-names.ts';
+import { functionArn, parseFunctionName } from '../domain/functions/function-names.ts';
 import type { ControlDeps } from './deps.ts';
 import type { FunctionInvoker, InvokeResult } from './function-invoker.ts';
 import { LAMBDA_SCOPE, type FunctionService } from './functions.ts';
@@ -46,11 +46,13 @@ export class AsyncInvocations implements Reconciler {
       throw lambdaError('PayloadTooLarge', 'RequestTooLargeException', `Request must be smaller than ${ASYNC_MAX_BYTES} bytes for the InvokeAsync operation`);
     }
     const { fn } = this.#invoker.target(nameOrArn, qualifier);
+    // The qualifier may come in the name (`my-function:live`, or a qualified ARN) as well as in Qualifier.
+    const given = parseFunctionName(nameOrArn, qualifier, LAMBDA_SCOPE).qualifier;
     const now = this.#deps.clock.now();
     this.#deps.store.asyncEvents.create({
       requestId,
       functionName: fn.name,
-      ...(qualifier !== undefined ? { qualifier } : {}),
+      ...(given !== undefined ? { qualifier: given } : {}),
       payload: payload.toString('base64'),
       enqueuedAtMs: now,
       attempts: 0,

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  CreateAliasCommand,
   CreateFunctionCommand,
   InvokeCommand,
+  PublishVersionCommand,
   PutFunctionConcurrencyCommand,
   PutFunctionEventInvokeConfigCommand,
   UpdateFunctionConfigurationCommand,
@@ -30,7 +32,7 @@ const ARN = 'arn:aws:lambda:us-east-1:000000000000:function:';
 const HANDLERS = {
   'report.mjs': `
     export const report = (context, body) =>
-      fetch(process.env.COLLECTOR + '/record', { method: 'POST', body: JSON.stringify({ requestId: context.awsRequestId, body: { fn: context.functionName, ...body } }) });`,
+      fetch(process.env.COLLECTOR + '/record', { method: 'POST', body: JSON.stringify({ requestId: context.awsRequestId, body: { fn: context.functionName, version: context.functionVersion, arn: context.invokedFunctionArn, ...body } }) });`,
   'fail.mjs': `
     import { report } from './report.mjs';
     export const handler = async (event, context) => { await report(context, { event }); throw new RangeError('no treat for ' + event.dog); };`,
@@ -201,6 +203,26 @@ describe('asynchronous invocation: retries, destinations and dead letters', { ti
     });
     assert.deepEqual([letter!.requestId, letter!.attempts, letter!.condition], [toDeadLetters, 0, 'RetriesExhausted']);
     assert.deepEqual([...runsOf('closed'), ...runsOf('closed-dlq')], []);
+  });
+
+  it('runs an event on what its qualifier names, in FunctionName or in Qualifier, with that qualifier’s retry settings', async () => {
+    await create('aliased', 'fail.handler');
+    await lambda.send(new PublishVersionCommand({ FunctionName: 'aliased' }));
+    await lambda.send(new CreateAliasCommand({ FunctionName: 'aliased', Name: 'live', FunctionVersion: '1' }));
+    await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'aliased', Qualifier: 'live', MaximumRetryAttempts: 0 }));
+    const inName = await queue('aliased:live', { dog: 'in-name' });
+    const asArn = await queue(`${ARN}aliased:live`, { dog: 'as-arn' });
+    const answer = await lambda.send(new InvokeCommand({ FunctionName: 'aliased', Qualifier: 'live', InvocationType: 'Event', Payload: new TextEncoder().encode('{"dog":"as-qualifier"}') }));
+    const asQualifier = answer.$metadata.requestId!;
+    for (const requestId of [inName, asArn, asQualifier]) {
+      const [letter] = await eventually(`the dead letter of ${requestId}`, async () => {
+        const letters = (await deadLetters('aliased')).filter((candidate) => candidate.requestId === requestId);
+        return letters.length > 0 ? letters : undefined;
+      });
+      assert.deepEqual([letter!.qualifier, letter!.attempts], ['live', 1], 'the alias’s MaximumRetryAttempts 0 applied');
+      const [run] = runsOf('aliased', requestId);
+      assert.deepEqual([(run!.body as { version: string }).version, (run!.body as { arn: string }).arn], ['1', `${ARN}aliased:live`]);
+    }
   });
 
   it('does not run an event older than MaximumEventAgeInSeconds: it waited throttled behind a busy function and fails with EventAgeExceeded', async () => {
