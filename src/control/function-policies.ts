@@ -73,7 +73,7 @@ export class FunctionPolicyService {
   /** PutFunctionEventInvokeConfig replaces the settings; UpdateFunctionEventInvokeConfig (`merge`) changes only those given. */
   putEventInvokeConfig(name: string, qualifier: string | undefined, input: EventInvokeConfigInput, merge = false): EventInvokeConfig {
     const resolved = this.#functions.resolve(name, qualifier);
-    const key = qualifier ?? '$LATEST';
+    const key = eventInvokeQualifier(name, qualifier);
     const change = validateEventInvokeConfig(input, { functionName: resolved.fn.name, scope: LAMBDA_SCOPE });
     for (const destination of [change.onSuccess, change.onFailure]) {
       if (typeof destination === 'string' && !this.#functionExists(destination)) {
@@ -92,14 +92,14 @@ export class FunctionPolicyService {
 
   getEventInvokeConfig(name: string, qualifier?: string): EventInvokeConfig {
     const { fn } = this.#functions.resolve(name, qualifier);
-    const config = fn.eventInvokeConfigs[qualifier ?? '$LATEST'];
+    const config = fn.eventInvokeConfigs[eventInvokeQualifier(name, qualifier)];
     if (!config) throw noEventInvokeConfig(fn.arn);
     return config;
   }
 
   deleteEventInvokeConfig(name: string, qualifier?: string): void {
     const { fn } = this.#functions.resolve(name, qualifier);
-    const key = qualifier ?? '$LATEST';
+    const key = eventInvokeQualifier(name, qualifier);
     if (!fn.eventInvokeConfigs[key]) throw noEventInvokeConfig(fn.arn);
     this.#deps.store.lambdaFunctions.modify(fn.name, (record) => {
       const { [key]: _removed, ...rest } = record.eventInvokeConfigs;
@@ -147,6 +147,11 @@ export class FunctionPolicyService {
   #checkRevision(fn: LambdaFunction, revisionId: string | undefined): void {
     if (revisionId !== undefined && revisionId !== fn.revisionId) throw revisionMismatch('GetPolicy');
   }
+}
+
+/** The qualifier an event invoke config belongs to, given in the function name (`my-function:live`) or in Qualifier; $LATEST when neither. */
+export function eventInvokeQualifier(name: string, qualifier: string | undefined): string {
+  return parseFunctionName(name, qualifier, LAMBDA_SCOPE).qualifier ?? '$LATEST';
 }
 
 /** The stored document: the other qualifiers' statements and this one's policy; none once both are empty. */

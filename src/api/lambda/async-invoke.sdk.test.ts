@@ -3,10 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import {
   CreateAliasCommand,
   CreateFunctionCommand,
+  GetFunctionEventInvokeConfigCommand,
   InvokeCommand,
   PublishVersionCommand,
   PutFunctionConcurrencyCommand,
   PutFunctionEventInvokeConfigCommand,
+  ResourceNotFoundException,
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionActiveV2,
   waitUntilFunctionUpdatedV2,
@@ -209,7 +211,11 @@ describe('asynchronous invocation: retries, destinations and dead letters', { ti
     await create('aliased', 'fail.handler');
     await lambda.send(new PublishVersionCommand({ FunctionName: 'aliased' }));
     await lambda.send(new CreateAliasCommand({ FunctionName: 'aliased', Name: 'live', FunctionVersion: '1' }));
-    await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'aliased', Qualifier: 'live', MaximumRetryAttempts: 0 }));
+    const put = await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'aliased:live', MaximumRetryAttempts: 0 }));
+    assert.equal(put.FunctionArn, `${ARN}aliased:live`);
+    const got = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: 'aliased', Qualifier: 'live' }));
+    assert.deepEqual([got.FunctionArn, got.MaximumRetryAttempts], [`${ARN}aliased:live`, 0]);
+    await assert.rejects(lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: 'aliased' })), ResourceNotFoundException, '$LATEST has none');
     const inName = await queue('aliased:live', { dog: 'in-name' });
     const asArn = await queue(`${ARN}aliased:live`, { dog: 'as-arn' });
     const answer = await lambda.send(new InvokeCommand({ FunctionName: 'aliased', Qualifier: 'live', InvocationType: 'Event', Payload: new TextEncoder().encode('{"dog":"as-qualifier"}') }));
