@@ -72,14 +72,14 @@ export class AsyncInvocations implements Reconciler {
       .sort((a, b) => a.enqueuedAtMs - b.enqueuedAtMs);
   }
 
-  /** Queues failed events again as new deliveries (same request ids, attempts and age reset); all of the function's when no ids are given. */
+  /** Queues failed events again as new deliveries (same request ids; attempts, throttle backoff and age reset); all of the function's when no ids are given. */
   redrive(functionName: string, requestIds?: readonly string[]): string[] {
     const wanted = requestIds === undefined ? undefined : new Set(requestIds);
     const now = this.#deps.clock.now();
     const redriven: string[] = [];
     for (const event of this.deadLetters(functionName)) {
       if (wanted && !wanted.has(event.requestId)) continue;
-      this.#deps.store.asyncEvents.modify(event.requestId, ({ lastError: _e, failedCondition: _c, failedAtMs: _f, ...rest }) => ({
+      this.#deps.store.asyncEvents.modify(event.requestId, ({ lastError: _e, failedCondition: _c, failedAtMs: _f, deferrals: _d, ...rest }) => ({
         ...rest,
         status: 'queued',
         attempts: 0,

@@ -251,5 +251,11 @@ describe('asynchronous invocation: retries, destinations and dead letters', { ti
     const first = await busy;
     assert.equal(new TextDecoder().decode(first.Payload), '"released"');
     assert.deepEqual(runsOf('held', requestId), [], 'the aged-out event never ran');
+
+    // Redriven, it is a new delivery: no attempts, a fresh age, and the throttle backoff from its first step.
+    assert.deepEqual(test.kennel.platform.asyncInvocations.redrive('held'), [requestId]);
+    const requeued = test.kennel.platform.deps.store.asyncEvents.get(requestId)!;
+    assert.deepEqual([requeued.status, requeued.attempts, requeued.deferrals ?? 0], ['queued', 0, 0]);
+    await eventually('the redriven event running', () => (runsOf('held', requestId).length === 1 ? true : undefined));
   });
 });
