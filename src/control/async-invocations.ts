@@ -147,10 +147,11 @@ export class AsyncInvocations implements Reconciler {
     this.#finish(event, decision, config, result);
   }
 
-  /** An event done with: sent on to its destination, or kept as failed when it has none. */
+  /** An event done with: sent on to its destination, or kept as failed when it has none or the destination refuses it (it was deleted, say). */
   #finish(event: AsyncEvent, decision: Exclude<AsyncDecision, { kind: 'retry' }>, config: ReturnType<AsyncInvocations['config']>, result: InvokeResult | undefined): void {
     const now = this.#deps.clock.now();
     const destination = decision.kind === 'done' ? config.onSuccess : config.onFailure;
+    let handedOn = false;
     if (destination !== undefined) {
       const record = destinationRecord({
         requestId: event.requestId,
@@ -165,11 +166,12 @@ export class AsyncInvocations implements Reconciler {
       });
       try {
         this.enqueue(destination, undefined, Buffer.from(JSON.stringify(record)));
+        handedOn = true;
       } catch (error) {
         this.#deps.logger.warn('async destination refused the record', { requestId: event.requestId, destination, error: describeError(error) });
       }
     }
-    if (decision.kind === 'done' || destination !== undefined) {
+    if (decision.kind === 'done' || handedOn) {
       this.#deps.store.asyncEvents.delete(event.requestId);
       return;
     }

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   CreateAliasCommand,
   CreateFunctionCommand,
+  DeleteFunctionCommand,
   GetFunctionEventInvokeConfigCommand,
   InvokeCommand,
   PublishVersionCommand,
@@ -184,6 +185,19 @@ describe('asynchronous invocation: retries, destinations and dead letters', { ti
     assert.deepEqual(await deadLetters('flaky'), []);
     const again = await runKennelCli(test, ['functions', 'redrive', 'flaky']);
     assert.equal(again.stdout.trim(), 'redriven: 0');
+  });
+
+  it('keeps a failed event as a dead letter when its on-failure destination no longer exists', async () => {
+    await create('gone', 'destination.handler');
+    await create('orphaned', 'fail.handler');
+    await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'orphaned', MaximumRetryAttempts: 0, DestinationConfig: { OnFailure: { Destination: `${ARN}gone` } } }));
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'gone' }));
+    const requestId = await queue('orphaned', { dog: 'stray' });
+    const [letter] = await eventually('the dead letter', async () => {
+      const letters = await deadLetters('orphaned');
+      return letters.length > 0 ? letters : undefined;
+    });
+    assert.deepEqual([letter!.requestId, letter!.attempts, letter!.condition], [requestId, 1, 'RetriesExhausted']);
   });
 
   it('sends the events of a function with reserved concurrency 0 straight to failure, without running it', async () => {
