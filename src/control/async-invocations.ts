@@ -3,7 +3,7 @@ import { DomainError, describeError } from '../core/errors.ts';
 import type { AsyncEvent, EventInvokeConfig } from '../domain/functions/function.ts';
 import { checkEventAge, decideAsyncAttempt, destinationRecord, DEFAULT_ASYNC_RETRY, type AsyncDecision, type AsyncOutcome } from '../domain/functions/async-retry.ts';
 import { lambdaError } from '../domain/functions/lambda-errors.ts';
-import { functionArn } from '../domain/functions/function-names.ts';
+import { functionArn, parseFunctionName } from '../domain/functions/function-names.ts';
 import type { ControlDeps } from './deps.ts';
 import type { FunctionInvoker, InvokeResult } from './function-invoker.ts';
 import { LAMBDA_SCOPE, type FunctionService } from './functions.ts';
@@ -46,11 +46,13 @@ export class AsyncInvocations implements Reconciler {
       throw lambdaError('PayloadTooLarge', 'RequestTooLargeException', `Request must be smaller than ${ASYNC_MAX_BYTES} bytes for the InvokeAsync operation`);
     }
     const { fn } = this.#invoker.target(nameOrArn, qualifier);
+    // The qualifier may come in the name (`my-function:live`, or a qualified ARN) as well as in Qualifier.
+    const given = parseFunctionName(nameOrArn, qualifier, LAMBDA_SCOPE).qualifier;
     const now = this.#deps.clock.now();
     this.#deps.store.asyncEvents.create({
       requestId,
       functionName: fn.name,
-      ...(qualifier !== undefined ? { qualifier } : {}),
+      ...(given !== undefined ? { qualifier: given } : {}),
       payload: payload.toString('base64'),
       enqueuedAtMs: now,
       attempts: 0,
@@ -70,14 +72,14 @@ export class AsyncInvocations implements Reconciler {
       .sort((a, b) => a.enqueuedAtMs - b.enqueuedAtMs);
   }
 
-  /** Queues failed events again as new deliveries (same request ids, attempts and age reset); all of the function's when no ids are given. */
+  /** Queues failed events again as new deliveries (same request ids; attempts, throttle backoff and age reset); all of the function's when no ids are given. */
   redrive(functionName: string, requestIds?: readonly string[]): string[] {
     const wanted = requestIds === undefined ? undefined : new Set(requestIds);
     const now = this.#deps.clock.now();
     const redriven: string[] = [];
     for (const event of this.deadLetters(functionName)) {
       if (wanted && !wanted.has(event.requestId)) continue;
-      this.#deps.store.asyncEvents.modify(event.requestId, ({ lastError: _e, failedCondition: _c, failedAtMs: _f, ...rest }) => ({
+      this.#deps.store.asyncEvents.modify(event.requestId, ({ lastError: _e, failedCondition: _c, failedAtMs: _f, deferrals: _d, ...rest }) => ({
         ...rest,
         status: 'queued',
         attempts: 0,
@@ -145,10 +147,11 @@ export class AsyncInvocations implements Reconciler {
     this.#finish(event, decision, config, result);
   }
 
-  /** An event done with: sent on to its destination, or kept as failed when it has none. */
+  /** An event done with: sent on to its destination, or kept as failed when it has none or the destination refuses it (it was deleted, say). */
   #finish(event: AsyncEvent, decision: Exclude<AsyncDecision, { kind: 'retry' }>, config: ReturnType<AsyncInvocations['config']>, result: InvokeResult | undefined): void {
     const now = this.#deps.clock.now();
     const destination = decision.kind === 'done' ? config.onSuccess : config.onFailure;
+    let handedOn = false;
     if (destination !== undefined) {
       const record = destinationRecord({
         requestId: event.requestId,
@@ -163,11 +166,12 @@ export class AsyncInvocations implements Reconciler {
       });
       try {
         this.enqueue(destination, undefined, Buffer.from(JSON.stringify(record)));
+        handedOn = true;
       } catch (error) {
         this.#deps.logger.warn('async destination refused the record', { requestId: event.requestId, destination, error: describeError(error) });
       }
     }
-    if (decision.kind === 'done' || destination !== undefined) {
+    if (decision.kind === 'done' || handedOn) {
       this.#deps.store.asyncEvents.delete(event.requestId);
       return;
     }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainError } from '../core/errors.ts';
 import { pickAliasVersion } from '../domain/functions/alias-routing.ts';
 import { decideAdmission } from '../domain/functions/concurrency.ts';
-import { functionArn } from '../domain/functions/function-names.ts';
+import { functionArn, parseFunctionName } from '../domain/functions/function-names.ts';
 import { canInvoke } from '../domain/functions/function-state.ts';
 import { logTail } from '../runtime/functions/log-tail.ts';
 import type { InvocationOutcome } from '../runtime/functions/types.ts';
@@ -85,9 +85,11 @@ export class FunctionInvoker {
     return new Map(this.#inFlight);
   }
 
-  async invoke(nameOrArn: string, qualifier: string | undefined, request: InvokeRequest): Promise<InvokeResult> {
-    const resolved = this.target(nameOrArn, qualifier);
+  async invoke(nameOrArn: string, given: string | undefined, request: InvokeRequest): Promise<InvokeResult> {
+    const resolved = this.target(nameOrArn, given);
     const { fn } = resolved;
+    // The qualifier may come in the name (`my-function:live`, or a qualified ARN) as well as in Qualifier.
+    const qualifier = parseFunctionName(nameOrArn, given, LAMBDA_SCOPE).qualifier;
     const requestId = request.requestId ?? randomUUID();
     let { version, settings } = resolved;
     if (resolved.alias?.additionalVersionWeights) {

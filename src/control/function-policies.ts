@@ -4,7 +4,7 @@ import type { EventInvokeConfig, LambdaFunction } from '../domain/functions/func
 import { validateEventInvokeConfig, type EventInvokeConfigInput } from '../domain/functions/async-retry.ts';
 import { parseFunctionName } from '../domain/functions/function-names.ts';
 import { lambdaError } from '../domain/functions/lambda-errors.ts';
-import { addPermissionStatement, policyText, removePermissionStatement, type AddPermissionInput, type LambdaResourcePolicy } from '../domain/functions/resource-policy.ts';
+import { addPermissionStatement, policyText, removePermissionStatement, type AddPermissionInput, type LambdaPolicyStatement, type LambdaResourcePolicy } from '../domain/functions/resource-policy.ts';
 import type { ControlDeps } from './deps.ts';
 import { LAMBDA_SCOPE, revisionMismatch, type FunctionService } from './functions.ts';
 
@@ -22,38 +22,58 @@ export class FunctionPolicyService {
     this.#functions = functions;
   }
 
-  /** Adds the statement and returns it as JSON, as AddPermission answers. */
+  /** Adds the statement to the qualifier's policy and returns it as JSON, as AddPermission answers. */
   addPermission(name: string, qualifier: string | undefined, input: AddPermissionInput, revisionId?: string): string {
-    const resolved = this.#functions.resolve(name, qualifier);
-    this.#checkRevision(resolved.fn, revisionId);
-    const policy = addPermissionStatement(policyOf(resolved.fn), { ...input, ...(qualifier !== undefined ? { Qualifier: qualifier } : {}) }, resolved.fn.arn);
-    this.#deps.store.lambdaFunctions.update(resolved.fn.name, { policy: policyText(policy), revisionId: randomUUID() });
+    const document = this.#document(name, qualifier);
+    this.#checkRevision(document.fn, revisionId);
+    // Checked against the whole stored document, which the authorizer reads as one policy: its Sids stay unique.
+    const policy = addPermissionStatement(policyOf(document.fn), { ...input, ...(document.qualifier !== undefined ? { Qualifier: document.qualifier } : {}) }, document.fn.arn);
+    this.#deps.store.lambdaFunctions.update(document.fn.name, { policy: policyText(policy), revisionId: randomUUID() });
     return JSON.stringify(policy.Statement[policy.Statement.length - 1]);
   }
 
   removePermission(name: string, qualifier: string | undefined, statementId: string, revisionId?: string): void {
-    const resolved = this.#functions.resolve(name, qualifier);
-    this.#checkRevision(resolved.fn, revisionId);
-    const remaining = removePermissionStatement(policyOf(resolved.fn), statementId);
+    const document = this.#document(name, qualifier);
+    this.#checkRevision(document.fn, revisionId);
+    const remaining = merged(document.others, removePermissionStatement(document.own, statementId));
     const policy = remaining === undefined ? undefined : policyText(remaining);
-    this.#deps.store.lambdaFunctions.modify(resolved.fn.name, (fn) => {
+    this.#deps.store.lambdaFunctions.modify(document.fn.name, (fn) => {
       const { policy: _old, ...rest } = fn;
       return { ...rest, ...(policy !== undefined ? { policy } : {}), revisionId: randomUUID() };
     });
   }
 
   getPolicy(name: string, qualifier?: string): { policy: string; revisionId: string } {
-    const { fn } = this.#functions.resolve(name, qualifier);
-    if (fn.policy === undefined) {
+    const { fn, own } = this.#document(name, qualifier);
+    if (own === undefined) {
       throw lambdaError('NotFound', 'ResourceNotFoundException', 'The resource you requested does not exist.', { functionName: fn.name });
     }
-    return { policy: fn.policy, revisionId: fn.revisionId };
+    return { policy: policyText(own), revisionId: fn.revisionId };
+  }
+
+  /**
+   * Lambda keeps one policy per version or alias and one for the unqualified function. Kennel
+   * stores their statements in one document, each naming its own Resource, so the authorizer
+   * reads it whole; AddPermission, RemovePermission and GetPolicy see the qualifier's statements only.
+   */
+  #document(name: string, qualifier: string | undefined): { fn: LambdaFunction; qualifier?: string; own?: LambdaResourcePolicy; others: LambdaPolicyStatement[] } {
+    const { fn } = this.#functions.resolve(name, qualifier);
+    const given = parseFunctionName(name, qualifier, LAMBDA_SCOPE).qualifier;
+    const resource = given === undefined ? fn.arn : `${fn.arn}:${given}`;
+    const statements = policyOf(fn)?.Statement ?? [];
+    const own = statements.filter((statement) => statement.Resource === resource);
+    return {
+      fn,
+      ...(given !== undefined ? { qualifier: given } : {}),
+      ...(own.length > 0 ? { own: { Version: '2012-10-17', Id: 'default', Statement: own } } : {}),
+      others: statements.filter((statement) => statement.Resource !== resource),
+    };
   }
 
   /** PutFunctionEventInvokeConfig replaces the settings; UpdateFunctionEventInvokeConfig (`merge`) changes only those given. */
   putEventInvokeConfig(name: string, qualifier: string | undefined, input: EventInvokeConfigInput, merge = false): EventInvokeConfig {
     const resolved = this.#functions.resolve(name, qualifier);
-    const key = qualifier ?? '$LATEST';
+    const key = eventInvokeQualifier(name, qualifier);
     const change = validateEventInvokeConfig(input, { functionName: resolved.fn.name, scope: LAMBDA_SCOPE });
     for (const destination of [change.onSuccess, change.onFailure]) {
       if (typeof destination === 'string' && !this.#functionExists(destination)) {
@@ -72,14 +92,14 @@ export class FunctionPolicyService {
 
   getEventInvokeConfig(name: string, qualifier?: string): EventInvokeConfig {
     const { fn } = this.#functions.resolve(name, qualifier);
-    const config = fn.eventInvokeConfigs[qualifier ?? '$LATEST'];
+    const config = fn.eventInvokeConfigs[eventInvokeQualifier(name, qualifier)];
     if (!config) throw noEventInvokeConfig(fn.arn);
     return config;
   }
 
   deleteEventInvokeConfig(name: string, qualifier?: string): void {
     const { fn } = this.#functions.resolve(name, qualifier);
-    const key = qualifier ?? '$LATEST';
+    const key = eventInvokeQualifier(name, qualifier);
     if (!fn.eventInvokeConfigs[key]) throw noEventInvokeConfig(fn.arn);
     this.#deps.store.lambdaFunctions.modify(fn.name, (record) => {
       const { [key]: _removed, ...rest } = record.eventInvokeConfigs;
@@ -127,6 +147,17 @@ export class FunctionPolicyService {
   #checkRevision(fn: LambdaFunction, revisionId: string | undefined): void {
     if (revisionId !== undefined && revisionId !== fn.revisionId) throw revisionMismatch('GetPolicy');
   }
+}
+
+/** The qualifier an event invoke config belongs to, given in the function name (`my-function:live`) or in Qualifier; $LATEST when neither. */
+export function eventInvokeQualifier(name: string, qualifier: string | undefined): string {
+  return parseFunctionName(name, qualifier, LAMBDA_SCOPE).qualifier ?? '$LATEST';
+}
+
+/** The stored document: the other qualifiers' statements and this one's policy; none once both are empty. */
+function merged(others: LambdaPolicyStatement[], own: LambdaResourcePolicy | undefined): LambdaResourcePolicy | undefined {
+  const statements = [...others, ...(own?.Statement ?? [])];
+  return statements.length === 0 ? undefined : { Version: '2012-10-17', Id: 'default', Statement: statements };
 }
 
 function policyOf(fn: LambdaFunction): LambdaResourcePolicy | undefined {

@@ -21,7 +21,7 @@ import type { TestKennel } from '../../testing/test-kennel.ts';
 
 /** Handlers that report to the test's collector (COLLECTOR is injected as an environment variable). */
 const HANDLERS = {
-  'echo.mjs': `export const handler = async (event, context) => ({ event, requestId: context.awsRequestId, version: context.functionVersion });`,
+  'echo.mjs': `export const handler = async (event, context) => ({ event, requestId: context.awsRequestId, version: context.functionVersion, arn: context.invokedFunctionArn });`,
   'fail.mjs': `export const handler = async () => { throw new TypeError('no bones left'); };`,
   'slow.mjs': `export const handler = async () => { await new Promise((r) => setTimeout(r, 5000)); return 'late'; };`,
   'log.mjs': `export const handler = async () => { console.log('sniffing around'); return 'ok'; };`,
@@ -240,5 +240,25 @@ describe('Lambda Invoke through @aws-sdk/client-lambda', () => {
       assert.match(logOf(result), /REPORT RequestId/);
       assert.doesNotMatch(logOf(result), /Init Duration/);
     }
+  });
+
+  it('reads the qualifier from FunctionName as from Qualifier: the invoked ARN names it, and an alias’s provisioned environments serve it', async () => {
+    const arn = 'arn:aws:lambda:us-east-1:000000000000:function:';
+    for (const input of [{ FunctionName: 'echo:live' }, { FunctionName: `${arn}echo:live` }, { FunctionName: 'echo', Qualifier: 'live' }]) {
+      const body = JSON.parse(text((await invoke(input)).Payload));
+      assert.deepEqual([body.version, body.arn], ['1', `${arn}echo:live`], JSON.stringify(input));
+    }
+    await create('warm-named', 'log.handler');
+    await lambda.send(new PublishVersionCommand({ FunctionName: 'warm-named' }));
+    await lambda.send(new CreateAliasCommand({ FunctionName: 'warm-named', Name: 'prod', FunctionVersion: '1' }));
+    await lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'warm-named', Qualifier: 'prod', ProvisionedConcurrentExecutions: 1 }));
+    for (let i = 0; i < 200; i++) {
+      const { Status } = await lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: 'warm-named', Qualifier: 'prod' }));
+      if (Status === 'READY') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const result = await invoke({ FunctionName: 'warm-named:prod', LogType: 'Tail' });
+    assert.match(logOf(result), /REPORT RequestId/);
+    assert.doesNotMatch(logOf(result), /Init Duration/, 'served by the provisioned environment');
   });
 });

@@ -1,5 +1,6 @@
 import type { Platform } from '../../control/platform.ts';
 import { functionArn } from '../../domain/functions/function-names.ts';
+import { eventInvokeQualifier } from '../../control/function-policies.ts';
 import { LAMBDA_SCOPE } from '../../control/functions.ts';
 import { markerPage } from '../aws/marker-page.ts';
 import type { RestJsonOperation } from '../aws/rest-json-protocol.ts';
@@ -104,19 +105,19 @@ export function settingOperations(platform: Platform): Record<string, RestJsonOp
     PutFunctionEventInvokeConfig: {
       handler: (input: WireEventInvokeConfig) => {
         const fn = functions.resolve(input.FunctionName, input.Qualifier).fn;
-        return eventInvokeConfigToWire(fn.name, input.Qualifier ?? '$LATEST', policies.putEventInvokeConfig(input.FunctionName, input.Qualifier, eventInvokeConfigFromWire(input)));
+        return eventInvokeConfigToWire(fn.name, eventInvokeQualifier(input.FunctionName, input.Qualifier), policies.putEventInvokeConfig(input.FunctionName, input.Qualifier, eventInvokeConfigFromWire(input)));
       },
     },
     UpdateFunctionEventInvokeConfig: {
       handler: (input: WireEventInvokeConfig) => {
         const fn = functions.resolve(input.FunctionName, input.Qualifier).fn;
-        return eventInvokeConfigToWire(fn.name, input.Qualifier ?? '$LATEST', policies.putEventInvokeConfig(input.FunctionName, input.Qualifier, eventInvokeConfigFromWire(input), true));
+        return eventInvokeConfigToWire(fn.name, eventInvokeQualifier(input.FunctionName, input.Qualifier), policies.putEventInvokeConfig(input.FunctionName, input.Qualifier, eventInvokeConfigFromWire(input), true));
       },
     },
     GetFunctionEventInvokeConfig: {
       handler: (input: { FunctionName: string; Qualifier?: string }) => {
         const fn = functions.resolve(input.FunctionName, input.Qualifier).fn;
-        return eventInvokeConfigToWire(fn.name, input.Qualifier ?? '$LATEST', policies.getEventInvokeConfig(input.FunctionName, input.Qualifier));
+        return eventInvokeConfigToWire(fn.name, eventInvokeQualifier(input.FunctionName, input.Qualifier), policies.getEventInvokeConfig(input.FunctionName, input.Qualifier));
       },
     },
     DeleteFunctionEventInvokeConfig: {
