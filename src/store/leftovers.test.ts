@@ -61,7 +61,7 @@ describe('removeLeftovers', () => {
       await writeIn(dirs.home, 'credentials.4242.tmp'),
       await writeIn(dirs.checkpointsDir, 'job-1.ckpt.0123456789ab.tmp'),
       join(dirs.sandboxesDir, 'classify-a1b2c3'),
-      join(dirs.functionCodeDir, `${'f'.repeat(64)}.unpacking-4242`),
+      join(dirs.functionCodeDir, `${'f'.repeat(64)}.unpacking-a1B2c3`),
     ];
     await writeIn(leftovers[6]!, 'scratch.bin');
     await writeIn(leftovers[7]!, 'index.mjs');

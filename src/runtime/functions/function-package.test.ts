@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import yazl from 'yazl';
 import { assertRejectsWithDomainError } from '../../testing/assert-domain-error.ts';
@@ -70,6 +70,30 @@ describe('function deployment packages', () => {
     const target = join(dir, 'escape');
     await assertRejectsWithDomainError(unpackPackage(zip, target), 'ValidationError', { message: /symlink creds points outside the package/ });
     assert.deepEqual((await readdir(dir)).filter((name) => name.startsWith('escape')), []);
+  });
+
+  it('refuses chained symlinks that would carry a write out of the package, and a file written over a symlink', async () => {
+    const chained = await zipWith((archive) => {
+      archive.addBuffer(Buffer.from('..'), 'a/b', { mode: 0o120777 });
+      archive.addBuffer(Buffer.from('..'), 'a/b/c', { mode: 0o120777 });
+      archive.addBuffer(Buffer.from('pwned'), 'a/b/c/pwned.txt');
+    });
+    await assertRejectsWithDomainError(unpackPackage(chained, join(dir, 'chained')), 'ValidationError', { message: /lies under one of its symlinks/ });
+    const overwrite = await zipWith((archive) => {
+      archive.addBuffer(Buffer.from('target.txt'), 'link.txt', { mode: 0o120777 });
+      archive.addBuffer(Buffer.from('t'), 'target.txt');
+      archive.addBuffer(Buffer.from('through the link'), 'link.txt');
+    });
+    await assertRejectsWithDomainError(unpackPackage(overwrite, join(dir, 'overwrite')), 'ValidationError');
+    assert.deepEqual((await readdir(dirname(dir))).filter((name) => name === 'pwned.txt'), []);
+    assert.deepEqual((await readdir(dir)).filter((name) => name.startsWith('chained') || name.startsWith('overwrite')), []);
+  });
+
+  it('unpacks the same package twice at once without either failing', async () => {
+    const zip = await zipFiles({ 'index.mjs': 'export const handler = async () => 1;' });
+    const target = join(dir, 'together');
+    await Promise.all([ensureUnpacked(target, async () => zip), ensureUnpacked(target, async () => zip), ensureUnpacked(target, async () => zip)]);
+    assert.equal(await readFile(join(target, 'index.mjs'), 'utf8'), 'export const handler = async () => 1;');
   });
 
   it('unpacks once: a present folder is reused as it is', async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, mkdir, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
@@ -78,19 +78,29 @@ async function readSymlinkTarget(file: yauzl.ZipFile, entry: yauzl.Entry): Promi
 }
 
 /**
- * Unpacks the zip into `dir`, which must not exist yet: into a sibling first,
- * renamed into place once complete, so a crash never leaves a half-unpacked
- * package where a function would run it. File modes (the executable bit) are
- * kept. A symlink that points outside the package is refused: the package is
- * all a function may read.
+ * Unpacks the zip into `dir`, which must not exist yet: into a fresh sibling
+ * first, renamed into place once complete, so a crash never leaves a
+ * half-unpacked package where a function would run it. File modes (the
+ * executable bit) are kept. Nothing is ever written through a symlink: an
+ * entry at or under a path the archive made a symlink is refused, and files
+ * are created exclusively, so links (even chained ones) cannot carry a write
+ * out of the package. A link that points outside the package is refused too;
+ * reading through one that does by a longer way is the sandbox's to refuse.
  */
 export async function unpackPackage(zip: Uint8Array, dir: string): Promise<void> {
-  const staging = `${dir}.unpacking-${process.pid}`;
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(staging, { recursive: true, mode: 0o755 });
+  await mkdir(dirname(dir), { recursive: true });
+  const staging = await mkdtemp(`${dir}.unpacking-`);
+  const links = new Set<string>();
+  const underLink = (name: string) => {
+    const parts = name.replace(/\/$/, '').split('/');
+    return parts.some((_, index) => links.has(parts.slice(0, index + 1).join('/')));
+  };
   try {
     const file = await openZip(zip);
     await eachEntry(file, async (entry) => {
+      if (underLink(entry.fileName)) {
+        throw new DomainError('ValidationError', `The package's entry ${entry.fileName} lies under one of its symlinks; a package's files must be its own`, { entry: entry.fileName });
+      }
       const target = join(staging, entry.fileName);
       if (entry.fileName.endsWith('/')) {
         await mkdir(target, { recursive: true });
@@ -104,15 +114,18 @@ export async function unpackPackage(zip: Uint8Array, dir: string): Promise<void>
           throw new DomainError('ValidationError', `The package's symlink ${entry.fileName} points outside the package (${link})`, { entry: entry.fileName });
         }
         await symlink(link, target);
+        links.add(entry.fileName);
         return;
       }
-      await pipeline(await readEntryStream(file, entry), createWriteStream(target, { mode: 0o644 }));
       const mode = (entry.externalFileAttributes >>> 16) & 0o777;
-      if (mode & 0o111) await chmod(target, 0o755);
+      await pipeline(await readEntryStream(file, entry), createWriteStream(target, { flags: 'wx', mode: mode & 0o111 ? 0o755 : 0o644 }));
     });
     await rename(staging, dir);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST' && !(await stat(dir).then(() => true, () => false))) {
+      throw new DomainError('ValidationError', 'The package names one file twice, or a file where a symlink is', {});
+    }
     throw error;
   }
 }
