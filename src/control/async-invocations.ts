@@ -101,20 +101,31 @@ export class AsyncInvocations implements Reconciler {
         nextDueMs = Math.min(nextDueMs, event.nextAttemptAtMs);
         continue;
       }
-      const attempt = this.#attempt(event).finally(() => this.#running.delete(event.requestId));
+      const attempt = this.#attempt(event)
+        .catch((error: unknown) => this.#deps.logger.error('async invocation attempt failed', { requestId: event.requestId, error: describeError(error) }))
+        .finally(() => this.#running.delete(event.requestId));
       this.#running.set(event.requestId, attempt);
     }
     this.#scheduleWakeUp(nextDueMs, nowMs);
   }
 
-  async settled(): Promise<void> {
+  /** Attempts are long runs (a handler may take minutes), as training jobs are: nothing short is left to wait for. */
+  async settled(): Promise<void> {}
+
+  /** The attempts being run when this pass stopped (for tests that wait on them). */
+  async attemptsSettled(): Promise<void> {
     await Promise.all([...this.#running.values()]);
   }
 
+  /**
+   * Stops taking events and forgets the outcome of attempts still running: the
+   * environments are about to be closed under them, and an attempt cut short
+   * by shutdown is not the function's failure. Those events stay queued with
+   * their attempts as they were, and run again at the next start.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#wakeUp) clearTimeout(this.#wakeUp);
-    await this.settled();
   }
 
   async #attempt(event: AsyncEvent): Promise<void> {
@@ -140,7 +151,7 @@ export class AsyncInvocations implements Reconciler {
     const decision = decideAsyncAttempt(event, outcome, config, this.#deps.clock.now(), this.#deps.functions.asyncTiming, this.#random());
     if (decision.kind === 'retry') {
       const lastError = result?.functionError ? errorOf(result) : undefined;
-      this.#deps.store.asyncEvents.update(event.requestId, { attempts: decision.attempts, deferrals: decision.deferrals, nextAttemptAtMs: decision.atMs, ...(lastError ? { lastError } : {}) });
+      this.#record(event.requestId, { attempts: decision.attempts, deferrals: decision.deferrals, nextAttemptAtMs: decision.atMs, ...(lastError ? { lastError } : {}) });
       this.#kick();
       return;
     }
@@ -176,13 +187,22 @@ export class AsyncInvocations implements Reconciler {
       return;
     }
     const lastError = result?.functionError ? errorOf(result) : undefined;
-    this.#deps.store.asyncEvents.update(event.requestId, {
+    this.#record(event.requestId, {
       status: 'failed',
       attempts: decision.attempts,
       failedCondition: decision.condition,
       failedAtMs: now,
       ...(lastError ? { lastError } : {}),
     });
+  }
+
+  /** Records an attempt's outcome, unless the event went meanwhile (its function was deleted, with its events). */
+  #record(requestId: string, patch: Partial<AsyncEvent>): void {
+    try {
+      this.#deps.store.asyncEvents.update(requestId, patch);
+    } catch (error) {
+      if (!(error instanceof DomainError && error.code === 'NotFound')) throw error;
+    }
   }
 
   /** The event's retry settings and destinations: the qualifier's event invoke config over Lambda's defaults. */

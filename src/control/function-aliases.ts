@@ -79,7 +79,7 @@ export class AliasService {
   /** Deleting an alias that does not exist succeeds, as on Lambda. */
   delete(functionName: string, aliasName: string): void {
     const fn = this.#functions.get(functionName);
-    this.#deps.store.functionAliases.delete(versionKey(fn.name, aliasName));
+    if (this.#deps.store.functionAliases.delete(versionKey(fn.name, aliasName))) this.#functions.forgetQualifier(fn.name, aliasName);
   }
 
   /** The alias's target checked, and the weights to store (none when everything goes to the primary version). */

@@ -10,6 +10,8 @@ export interface EnvironmentTarget {
   version: string;
   /** Changes whenever anything an environment was started with changes: environments of another key are never reused. */
   key: string;
+  /** The longest an invocation may run: an environment whose credentials end sooner than that is not handed out. */
+  timeoutSeconds: number;
 }
 
 /** A started environment, or why it could not start (reported to the caller as Lambda reports init errors). */
@@ -38,8 +40,12 @@ export interface Lease {
   invoke(invocation: Invocation): Promise<InvocationOutcome>;
 }
 
-/** Environments whose credentials end sooner than this are retired rather than handed out. */
+/** Environments whose credentials end sooner than this (or than an invocation could run, if longer) are retired rather than handed out. */
 const CREDENTIALS_MARGIN_MS = 5 * 60_000;
+
+function credentialsLastFor(pooled: { credentialsExpireAtMs: number; target: EnvironmentTarget }, nowMs: number): boolean {
+  return pooled.credentialsExpireAtMs - nowMs > Math.max(CREDENTIALS_MARGIN_MS, (pooled.target.timeoutSeconds + 60) * 1000);
+}
 
 /**
  * The execution environments of this process, per function version and
@@ -52,6 +58,7 @@ export class EnvironmentPool {
   readonly #pooled = new Set<Pooled>();
   readonly #starting = new Map<string, number>();
   readonly #failures = new Map<string, { count: number; last: string }>();
+  #closed = false;
   readonly #start: EnvironmentStarter;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -70,18 +77,22 @@ export class EnvironmentPool {
    */
   takeWarm(target: EnvironmentTarget, provisionedFor?: string): Lease | undefined {
     const now = this.#clock.now();
-    const usable = (pooled: Pooled) =>
-      !pooled.busy && pooled.target.key === target.key && pooled.credentialsExpireAtMs - now > CREDENTIALS_MARGIN_MS && pooled.environment.state === 'idle';
+    const usable = (pooled: Pooled) => this.#usable(pooled, target, now);
     const free =
       (provisionedFor !== undefined ? this.#find((p) => p.provisionedFor === provisionedFor && usable(p)) : undefined) ?? this.#find((p) => p.provisionedFor === undefined && usable(p));
     return free ? this.#lease(free, false) : undefined;
   }
 
-  /** Provisioned environments of that config free right now. */
+  /** Provisioned environments of that config free right now, by the same test takeWarm applies. */
   idleProvisioned(target: EnvironmentTarget, provisionedFor: string): number {
+    const now = this.#clock.now();
     let idle = 0;
-    for (const pooled of this.#pooled) if (pooled.provisionedFor === provisionedFor && !pooled.busy && pooled.target.key === target.key && pooled.environment.state === 'idle') idle++;
+    for (const pooled of this.#pooled) if (pooled.provisionedFor === provisionedFor && this.#usable(pooled, target, now)) idle++;
     return idle;
+  }
+
+  #usable(pooled: Pooled, target: EnvironmentTarget, nowMs: number): boolean {
+    return !pooled.busy && pooled.target.key === target.key && credentialsLastFor(pooled, nowMs) && pooled.environment.state === 'idle';
   }
 
   /** A new on-demand environment for one invocation: a cold start. */
@@ -143,7 +154,7 @@ export class EnvironmentPool {
     for (const pooled of [...this.#pooled]) {
       if (pooled.busy) continue;
       const idleTooLong = pooled.provisionedFor === undefined && now - pooled.lastUsedMs >= idleMs;
-      const expiring = pooled.credentialsExpireAtMs - now <= CREDENTIALS_MARGIN_MS;
+      const expiring = !credentialsLastFor(pooled, now);
       if (idleTooLong || expiring || !isCurrent(pooled.target, pooled.provisionedFor)) this.#retire(pooled);
     }
   }
@@ -159,7 +170,9 @@ export class EnvironmentPool {
     return this.#pooled.size;
   }
 
+  /** Closes every environment, and any that a start still running brings up later. */
   async closeAll(): Promise<void> {
+    this.#closed = true;
     await Promise.all([...this.#pooled].map((pooled) => this.#retire(pooled)));
   }
 
@@ -169,6 +182,10 @@ export class EnvironmentPool {
   }
 
   #adopt(pooled: Pooled): void {
+    if (this.#closed) {
+      void this.#retire(pooled);
+      return;
+    }
     this.#pooled.add(pooled);
     pooled.environment.onExit(() => this.#pooled.delete(pooled));
   }

@@ -34,12 +34,12 @@ export class FunctionReconciler implements Reconciler {
   }
 
   async reconcile(nowMs: number): Promise<void> {
-    const functions = this.#functions.list();
-    for (const fn of functions) {
+    // Outdated environments go first, so the provisioned counts below are of environments that can serve.
+    this.#pool.reap(this.#deps.functions.idleEnvironmentMs, (target, provisionedFor) => this.#isCurrent(target, provisionedFor));
+    for (const fn of this.#functions.list()) {
       if (fn.state === 'Pending' || fn.lastUpdateStatus === 'InProgress') this.#inBackground(`code:${fn.name}:${fn.code.digest}`, () => this.#applyCode(fn));
       else if (fn.state === 'Active') this.#provision(fn, nowMs);
     }
-    this.#pool.reap(this.#deps.functions.idleEnvironmentMs, (target, provisionedFor) => this.#isCurrent(target, provisionedFor));
   }
 
   async settled(): Promise<void> {
@@ -119,9 +119,11 @@ export class FunctionReconciler implements Reconciler {
   #isCurrent(target: EnvironmentTarget, provisionedFor: string | undefined): boolean {
     const fn = this.#deps.store.lambdaFunctions.get(target.functionName);
     if (!fn) return false;
-    if (provisionedFor !== undefined && !fn.provisionedConcurrency[provisionedFor.slice(fn.name.length + 1)]) return false;
+    // A provisioned environment serves its config's qualifier: when an alias moves, it must follow.
+    const qualifier = provisionedFor === undefined ? target.version : provisionedFor.slice(fn.name.length + 1);
+    if (provisionedFor !== undefined && !fn.provisionedConcurrency[qualifier]) return false;
     try {
-      const resolved = this.#functions.resolve(fn.name, target.version);
+      const resolved = this.#functions.resolve(fn.name, qualifier);
       return sandboxTarget(fn.name, resolved.version, resolved.settings).key === target.key;
     } catch {
       return false;

@@ -16,7 +16,7 @@ export interface SandboxTarget extends EnvironmentTarget {
 
 export function sandboxTarget(functionName: string, version: string, settings: FunctionSettings): SandboxTarget {
   const key = createHash('sha256').update(JSON.stringify([functionName, version, settings])).digest('hex').slice(0, 16);
-  return { functionName, version, key, settings };
+  return { functionName, version, key, timeoutSeconds: settings.timeoutSeconds, settings };
 }
 
 /**

@@ -162,7 +162,8 @@ export class FunctionService {
       if (error instanceof DomainError && error.code === 'AlreadyExists') throw alreadyExists(functionName);
       throw error;
     }
-    const version = input.publish ? this.publishVersion(functionName, {}) : undefined;
+    // Publish is part of this call: the version freezes the code being unpacked, without waiting for it.
+    const version = input.publish ? this.#publish(this.get(functionName), {}) : undefined;
     this.#kick();
     return { fn: this.get(functionName), ...(version ? { version } : {}) };
   }
@@ -185,6 +186,7 @@ export class FunctionService {
       return { fn, settings: settingsOf(version), version: q, versionRecord: version };
     }
     const alias = this.getAlias(fn.name, q);
+    if (alias.functionVersion === '$LATEST') return { fn, settings: settingsOf(fn), version: '$LATEST', alias };
     const version = this.#deps.store.functionVersions.get(versionKey(fn.name, alias.functionVersion));
     if (!version) throw functionNotFound(fn.name, alias.functionVersion);
     return { fn, settings: settingsOf(version), version: alias.functionVersion, versionRecord: version, alias };
@@ -209,7 +211,7 @@ export class FunctionService {
     const code = await this.#code.accept(input.code);
     checkCodeStorage(this.totalCodeSize() - current.code.sizeBytes, code.sizeBytes);
     this.#deps.store.lambdaFunctions.modify(current.name, (fn) => ({ ...this.#updating(fn), code }));
-    const version = input.publish ? this.publishVersion(current.name, {}) : undefined;
+    const version = input.publish ? this.#publish(this.get(current.name), {}) : undefined;
     this.#kick();
     return { fn: this.get(current.name), ...(version ? { version } : {}) };
   }
@@ -238,13 +240,17 @@ export class FunctionService {
         throw lambdaError('Conflict', 'ResourceConflictException', `Unable to delete version because the following aliases reference it: [${users.map((alias) => alias.name).join(', ')}]`);
       }
       if (!store.functionVersions.delete(versionKey(fn.name, parsed.qualifier))) throw functionNotFound(fn.name, parsed.qualifier);
+      this.forgetQualifier(fn.name, parsed.qualifier);
       this.#kick();
       return;
     }
+    // The function record goes first: once it is gone nothing resolves to the rest, even if a crash leaves some behind.
+    store.lambdaFunctions.delete(fn.name);
     for (const alias of store.functionAliases.listForFunction(fn.name)) store.functionAliases.delete(alias.key);
     for (const version of store.functionVersions.listForFunction(fn.name)) store.functionVersions.delete(version.key);
-    for (const event of store.asyncEvents.listByStatus('queued')) if (event.functionName === fn.name) store.asyncEvents.delete(event.requestId);
-    store.lambdaFunctions.delete(fn.name);
+    for (const status of ['queued', 'failed'] as const) {
+      for (const event of store.asyncEvents.listByStatus(status)) if (event.functionName === fn.name) store.asyncEvents.delete(event.requestId);
+    }
     this.#kick();
   }
 
@@ -260,19 +266,24 @@ export class FunctionService {
       throw lambdaError('ValidationError', 'InvalidParameterValueException', `CodeSHA256 (${input.codeSha256}) is different from current CodeSHA256 in $LATEST (${fn.code.sha256Base64}). Please try again with the CodeSHA256 in $LATEST.`, { field: 'CodeSha256' });
     }
     canUpdate(stateFieldsOf(fn), fn.arn);
+    return this.#publish(fn, input);
+  }
+
+  #publish(fn: LambdaFunction, input: { description?: string }): FunctionVersion {
     const latest = this.#deps.store.functionVersions.listForFunction(fn.name).sort((a, b) => Number(b.version) - Number(a.version))[0];
     if (latest && sameSettings(latest, fn)) return latest;
+    // The number is taken before the version is written: a crash in between leaves a gap, never two versions on one number.
+    const number = this.#deps.store.lambdaFunctions.modify(fn.name, (existing) => ({ ...existing, nextVersion: existing.nextVersion + 1 })).nextVersion - 1;
     const version: FunctionVersion = {
       ...settingsOf(fn),
       description: input.description ?? fn.description,
-      key: versionKey(fn.name, String(fn.nextVersion)),
+      key: versionKey(fn.name, String(number)),
       functionName: fn.name,
-      version: String(fn.nextVersion),
+      version: String(number),
       publishedAtMs: this.#deps.clock.now(),
       revisionId: randomUUID(),
     };
     this.#deps.store.functionVersions.create(version);
-    this.#deps.store.lambdaFunctions.modify(fn.name, (existing) => ({ ...existing, nextVersion: existing.nextVersion + 1 }));
     return version;
   }
 
@@ -281,6 +292,15 @@ export class FunctionService {
     const fn = this.get(name);
     const versions = this.#deps.store.functionVersions.listForFunction(fn.name).sort((a, b) => Number(a.version) - Number(b.version));
     return { fn, versions };
+  }
+
+  /** Drops what was configured for a version or alias that is gone: its provisioned concurrency and its async settings. */
+  forgetQualifier(functionName: string, qualifier: string): void {
+    this.#deps.store.lambdaFunctions.modify(functionName, (fn) => {
+      const { [qualifier]: _provisioned, ...provisionedConcurrency } = fn.provisionedConcurrency;
+      const { [qualifier]: _async, ...eventInvokeConfigs } = fn.eventInvokeConfigs;
+      return { ...fn, provisionedConcurrency, eventInvokeConfigs };
+    });
   }
 
   getAlias(functionName: string, aliasName: string): FunctionAlias {

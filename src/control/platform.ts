@@ -101,8 +101,9 @@ export function createPlatform(deps: ControlDeps): Platform {
     new TuningJobReconciler(deps, trainingJobs, kick),
     new EndpointReconciler(deps, instances, kick),
     new AutoscalingReconciler(deps, endpoints, metrics),
-    new FunctionReconciler(deps, functions, code, pool, kick),
+    // Async invocations close first, so attempts cut short by the environments closing are not recorded as failures.
     asyncInvocations,
+    new FunctionReconciler(deps, functions, code, pool, kick),
   ]);
   return {
     deps,
