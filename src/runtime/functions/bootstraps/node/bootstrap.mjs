@@ -36,10 +36,18 @@ let current;
 /** What log lines carry: undefined during init, as on Lambda, then the latest invocation's id. */
 let lastRequestId;
 
-/** Straight to the file descriptor: setting up process.stdout costs milliseconds of every cold start. */
+/**
+ * Straight to the file descriptor: setting up process.stdout costs
+ * milliseconds of every cold start. A log nobody reads any more (Kennel let go
+ * of the pipe) is no error of the function's, as with Node's own console.
+ */
 function writeOut(text) {
   const bytes = Buffer.from(text);
-  for (let written = 0; written < bytes.length; ) written += writeSync(1, bytes, written);
+  try {
+    for (let written = 0; written < bytes.length; ) written += writeSync(1, bytes, written);
+  } catch {
+    // The pipe is gone: so is whoever would read it.
+  }
 }
 
 function logLine(level, message) {
@@ -248,8 +256,13 @@ function answer(id, outcome) {
 }
 
 /** An error outside the handler's promise: reported for the invocation in progress, and the runtime exits, as Lambda's does. */
+let crashing = false;
+
 function crash(kind, exitCode) {
   return async (error) => {
+    // A second error while the first is reported (the connection is gone too, say) ends it there.
+    if (crashing) process.exit(exitCode);
+    crashing = true;
     logLine('ERROR', `${kind} ${formatted(error)}`);
     const inFlight = current;
     if (inFlight !== undefined && !inFlight.finished) {
@@ -309,6 +322,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  writeSync(2, `Kennel's Node.js runtime stopped: ${error?.stack ?? error}\n`);
+  writeOut(`Kennel's Node.js runtime stopped: ${error?.stack ?? error}\n`);
   process.exit(1);
 });
