@@ -22,6 +22,7 @@ import { CheckpointFiles } from '../runtime/training/checkpoint-files.ts';
 import { HeadTrainerPool } from '../runtime/training/head-trainer-pool.ts';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { describeIsolation } from '../runtime/functions/sandbox.ts';
 
 export interface StartOptions {
   home: string;
@@ -107,6 +108,8 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
   try {
     const platform = createPlatform(deps);
     controller = platform.controller;
+    const isolation = await describeIsolation();
+    options.logger.info(isolation.summary);
     const admin = await ensureAdminCredentials(deps, platform.iam, dirs.credentialsFile);
     const app = createApp({ platform, clock: deps.clock, logger: deps.logger, lookupSecret: platform.credentials.lookup });
     // Listen first: while endpoints load, callers get 503 ServiceUnavailable rather than a refused connection.
