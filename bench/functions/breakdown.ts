@@ -203,6 +203,8 @@ async function processRoundTrips(count: number, warmup: number): Promise<number[
 export interface InterpreterStart {
   label: string;
   times: number[];
+  /** Set for the start of a runtime as Kennel launches it, with nothing in place of the bootstrap. */
+  launched?: 'nodejs' | 'python';
 }
 
 /**
@@ -230,22 +232,22 @@ export async function interpreterStarts(dir: string, python: string | undefined,
     return { file: launch.file, args: [...launch.args.slice(0, at), ...nothing], env: launch.env, stdin: launch.stdin, isolation: launch.isolation };
   };
   const node = await launched('nodejs20.x', 'bootstrap.mjs', ['-e', '']);
-  const commands: { label: string; file: string; args: string[]; env?: Record<string, string>; stdin?: string }[] = [
+  const commands: { label: string; file: string; args: string[]; env?: Record<string, string>; stdin?: string; launched?: 'nodejs' | 'python' }[] = [
     { label: `node -e ''`, file: process.execPath, args: ['-e', ''] },
-    { label: `Node.js as Kennel launches it (${node.isolation.join(', ')}), -e '' for the bootstrap`, ...node },
+    { label: `Node.js as Kennel launches it (${node.isolation.join(', ')}), -e '' for the bootstrap`, ...node, launched: 'nodejs' },
   ];
   if (python !== undefined && pythonRuntime !== undefined) {
     const py = await launched(pythonRuntime, 'bootstrap.py', ['-c', '']);
     commands.push(
       { label: `${python} -I -S -c '' (the Landlock launcher's interpreter)`, file: python, args: ['-I', '-S', '-c', ''] },
       { label: `${python} -B -c ''`, file: python, args: ['-B', '-c', ''] },
-      { label: `Python as Kennel launches it (${py.isolation.join(', ') || 'no Landlock'}), -c '' for the bootstrap`, ...py },
+      { label: `Python as Kennel launches it (${py.isolation.join(', ') || 'no Landlock'}), -c '' for the bootstrap`, ...py, launched: 'python' },
     );
   }
-  const results: InterpreterStart[] = [];
-  for (const command of commands) {
-    const times: number[] = [];
-    for (let i = 0; i < count; i++) {
+  // In rounds, one start of each per round, so that drift on the machine falls on all alike.
+  const results: InterpreterStart[] = commands.map((command) => ({ label: command.label, times: [], ...(command.launched ? { launched: command.launched } : {}) }));
+  for (let i = 0; i < count; i++) {
+    for (const [index, command] of commands.entries()) {
       const started = performance.now();
       await new Promise<void>((resolve, reject) => {
         const child = spawn(command.file, command.args, { env: command.env ?? {}, stdio: [command.stdin === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'] });
@@ -255,9 +257,8 @@ export async function interpreterStarts(dir: string, python: string | undefined,
         child.once('error', reject);
         child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command.label} exited with ${code}: ${errors.trim()}`))));
       });
-      times.push(performance.now() - started);
+      results[index]!.times.push(performance.now() - started);
     }
-    results.push({ label: command.label, times });
   }
   return results;
 }

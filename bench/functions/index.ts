@@ -288,15 +288,16 @@ function report(warm: WarmResults, cold: ColdResult[], steps: StepTimes, floors:
   console.log(`the SDK client's own cost over the minimal one, against the peer: p50 ${fmt(peerSdk.latency.p50 - peerMin.latency.p50)} ms`);
   console.log(`target warm overhead p50 ≤ ${TARGET_WARM_OVERHEAD_P50_MS} ms: ${overheadP50 <= TARGET_WARM_OVERHEAD_P50_MS ? 'met' : `MISSED by ${fmt(overheadP50 - TARGET_WARM_OVERHEAD_P50_MS)} ms`}`);
 
-  console.log('\ncold start, ms             median    min    max   Init Duration (median)   Kennel around init   warm next call');
+  console.log('\ncold start, ms             median    min    max   Init Duration   its Duration   Kennel around init   warm next call');
   for (const result of cold) {
     const coldMedian = median(result.coldMs);
     const initMedian = median(result.initMs);
     console.log(
       `${result.runtime.padEnd(26)} ${fmt(coldMedian, 1).padStart(6)} ${fmt(Math.min(...result.coldMs), 1).padStart(6)} ${fmt(Math.max(...result.coldMs), 1).padStart(6)}` +
-        ` ${fmt(initMedian, 1).padStart(24)} ${fmt(coldMedian - initMedian - median(result.warmAfterMs), 1).padStart(20)} ${fmt(median(result.warmAfterMs), 2).padStart(16)}`,
+        ` ${fmt(initMedian, 1).padStart(15)} ${fmt(median(result.durationMs), 2).padStart(14)} ${fmt(coldMedian - initMedian - median(result.warmAfterMs), 1).padStart(20)} ${fmt(median(result.warmAfterMs), 2).padStart(16)}`,
     );
   }
+  console.log('Init Duration and Duration: medians from the cold call’s REPORT line (Duration: its invocation, after init);');
   console.log('Kennel around init: the cold call less its Init Duration and less the warm call after it (folders, role credentials, Runtime API, spawn)');
   console.log(`configuration change to LastUpdateStatus Successful (not counted): median ${fmt(median(cold.flatMap((result) => result.updateMs)), 1)} ms`);
   const coldNode = median(cold[0]!.coldMs);
@@ -340,6 +341,15 @@ function report(warm: WarmResults, cold: ColdResult[], steps: StepTimes, floors:
 
   console.log(`\ninterpreter starts, spawn to exit, ms (median of ${FLOOR_STARTS}): the floor under Init Duration`);
   for (const floor of floors) console.log(`  ${fmt(median(floor.times), 1).padStart(7)}  ${floor.label}`);
+  const bootstrapMs = (launched: 'nodejs' | 'python', result: ColdResult | undefined) => {
+    const floor = floors.find((candidate) => candidate.launched === launched);
+    return floor && result ? `${fmt(median(result.initMs) - median(floor.times), 1)} ms` : undefined;
+  };
+  const bootstraps = [
+    ['Node.js', bootstrapMs('nodejs', cold[0])],
+    ['Python', bootstrapMs('python', cold.find((result) => result.runtime.startsWith('Python')))],
+  ].filter(([, ms]) => ms !== undefined);
+  console.log(`  Init Duration less the launch with nothing to run (the bootstrap, the handler's import, the first /next): ${bootstraps.map(([runtime, ms]) => `${runtime} ${ms}`).join(', ')}`);
 
   const coldPython = cold.find((result) => result.runtime.startsWith('Python'));
   const figures = {
