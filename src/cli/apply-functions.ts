@@ -1,7 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
 import { DomainError } from '../core/errors.ts';
 import { iamArn } from '../domain/iam/arn.ts';
-import { zipFolder } from '../runtime/functions/function-package.ts';
+import { readPackage } from '../runtime/functions/function-package.ts';
 import { AwsServiceError, type KennelClient } from './client.ts';
 import type { WorkloadSpec } from './spec.ts';
 
@@ -10,9 +9,9 @@ type FunctionSpec = NonNullable<WorkloadSpec['functions']>[number];
 const TRUST_LAMBDA = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
 
 async function packageOf(path: string): Promise<Uint8Array> {
-  const info = await stat(path).catch(() => undefined);
-  if (!info) throw new DomainError('ValidationError', `functions: code ${path} does not exist: give a folder or a .zip`);
-  return info.isDirectory() ? zipFolder(path) : readFile(path);
+  const zip = await readPackage(path);
+  if (!zip) throw new DomainError('ValidationError', `functions: code ${path} does not exist: give a folder or a .zip`);
+  return zip;
 }
 
 /** The role's ARN, creating it (trusting Lambda, with exactly the spec's statements) when it does not exist. */

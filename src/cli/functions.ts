@@ -1,6 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { zipFolder } from '../runtime/functions/function-package.ts';
+import { readPackage } from '../runtime/functions/function-package.ts';
 import type { KennelClient } from './client.ts';
 import { connect, print, table } from './context.ts';
 import { watchFunction } from './function-watch.ts';
@@ -22,11 +21,10 @@ interface FunctionConfiguration {
 
 const functionPath = (name: string) => `/2015-03-31/functions/${encodeURIComponent(name)}`;
 
-/** The deployment package: a .zip as it is, or a folder zipped as `zip -r` would. */
 async function packageOf(path: string): Promise<Uint8Array> {
-  const info = await stat(path).catch(() => undefined);
-  if (!info) throw new Error(`--code ${path} does not exist: give a folder or a .zip file`);
-  return info.isDirectory() ? zipFolder(path) : readFile(path);
+  const zip = await readPackage(path);
+  if (!zip) throw new Error(`--code ${path} does not exist: give a folder or a .zip file`);
+  return zip;
 }
 
 function environmentOf(pairs: string[]): Record<string, string> {

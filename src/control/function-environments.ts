@@ -104,11 +104,6 @@ export class EnvironmentPool {
     return this.#lease(pooled, true);
   }
 
-  /** Whether the config has provisioned environments and all of them are busy: an invocation spills over to on-demand. */
-  provisionedBusy(provisionedFor: string): boolean {
-    const mine = [...this.#pooled].filter((p) => p.provisionedFor === provisionedFor);
-    return mine.length > 0 && mine.every((p) => p.busy);
-  }
 
   /** Environments of a provisioned config, ready or starting, and the init failures since the last call (then forgotten). */
   observeProvisioned(provisionedFor: string): { ready: number; starting: number; failed: number; lastInitError?: string } {
@@ -159,16 +154,7 @@ export class EnvironmentPool {
     }
   }
 
-  /** Environments running an invocation, per function: the limiter's observation. */
-  busyByFunction(): Map<string, number> {
-    const busy = new Map<string, number>();
-    for (const pooled of this.#pooled) if (pooled.busy) busy.set(pooled.target.functionName, (busy.get(pooled.target.functionName) ?? 0) + 1);
-    return busy;
-  }
 
-  size(): number {
-    return this.#pooled.size;
-  }
 
   /** Closes every environment, and any that a start still running brings up later. */
   async closeAll(): Promise<void> {

@@ -32,8 +32,6 @@ export interface InvokeResult {
   logResult?: string;
   /** X-Amz-Executed-Version. */
   executedVersion: string;
-  /** The environment was lost or never started (a crash, a timeout, an init error): an async retry counts it as a system error. */
-  environmentLost: boolean;
 }
 
 /** Lambda's TooManyRequestsException, with the throttle's Reason and Retry-After; `reservedZero` says the function may never run (async events then skip their retries). */
@@ -74,10 +72,6 @@ export class FunctionInvoker {
     const resolved = this.#functions.resolve(nameOrArn, qualifier);
     canInvoke(stateFieldsOf(resolved.fn));
     return resolved;
-  }
-
-  inFlight(functionName: string): number {
-    return this.#inFlight.get(functionName) ?? 0;
   }
 
   /** Invocations running now, per function: CloudWatch's ConcurrentExecutions. */
@@ -123,7 +117,6 @@ export class FunctionInvoker {
           functionError: 'Unhandled',
           errorType: lease.errorType,
           executedVersion: version,
-          environmentLost: true,
           ...(request.tailLogs ? { logResult: logTail(lease.logs) } : {}),
         };
       }
@@ -147,7 +140,6 @@ export class FunctionInvoker {
         ...(outcome.functionError ? { functionError: outcome.functionError } : {}),
         ...(outcome.errorType ? { errorType: outcome.errorType } : {}),
         executedVersion: version,
-        environmentLost: outcome.environmentLost,
         ...(request.tailLogs ? { logResult: logTail(outcome.logs) } : {}),
       };
     } finally {

@@ -109,9 +109,4 @@ export class FunctionMetrics {
       ...(p99 !== undefined ? { durationP99Ms: p99 } : {}),
     };
   }
-
-  /** Forgets a deleted function's recent figures. */
-  forget(functionName: string): void {
-    this.#recent.delete(functionName);
-  }
 }

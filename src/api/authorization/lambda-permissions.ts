@@ -14,28 +14,39 @@ type Input = Record<string, any>;
  */
 function onFunction(action: string, options: { qualified?: boolean; extra?: (input: Input, platform: Platform) => PermissionCheck[] } = {}): PermissionRule {
   return {
-    checks: (input, { platform }) => {
-      let name = String(input.FunctionName ?? input.Resource ?? '');
-      let qualifier: string | undefined = options.qualified === false ? undefined : input.Qualifier;
-      try {
-        const parsed = parseFunctionName(name, qualifier, LAMBDA_SCOPE);
-        name = parsed.functionName;
-        qualifier = options.qualified === false ? undefined : parsed.qualifier;
-      } catch {
-        // A malformed name is refused by the operation with Lambda's message; authorising it on that name grants nothing else.
-      }
-      const fn = platform.deps.store.lambdaFunctions.get(name);
-      return [
-        {
-          action: `lambda:${action}`,
-          resource: functionArn(name, LAMBDA_SCOPE, qualifier),
-          ...(fn?.policy !== undefined ? { resourcePolicy: { label: `${fn.arn} (resource-based policy)`, document: fn.policy, kind: 'resource' as const } } : {}),
-          resourceTags: () => Object.entries(fn?.tags ?? {}).map(([key, value]) => ({ key, value })),
-        },
-        ...(options.extra?.(input, platform) ?? []),
-      ];
-    },
+    checks: (input, { platform }) => [functionCheck(action, input, platform, options.qualified !== false), ...(options.extra?.(input, platform) ?? [])],
   };
+}
+
+function functionCheck(action: string, input: Input, platform: Platform, qualified: boolean): PermissionCheck {
+  let name = String(input.FunctionName ?? input.Resource ?? '');
+  let qualifier: string | undefined = qualified ? input.Qualifier : undefined;
+  try {
+    const parsed = parseFunctionName(name, qualifier, LAMBDA_SCOPE);
+    name = parsed.functionName;
+    qualifier = qualified ? parsed.qualifier : undefined;
+  } catch {
+    // A malformed name is refused by the operation with Lambda's message; authorising it on that name grants nothing else.
+  }
+  const fn = platform.deps.store.lambdaFunctions.get(name);
+  return {
+    action: `lambda:${action}`,
+    resource: functionArn(name, LAMBDA_SCOPE, qualifier),
+    ...(fn?.policy !== undefined ? { resourcePolicy: { label: `${fn.arn} (resource-based policy)`, document: fn.policy, kind: 'resource' as const } } : {}),
+    resourceTags: () => Object.entries(fn?.tags ?? {}).map(([key, value]) => ({ key, value })),
+  };
+}
+
+/**
+ * A destination is invoked with the records of events the caller sends: configuring one needs
+ * lambda:InvokeFunction on it too, or setting a destination would invoke a function the
+ * caller may not.
+ */
+function destinationInvokes(input: Input, platform: Platform): PermissionCheck[] {
+  const destinations = [input.DestinationConfig?.OnSuccess?.Destination, input.DestinationConfig?.OnFailure?.Destination];
+  return destinations
+    .filter((arn): arn is string => typeof arn === 'string' && arn !== '')
+    .map((arn) => functionCheck('InvokeFunction', { FunctionName: arn }, platform, true));
 }
 
 const anywhere = (action: string): PermissionRule => ({ checks: () => [{ action: `lambda:${action}`, resource: '*' }] });
@@ -70,8 +81,8 @@ export const LAMBDA_PERMISSIONS: Readonly<Record<string, PermissionRule>> = {
   'lambda.AddPermission': onFunction('AddPermission'),
   'lambda.RemovePermission': onFunction('RemovePermission'),
   'lambda.GetPolicy': onFunction('GetPolicy'),
-  'lambda.PutFunctionEventInvokeConfig': onFunction('PutFunctionEventInvokeConfig'),
-  'lambda.UpdateFunctionEventInvokeConfig': onFunction('UpdateFunctionEventInvokeConfig'),
+  'lambda.PutFunctionEventInvokeConfig': onFunction('PutFunctionEventInvokeConfig', { extra: (input, platform) => destinationInvokes(input, platform) }),
+  'lambda.UpdateFunctionEventInvokeConfig': onFunction('UpdateFunctionEventInvokeConfig', { extra: (input, platform) => destinationInvokes(input, platform) }),
   'lambda.GetFunctionEventInvokeConfig': onFunction('GetFunctionEventInvokeConfig'),
   'lambda.DeleteFunctionEventInvokeConfig': onFunction('DeleteFunctionEventInvokeConfig'),
   'lambda.ListFunctionEventInvokeConfigs': onFunction('ListFunctionEventInvokeConfigs', { qualified: false }),

@@ -31,7 +31,7 @@ function settingsFromWire(input: WireSettings): FunctionSettingsInput {
     ...(input.MemorySize !== undefined ? { memorySizeMb: input.MemorySize } : {}),
     ...(input.Environment !== undefined ? { environment: input.Environment.Variables ?? {} } : {}),
     ...(input.EphemeralStorage !== undefined ? { ephemeralStorageMb: input.EphemeralStorage.Size } : {}),
-    ...(input.DeadLetterConfig?.TargetArn !== undefined ? { deadLetterTargetArn: input.DeadLetterConfig.TargetArn } : {}),
+    ...(input.DeadLetterConfig?.TargetArn ? { deadLetterTargetArn: deadLetterTarget(input.DeadLetterConfig.TargetArn) } : {}),
   };
 }
 
@@ -50,6 +50,14 @@ function code(source: WireCode): CodeSource {
     return { s3Bucket: source.S3Bucket, s3Key: source.S3Key, ...(source.S3ObjectVersion !== undefined ? { s3ObjectVersion: source.S3ObjectVersion } : {}) };
   }
   throw invalid('Please provide a source for function code.', 'Code');
+}
+
+/** Kennel has no SQS or SNS to send failed events to: it keeps them in the function's dead-letter list, or hands them to an OnFailure destination. */
+function deadLetterTarget(arn: string): never {
+  throw invalid(
+    `DeadLetterConfig ${arn}: Kennel keeps events that failed every attempt in the function's dead-letter list (kennel functions dead-letters), or sends them to an OnFailure destination function (PutFunctionEventInvokeConfig); SQS and SNS targets are not supported`,
+    'DeadLetterConfig',
+  );
 }
 
 function invalid(message: string, field: string): DomainError {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
@@ -164,6 +164,13 @@ export async function zipFolder(dir: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of archive.outputStream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** The deployment package at `path`: a .zip as it is, or a folder zipped as `zip -r` would; undefined when nothing is there. */
+export async function readPackage(path: string): Promise<Uint8Array | undefined> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) return undefined;
+  return info.isDirectory() ? zipFolder(path) : readFile(path);
 }
 
 /** A package of the given files (name → content), for tests and examples. */
