@@ -1,19 +1,8 @@
+import type { FunctionMetricsSnapshot } from '../control/function-metrics.ts';
 import type { KennelClient } from './client.ts';
 import { sparkline } from './endpoint-watch.ts';
 
-export interface FunctionSnapshot {
-  functionName: string;
-  windowMs: number;
-  invocations: number;
-  errors: number;
-  throttles: number;
-  coldStarts: number;
-  provisionedConcurrencySpilloverInvocations: number;
-  concurrentExecutions: number;
-  durationP50Ms?: number;
-  durationP90Ms?: number;
-  durationP99Ms?: number;
-}
+type FunctionSnapshot = FunctionMetricsSnapshot;
 
 const HISTORY = 60;
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ErrorCode, isDomainError } from '../core/errors.ts';
+import { DomainError, type ErrorCode, isDomainError } from '../core/errors.ts';
 
 export interface ExpectedDomainError {
   /** What the message must say. */
@@ -24,4 +24,15 @@ export function assertDomainError(action: () => unknown, code: ErrorCode, expect
 /** Asserts that `action` rejects with a DomainError with `code` (and the message and field given). */
 export async function assertRejectsWithDomainError(action: Promise<unknown>, code: ErrorCode, expected: ExpectedDomainError = {}): Promise<void> {
   await assert.rejects(action, (error: unknown) => check(error, code, expected));
+}
+
+/** The DomainError `run` throws, for tests that look at more than its code; fails when it throws nothing else or nothing. */
+export function refusal(run: () => unknown): DomainError {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof DomainError, `expected a DomainError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('accepted');
 }

@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
+import { refusal } from '../../testing/assert-domain-error.ts';
 import { describe, it } from 'node:test';
 import { DomainError } from '../../core/errors.ts';
 import { pickAliasVersion, validateRoutingConfig, type AliasRoutingConfiguration } from './alias-routing.ts';
 
 const versions = { publishedVersions: ['1', '2', '3'], functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:dogs' };
-
-function refusal(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof DomainError, `expected a DomainError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('accepted');
-}
 
 describe('validateRoutingConfig', () => {
   const accepted: [string, string, AliasRoutingConfiguration | undefined, Record<string, number> | undefined][] = [

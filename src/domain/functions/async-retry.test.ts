@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { refusal } from '../../testing/assert-domain-error.ts';
 import { describe, it } from 'node:test';
 import { DomainError } from '../../core/errors.ts';
 import {
@@ -17,16 +18,6 @@ import {
 const T0 = 1_700_000_000_000;
 const MINUTE = 60_000;
 const scope = { region: 'us-east-1', accountId: '000000000000' };
-
-function refusal(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof DomainError, `expected a DomainError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('accepted');
-}
 
 describe('decideAsyncAttempt: one delivery', () => {
   const event = (attempts: number, deferrals = 0, ageMs = 0): AsyncEvent => ({ enqueuedAtMs: T0 - ageMs, attempts, deferrals });

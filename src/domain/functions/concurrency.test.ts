@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { refusal } from '../../testing/assert-domain-error.ts';
 import { describe, it } from 'node:test';
 import { DomainError } from '../../core/errors.ts';
 import {
@@ -19,16 +20,6 @@ const state = (parts: { reserved?: Record<string, number>; inFlight?: Record<str
   ...(parts.provisioned ? { provisioned: map(parts.provisioned) } : {}),
   ...(parts.provisionedBusy ? { provisionedBusy: map(parts.provisionedBusy) } : {}),
 });
-
-function refusal(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof DomainError, `expected a DomainError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('accepted');
-}
 
 describe('decideAdmission', () => {
   const small = { accountLimit: 10, minimumUnreserved: 2 };

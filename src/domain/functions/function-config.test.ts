@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { refusal } from '../../testing/assert-domain-error.ts';
 import { describe, it } from 'node:test';
 import { DomainError } from '../../core/errors.ts';
 import {
@@ -13,16 +14,6 @@ import {
 } from './function-config.ts';
 
 const supportedRuntimes = ['nodejs20.x', 'python3.11'];
-
-function refusal(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof DomainError, `expected a DomainError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('accepted');
-}
 
 describe('validateFunctionConfig accepts what Lambda accepts', () => {
   const cases: [string, FunctionConfigInput][] = [

@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
+import { refusal } from '../../testing/assert-domain-error.ts';
 import { describe, it } from 'node:test';
 import { DomainError } from '../../core/errors.ts';
 import { functionArn, isAliasName, isVersionNumber, parseFunctionName, validateAliasName, validateQualifier, type FunctionRef } from './function-names.ts';
 
 const scope = { region: 'us-east-1', accountId: '000000000000' };
 const ARN = 'arn:aws:lambda:us-east-1:000000000000:function:my-function';
-
-function refusal(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof DomainError, `expected a DomainError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('accepted');
-}
 
 describe('parseFunctionName: the name formats', () => {
   const cases: [string, string | undefined, FunctionRef][] = [

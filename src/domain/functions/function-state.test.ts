@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { refusal } from '../../testing/assert-domain-error.ts';
 import { describe, it } from 'node:test';
 import { DomainError } from '../../core/errors.ts';
 import { canInvoke, canUpdate, initialFunctionState, nextFunctionState, type FunctionStateFields, type StateObservation } from './function-state.ts';
@@ -18,16 +19,6 @@ const failed: FunctionStateFields = {
 };
 const inactive: FunctionStateFields = { State: 'Inactive', StateReason: 'The function is currently idle.', StateReasonCode: 'Idle', LastUpdateStatus: 'Successful' };
 const restoring: FunctionStateFields = { State: 'Pending', StateReason: 'The function is being restored.', StateReasonCode: 'Restoring', LastUpdateStatus: 'Successful' };
-
-function refusal(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof DomainError, `expected a DomainError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('accepted');
-}
 
 describe('initialFunctionState', () => {
   it('is Pending, Creating, as CreateFunction answers', () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { refusal } from '../../testing/assert-domain-error.ts';
 import { describe, it } from 'node:test';
 import { DomainError } from '../../core/errors.ts';
 import { compilePolicy } from '../iam/compile-policy.ts';
@@ -16,16 +17,6 @@ import {
 
 const FN = 'arn:aws:lambda:us-east-1:000000000000:function:dogs';
 const BUCKET = 'arn:aws:s3:::dog-uploads';
-
-function refusal(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof DomainError, `expected a DomainError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('accepted');
-}
 
 const add = (input: Partial<AddPermissionInput>, policy?: LambdaResourcePolicy) =>
   addPermissionStatement(policy, { StatementId: 'Grant', Action: 'lambda:InvokeFunction', Principal: '*', ...input }, FN);
