@@ -109,7 +109,9 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
     const platform = createPlatform(deps);
     controller = platform.controller;
     const isolation = await describeIsolation();
-    options.logger.info(isolation.summary);
+    // Weaker isolation is worth a warning, shown at the default log level; full isolation is only news at info.
+    if (isolation.landlock.available) options.logger.info(isolation.summary);
+    else options.logger.warn(isolation.summary);
     const admin = await ensureAdminCredentials(deps, platform.iam, dirs.credentialsFile);
     const app = createApp({ platform, clock: deps.clock, logger: deps.logger, lookupSecret: platform.credentials.lookup });
     // Listen first: while endpoints load, callers get 503 ServiceUnavailable rather than a refused connection.
