@@ -104,7 +104,6 @@ export class EnvironmentPool {
     return this.#lease(pooled, true);
   }
 
-
   /** Environments of a provisioned config, ready or starting, and the init failures since the last call (then forgotten). */
   observeProvisioned(provisionedFor: string): { ready: number; starting: number; failed: number; lastInitError?: string } {
     const ready = [...this.#pooled].filter((p) => p.provisionedFor === provisionedFor && p.environment.state !== 'dead').length;
@@ -141,7 +140,7 @@ export class EnvironmentPool {
 
   /**
    * Retires idle on-demand environments unused for `idleMs`, any environment
-   * whose target is no longer `current(target)` or whose credentials are about
+   * whose target `isCurrent` no longer accepts, or whose credentials are about
    * to end, and provisioned ones whose config is gone.
    */
   reap(idleMs: number, isCurrent: (target: EnvironmentTarget, provisionedFor?: string) => boolean): void {
@@ -153,8 +152,6 @@ export class EnvironmentPool {
       if (idleTooLong || expiring || !isCurrent(pooled.target, pooled.provisionedFor)) this.#retire(pooled);
     }
   }
-
-
 
   /** Closes every environment, and any that a start still running brings up later. */
   async closeAll(): Promise<void> {
