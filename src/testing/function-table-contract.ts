@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AsyncEvent, FunctionAlias, FunctionSettings, FunctionVersion, LambdaFunction } from '../domain/functions/function.ts';
 import type { Store } from '../store/store.ts';
+import { describeResourceTable } from './resource-table-contract.ts';
 
 /** The Lambda tables' part of the Store contract, which store-contract.ts runs against every backend. */
 
@@ -65,6 +66,47 @@ export function asyncEvent(requestId: string, overrides: Partial<AsyncEvent> = {
 }
 
 export function describeFunctionTables(current: () => Store): void {
+  describeResourceTable<LambdaFunction>(current, {
+    label: 'lambdaFunctions',
+    table: (s) => s.lambdaFunctions,
+    make: lambdaFunction,
+    patch: { state: 'Active', reservedConcurrency: 5, lastModifiedMs: 7 },
+    mutate: (f) => {
+      f.environment.ENDPOINT_NAME = 'changed';
+      f.provisionedConcurrency.live!.status = 'READY';
+    },
+  });
+  describeResourceTable<FunctionVersion>(current, {
+    label: 'functionVersions',
+    table: (s) => s.functionVersions,
+    keyField: 'key',
+    make: functionVersion,
+    patch: { description: 'published' },
+    mutate: (v) => {
+      v.code.digest = 'f'.repeat(64);
+    },
+  });
+  describeResourceTable<FunctionAlias>(current, {
+    label: 'functionAliases',
+    table: (s) => s.functionAliases,
+    keyField: 'key',
+    make: functionAlias,
+    patch: { functionVersion: '2', revisionId: 'r4' },
+    mutate: (a) => {
+      a.additionalVersionWeights!['2'] = 0.9;
+    },
+  });
+  describeResourceTable<AsyncEvent>(current, {
+    label: 'asyncEvents',
+    table: (s) => s.asyncEvents,
+    keyField: 'requestId',
+    make: (id) => asyncEvent(id),
+    patch: { attempts: 1, nextAttemptAtMs: 60_005, lastError: { errorType: 'Error', errorMessage: 'boom' } },
+    mutate: (e) => {
+      e.payload = 'changed';
+    },
+  });
+
   describe('functionVersions and functionAliases by function', () => {
     it('list one function’s records, ordered by key, and nothing of a function with a longer name', () => {
       const store = current();
