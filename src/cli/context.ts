@@ -110,3 +110,12 @@ export function registerResourceVerbs<Summary, Described>(group: Command, verbs:
       });
   }
 }
+
+/** `--interval` (seconds, at least 0.2) and `--rounds` (a whole number, 1 or more) of the watch commands. */
+export function watchOptions(options: { interval: string; rounds?: string }): { intervalMs: number; rounds?: number } {
+  const intervalSeconds = Number(options.interval);
+  if (!(intervalSeconds >= 0.2)) throw new Error(`--interval must be a number of seconds ≥ 0.2 (got ${options.interval})`);
+  const rounds = options.rounds === undefined ? undefined : Number(options.rounds);
+  if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds must be a whole number ≥ 1 (got ${options.rounds})`);
+  return { intervalMs: intervalSeconds * 1000, ...(rounds !== undefined ? { rounds } : {}) };
+}

@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import type { Command } from 'commander';
 import type { Prediction } from '../domain/serving/predictions.ts';
 import type { KennelClient } from './client.ts';
-import { connect, print, registerResourceVerbs, table, time } from './context.ts';
+import { connect, print, registerResourceVerbs, table, time, watchOptions } from './context.ts';
 import { watchEndpoint } from './endpoint-watch.ts';
 import type { EndpointDescription, NamedSummary } from './sagemaker-shapes.ts';
 
@@ -42,12 +42,9 @@ export function registerEndpoints(program: Command): void {
     .option('--interval <seconds>', 'seconds between updates', '2')
     .option('--rounds <n>', 'stop after this many updates (default: until Ctrl-C)')
     .action(async (name: string, options: { interval: string; rounds?: string }, command: Command) => {
-      const intervalSeconds = Number(options.interval);
-      if (!(intervalSeconds >= 0.2)) throw new Error(`--interval must be a number of seconds ≥ 0.2 (got ${options.interval})`);
-      const rounds = options.rounds === undefined ? undefined : Number(options.rounds);
-      if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds must be a whole number ≥ 1 (got ${options.rounds})`);
+      const watch = watchOptions(options);
       const client = await connect(command);
-      await watchEndpoint(client, name, { intervalMs: intervalSeconds * 1000, rounds, out: process.stdout });
+      await watchEndpoint(client, name, { ...watch, out: process.stdout });
     });
 
   group

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { readPackage } from '../runtime/functions/function-package.ts';
 import type { KennelClient } from './client.ts';
-import { connect, print, table } from './context.ts';
+import { connect, print, table, watchOptions } from './context.ts';
 import { watchFunction } from './function-watch.ts';
 
 interface FunctionConfiguration {
@@ -184,11 +184,7 @@ export function registerFunctions(program: Command): void {
     .option('--interval <seconds>', 'seconds between updates', '2')
     .option('--rounds <n>', 'stop after this many updates (default: until Ctrl-C)')
     .action(async (name: string, options: { interval: string; rounds?: string }, command: Command) => {
-      const intervalSeconds = Number(options.interval);
-      if (!(intervalSeconds >= 0.2)) throw new Error(`--interval must be a number of seconds ≥ 0.2 (got ${options.interval})`);
-      const rounds = options.rounds === undefined ? undefined : Number(options.rounds);
-      if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds must be a whole number ≥ 1 (got ${options.rounds})`);
-      await watchFunction(await connect(command), name, { intervalMs: intervalSeconds * 1000, ...(rounds !== undefined ? { rounds } : {}), out: process.stdout });
+      await watchFunction(await connect(command), name, { ...watchOptions(options), out: process.stdout });
     });
 
   group
