@@ -7,10 +7,10 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { CreateFunctionCommand, LambdaClient, PutFunctionConcurrencyCommand, waitUntilFunctionActiveV2 } from '@aws-sdk/client-lambda';
+import { LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { readCredentialsFile } from '../runtime/credentials/credentials-file.ts';
 import { zipFiles } from '../runtime/functions/function-package.ts';
-import { createFunctionRole } from '../testing/aws-clients.ts';
+import { createActiveFunction, createFunctionRole } from '../testing/aws-clients.ts';
 import { InvocationCollector } from '../testing/invocation-collector.ts';
 import { signedFetch, type TestCredentials } from '../testing/signed-fetch.ts';
 
@@ -111,8 +111,9 @@ describe('queued async events and kill -9', { timeout: 300_000 }, () => {
     clients.push(iam, lambda);
 
     const roleArn = await createFunctionRole(iam, 'dedupe-role');
-    await lambda.send(
-      new CreateFunctionCommand({
+    await createActiveFunction(
+      lambda,
+      {
         FunctionName: 'dedupe',
         Runtime: 'nodejs20.x',
         Handler: 'index.handler',
@@ -120,9 +121,9 @@ describe('queued async events and kill -9', { timeout: 300_000 }, () => {
         Timeout: 30,
         Code: { ZipFile: await zipFiles({ 'index.mjs': DEDUPE }) },
         Environment: { Variables: { COLLECTOR: collector.url } },
-      }),
+      },
+      60,
     );
-    await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 60, minDelay: 1, maxDelay: 1 }, { FunctionName: 'dedupe' });
     await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'dedupe', ReservedConcurrentExecutions: RESERVED }));
 
     const sent = new Map<string, { n: number }>();

@@ -1,5 +1,5 @@
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand, LambdaClient, waitUntilFunctionActiveV2, type CreateFunctionCommandInput } from '@aws-sdk/client-lambda';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { STSClient, type Credentials as StsCredentials } from '@aws-sdk/client-sts';
@@ -68,6 +68,12 @@ export async function createFunctionRole(iam: IAMClient, roleName: string, ...st
   );
   if (statements.length > 0) await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'inline', PolicyDocument: policy(...statements) }));
   return Role!.Arn!;
+}
+
+/** CreateFunction, then the SDK's function_active_v2 waiter: a function ready to invoke. */
+export async function createActiveFunction(lambda: LambdaClient, input: CreateFunctionCommandInput, maxWaitSeconds = 30): Promise<void> {
+  await lambda.send(new CreateFunctionCommand(input));
+  await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: maxWaitSeconds, minDelay: 1, maxDelay: 1 }, { FunctionName: input.FunctionName! });
 }
 
 /** STS's Credentials as the SDK clients take them. */

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   CreateAliasCommand,
-  CreateFunctionCommand,
   DeleteFunctionCommand,
   GetFunctionEventInvokeConfigCommand,
   InvokeCommand,
@@ -11,12 +10,11 @@ import {
   PutFunctionEventInvokeConfigCommand,
   ResourceNotFoundException,
   UpdateFunctionConfigurationCommand,
-  waitUntilFunctionActiveV2,
   waitUntilFunctionUpdatedV2,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { zipFiles } from '../../runtime/functions/function-package.ts';
-import { closeKennelWithClients, createFunctionRole, startKennelWithClients, type AwsClientPool } from '../../testing/aws-clients.ts';
+import { closeKennelWithClients, createActiveFunction, createFunctionRole, startKennelWithClients, type AwsClientPool } from '../../testing/aws-clients.ts';
 import { InvocationCollector, type CollectedCall } from '../../testing/invocation-collector.ts';
 import { runKennelCli } from '../../testing/kennel-cli.ts';
 import { signedFetch } from '../../testing/signed-fetch.ts';
@@ -74,10 +72,7 @@ describe('asynchronous invocation: retries, destinations and dead letters', { ti
   let clockOffsetMs = 0;
 
   const create = async (name: string, handler: string) => {
-    await lambda.send(
-      new CreateFunctionCommand({ FunctionName: name, Runtime: 'nodejs20.x', Handler: handler, Role: roleArn, Code: { ZipFile: zip }, Timeout: 30, Environment: { Variables: { COLLECTOR: collector.url } } }),
-    );
-    await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { FunctionName: name });
+    await createActiveFunction(lambda, { FunctionName: name, Runtime: 'nodejs20.x', Handler: handler, Role: roleArn, Code: { ZipFile: zip }, Timeout: 30, Environment: { Variables: { COLLECTOR: collector.url } } });
   };
   /** An Event invocation; resolves to the request id of the 202. */
   const queue = async (name: string, event: unknown): Promise<string> => {

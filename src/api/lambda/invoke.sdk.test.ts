@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   CreateAliasCommand,
-  CreateFunctionCommand,
   GetProvisionedConcurrencyConfigCommand,
   InvokeCommand,
   LambdaClient,
@@ -12,10 +11,9 @@ import {
   RequestTooLargeException,
   ResourceNotFoundException,
   TooManyRequestsException,
-  waitUntilFunctionActiveV2,
 } from '@aws-sdk/client-lambda';
 import { zipFiles } from '../../runtime/functions/function-package.ts';
-import { closeKennelWithClients, createFunctionRole, startKennelWithClients, type AwsClientPool } from '../../testing/aws-clients.ts';
+import { closeKennelWithClients, createActiveFunction, createFunctionRole, startKennelWithClients, type AwsClientPool } from '../../testing/aws-clients.ts';
 import { InvocationCollector } from '../../testing/invocation-collector.ts';
 import type { TestKennel } from '../../testing/test-kennel.ts';
 
@@ -67,18 +65,15 @@ describe('Lambda Invoke through @aws-sdk/client-lambda', () => {
   let zip: Buffer;
 
   const create = async (name: string, handler: string, extra: Record<string, unknown> = {}) => {
-    await lambda.send(
-      new CreateFunctionCommand({
-        FunctionName: name,
-        Runtime: 'nodejs20.x',
-        Handler: handler,
-        Role: roleArn,
-        Code: { ZipFile: zip },
-        Environment: { Variables: { COLLECTOR: collector.url } },
-        ...extra,
-      }),
-    );
-    await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { FunctionName: name });
+    await createActiveFunction(lambda, {
+      FunctionName: name,
+      Runtime: 'nodejs20.x',
+      Handler: handler,
+      Role: roleArn,
+      Code: { ZipFile: zip },
+      Environment: { Variables: { COLLECTOR: collector.url } },
+      ...extra,
+    });
   };
   const invoke = (input: { FunctionName: string; Payload?: string; Qualifier?: string; LogType?: 'Tail'; InvocationType?: 'Event' | 'DryRun' }) =>
     lambda.send(new InvokeCommand({ ...input, ...(input.Payload !== undefined ? { Payload: new TextEncoder().encode(input.Payload) } : {}) }));

@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { CreateFunctionCommand, InvokeCommand, waitUntilFunctionActiveV2, type LambdaClient, type Runtime } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type LambdaClient, type Runtime } from '@aws-sdk/client-lambda';
 import { zipFolder } from '../../runtime/functions/function-package.ts';
 import { sampleJpeg } from '../../runtime/samples/sample-images.ts';
-import { closeKennelWithClients, createFunctionRole, startKennelWithClients, type AwsClientPool } from '../../testing/aws-clients.ts';
+import { closeKennelWithClients, createActiveFunction, createFunctionRole, startKennelWithClients, type AwsClientPool } from '../../testing/aws-clients.ts';
 import { deploySmallClassifier, type TestKennel } from '../../testing/test-kennel.ts';
 
 const examples = fileURLToPath(new URL('../../../examples/dog-breeds/functions/', import.meta.url));
@@ -47,8 +47,9 @@ describe('the classify functions of examples/dog-breeds', () => {
       ['classify-python-elsewhere', 'python3.11', 'classify.handler', 'classify-python', 'other-endpoint'],
     ];
     for (const [name, runtime, handler, folder, endpoint] of functions) {
-      await lambda.send(
-        new CreateFunctionCommand({
+      await createActiveFunction(
+        lambda,
+        {
           FunctionName: name,
           Runtime: runtime,
           Handler: handler,
@@ -57,9 +58,9 @@ describe('the classify functions of examples/dog-breeds', () => {
           MemorySize: 256,
           Code: { ZipFile: await zipFolder(join(examples, folder)) },
           Environment: { Variables: { ENDPOINT_NAME: endpoint } },
-        }),
+        },
+        60,
       );
-      await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 60, minDelay: 1, maxDelay: 1 }, { FunctionName: name });
     }
     image = await sampleJpeg({ classIndex: 0, seed: 5 });
   });

@@ -10,11 +10,10 @@ import {
   InvokeCommand,
   PublishVersionCommand,
   RemovePermissionCommand,
-  waitUntilFunctionActiveV2,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { zipFiles } from '../../runtime/functions/function-package.ts';
-import { closeKennelWithClients, createFunctionRole, createUserWithKey, policy, startKennelWithClients, type AwsClientPool } from '../../testing/aws-clients.ts';
+import { closeKennelWithClients, createActiveFunction, createFunctionRole, createUserWithKey, policy, startKennelWithClients, type AwsClientPool } from '../../testing/aws-clients.ts';
 import { sdkFailure } from '../../testing/aws-tools.ts';
 import type { TestKennel } from '../../testing/test-kennel.ts';
 
@@ -46,8 +45,7 @@ describe('Lambda authorization: resource-based policies and iam:PassRole', () =>
     admin = pool.for(test.credentials);
     roleArn = await createFunctionRole(admin.iam, 'guarded-role');
     zip = await zipFiles({ 'index.mjs': HANDLER });
-    await admin.lambda.send(new CreateFunctionCommand({ FunctionName: 'guarded', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: roleArn, Code: { ZipFile: zip } }));
-    await waitUntilFunctionActiveV2({ client: admin.lambda, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { FunctionName: 'guarded' });
+    await createActiveFunction(admin.lambda, { FunctionName: 'guarded', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: roleArn, Code: { ZipFile: zip } });
     outsider = pool.for(await createUserWithKey(admin.iam, 'outsider')).lambda;
   });
   after(() => closeKennelWithClients(test, pool));
