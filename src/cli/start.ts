@@ -131,6 +131,7 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
         await server.close();
         await platform.controller.stop();
         await deps.trainers.close();
+        platform.audit.flush();
         store.close();
         lock.release();
       },

@@ -14,26 +14,89 @@ const PRUNE_INTERVAL_MS = 24 * 3600 * 1000;
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 /**
- * The audit trail: one event per request, written before the response is
- * complete. A failed write is logged and the request goes on: losing the
- * service because its disk is full would be worse than one missing event.
+ * CloudTrail's data events: the operations on a resource's contents rather than
+ * on the resource (Lambda Invoke, S3 object reads and writes, SageMaker
+ * InvokeEndpoint), each called far more often than anything else.
+ */
+const DATA_EVENT_ACTIONS: ReadonlySet<string> = new Set(['lambda:InvokeFunction', 'sagemaker:InvokeEndpoint', 's3:GetObject', 's3:PutObject', 's3:DeleteObject']);
+
+/** Data events wait at most this long to be written, so that a busy function commits a batch rather than a row per call. */
+export const DATA_EVENT_FLUSH_MS = 200;
+/** Past this many waiting events, they are written on the event loop's next turn whatever they are. */
+const MAX_WAITING_EVENTS = 1000;
+
+/**
+ * The audit trail: one event per request, written after the response, in one
+ * transaction with whatever else is waiting, and before anything reads the
+ * trail. A management event (anything that is not a data event) is written on
+ * the event loop's next turn: a caller that got its answer finds the event
+ * there, even if the server is killed right after. Data events are written
+ * within DATA_EVENT_FLUSH_MS: a commit per Invoke cost about 0.1 ms of a warm
+ * invocation's path (bench/functions), and a server killed with -9 loses the
+ * data events of its last moments, as CloudTrail delivers data events late
+ * rather than with the call.
+ *
+ * A failed write is logged and the requests go on: losing the service because
+ * its disk is full would be worse than missing events.
  */
 export class AuditTrail {
   readonly #deps: ControlDeps;
   readonly #lastUsedWrittenAt = new Map<string, number>();
   #prunedAtMs = Number.NEGATIVE_INFINITY;
+  #pending: AuditEvent[] = [];
+  #nextTurn: NodeJS.Immediate | undefined;
+  #deadline: NodeJS.Timeout | undefined;
 
   constructor(deps: ControlDeps) {
     this.#deps = deps;
   }
 
   record(event: Omit<AuditEvent, 'eventId'>): void {
+    this.#pending.push({ eventId: randomUUID(), ...event });
+    if (!DATA_EVENT_ACTIONS.has(event.action) || this.#pending.length >= MAX_WAITING_EVENTS) {
+      this.#nextTurn ??= setImmediate(() => this.flush());
+    } else if (this.#deadline === undefined) {
+      this.#deadline = setTimeout(() => this.flush(), DATA_EVENT_FLUSH_MS);
+      // Waiting events do not keep a process alive; closing the server writes them.
+      this.#deadline.unref();
+    }
+  }
+
+  /** Writes the events recorded and not yet written. */
+  flush(): void {
+    clearImmediate(this.#nextTurn);
+    clearTimeout(this.#deadline);
+    this.#nextTurn = undefined;
+    this.#deadline = undefined;
+    if (this.#pending.length === 0) return;
+    const events = this.#pending;
+    this.#pending = [];
+    let written = events;
     try {
-      this.#deps.store.auditEvents.append({ eventId: randomUUID(), ...event });
+      this.#deps.store.auditEvents.append(...events);
+    } catch {
+      // All or none: one event the store refuses must not take the others with it.
+      written = events.filter((event) => this.#appendOne(event));
+    }
+    for (const event of written) this.#afterWrite(event);
+  }
+
+  #appendOne(event: AuditEvent): boolean {
+    try {
+      this.#deps.store.auditEvents.append(event);
+      return true;
+    } catch (error) {
+      this.#deps.logger.error('could not record an audit event', { action: event.action, requestId: event.requestId, error: (error as Error).message });
+      return false;
+    }
+  }
+
+  #afterWrite(event: AuditEvent): void {
+    try {
       if (event.timeMs - this.#prunedAtMs >= PRUNE_INTERVAL_MS) this.prune(event.timeMs);
       if (event.accessKeyId !== undefined && event.principalArn !== '') this.#noteKeyUse(event.accessKeyId, event.action, event.timeMs);
     } catch (error) {
-      this.#deps.logger.error('could not record an audit event', { action: event.action, requestId: event.requestId, error: (error as Error).message });
+      this.#deps.logger.error('could not note an audit event’s key use', { action: event.action, requestId: event.requestId, error: (error as Error).message });
     }
   }
 
@@ -48,6 +111,7 @@ export class AuditTrail {
   }
 
   query(query: AuditQuery = {}): AuditEvent[] {
+    this.flush();
     return this.#deps.store.auditEvents.query(query);
   }
 

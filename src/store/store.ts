@@ -128,7 +128,8 @@ export interface AuditQuery {
 
 /** The audit trail: append-only, read oldest first. */
 export interface AuditLog {
-  append(event: AuditEvent): void;
+  /** Appends the events all together or, when one is refused, none of them. */
+  append(...events: AuditEvent[]): void;
   /** Matching events ordered by time (then by id), oldest first. */
   query(query?: AuditQuery): AuditEvent[];
   /** Deletes events older than `beforeMs`, returning how many went. */

@@ -238,6 +238,14 @@ export function describeIamTables(current: () => Store): void {
       assert.deepEqual(log().query().map((e) => e.eventId), ['x']);
     });
 
+    it('appends many events at once, or none of them when one is refused', () => {
+      log().append(auditEvent('a', 1), auditEvent('b', 2), auditEvent('c', 3));
+      assertDomainError(() => log().append(auditEvent('d', 4), auditEvent('a', 5)), 'AlreadyExists');
+      assertDomainError(() => log().append(auditEvent('e', 6), auditEvent('e', 7)), 'AlreadyExists');
+      assertDomainError(() => log().append(auditEvent('f', 8), auditEvent('g', 9, { decision: 'Maybe' as never })), 'ValidationError');
+      assert.deepEqual(log().query().map((e) => e.eventId), ['a', 'b', 'c']);
+    });
+
     it('prunes events older than a time and says how many', () => {
       for (let i = 1; i <= 4; i++) log().append(auditEvent(`e${i}`, i * 10));
       assert.equal(log().prune(30), 2);

@@ -191,7 +191,7 @@ export class RuntimeApi {
     }
     if (kind === 'response') {
       this.finish(requestId, { kind: 'response', payload: body });
-      return accept(res);
+      return acceptAfterAnswer(res);
     }
     const error = parseErrorBody(body);
     if (error === undefined) {
@@ -199,7 +199,7 @@ export class RuntimeApi {
       return reject(res, 400, 'InvalidErrorBody', 'The error body is not JSON; the invocation failed with a description of it instead');
     }
     this.finish(requestId, { kind: 'error', payload: error.payload, errorType: error.errorType ?? headerErrorType(req) ?? 'Unhandled' });
-    accept(res);
+    acceptAfterAnswer(res);
   }
 
   private finish(requestId: string, answer: RuntimeAnswer): void {
@@ -343,6 +343,16 @@ function preview(body: Buffer): string {
 
 function accept(res: ServerResponse): void {
   respond(res, 202, { status: 'OK' });
+}
+
+/**
+ * The 202 for an invocation's answer, on the event loop's next turn: the
+ * answer goes back to the caller in the promise callbacks that finish() sets
+ * off, so the write that wakes the runtime (and the next request it then
+ * sends) stays off the caller's path.
+ */
+function acceptAfterAnswer(res: ServerResponse): void {
+  setImmediate(() => accept(res));
 }
 
 function reject(res: ServerResponse, status: number, errorType: string, errorMessage: string): void {

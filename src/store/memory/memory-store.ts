@@ -150,10 +150,15 @@ class MemoryAuditLog implements AuditLog {
     this.#lifecycle = lifecycle;
   }
 
-  append(event: AuditEvent): void {
+  append(...events: AuditEvent[]): void {
     assertOpen(this.#lifecycle);
-    if (this.#events.some((existing) => existing.eventId === event.eventId)) throw alreadyExists(RECORD_KINDS.auditEvents, event.eventId);
-    this.#events.push(structuredClone(withoutUndefined(checkedAuditEvent(event))));
+    const ids = new Set(this.#events.map((existing) => existing.eventId));
+    const checked = events.map((event) => {
+      if (ids.has(event.eventId)) throw alreadyExists(RECORD_KINDS.auditEvents, event.eventId);
+      ids.add(event.eventId);
+      return structuredClone(withoutUndefined(checkedAuditEvent(event)));
+    });
+    this.#events.push(...checked);
   }
 
   query(query: AuditQuery = {}): AuditEvent[] {

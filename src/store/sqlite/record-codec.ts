@@ -20,13 +20,16 @@ export function encodeRecord(record: unknown): string {
   return JSON.stringify(record, (_key, value: unknown) => (typeof value === 'number' ? encodeNumber(value) : value));
 }
 
+/** Restores the tagged numbers; JSON.parse calls it for every value, so it runs only on text that has a tag. */
+function reviveNumber(_key: string, value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    const tagged = (value as Record<string, unknown>)[NUMBER_TAG];
+    if (keys.length === 1 && typeof tagged === 'string') return Number(tagged);
+  }
+  return value;
+}
+
 export function decodeRecord<T>(text: string): T {
-  return JSON.parse(text, (_key, value: unknown) => {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      const keys = Object.keys(value);
-      const tagged = (value as Record<string, unknown>)[NUMBER_TAG];
-      if (keys.length === 1 && typeof tagged === 'string') return Number(tagged);
-    }
-    return value;
-  }) as T;
+  return (text.includes(`"${NUMBER_TAG}"`) ? JSON.parse(text, reviveNumber) : JSON.parse(text)) as T;
 }
