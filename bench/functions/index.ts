@@ -2,12 +2,13 @@
  * What Kennel adds to a Lambda function's own time (DESIGN §6: invocation overhead is measured
  * against calling the handler directly; cold starts are measured and reported), in one run:
  *
- *   npm run bench -- functions [--calls 1000] [--warmup 200] [--rounds 10] [--cold 10]
+ *   npm run bench -- functions [--calls 1000] [--warmup 3000] [--rounds 10] [--cold 10]
  *     [--steps 1000] [--cpu-prof DIR]
  *
  * - warm: a no-op nodejs20.x handler (`export const handler = async () => ({})`) invoked on a
  *   real Kennel started in this process (port 0, a temporary folder), `--calls` sequential
- *   calls after `--warmup`, against the peer: the same handler module imported into this
+ *   calls after `--warmup` (V8 needs a few thousand calls to optimise Kennel's longer path; the
+ *   p50 of each block of the warm-up is shown, so that the cost before it is seen too), against the peer: the same handler module imported into this
  *   process behind a plain node:http server (peer.ts). Each side is called by a minimal
  *   SigV4-signed node:http keep-alive client (the headline) and by the AWS SDK's LambdaClient,
  *   in `--rounds` interleaved rounds, the order rotating, so drift on this shared machine falls
@@ -51,7 +52,7 @@ const FLOOR_STARTS = 10;
 const { values: args } = parseArgs({
   options: {
     calls: { type: 'string', default: '1000' },
-    warmup: { type: 'string', default: '200' },
+    warmup: { type: 'string', default: '3000' },
     rounds: { type: 'string', default: '10' },
     cold: { type: 'string', default: '10' },
     steps: { type: 'string', default: '1000' },
@@ -156,9 +157,11 @@ function checkAnswer(answer: InvokeAnswer, what: string): void {
 
 async function measureWarm(sides: readonly Side[]): Promise<WarmResults> {
   console.log(`\nwarm: ${CALLS} sequential calls per side after ${WARMUP} untimed, in ${ROUNDS} rounds, the order of the sides rotating`);
+  const warmingUp = new Map<string, number[]>();
   for (const side of sides) {
-    for (let i = 0; i < WARMUP; i++) checkAnswer(await side.client.invoke(WARM_FUNCTION), side.name);
+    warmingUp.set(side.name, await timeCalls(WARMUP, 0, async () => checkAnswer(await side.client.invoke(WARM_FUNCTION), side.name)));
   }
+  reportWarmUp(warmingUp);
   const latencies = new Map<string, number[]>(sides.map((side) => [side.name, []]));
   const cpu = new Map<string, { ownMs: number; othersMs: number; wallMs: number }>(sides.map((side) => [side.name, { ownMs: 0, othersMs: 0, wallMs: 0 }]));
   const switches = new Map<string, { main: ContextSwitches; runtime: ContextSwitches }>(
@@ -202,6 +205,15 @@ async function measureWarm(sides: readonly Side[]): Promise<WarmResults> {
       ];
     }),
   );
+}
+
+/** The p50 of each block of warm-up calls, per side: how a fresh server's first calls compare with its steady state. */
+function reportWarmUp(warmingUp: Map<string, number[]>): void {
+  const blocks = Math.min(6, WARMUP);
+  const size = Math.ceil(WARMUP / blocks);
+  const p50s = (times: number[]) => Array.from({ length: Math.ceil(times.length / size) }, (_, block) => median(times.slice(block * size, (block + 1) * size)));
+  console.log(`warm-up, p50 ms of each block of ${size} calls, in order:`);
+  for (const [name, times] of warmingUp) console.log(`  ${name.padEnd(24)} ${p50s(times).map((value) => fmt(value).padStart(7)).join(' ')}`);
 }
 
 /** Context switches so far of this process's main thread, and of the other processes given (the runtimes), summed. */

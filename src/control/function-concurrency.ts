@@ -14,6 +14,8 @@ export class FunctionConcurrencyService {
   readonly #deps: ControlDeps;
   readonly #functions: FunctionService;
   readonly #kick: () => void;
+  /** account() as of a revision of the functions' table: the limiter asks on every Invoke, and reading every function each time grew with their number. */
+  #account: { revision: string; account: AccountConcurrency } | undefined;
 
   constructor(deps: ControlDeps, functions: FunctionService, kick: () => void) {
     this.#deps = deps;
@@ -23,6 +25,12 @@ export class FunctionConcurrencyService {
 
   /** What the account has configured: each function's reservation and its provisioned concurrency. */
   account(): AccountConcurrency {
+    const revision = this.#deps.store.lambdaFunctions.revision();
+    if (this.#account?.revision !== revision) this.#account = { revision, account: this.#readAccount() };
+    return this.#account.account;
+  }
+
+  #readAccount(): AccountConcurrency {
     const reserved = new Map<string, number>();
     const provisioned = new Map<string, number>();
     for (const fn of this.#functions.list()) {

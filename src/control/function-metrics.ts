@@ -25,7 +25,11 @@ export interface FunctionMetricsSnapshot {
   durationP99Ms?: number;
 }
 
-/** Invocations remembered per function for the window figures. */
+/**
+ * Invocations remembered per function for the window figures: at least this
+ * many, trimmed to it once twice as many have built up, so that an invocation
+ * never shifts the whole list (that was 0.06 ms of every warm Invoke).
+ */
 const KEPT_PER_FUNCTION = 10_000;
 const DURATION_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
 
@@ -80,10 +84,10 @@ export class FunctionMetrics {
       if (record.spillover) this.#spillovers.inc(labels);
       if (record.durationMs !== undefined) this.#duration.observe(labels, record.durationMs / 1000);
     }
-    const recent = this.#recent.get(record.functionName) ?? [];
+    let recent = this.#recent.get(record.functionName);
+    if (recent === undefined) this.#recent.set(record.functionName, (recent = []));
     recent.push(record);
-    if (recent.length > KEPT_PER_FUNCTION) recent.splice(0, recent.length - KEPT_PER_FUNCTION);
-    this.#recent.set(record.functionName, recent);
+    if (recent.length >= 2 * KEPT_PER_FUNCTION) recent.splice(0, recent.length - KEPT_PER_FUNCTION);
   }
 
   /** The function's figures over the `windowMs` before `nowMs`. */

@@ -57,6 +57,12 @@ export interface KeyedTable<T> {
   /** Replaces the record with `change(existing)`, read and written as one atomic step, and returns the result. */
   modify(key: string, change: (existing: T) => T): T;
   delete(key: string): boolean;
+  /**
+   * A token that changes whenever the table may have changed, through this store or another
+   * connection to the same file, and that reads leave as it was: for what is computed from
+   * many records and recomputed only when they change.
+   */
+  revision(): string;
 }
 
 export type ResourceTable<T extends { name: string }> = KeyedTable<T>;

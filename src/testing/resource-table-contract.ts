@@ -88,6 +88,25 @@ export function describeResourceTable<T extends object>(current: () => Store, c:
       assert.deepEqual(table().get('doomed'), c.make('doomed'));
     });
 
+    it('revision changes with every create, update, modify and delete, and stays through reads', () => {
+      const seen = new Set<string>();
+      const step = (what: string, write: () => unknown) => {
+        write();
+        const revision = table().revision();
+        assert.ok(!seen.has(revision), `${what} changed the revision`);
+        seen.add(revision);
+      };
+      step('the start', () => {});
+      step('create', () => table().create(c.make('revised')));
+      step('update', () => table().update('revised', c.patch));
+      step('modify', () => table().modify('revised', (existing) => existing));
+      step('delete', () => table().delete('revised'));
+      const before = table().revision();
+      table().get('revised');
+      table().list();
+      assert.equal(table().revision(), before, 'reads leave the revision as it was');
+    });
+
     it('keeps copies: changing a record after create, or a returned record, changes nothing stored', () => {
       const input = c.make('copied');
       table().create(input);

@@ -42,6 +42,7 @@ class MemoryRecordTable<T extends object> {
   readonly #kind: RecordKind;
   readonly #keyField: keyof T & string;
   readonly #lifecycle: Lifecycle;
+  #writes = 0;
 
   constructor(kind: RecordKind, keyField: keyof T & string, lifecycle: Lifecycle) {
     this.#kind = kind;
@@ -54,6 +55,7 @@ class MemoryRecordTable<T extends object> {
     const key = recordKey(this.#kind, this.#keyField, record);
     if (this.#records.has(key)) throw alreadyExists(this.#kind, key);
     this.#records.set(key, structuredClone(withoutUndefined(record)));
+    this.#writes++;
   }
 
   get(key: string): T | undefined {
@@ -83,6 +85,7 @@ class MemoryRecordTable<T extends object> {
     const next = structuredClone(withoutUndefined(change(structuredClone(existing))));
     assertKeyKept(this.#kind, this.#keyField, key, next);
     this.#records.set(key, next);
+    this.#writes++;
     return structuredClone(next);
   }
 
@@ -92,7 +95,13 @@ class MemoryRecordTable<T extends object> {
 
   delete(key: string): boolean {
     assertOpen(this.#lifecycle);
+    this.#writes++;
     return this.#records.delete(key);
+  }
+
+  revision(): string {
+    assertOpen(this.#lifecycle);
+    return String(this.#writes);
   }
 }
 

@@ -34,6 +34,9 @@ export class SqliteRecordTable<T extends object> {
   readonly #delete: Database.Statement<[string]>;
   readonly #selectWhere = new Map<string, Database.Statement<[string], string>>();
   readonly #modifyInTransaction: (key: string, change: (existing: T) => T) => T;
+  readonly #dataVersion: Database.Statement<[], number>;
+  /** Writes begun through this table: SQLite's data_version counts only other connections' commits. */
+  #writes = 0;
 
   constructor(db: Database.Database, options: RecordTableOptions<T>) {
     this.#db = db;
@@ -50,6 +53,7 @@ export class SqliteRecordTable<T extends object> {
     const assignments = [...extraColumns, 'record'].map((column) => `${column} = ?`);
     this.#replace = db.prepare(`UPDATE ${table} SET ${assignments.join(', ')} WHERE ${keyColumn} = ?`);
     this.#delete = db.prepare<[string]>(`DELETE FROM ${table} WHERE ${keyColumn} = ?`);
+    this.#dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
 
     // IMMEDIATE takes the write lock before the read. In a deferred
     // transaction a connection that read the record before another one
@@ -73,6 +77,7 @@ export class SqliteRecordTable<T extends object> {
 
   create(record: T): void {
     const key = recordKey(this.#options.kind, this.#options.keyField, record);
+    this.#writes++;
     try {
       this.#insert.run(key, ...this.#columnValues(record), encodeRecord(record));
     } catch (error) {
@@ -111,6 +116,7 @@ export class SqliteRecordTable<T extends object> {
 
   /** Replaces the record with `change(existing)`, read and written in one write transaction. */
   modify(key: string, change: (existing: T) => T): T {
+    this.#writes++;
     return this.#modifyInTransaction(key, change);
   }
 
@@ -119,6 +125,11 @@ export class SqliteRecordTable<T extends object> {
   }
 
   delete(key: string): boolean {
+    this.#writes++;
     return this.#delete.run(key).changes > 0;
+  }
+
+  revision(): string {
+    return `${this.#dataVersion.get()}.${this.#writes}`;
   }
 }

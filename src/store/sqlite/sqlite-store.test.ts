@@ -116,6 +116,22 @@ describe('sqlite store on disk', () => {
     assertRefused(dir, 'ValidationError', [dir, 'not a Kennel state database']);
   });
 
+  it('changes a table’s revision when another connection to the file writes it', () => {
+    const reader = openSqliteStore(file);
+    const writer = openSqliteStore(file);
+    try {
+      const before = reader.datasets.revision();
+      writer.datasets.create(crashDataset(0));
+      assert.notEqual(reader.datasets.revision(), before);
+      const after = reader.datasets.revision();
+      assert.deepEqual(reader.datasets.list(), [crashDataset(0)]);
+      assert.equal(reader.datasets.revision(), after, 'reading leaves it');
+    } finally {
+      writer.close();
+      reader.close();
+    }
+  });
+
   it('treats an empty file as a new database', () => {
     writeFileSync(file, '');
     const store = openSqliteStore(file);
