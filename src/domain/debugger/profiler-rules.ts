@@ -1,0 +1,97 @@
+import { issueFound, nothingFound, numberParameter as num, type BuiltInRule } from './rule.ts';
+import type { TraceStep } from './trace.ts';
+
+/**
+ * The profiler's rules, for a machine without an accelerator. StepOutlier is SageMaker's.
+ * SageMaker has no LowCPUUtilization: this one is its LowGPUUtilization read on the CPU, with
+ * the same parameter names, and its window and patience counted in system samples (one per
+ * ProfilingIntervalInMilliseconds). CPUBottleneck keeps SageMaker's parameters; with no GPU
+ * to starve, the CPU is the bottleneck when data loading takes most of each step while the
+ * CPU is saturated, and gpu_threshold is accepted and has nothing to apply to.
+ */
+
+const percentile = (values: readonly number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+};
+
+const stepMs = (step: TraceStep) => step.dataMs + step.computeMs;
+
+export const LOW_CPU_UTILIZATION: BuiltInRule = {
+  name: 'LowCPUUtilization',
+  kind: 'profiler',
+  parameters: {
+    threshold_p95: { default: '70', kind: 'number', description: 'CPU use (%) whose 95th percentile over a window, when lower, means the CPU is underused.' },
+    threshold_p5: { default: '10', kind: 'number', description: 'CPU use (%) whose 5th percentile over a window, when lower while the 95th is high, means use fluctuates.' },
+    window: { default: '20', kind: 'number', description: 'System samples in each window.' },
+    patience: { default: '10', kind: 'number', description: 'System samples skipped at the start (while the job loads).' },
+  },
+  meaning: 'The job leaves the CPU idle much of the time: something other than computing holds it back, such as slow data loading or waiting on files.',
+  advice: 'Look at the data loader (the step time split shows where time goes): load and decode images ahead, cache them, or read from a faster disk.',
+  evaluate(trace, parameters, context) {
+    const samples = trace.system.slice(num(parameters, 'patience'));
+    const window = Math.max(1, Math.round(num(parameters, 'window')));
+    for (let end = window; end <= samples.length; end++) {
+      const cpu = samples.slice(end - window, end).map((sample) => sample.cpuPercent);
+      const p95 = percentile(cpu, 95);
+      const p5 = percentile(cpu, 5);
+      const at = samples[end - 1]!.step;
+      if (p95 < num(parameters, 'threshold_p95')) return issueFound(at, `the job used at most ${p95.toFixed(0)}% of the CPU (95th percentile) over ${window} samples, under ${num(parameters, 'threshold_p95')}%`);
+      if (p5 < num(parameters, 'threshold_p5')) return issueFound(at, `CPU use swings from ${p5.toFixed(0)}% to ${p95.toFixed(0)}% over ${window} samples: the job stops and starts`);
+    }
+    return nothingFound(context, samples.length >= window ? 'The job keeps the CPU busy.' : 'Not enough system samples yet.');
+  },
+};
+
+export const STEP_OUTLIER: BuiltInRule = {
+  name: 'StepOutlier',
+  kind: 'profiler',
+  parameters: {
+    stddev: { default: '3', kind: 'number', description: 'A step longer than the mean by this many standard deviations is an outlier.' },
+    n_outliers: { default: '10', kind: 'number', description: 'Outliers tolerated before the rule fires.' },
+  },
+  meaning: 'Some steps take far longer than the rest: something stalls the job now and then (garbage collection, another process, a slow read).',
+  advice: 'Compare the outliers’ data-loading and compute times; look for other work on the machine, and for pauses in the system chart.',
+  evaluate(trace, parameters, context) {
+    // The first step pays for warming up (compiling, first reads); every framework's is slow.
+    const steps = trace.steps.slice(1);
+    if (steps.length < 2) return nothingFound(context, 'Not enough steps yet.');
+    const durations = steps.map(stepMs);
+    const mean = durations.reduce((a, b) => a + b, 0) / durations.length;
+    const sd = Math.sqrt(durations.reduce((sum, d) => sum + (d - mean) ** 2, 0) / durations.length);
+    const limit = mean + num(parameters, 'stddev') * sd;
+    const outliers = steps.filter((step) => sd > 0 && stepMs(step) > limit);
+    if (outliers.length > num(parameters, 'n_outliers')) {
+      const fired = outliers[Math.round(num(parameters, 'n_outliers'))]!;
+      return issueFound(fired.step, `${outliers.length} steps took over ${limit.toFixed(1)} ms (mean ${mean.toFixed(1)} ms + ${num(parameters, 'stddev')} standard deviations), the longest ${Math.max(...outliers.map(stepMs)).toFixed(1)} ms`);
+    }
+    return nothingFound(context, `${outliers.length} outlier steps, within the ${num(parameters, 'n_outliers')} tolerated.`);
+  },
+};
+
+export const CPU_BOTTLENECK: BuiltInRule = {
+  name: 'CPUBottleneck',
+  kind: 'profiler',
+  parameters: {
+    threshold: { default: '50', kind: 'number', description: 'The percentage of step time in data loading above which the input pipeline is the bottleneck.' },
+    gpu_threshold: { default: '10', kind: 'number', description: 'SageMaker’s GPU threshold; there is no GPU here.' },
+    cpu_threshold: { default: '90', kind: 'number', description: 'The CPU use (%) above which the CPU counts as saturated.' },
+    patience: { default: '10', kind: 'number', description: 'Steps skipped at the start.' },
+  },
+  meaning: 'Preparing the data keeps the CPU saturated and takes most of each step: the model waits for its input.',
+  advice: 'Do less per image at training time: resize once ahead, cache the embeddings (Kennel’s built-in algorithm does), or use fewer, larger batches.',
+  evaluate(trace, parameters, context) {
+    const steps = trace.steps.slice(num(parameters, 'patience'));
+    if (steps.length === 0 || trace.system.length === 0) return nothingFound(context, 'Not enough steps yet.');
+    const dataMs = steps.reduce((sum, step) => sum + step.dataMs, 0);
+    const totalMs = steps.reduce((sum, step) => sum + stepMs(step), 0);
+    const dataPercent = totalMs > 0 ? (100 * dataMs) / totalMs : 0;
+    const cpu = trace.system.reduce((sum, sample) => sum + sample.cpuPercent, 0) / trace.system.length;
+    if (dataPercent > num(parameters, 'threshold') && cpu > num(parameters, 'cpu_threshold')) {
+      return issueFound(steps.at(-1)!.step, `data loading took ${dataPercent.toFixed(0)}% of step time while the CPU was ${cpu.toFixed(0)}% busy`);
+    }
+    return nothingFound(context, `Data loading takes ${dataPercent.toFixed(0)}% of step time; the CPU is ${cpu.toFixed(0)}% busy on average.`);
+  },
+};
+
+export const PROFILER_RULES: readonly BuiltInRule[] = [LOW_CPU_UTILIZATION, STEP_OUTLIER, CPU_BOTTLENECK];
