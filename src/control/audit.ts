@@ -22,19 +22,19 @@ const DATA_EVENT_ACTIONS: ReadonlySet<string> = new Set(['lambda:InvokeFunction'
 
 /** Data events wait at most this long to be written, so that a busy function commits a batch rather than a row per call. */
 export const DATA_EVENT_FLUSH_MS = 200;
-/** Past this many waiting events, they are written on the event loop's next turn whatever they are. */
+/** Past this many waiting data events, they are written at once. */
 const MAX_WAITING_EVENTS = 1000;
 
 /**
- * The audit trail: one event per request, written after the response, in one
- * transaction with whatever else is waiting, and before anything reads the
- * trail. A management event (anything that is not a data event) is written on
- * the event loop's next turn: a caller that got its answer finds the event
- * there, even if the server is killed right after. Data events are written
- * within DATA_EVENT_FLUSH_MS: a commit per Invoke cost about 0.1 ms of a warm
- * invocation's path (bench/functions), and a server killed with -9 loses the
- * data events of its last moments, as CloudTrail delivers data events late
- * rather than with the call.
+ * The audit trail: one event per request. A management event (anything that
+ * is not a data event) is written before the response goes out, together with
+ * any data events waiting: a caller that got its answer finds the event there,
+ * even if the server is killed right after. Data events wait, in one
+ * transaction per batch, at most DATA_EVENT_FLUSH_MS, and anything that reads
+ * the trail writes them first: a commit per Invoke cost about 0.1 ms of a warm
+ * invocation's path (bench/functions). A server killed with -9 loses the data
+ * events of its last moments, as CloudTrail delivers data events late rather
+ * than with the call.
  *
  * A failed write is logged and the requests go on: losing the service because
  * its disk is full would be worse than missing events.
@@ -44,7 +44,6 @@ export class AuditTrail {
   readonly #lastUsedWrittenAt = new Map<string, number>();
   #prunedAtMs = Number.NEGATIVE_INFINITY;
   #pending: AuditEvent[] = [];
-  #nextTurn: NodeJS.Immediate | undefined;
   #deadline: NodeJS.Timeout | undefined;
 
   constructor(deps: ControlDeps) {
@@ -54,7 +53,7 @@ export class AuditTrail {
   record(event: Omit<AuditEvent, 'eventId'>): void {
     this.#pending.push({ eventId: randomUUID(), ...event });
     if (!DATA_EVENT_ACTIONS.has(event.action) || this.#pending.length >= MAX_WAITING_EVENTS) {
-      this.#nextTurn ??= setImmediate(() => this.flush());
+      this.flush();
     } else if (this.#deadline === undefined) {
       this.#deadline = setTimeout(() => this.flush(), DATA_EVENT_FLUSH_MS);
       // Waiting events do not keep a process alive; closing the server writes them.
@@ -64,9 +63,7 @@ export class AuditTrail {
 
   /** Writes the events recorded and not yet written. */
   flush(): void {
-    clearImmediate(this.#nextTurn);
     clearTimeout(this.#deadline);
-    this.#nextTurn = undefined;
     this.#deadline = undefined;
     if (this.#pending.length === 0) return;
     const events = this.#pending;
