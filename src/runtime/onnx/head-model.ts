@@ -149,24 +149,9 @@ export function buildHeadTrainingStepModel(options: TrainingStepModelOptions): U
     const rows = g.op('Gather', [batchIndices, stepIndex], { axis: 0 });
     const x = g.op('Gather', [features, rows], { axis: 0 });
     const y = g.op('Gather', [labels, rows], { axis: 0 });
-    const { a1, logits } = addForward(g, x, state);
-    const scores = addLossAndAccuracy(g, logits, y);
+    const { scores, gradients } = addBackward(g, x, y, state, { oneHotDepth, oneHotValues, axis0 });
     lossSums.push(scores.lossSum);
     correctCounts.push(scores.correctCount);
-
-    // d(mean loss)/d logits = (softmax − one-hot) / B
-    const inverseBatchSize = g.op('Reciprocal', [g.op('Cast', [g.op('Shape', [y])], { to: 1 })]);
-    const oneHot = g.op('OneHot', [y, oneHotDepth, oneHotValues], { axis: -1 });
-    const probabilities = g.op('Exp', [scores.logProbabilities]);
-    const dLogits = g.op('Mul', [g.op('Sub', [probabilities, oneHot]), inverseBatchSize]);
-    // ReLU passes gradient where its output is positive; Sign(a1) is exactly that 0/1 mask.
-    const dHidden = g.op('Mul', [g.op('MatMul', [dLogits, state.w2]), g.op('Sign', [a1])]);
-    const gradients: ParameterValues = {
-      w1: g.op('Gemm', [dHidden, x], { transA: 1 }),
-      b1: g.op('ReduceSum', [dHidden, axis0], { keepdims: 0 }),
-      w2: g.op('Gemm', [dLogits, a1], { transA: 1 }),
-      b2: g.op('ReduceSum', [dLogits, axis0], { keepdims: 0 }),
-    };
 
     const stepSize = g.op('Gather', [stepSizes, stepIndex], { axis: 0 });
     const epsilonHat = g.op('Gather', [epsilonHats, stepIndex], { axis: 0 });
@@ -190,6 +175,69 @@ export function buildHeadTrainingStepModel(options: TrainingStepModelOptions): U
   g.op('Concat', correctCounts, { axis: 0 }, TRAINING_STEP.correctCount);
   g.output(TRAINING_STEP.lossSum, 'float', [steps]);
   g.output(TRAINING_STEP.correctCount, 'float', [steps]);
+  return g.build();
+}
+
+/** The forward pass, the loss, and the gradient of the batch's mean loss for every parameter. */
+function addBackward(
+  g: GraphBuilder,
+  x: string,
+  y: string,
+  p: ParameterValues,
+  constants: { oneHotDepth: string; oneHotValues: string; axis0: string },
+): { a1: string; scores: ReturnType<typeof addLossAndAccuracy>; gradients: ParameterValues } {
+  const { a1, logits } = addForward(g, x, p);
+  const scores = addLossAndAccuracy(g, logits, y);
+  // d(mean loss)/d logits = (softmax − one-hot) / B
+  const inverseBatchSize = g.op('Reciprocal', [g.op('Cast', [g.op('Shape', [y])], { to: 1 })]);
+  const oneHot = g.op('OneHot', [y, constants.oneHotDepth, constants.oneHotValues], { axis: -1 });
+  const probabilities = g.op('Exp', [scores.logProbabilities]);
+  const dLogits = g.op('Mul', [g.op('Sub', [probabilities, oneHot]), inverseBatchSize]);
+  // ReLU passes gradient where its output is positive; Sign(a1) is exactly that 0/1 mask.
+  const dHidden = g.op('Mul', [g.op('MatMul', [dLogits, p.w2]), g.op('Sign', [a1])]);
+  const gradients: ParameterValues = {
+    w1: g.op('Gemm', [dHidden, x], { transA: 1 }),
+    b1: g.op('ReduceSum', [dHidden, constants.axis0], { keepdims: 0 }),
+    w2: g.op('Gemm', [dLogits, a1], { transA: 1 }),
+    b2: g.op('ReduceSum', [dLogits, constants.axis0], { keepdims: 0 }),
+  };
+  return { a1, scores, gradients };
+}
+
+/** Names of the probe graph's values; the weights go in as w1, b1, w2, b2. */
+export const PROBE = {
+  features: 'features',
+  labels: 'labels',
+  lossSum: 'loss_sum',
+  gradient: (name: HeadParameterName) => `grad_${name}`,
+  /** Per hidden unit, how many of the batch's samples it was active (above zero) for. */
+  activeCount: 'active_count',
+} as const;
+
+/**
+ * What the debugger records at a step, without changing anything: for one batch (features
+ * [B,F], labels [B]) and the current weights, the summed loss, the gradient of the batch's
+ * mean loss for each parameter (the training step's, written out once), and each hidden ReLU
+ * unit's count of active samples.
+ */
+export function buildHeadProbeModel(shape: HeadShape): Uint8Array {
+  assertHeadShape(shape);
+  const g = new GraphBuilder('kennel_head_probe');
+  const x = g.input(PROBE.features, 'float', ['batch', shape.featureSize]);
+  const y = g.input(PROBE.labels, 'int64', ['batch']);
+  const dims = headParameterDims(shape);
+  const parameters = Object.fromEntries(HEAD_PARAMETER_NAMES.map((name) => [name, g.input(name, 'float', dims[name])])) as ParameterValues;
+  const axis0 = g.constant(BigInt64Array.of(0n));
+  const constants = { oneHotDepth: g.constant(BigInt64Array.of(BigInt(shape.classCount)), []), oneHotValues: g.constant(Float32Array.of(0, 1)), axis0 };
+  const { a1, scores, gradients } = addBackward(g, x, y, parameters, constants);
+  g.op('Identity', [scores.lossSum], {}, PROBE.lossSum);
+  g.output(PROBE.lossSum, 'float', [1]);
+  for (const name of HEAD_PARAMETER_NAMES) {
+    g.op('Identity', [gradients[name]], {}, PROBE.gradient(name));
+    g.output(PROBE.gradient(name), 'float', dims[name]);
+  }
+  g.op('ReduceSum', [g.op('Sign', [a1]), axis0], { keepdims: 0 }, PROBE.activeCount);
+  g.output(PROBE.activeCount, 'float', [shape.hiddenUnits]);
   return g.build();
 }
 

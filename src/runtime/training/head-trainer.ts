@@ -14,9 +14,13 @@ import {
 } from '../../domain/training/head-weights.ts';
 import { addBatch, EMPTY_TOTALS, meanMetrics, type MeanMetrics, type MetricTotals } from '../../domain/training/metrics.ts';
 import type { EpochMetrics, HeadHyperParameters } from '../../domain/training/training-job.ts';
+import { tensorStatistics } from '../../domain/debugger/tensor-statistics.ts';
+import type { TraceStep } from '../../domain/debugger/trace.ts';
 import {
   adamStepScalars,
   buildHeadEvaluationModel,
+  buildHeadProbeModel,
+  PROBE,
   buildHeadTrainingStepModel,
   EVALUATION,
   parameterOf,
@@ -69,6 +73,13 @@ export interface TrainHeadOptions {
   stepsPerRun?: number;
   /** Milliseconds, for EpochMetrics.seconds; defaults to performance.now. */
   now?: () => number;
+  /** The debugger's hook: every step's loss and timing, and at every `saveInterval`th step (and the first) the tensors and ReLU activity. */
+  debug?: DebugHook;
+}
+
+export interface DebugHook {
+  saveInterval: number;
+  onStep: (step: TraceStep) => void;
 }
 
 export interface TrainHeadResult {
@@ -112,6 +123,7 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
   }
   const stepper = new TrainingStepper(shape, sessionOptions, train);
   const evaluator = await HeadEvaluator.open(shape, sessionOptions);
+  const probe = options.debug ? await HeadProbe.open(shape, sessionOptions, train) : undefined;
   const epochs: EpochMetrics[] = resume ? [...resume.epochs] : [];
   try {
     for (let epoch = (resume?.epoch ?? 0) + 1; epoch <= hp.epochs; epoch++) {
@@ -124,7 +136,22 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
         const size = batches[first].length;
         let count = 1;
         while (count < stepsPerRun && first + count < batches.length && batches[first + count].length === size) count++;
-        totals = addBatch(totals, await stepper.run(state, batches.slice(first, first + count), hp.learning_rate));
+        // A saved step begins a run: the probe sees the weights the step trains from.
+        if (options.debug) count = untilSavedStep(state.step, count, options.debug.saveInterval);
+        const run = batches.slice(first, first + count);
+        if (options.debug && probe) {
+          const probed = isSavedStep(state.step, options.debug.saveInterval) ? await probe.probe(state.current, run[0]!, state.step) : undefined;
+          const startedAt = now();
+          const result = await stepper.run(state, run, hp.learning_rate);
+          const computeMs = (now() - startedAt) / count;
+          totals = addBatch(totals, result);
+          result.losses.forEach((loss, s) => {
+            const step = state.step - count + s;
+            options.debug!.onStep({ step, epoch, loss, learningRate: hp.learning_rate, dataMs: 0, computeMs, tensors: s === 0 ? (probed?.tensors ?? []) : [], relus: s === 0 ? (probed?.relus ?? []) : [] });
+          });
+        } else {
+          totals = addBatch(totals, await stepper.run(state, run, hp.learning_rate));
+        }
         first += count;
       }
       const trainMetrics = meanMetrics(totals);
@@ -142,8 +169,19 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
     }
     return { weights: state.weights(), epochs };
   } finally {
-    await Promise.all([stepper.close(), evaluator.close()]);
+    await Promise.all([stepper.close(), evaluator.close(), probe?.close()]);
   }
+}
+
+/** The hook saves every saveInterval-th step (0-based), the first included. */
+function isSavedStep(step: number, saveInterval: number): boolean {
+  return step % Math.max(1, Math.floor(saveInterval)) === 0;
+}
+
+/** A run of `count` steps from `next`, cut short before the next saved step after its first. */
+function untilSavedStep(next: number, count: number, saveInterval: number): number {
+  for (let s = 1; s < count; s++) if (isSavedStep(next + s, saveInterval)) return s;
+  return count;
 }
 
 /** Mean cross-entropy and accuracy of the head on labelled features. */
@@ -293,7 +331,7 @@ class TrainingStepper {
   ) {}
 
   /** Trains on `batches` (all the same size) in order and returns their summed metrics. */
-  async run(state: OptimiserState, batches: Int32Array[], learningRate: number): Promise<MetricTotals> {
+  async run(state: OptimiserState, batches: Int32Array[], learningRate: number): Promise<MetricTotals & { losses: number[] }> {
     const steps = batches.length;
     const batchSize = batches[0].length;
     const indices = new BigInt64Array(steps * batchSize);
@@ -320,10 +358,12 @@ class TrainingStepper {
     const lossSums = outputs[TRAINING_STEP.lossSum].data as Float32Array;
     const correctCounts = outputs[TRAINING_STEP.correctCount].data as Float32Array;
     let totals: MetricTotals = { ...EMPTY_TOTALS };
+    const losses: number[] = [];
     for (let s = 0; s < steps; s++) {
       totals = addBatch(totals, { lossSum: lossSums[s], correct: correctCounts[s], count: batchSize });
+      losses.push(lossSums[s] / batchSize);
     }
-    return totals;
+    return { ...totals, losses };
   }
 
   async close(): Promise<void> {
@@ -339,6 +379,45 @@ class TrainingStepper {
       this.sessions.set(steps, session);
     }
     return session;
+  }
+}
+
+/** The debugger's look at one batch: gradients and ReLU activity at the current weights, changing nothing. */
+class HeadProbe {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly train: OrtData,
+    private readonly featureSize: number,
+  ) {}
+
+  static async open(shape: HeadShape, sessionOptions: ort.InferenceSession.SessionOptions, train: OrtData): Promise<HeadProbe> {
+    return new HeadProbe(await ort.InferenceSession.create(buildHeadProbeModel(shape), sessionOptions), train, shape.featureSize);
+  }
+
+  async probe(parameters: StateTensors, batch: Int32Array, step: number): Promise<Pick<TraceStep, 'tensors' | 'relus'>> {
+    const { featureSize } = this;
+    const features = new Float32Array(batch.length * featureSize);
+    const labels = new BigInt64Array(batch.length);
+    batch.forEach((row, i) => {
+      features.set(this.train.features.subarray(row * featureSize, (row + 1) * featureSize), i * featureSize);
+      labels[i] = this.train.labels[row]!;
+    });
+    const outputs = await this.session.run({
+      [PROBE.features]: new ort.Tensor('float32', features, [batch.length, featureSize]),
+      [PROBE.labels]: new ort.Tensor('int64', labels, [batch.length]),
+      ...Object.fromEntries(HEAD_PARAMETER_NAMES.map((name) => [name, parameters[name]])),
+    });
+    // Histograms are for the report's distributions: the first step's and every tenth saved one.
+    const withHistogram = step === 0 || step % 10 === 0;
+    const tensors = HEAD_PARAMETER_NAMES.map((name) =>
+      tensorStatistics(name, parameters[name].data as Float32Array, outputs[PROBE.gradient(name)]!.data as Float32Array, { histogram: withHistogram }),
+    );
+    const active = outputs[PROBE.activeCount]!.data as Float32Array;
+    return { tensors, relus: [{ layer: 'relu1', activePercent: Array.from(active, (count) => (100 * count) / batch.length) }] };
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
   }
 }
 

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { randomNormal, seededRandom } from '../../core/random.ts';
+import { builtInRule } from '../../domain/debugger/built-in-rules.ts';
+import { readRuleParameters, type RuleFinding } from '../../domain/debugger/rule.ts';
+import type { TraceStep, TrainingTrace } from '../../domain/debugger/trace.ts';
+import type { HeadHyperParameters } from '../../domain/training/training-job.ts';
+import { trainHead, type LabelledFeatures } from './head-trainer.ts';
+
+const FEATURES = 8;
+const CLASSES = 3;
+
+/** Gaussian blobs, one per class, `spread` apart from noise; `perClass` samples of each class. */
+function blobs(perClass: readonly number[], seed: number, noise = 0.7): LabelledFeatures {
+  const random = seededRandom(seed);
+  const labels = perClass.flatMap((count, label) => new Array<number>(count).fill(label));
+  const features = new Float32Array(labels.length * FEATURES);
+  labels.forEach((label, i) => {
+    for (let f = 0; f < FEATURES; f++) features[i * FEATURES + f] = (f % CLASSES === label ? 4 : 0) + randomNormal(random) * noise;
+  });
+  return { features, labels: Int32Array.from(labels) };
+}
+
+const HEALTHY: HeadHyperParameters = { learning_rate: 0.01, batch_size: 16, epochs: 4, hidden_units: 16, seed: 1 };
+
+/** Trains with the debugger's hook on, and returns the trace as the control plane assembles it. */
+async function tracedRun(train: LabelledFeatures, validation: LabelledFeatures, hyperParameters: HeadHyperParameters, saveInterval = 5): Promise<TrainingTrace> {
+  const steps: TraceStep[] = [];
+  const result = await trainHead({ train, validation, featureSize: FEATURES, classCount: CLASSES, hyperParameters, debug: { saveInterval, onStep: (step) => void steps.push(step) } });
+  const samples = Array.from({ length: CLASSES }, (_, label) => Array.from(train.labels).filter((l) => l === label).length);
+  return {
+    steps,
+    epochs: result.epochs.map((e) => ({ epoch: e.epoch, step: steps.filter((s) => s.epoch <= e.epoch).length - 1, trainLoss: e.trainLoss, validationLoss: e.validationLoss, trainAccuracy: e.trainAccuracy, validationAccuracy: e.validationAccuracy })),
+    system: [],
+    classes: { labels: ['a', 'b', 'c'], samples },
+  };
+}
+
+const check = (rule: string, trace: TrainingTrace, parameters: Record<string, string> = {}): RuleFinding => {
+  const found = builtInRule(rule, 'debug');
+  return found.evaluate(trace, readRuleParameters(found, parameters), { ended: true });
+};
+
+describe('the built-in trainer under the debugger', () => {
+  it('records every step’s loss, and the tensors and ReLU activity at every saved step, without changing the training', async () => {
+    const train = blobs([100, 100, 100], 1);
+    const validation = blobs([30, 30, 30], 2);
+    const trace = await tracedRun(train, validation, HEALTHY);
+    const plain = await trainHead({ train, validation, featureSize: FEATURES, classCount: CLASSES, hyperParameters: HEALTHY });
+    const stepsPerEpoch = Math.ceil(300 / HEALTHY.batch_size);
+    assert.deepEqual(trace.steps.map((s) => s.step), Array.from({ length: stepsPerEpoch * HEALTHY.epochs }, (_, i) => i));
+    const saved = trace.steps.filter((s) => s.tensors.length > 0).map((s) => s.step);
+    assert.deepEqual(saved, trace.steps.map((s) => s.step).filter((s) => s % 5 === 0));
+    const first = trace.steps[0]!;
+    assert.deepEqual(first.tensors.map((t) => t.name), ['w1', 'b1', 'w2', 'b2']);
+    for (const tensor of first.tensors) {
+      assert.ok(tensor.norm > 0 && tensor.gradientNorm > 0 && tensor.gradientMeanAbs > 0, JSON.stringify(tensor));
+      assert.equal(tensor.nanCount + tensor.infiniteCount, 0);
+      assert.equal(tensor.histogram?.counts.reduce((a, b) => a + b, 0), { w1: 16 * 8, b1: 16, w2: 3 * 16, b2: 3 }[tensor.name]);
+    }
+    assert.equal(first.relus[0]!.activePercent.length, 16);
+    assert.ok(first.relus[0]!.activePercent.every((p) => p >= 0 && p <= 100));
+    // The epochs' mean loss is the mean of its steps' losses (equal batches but the last).
+    assert.ok(Math.abs(trace.steps[0]!.loss - Math.log(CLASSES)) < 1, `the first loss ${trace.steps[0]!.loss} is near ln 3 for an untrained head`);
+    for (const [i, epoch] of plain.epochs.entries()) assert.ok(Math.abs(epoch.trainLoss - trace.epochs[i]!.trainLoss) < 1e-4, `epoch ${i + 1}: ${epoch.trainLoss} against ${trace.epochs[i]!.trainLoss} with the hook`);
+  });
+
+  it('keeps every training rule quiet on a healthy run', async () => {
+    const trace = await tracedRun(blobs([100, 100, 100], 1), blobs([30, 30, 30], 2), HEALTHY);
+    for (const rule of ['VanishingGradient', 'ExplodingTensor', 'PoorWeightInitialization', 'LossNotDecreasing', 'Overfit', 'Overtraining', 'DeadRelu', 'ClassImbalance']) {
+      const finding = check(rule, trace);
+      assert.equal(finding.status, 'NoIssuesFound', `${rule}: ${finding.details}`);
+    }
+  });
+
+  it('a huge learning rate explodes: ExplodingTensor fires', async () => {
+    const trace = await tracedRun(blobs([100, 100, 100], 1), blobs([30, 30, 30], 2), { ...HEALTHY, learning_rate: 1e30 });
+    const finding = check('ExplodingTensor', trace);
+    assert.equal(finding.status, 'IssuesFound', finding.details);
+  });
+
+  it('a tiny training set overfits: Overfit fires', async () => {
+    const trace = await tracedRun(blobs([2, 2, 2], 3, 3), blobs([30, 30, 30], 4, 3), { ...HEALTHY, epochs: 40, batch_size: 6, learning_rate: 0.05, hidden_units: 64 });
+    const finding = check('Overfit', trace);
+    assert.equal(finding.status, 'IssuesFound', finding.details);
+  });
+
+  it('a skewed dataset is imbalanced: ClassImbalance fires', async () => {
+    const trace = await tracedRun(blobs([200, 30, 6], 5), blobs([30, 30, 30], 6), HEALTHY);
+    const finding = check('ClassImbalance', trace);
+    assert.equal(finding.status, 'IssuesFound', finding.details);
+    assert.match(finding.details, /a has 200 training images and c 6/);
+  });
+});
