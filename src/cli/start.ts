@@ -129,9 +129,10 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
       admin,
       async close() {
         await server.close();
+        // The server has answered its last request: its waiting data events go now, whatever stopping does.
+        platform.audit.flush();
         await platform.controller.stop();
         await deps.trainers.close();
-        platform.audit.flush();
         store.close();
         lock.release();
       },

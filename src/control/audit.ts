@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isDomainError } from '../core/errors.ts';
 import { DEFAULT_REGION } from '../domain/iam/arn.ts';
 import type { AuditEvent } from '../domain/iam/entities.ts';
 import type { AuditQuery } from '../store/store.ts';
@@ -71,7 +72,12 @@ export class AuditTrail {
     let written = events;
     try {
       this.#deps.store.auditEvents.append(...events);
-    } catch {
+    } catch (error) {
+      if (!isDomainError(error)) {
+        // The store cannot be written (full disk, locked file): one attempt per event would only wait as long again.
+        this.#deps.logger.error('could not record audit events', { count: events.length, error: (error as Error).message });
+        return;
+      }
       // All or none: one event the store refuses must not take the others with it.
       written = events.filter((event) => this.#appendOne(event));
     }
@@ -93,7 +99,7 @@ export class AuditTrail {
       if (event.timeMs - this.#prunedAtMs >= PRUNE_INTERVAL_MS) this.prune(event.timeMs);
       if (event.accessKeyId !== undefined && event.principalArn !== '') this.#noteKeyUse(event.accessKeyId, event.action, event.timeMs);
     } catch (error) {
-      this.#deps.logger.error('could not note an audit event’s key use', { action: event.action, requestId: event.requestId, error: (error as Error).message });
+      this.#deps.logger.error('could not prune the audit trail or note a key’s use', { action: event.action, requestId: event.requestId, error: (error as Error).message });
     }
   }
 

@@ -17,7 +17,8 @@ function tensor(name: string, overrides: Partial<TensorStatistics> = {}): Tensor
 function healthy(): TrainingTrace {
   const steps: TraceStep[] = [];
   for (let step = 0; step < STEPS; step++) {
-    const isRecorded = step % RECORD_EVERY === 0;
+    // As Kennel's hook saves: every step of the first ten, then every RECORD_EVERY-th.
+    const isRecorded = step < 10 || step % RECORD_EVERY === 0;
     steps.push({
       step,
       epoch: Math.floor(step / STEPS_PER_EPOCH),
@@ -69,14 +70,14 @@ const CASES: { rule: string; sickness: string; make: Sickness; firesAt: number |
     rule: 'PoorWeightInitialization',
     sickness: 'the second layer starts 1000× the first’s variance',
     make: (t) => atRecorded(t, 0, (s) => (s.tensors[2] = tensor('w2', { variance: 2 }))),
-    firesAt: 5,
+    firesAt: 1,
     parameters: { patience: '2' },
   },
   {
     rule: 'PoorWeightInitialization',
     sickness: 'gradients with no spread: every weight is told the same thing',
     make: (t) => atRecorded(t, 0, (s) => (s.tensors[0] = tensor('w1', { gradientSpread: 1e-6 }))),
-    firesAt: 5,
+    firesAt: 1,
     parameters: { patience: '2' },
   },
   {
@@ -175,6 +176,29 @@ describe('built-in rules', () => {
     assert.deepEqual([...new Set(CASES.map((c) => c.rule))].sort(), BUILT_IN_RULES.map((r) => r.name).sort());
   });
 
+  it('a regular expression picks the tensors a rule looks at', () => {
+    const trace = healthy();
+    atRecorded(trace, 25, (s) => (s.tensors[2] = tensor('w2', { nanCount: 3 })));
+    const rule = builtInRule('ExplodingTensor', 'debug');
+    assert.equal(evaluate(rule, trace, { tensor_regex: '^w2$' }).step, 25);
+    assert.equal(evaluate(rule, trace, { tensor_regex: '^w1$' }).status, 'NoIssuesFound');
+  });
+
+  it('PoorWeightInitialization says it could not judge when too few early steps were recorded', () => {
+    const rule = builtInRule('PoorWeightInitialization', 'debug');
+    const sparse = healthy();
+    for (const step of sparse.steps) if (step.step % RECORD_EVERY !== 0) (step.tensors = []), (step.relus = []);
+    const finding = evaluate(rule, sparse, { patience: '5', steps: '10' });
+    assert.equal(finding.status, 'Error');
+    assert.match(finding.details, /Only 2 of the first 10 steps were recorded/);
+  });
+
+  it('Overtraining reads past a NaN loss', () => {
+    const trace = healthy();
+    trace.epochs[0]!.trainLoss = NaN;
+    assert.equal(evaluate(builtInRule('Overtraining', 'debug'), trace).status, 'NoIssuesFound');
+  });
+
   it('parameters change what fires: a stricter threshold finds what the default lets pass', () => {
     const rule = builtInRule('VanishingGradient', 'debug');
     assert.equal(evaluate(rule, healthy()).status, 'NoIssuesFound');
@@ -200,5 +224,10 @@ describe('rule configurations', () => {
     assertDomainError(() => readRuleParameters(rule, { threshold: '1' }), 'ValidationError', { message: /DeadRelu has no parameter threshold; its parameters are threshold_inactivity, threshold_layer, tensor_regex/ });
     assertDomainError(() => readRuleParameters(rule, { threshold_layer: 'half' }), 'ValidationError', { message: /threshold_layer must be a number, not "half"/ });
     assertDomainError(() => readRuleParameters(builtInRule('ExplodingTensor', 'debug'), { only_nan: 'yes' }), 'ValidationError', { message: /True or False/ });
+    assertDomainError(() => readRuleParameters(builtInRule('ExplodingTensor', 'debug'), { tensor_regex: 'w1(' }), 'ValidationError', { message: /tensor_regex must be a regular expression/ });
+    for (const [rule, name, text] of [['StepOutlier', 'n_outliers', '2.6'], ['StepOutlier', 'n_outliers', '-1'], ['Overfit', 'patience', '0'], ['Overfit', 'ratio_threshold', '0x2'], ['Overfit', 'ratio_threshold', ' 5 '], ['VanishingGradient', 'threshold', '-1']] as const) {
+      const kind = BUILT_IN_RULES.find((r) => r.name === rule)!.kind;
+      assertDomainError(() => readRuleParameters(builtInRule(rule, kind), { [name]: text }), 'ValidationError', { message: new RegExp(`${name} must be`) });
+    }
   });
 });

@@ -21,10 +21,10 @@ export const LOW_CPU_UTILIZATION: BuiltInRule = {
   name: 'LowCPUUtilization',
   kind: 'profiler',
   parameters: {
-    threshold_p95: { default: '70', kind: 'number', description: 'CPU use (%) whose 95th percentile over a window, when lower, means the CPU is underused.' },
-    threshold_p5: { default: '10', kind: 'number', description: 'CPU use (%) whose 5th percentile over a window, when lower while the 95th is high, means use fluctuates.' },
-    window: { default: '20', kind: 'number', description: 'System samples in each window.' },
-    patience: { default: '10', kind: 'number', description: 'System samples skipped at the start (while the job loads).' },
+    threshold_p95: { default: '70', kind: 'number', min: 0, description: 'CPU use (%) whose 95th percentile over a window, when lower, means the CPU is underused.' },
+    threshold_p5: { default: '10', kind: 'number', min: 0, description: 'CPU use (%) whose 5th percentile over a window, when lower while the 95th is high, means use fluctuates.' },
+    window: { default: '20', kind: 'count', min: 1, description: 'System samples in each window.' },
+    patience: { default: '10', kind: 'count', description: 'System samples skipped at the start (while the job loads).' },
   },
   meaning: 'The job leaves the CPU idle much of the time: something other than computing holds it back, such as slow data loading or waiting on files.',
   advice: 'Look at the data loader (the step time split shows where time goes): load and decode images ahead, cache them, or read from a faster disk.',
@@ -47,8 +47,8 @@ export const STEP_OUTLIER: BuiltInRule = {
   name: 'StepOutlier',
   kind: 'profiler',
   parameters: {
-    stddev: { default: '3', kind: 'number', description: 'A step longer than the mean by this many standard deviations is an outlier.' },
-    n_outliers: { default: '10', kind: 'number', description: 'Outliers tolerated before the rule fires.' },
+    stddev: { default: '3', kind: 'number', min: 0, description: 'A step longer than the mean by this many standard deviations is an outlier.' },
+    n_outliers: { default: '10', kind: 'count', description: 'Outliers tolerated before the rule fires.' },
   },
   meaning: 'Some steps take far longer than the rest: something stalls the job now and then (garbage collection, another process, a slow read).',
   advice: 'Compare the outliers’ data-loading and compute times; look for other work on the machine, and for pauses in the system chart.',
@@ -62,7 +62,7 @@ export const STEP_OUTLIER: BuiltInRule = {
     const limit = mean + num(parameters, 'stddev') * sd;
     const outliers = steps.filter((step) => sd > 0 && stepMs(step) > limit);
     if (outliers.length > num(parameters, 'n_outliers')) {
-      const fired = outliers[Math.round(num(parameters, 'n_outliers'))]!;
+      const fired = outliers[num(parameters, 'n_outliers')]!;
       return issueFound(fired.step, `${outliers.length} steps took over ${limit.toFixed(1)} ms (mean ${mean.toFixed(1)} ms + ${num(parameters, 'stddev')} standard deviations), the longest ${Math.max(...outliers.map(stepMs)).toFixed(1)} ms`);
     }
     return nothingFound(context, `${outliers.length} outlier steps, within the ${num(parameters, 'n_outliers')} tolerated.`);
@@ -73,10 +73,10 @@ export const CPU_BOTTLENECK: BuiltInRule = {
   name: 'CPUBottleneck',
   kind: 'profiler',
   parameters: {
-    threshold: { default: '50', kind: 'number', description: 'The percentage of step time in data loading above which the input pipeline is the bottleneck.' },
-    gpu_threshold: { default: '10', kind: 'number', description: 'SageMaker’s GPU threshold; there is no GPU here.' },
-    cpu_threshold: { default: '90', kind: 'number', description: 'The CPU use (%) above which the CPU counts as saturated.' },
-    patience: { default: '10', kind: 'number', description: 'Steps skipped at the start.' },
+    threshold: { default: '50', kind: 'number', min: 0, description: 'The percentage of step time in data loading above which the input pipeline is the bottleneck.' },
+    gpu_threshold: { default: '10', kind: 'number', min: 0, description: 'SageMaker’s GPU threshold; there is no GPU here.' },
+    cpu_threshold: { default: '90', kind: 'number', min: 0, description: 'The CPU use (%) above which the CPU counts as saturated.' },
+    patience: { default: '10', kind: 'count', description: 'Steps skipped at the start.' },
   },
   meaning: 'Preparing the data keeps the CPU saturated and takes most of each step: the model waits for its input.',
   advice: 'Do less per image at training time: resize once ahead, cache the embeddings (Kennel’s built-in algorithm does), or use fewer, larger batches.',

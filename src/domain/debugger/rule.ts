@@ -20,12 +20,15 @@ export interface RuleContext {
 /** One parameter, as SageMaker's RuleParameters carry it: a string, with a default. */
 export interface RuleParameter {
   default: string;
-  kind: 'number' | 'boolean' | 'text';
+  /** `count`: a whole number, 0 or more; `regex`: a regular expression, compiled when read. */
+  kind: 'number' | 'count' | 'boolean' | 'regex';
+  /** The smallest value allowed, for a `number` or a `count`. */
+  min?: number;
   /** What it means, for `kennel training-jobs create --help` and the report. */
   description: string;
 }
 
-export type RuleParameters = Readonly<Record<string, number | boolean | string>>;
+export type RuleParameters = Readonly<Record<string, number | boolean | RegExp | undefined>>;
 
 /**
  * A built-in rule: a pure function over the trace. Its name is SageMaker's `rule_to_invoke`;
@@ -47,7 +50,7 @@ export interface BuiltInRule {
  * trial and collection keys are the configuration's, not the rule's, and are passed over.
  */
 export function readRuleParameters(rule: BuiltInRule, given: Readonly<Record<string, string>>): RuleParameters {
-  const values: Record<string, number | boolean | string> = {};
+  const values: Record<string, number | boolean | RegExp | undefined> = {};
   for (const [name, parameter] of Object.entries(rule.parameters)) values[name] = parse(rule, name, parameter, parameter.default);
   for (const [name, text] of Object.entries(given)) {
     if (CONFIGURATION_KEYS.has(name) || /^(base_trial|other_trial_\d+)$/.test(name)) continue;
@@ -64,17 +67,32 @@ export function readRuleParameters(rule: BuiltInRule, given: Readonly<Record<str
 /** Keys that configure how SageMaker runs a rule rather than what it checks: Kennel evaluates every rule on every recorded step, on the one set of collections it records. */
 const CONFIGURATION_KEYS = new Set(['rule_to_invoke', 'action_json', 'collection_names', 'use_losses_collection', 'mode', 'scan_interval_us']);
 
-function parse(rule: BuiltInRule, name: string, parameter: RuleParameter, text: string): number | boolean | string {
-  if (parameter.kind === 'text') return text;
-  if (parameter.kind === 'boolean') {
-    if (/^(true|false)$/i.test(text)) return text.toLowerCase() === 'true';
-    throw new DomainError('ValidationError', `${rule.name} parameter ${name} must be True or False, not "${text}"`, { field: 'RuleParameters' });
+const DECIMAL = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
+
+function parse(rule: BuiltInRule, name: string, parameter: RuleParameter, text: string): number | boolean | RegExp | undefined {
+  const refuse = (what: string) => new DomainError('ValidationError', `${rule.name} parameter ${name} must be ${what}, not "${text}"`, { field: 'RuleParameters' });
+  switch (parameter.kind) {
+    case 'regex':
+      if (text === '') return undefined;
+      try {
+        return new RegExp(text);
+      } catch {
+        throw refuse('a regular expression');
+      }
+    case 'boolean':
+      if (/^(true|false)$/i.test(text)) return text.toLowerCase() === 'true';
+      throw refuse('True or False');
+    case 'count':
+      if (!/^\d+$/.test(text)) throw refuse(`a whole number, ${parameter.min ?? 0} or more`);
+      if (parameter.min !== undefined && Number(text) < parameter.min) throw refuse(`at least ${parameter.min}`);
+      return Number(text);
+    case 'number': {
+      const value = Number(text);
+      if (!DECIMAL.test(text) || !Number.isFinite(value)) throw refuse('a number');
+      if (parameter.min !== undefined && value < parameter.min) throw refuse(`at least ${parameter.min}`);
+      return value;
+    }
   }
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) {
-    throw new DomainError('ValidationError', `${rule.name} parameter ${name} must be a number, not "${text}"`, { field: 'RuleParameters' });
-  }
-  return value;
 }
 
 /** A number parameter, read where the rule knows it is one. */

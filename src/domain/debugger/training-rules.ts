@@ -9,9 +9,8 @@ import type { TensorStatistics, TraceStep } from './trace.ts';
 
 const recorded = (steps: readonly TraceStep[]) => steps.filter((step) => step.tensors.length > 0 || step.relus.length > 0);
 
-function matching<T extends { name?: string; layer?: string }>(items: readonly T[], regex: unknown): T[] {
-  if (typeof regex !== 'string' || regex === '') return [...items];
-  const pattern = new RegExp(regex);
+function matching<T extends { name?: string; layer?: string }>(items: readonly T[], pattern: unknown): T[] {
+  if (!(pattern instanceof RegExp)) return [...items];
   return items.filter((item) => pattern.test(item.name ?? item.layer ?? ''));
 }
 
@@ -20,7 +19,7 @@ const fmt = (value: number) => (Math.abs(value) >= 0.01 || value === 0 ? value.t
 export const VANISHING_GRADIENT: BuiltInRule = {
   name: 'VanishingGradient',
   kind: 'debug',
-  parameters: { threshold: { default: '0.0000001', kind: 'number', description: 'The mean absolute gradient below which a gradient has vanished.' } },
+  parameters: { threshold: { default: '0.0000001', kind: 'number', min: 0, description: 'The mean absolute gradient below which a gradient has vanished.' } },
   meaning: 'A layer’s gradients are so small that its weights have all but stopped changing: training learns nothing more through it.',
   advice: 'Raise the learning rate, use a different initialisation, or check that the loss is connected to the layer (a detached tensor has no gradient).',
   evaluate(trace, parameters, context) {
@@ -38,7 +37,7 @@ export const EXPLODING_TENSOR: BuiltInRule = {
   kind: 'debug',
   parameters: {
     only_nan: { default: 'False', kind: 'boolean', description: 'Look for NaN only, not for infinite values.' },
-    tensor_regex: { default: '', kind: 'text', description: 'Only the tensors whose names match this regular expression (all when empty).' },
+    tensor_regex: { default: '', kind: 'regex', description: 'Only the tensors whose names match this regular expression (all when empty).' },
   },
   meaning: 'A loss, weight or gradient became NaN or infinite: the numbers have overflowed and training cannot recover from there.',
   advice: 'Lower the learning rate (a huge one explodes first), clip gradients, or look for a division by zero or a log of zero in the loss.',
@@ -58,10 +57,10 @@ export const POOR_WEIGHT_INITIALIZATION: BuiltInRule = {
   name: 'PoorWeightInitialization',
   kind: 'debug',
   parameters: {
-    threshold: { default: '10.0', kind: 'number', description: 'The ratio of the largest to the smallest weight variance across layers above which the initialisation is poor.' },
-    distribution_range: { default: '0.001', kind: 'number', description: 'The spread of a gradient (95th less 5th percentile) below which it cannot tell weights apart.' },
-    patience: { default: '5', kind: 'number', description: 'How many recorded steps must show the problem before the rule fires.' },
-    steps: { default: '10', kind: 'number', description: 'How many steps from the start are examined.' },
+    threshold: { default: '10.0', kind: 'number', min: 0, description: 'The ratio of the largest to the smallest weight variance across layers above which the initialisation is poor.' },
+    distribution_range: { default: '0.001', kind: 'number', min: 0, description: 'The spread of a gradient (95th less 5th percentile) below which it cannot tell weights apart.' },
+    patience: { default: '5', kind: 'count', min: 1, description: 'How many recorded steps must show the problem before the rule fires.' },
+    steps: { default: '10', kind: 'count', min: 1, description: 'How many steps from the start are examined.' },
   },
   meaning: 'The weights started out of scale with each other, or with gradients too uniform to tell them apart: training stalls at the start.',
   advice: 'Use the framework’s default initialisation (Kaiming or Xavier for the layer’s activation), or normalise the inputs to the layer.',
@@ -73,8 +72,13 @@ export const POOR_WEIGHT_INITIALIZATION: BuiltInRule = {
       if (problem === undefined) continue;
       if (++seen >= num(parameters, 'patience')) return issueFound(step.step, `${problem} (at ${seen} of the first ${early.length} recorded steps)`);
     }
-    const examined = early.length >= num(parameters, 'patience') || trace.steps.some((step) => step.step >= num(parameters, 'steps'));
-    return examined ? { status: 'NoIssuesFound', details: 'The weights start in scale with each other and their gradients spread.' } : nothingFound(context, 'Not enough steps recorded yet.');
+    if (early.length >= num(parameters, 'patience')) return { status: 'NoIssuesFound', details: 'The weights start in scale with each other and their gradients spread.' };
+    const past = trace.steps.some((step) => step.step >= num(parameters, 'steps'));
+    if (!past && !context.ended) return { status: 'InProgress', details: 'Not enough steps recorded yet.' };
+    return {
+      status: 'Error',
+      details: `Only ${early.length} of the first ${num(parameters, 'steps')} steps were recorded, fewer than patience (${num(parameters, 'patience')}): record more often (the hook's save_interval) or lower patience.`,
+    };
   },
 };
 
@@ -97,8 +101,8 @@ export const LOSS_NOT_DECREASING: BuiltInRule = {
   name: 'LossNotDecreasing',
   kind: 'debug',
   parameters: {
-    num_steps: { default: '10', kind: 'number', description: 'The loss is compared across windows of this many steps.' },
-    diff_percent: { default: '0', kind: 'number', description: 'By how many percent each window’s mean loss must fall below the previous one’s (0: any fall).' },
+    num_steps: { default: '10', kind: 'count', min: 1, description: 'The loss is compared across windows of this many steps.' },
+    diff_percent: { default: '0', kind: 'number', min: 0, description: 'By how many percent each window’s mean loss must fall below the previous one’s (0: any fall).' },
   },
   meaning: 'The training loss stopped falling: the model learns nothing more at this learning rate.',
   advice: 'Lower the learning rate if the loss jumps about, raise it if the loss crawls; check the labels and the data for mistakes; stop early if the model is good enough.',
@@ -122,9 +126,9 @@ export const OVERFIT: BuiltInRule = {
   name: 'Overfit',
   kind: 'debug',
   parameters: {
-    start_step: { default: '0', kind: 'number', description: 'Evaluations before this step are not compared.' },
-    patience: { default: '1', kind: 'number', description: 'How many evaluations in a row must overfit before the rule fires.' },
-    ratio_threshold: { default: '0.1', kind: 'number', description: 'The largest (validation loss − training loss) / training loss that is not overfitting.' },
+    start_step: { default: '0', kind: 'count', description: 'Evaluations before this step are not compared.' },
+    patience: { default: '1', kind: 'count', min: 1, description: 'How many evaluations in a row must overfit before the rule fires.' },
+    ratio_threshold: { default: '0.1', kind: 'number', min: 0, description: 'The largest (validation loss − training loss) / training loss that is not overfitting.' },
   },
   meaning: 'The validation loss has moved away from the training loss: the model learns its training images rather than the breeds.',
   advice: 'Train on more (or augmented) images, stop earlier, lower the learning rate or the number of hidden units, or add weight decay or dropout.',
@@ -146,9 +150,9 @@ export const OVERTRAINING: BuiltInRule = {
   name: 'Overtraining',
   kind: 'debug',
   parameters: {
-    patience_train: { default: '5', kind: 'number', description: 'Epochs without a new best training loss before the rule fires.' },
-    patience_validation: { default: '10', kind: 'number', description: 'Epochs without a new best validation loss before the rule fires.' },
-    delta: { default: '0.1', kind: 'number', description: 'How much lower a loss must be than the best so far to count as a new best.' },
+    patience_train: { default: '5', kind: 'count', min: 1, description: 'Epochs without a new best training loss before the rule fires.' },
+    patience_validation: { default: '10', kind: 'count', min: 1, description: 'Epochs without a new best validation loss before the rule fires.' },
+    delta: { default: '0.1', kind: 'number', min: 0, description: 'How much lower a loss must be than the best so far to count as a new best.' },
   },
   meaning: 'The losses have stopped improving for many epochs: more training only costs time, and may overfit.',
   advice: 'Stop earlier (fewer epochs, or the tuner’s early stopping), or change the learning rate schedule.',
@@ -158,7 +162,7 @@ export const OVERTRAINING: BuiltInRule = {
       let best = Number.POSITIVE_INFINITY;
       let since = 0;
       for (const { value, step } of values) {
-        if (value === undefined) continue;
+        if (value === undefined || !Number.isFinite(value)) continue;
         if (value < best - delta || best === Number.POSITIVE_INFINITY) (best = value), (since = 0);
         else if (++since >= patience) return step;
       }
@@ -179,9 +183,9 @@ export const DEAD_RELU: BuiltInRule = {
   name: 'DeadRelu',
   kind: 'debug',
   parameters: {
-    threshold_inactivity: { default: '1.0', kind: 'number', description: 'A unit active for fewer than this percentage of a batch’s samples is dead.' },
-    threshold_layer: { default: '50.0', kind: 'number', description: 'The rule fires when more than this percentage of a layer’s units is dead.' },
-    tensor_regex: { default: '', kind: 'text', description: 'Only the ReLU layers whose names match this regular expression (all when empty).' },
+    threshold_inactivity: { default: '1.0', kind: 'number', min: 0, description: 'A unit active for fewer than this percentage of a batch’s samples is dead.' },
+    threshold_layer: { default: '50.0', kind: 'number', min: 0, description: 'The rule fires when more than this percentage of a layer’s units is dead.' },
+    tensor_regex: { default: '', kind: 'regex', description: 'Only the ReLU layers whose names match this regular expression (all when empty).' },
   },
   meaning: 'Most units of a ReLU layer output zero for every input: they pass no gradient and the layer has stopped learning.',
   advice: 'Lower the learning rate (a large step can push units dead for good), use a different initialisation, or use LeakyReLU.',
@@ -202,8 +206,8 @@ export const CLASS_IMBALANCE: BuiltInRule = {
   name: 'ClassImbalance',
   kind: 'debug',
   parameters: {
-    threshold_imbalance: { default: '10', kind: 'number', description: 'The largest ratio of the biggest class to the smallest that is not imbalanced.' },
-    threshold_misprediction: { default: '0.7', kind: 'number', description: 'The largest fraction of a class’s validation samples predicted wrong that is acceptable.' },
+    threshold_imbalance: { default: '10', kind: 'number', min: 0, description: 'The largest ratio of the biggest class to the smallest that is not imbalanced.' },
+    threshold_misprediction: { default: '0.7', kind: 'number', min: 0, description: 'The largest fraction of a class’s validation samples predicted wrong that is acceptable.' },
   },
   meaning: 'Some classes have far fewer training images than others, or are mostly predicted wrong: the model favours the big classes.',
   advice: 'Collect or augment images of the small classes, sample them more often, or weight the loss by class.',

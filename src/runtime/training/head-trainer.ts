@@ -73,7 +73,7 @@ export interface TrainHeadOptions {
   stepsPerRun?: number;
   /** Milliseconds, for EpochMetrics.seconds; defaults to performance.now. */
   now?: () => number;
-  /** The debugger's hook: every step's loss and timing, and at every `saveInterval`th step (and the first) the tensors and ReLU activity. */
+  /** The debugger's hook: every step's loss and timing, and at every `saveInterval`th step (and each of the first ten) the tensors and ReLU activity. */
   debug?: DebugHook;
 }
 
@@ -140,13 +140,17 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
         if (options.debug) count = untilSavedStep(state.step, count, options.debug.saveInterval);
         const run = batches.slice(first, first + count);
         if (options.debug && probe) {
-          const probed = isSavedStep(state.step, options.debug.saveInterval) ? await probe.probe(state.current, run[0]!, state.step) : undefined;
+          const { saveInterval } = options.debug;
+          const probed = isSavedStep(state.step, saveInterval) ? await probe.probe(state.current, run[0]!, state.step % (10 * saveInterval) === 0) : undefined;
+          // A run length not seen before builds its session first: that is not the steps' time.
+          await stepper.prepare(count);
           const startedAt = now();
           const result = await stepper.run(state, run, hp.learning_rate);
           const computeMs = (now() - startedAt) / count;
           totals = addBatch(totals, result);
           result.losses.forEach((loss, s) => {
             const step = state.step - count + s;
+            // Features are precomputed (the embedding cache) and gathered inside the graph: no step waits for data.
             options.debug!.onStep({ step, epoch, loss, learningRate: hp.learning_rate, dataMs: 0, computeMs, tensors: s === 0 ? (probed?.tensors ?? []) : [], relus: s === 0 ? (probed?.relus ?? []) : [] });
           });
         } else {
@@ -173,9 +177,12 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
   }
 }
 
-/** The hook saves every saveInterval-th step (0-based), the first included. */
+/** Every step before this is saved, whatever the interval: PoorWeightInitialization judges the start of training. */
+export const STEPS_SAVED_FROM_THE_START = 10;
+
+/** The hook saves every saveInterval-th step (0-based), and every one of the first STEPS_SAVED_FROM_THE_START. */
 function isSavedStep(step: number, saveInterval: number): boolean {
-  return step % Math.max(1, Math.floor(saveInterval)) === 0;
+  return step < STEPS_SAVED_FROM_THE_START || step % Math.max(1, Math.floor(saveInterval)) === 0;
 }
 
 /** A run of `count` steps from `next`, cut short before the next saved step after its first. */
@@ -366,6 +373,11 @@ class TrainingStepper {
     return { ...totals, losses };
   }
 
+  /** Builds the session for runs of `steps` steps, if it is not built yet. */
+  async prepare(steps: number): Promise<void> {
+    await this.session(steps);
+  }
+
   async close(): Promise<void> {
     // A session that failed to load has nothing to release; the failure was reported where it happened.
     const created = await Promise.allSettled(this.sessions.values());
@@ -394,7 +406,8 @@ class HeadProbe {
     return new HeadProbe(await ort.InferenceSession.create(buildHeadProbeModel(shape), sessionOptions), train, shape.featureSize);
   }
 
-  async probe(parameters: StateTensors, batch: Int32Array, step: number): Promise<Pick<TraceStep, 'tensors' | 'relus'>> {
+  /** `withHistogram` for the report's distributions: the first saved step and every tenth after it. */
+  async probe(parameters: StateTensors, batch: Int32Array, withHistogram: boolean): Promise<Pick<TraceStep, 'tensors' | 'relus'>> {
     const { featureSize } = this;
     const features = new Float32Array(batch.length * featureSize);
     const labels = new BigInt64Array(batch.length);
@@ -407,8 +420,6 @@ class HeadProbe {
       [PROBE.labels]: new ort.Tensor('int64', labels, [batch.length]),
       ...Object.fromEntries(HEAD_PARAMETER_NAMES.map((name) => [name, parameters[name]])),
     });
-    // Histograms are for the report's distributions: the first step's and every tenth saved one.
-    const withHistogram = step === 0 || step % 10 === 0;
     const tensors = HEAD_PARAMETER_NAMES.map((name) =>
       tensorStatistics(name, parameters[name].data as Float32Array, outputs[PROBE.gradient(name)]!.data as Float32Array, { histogram: withHistogram }),
     );

@@ -77,9 +77,9 @@ export class SqliteRecordTable<T extends object> {
 
   create(record: T): void {
     const key = recordKey(this.#options.kind, this.#options.keyField, record);
-    this.#writes++;
     try {
       this.#insert.run(key, ...this.#columnValues(record), encodeRecord(record));
+      this.#writes++;
     } catch (error) {
       if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw alreadyExists(this.#options.kind, key);
       throw error;
@@ -116,8 +116,10 @@ export class SqliteRecordTable<T extends object> {
 
   /** Replaces the record with `change(existing)`, read and written in one write transaction. */
   modify(key: string, change: (existing: T) => T): T {
+    // Counted once the change is committed: a reader inside `change` must not cache the old record under the new revision.
+    const changed = this.#modifyInTransaction(key, change);
     this.#writes++;
-    return this.#modifyInTransaction(key, change);
+    return changed;
   }
 
   update(key: string, patch: Partial<T>): T {
@@ -125,8 +127,9 @@ export class SqliteRecordTable<T extends object> {
   }
 
   delete(key: string): boolean {
+    const deleted = this.#delete.run(key).changes > 0;
     this.#writes++;
-    return this.#delete.run(key).changes > 0;
+    return deleted;
   }
 
   revision(): string {

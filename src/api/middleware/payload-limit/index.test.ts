@@ -74,8 +74,10 @@ describe('payload limit, over HTTP', () => {
     assert.deepEqual(await post(['x'.repeat(600), 'x'.repeat(424)], LIMIT), { status: 200, body: { bodyBytes: LIMIT } });
   });
 
-  it('refuses a declared length over the limit and drains the body, so the client reads the 413', async () => {
-    assert.deepEqual(await post(['x'.repeat(LIMIT * 8)], LIMIT * 8), { status: 413, body: { refused: true } });
+  it('refuses a declared length over the limit, and a client that sends megabytes anyway still reads the 413', async () => {
+    // More than the socket buffers hold: the client is still writing when the answer comes.
+    const large = 8 * 1024 * 1024;
+    assert.deepEqual(await post(['x'.repeat(large)], large), { status: 413, body: { refused: true } });
   });
 
   it('counts a chunked body and refuses it once it passes the limit', async () => {
