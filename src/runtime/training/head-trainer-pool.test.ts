@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { randomNormal, seededRandom } from '../../core/random.ts';
 import { DomainError } from '../../core/errors.ts';
+import type { TraceStep } from '../../domain/debugger/trace.ts';
 import type { HeadHyperParameters } from '../../domain/training/training-job.ts';
 import { trainHead, type LabelledFeatures, type TrainerCheckpoint } from './head-trainer.ts';
 import { HeadTrainerPool } from './head-trainer-pool.ts';
@@ -38,6 +39,27 @@ describe('HeadTrainerPool', () => {
     assert.deepEqual(epochs, [1, 2, 3, 4]);
     assert.deepEqual(checkpoints.map((c) => c.epoch), [1, 2, 3, 4]);
     assert.equal(result.test?.accuracy, 1);
+  });
+
+  it('sends the debugger’s steps from the worker with the epochs’ reports, every step once and in order', async () => {
+    const steps: TraceStep[] = [];
+    const result = await pool.train({ ...task, reportEveryMs: 0, debugSaveInterval: 4, onEpochs: (_metrics, _checkpoint, batch) => void steps.push(...(batch ?? [])) });
+    const perEpoch = Math.ceil(200 / hyperParameters.batch_size);
+    assert.deepEqual(steps.map((s) => s.step), Array.from({ length: perEpoch * hyperParameters.epochs }, (_, i) => i));
+    assert.deepEqual([...new Set(steps.map((s) => s.epoch))], [1, 2, 3, 4]);
+    assert.deepEqual(
+      steps.filter((s) => s.tensors.length > 0).map((s) => s.step),
+      steps.map((s) => s.step).filter((step) => step < 10 || step % 4 === 0),
+      'tensors at each of the first ten steps, then every fourth',
+    );
+    const own = (data: LabelledFeatures) => ({ features: new Float32Array(data.features), labels: data.labels });
+    assert.deepEqual(result.weights, (await trainHead({ ...task, train: own(task.train), validation: own(task.validation) })).weights, 'recording changes nothing');
+  });
+
+  it('sends no steps when the hook is off', async () => {
+    const batches: unknown[] = [];
+    await pool.train({ ...task, reportEveryMs: 0, onEpochs: (_metrics, _checkpoint, steps) => void batches.push(steps) });
+    assert.deepEqual(batches, [undefined, undefined, undefined, undefined]);
   });
 
   it('runs tasks side by side, and resumes from a checkpoint a worker sent', async () => {

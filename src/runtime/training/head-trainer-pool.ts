@@ -1,3 +1,4 @@
+import type { TraceStep } from '../../domain/debugger/trace.ts';
 import type { Worker } from 'node:worker_threads';
 import { DomainError } from '../../core/errors.ts';
 import type { EpochMetrics } from '../../domain/training/training-job.ts';
@@ -9,8 +10,8 @@ import type { HeadTrainingInput, HeadTrainingResult, TrainerMessage, TrainReques
 export type { HeadTrainingResult };
 
 export interface HeadTrainingTask extends HeadTrainingInput {
-  /** The epochs since the last report, in order, and a checkpoint after the last of them (see reportEveryMs). */
-  onEpochs?: (metrics: EpochMetrics[], checkpoint: TrainerCheckpoint) => void;
+  /** The epochs since the last report, in order, a checkpoint after the last of them (see reportEveryMs), and their steps when debugSaveInterval is set. */
+  onEpochs?: (metrics: EpochMetrics[], checkpoint: TrainerCheckpoint, steps?: TraceStep[]) => void;
   /** How often the worker reports epochs, at most; default 250 ms. */
   reportEveryMs?: number;
   /**
@@ -94,7 +95,7 @@ export class HeadTrainerPool {
     const onMessage = (message: TrainerMessage) => {
       if (message.kind === 'epochs') {
         try {
-          task.onEpochs?.(message.metrics, message.checkpoint);
+          task.onEpochs?.(message.metrics, message.checkpoint, message.steps);
         } finally {
           checkStop();
         }

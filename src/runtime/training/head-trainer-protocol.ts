@@ -1,3 +1,4 @@
+import type { TraceStep } from '../../domain/debugger/trace.ts';
 import type { EpochMetrics, HeadHyperParameters } from '../../domain/training/training-job.ts';
 import type { HeadWeights } from '../../domain/training/head-weights.ts';
 import type { MeanMetrics } from '../../domain/training/metrics.ts';
@@ -20,6 +21,8 @@ export interface HeadTrainingInput {
   resumeFrom?: TrainerCheckpoint;
   /** Names the data: a worker keeps its own copy of the last data it saw, for the next task on the same data (tuning trials). */
   dataKey?: string;
+  /** The debugger's hook is on, saving tensors every this many steps: the steps travel with the epochs' reports. */
+  debugSaveInterval?: number;
 }
 
 export interface HeadTrainingResult {
@@ -37,7 +40,7 @@ export interface TrainRequest extends HeadTrainingInput {
 }
 
 export type TrainerMessage =
-  /** Epochs since the last report, in order, and a checkpoint after the last of them. */
-  | { kind: 'epochs'; metrics: EpochMetrics[]; checkpoint: TrainerCheckpoint }
+  /** Epochs since the last report, in order, a checkpoint after the last of them, and (with the debugger's hook on) their steps. */
+  | { kind: 'epochs'; metrics: EpochMetrics[]; checkpoint: TrainerCheckpoint; steps?: TraceStep[] }
   | ({ kind: 'done' } & HeadTrainingResult)
   | ({ kind: 'error' } & WorkerFailure);

@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import type { TraceStep } from '../../domain/debugger/trace.ts';
 import type { EpochMetrics } from '../../domain/training/training-job.ts';
 import { evaluateHead, trainHead, type LabelledFeatures, type TrainerCheckpoint } from './head-trainer.ts';
 import type { TrainerMessage, TrainRequest } from './head-trainer-protocol.ts';
@@ -42,16 +43,18 @@ port.on('message', (request: TrainRequest) => {
 
 async function train(request: TrainRequest): Promise<TrainerMessage> {
   const { train: trainData, validation, test } = localData(request);
-  const { stopFlag, reportEveryMs, dataKey: _dataKey, train: _train, validation: _validation, test: _test, ...rest } = request;
+  const { stopFlag, reportEveryMs, debugSaveInterval, dataKey: _dataKey, train: _train, validation: _validation, test: _test, ...rest } = request;
   let unreported: EpochMetrics[] = [];
+  let steps: TraceStep[] = [];
   let reportedAt = performance.now();
   let latest: (() => TrainerCheckpoint) | undefined;
   const report = () => {
     if (unreported.length === 0 || !latest) return;
     const saved = latest();
-    const message: TrainerMessage = { kind: 'epochs', metrics: unreported, checkpoint: saved };
+    const message: TrainerMessage = { kind: 'epochs', metrics: unreported, checkpoint: saved, ...(debugSaveInterval !== undefined ? { steps } : {}) };
     port.postMessage(message, Object.values(saved.state).map((values) => values.buffer as ArrayBuffer));
     unreported = [];
+    steps = [];
     reportedAt = performance.now();
   };
   const trained = await trainHead({
@@ -59,6 +62,7 @@ async function train(request: TrainRequest): Promise<TrainerMessage> {
     train: trainData,
     validation,
     shouldStop: () => Atomics.load(stopFlag, 0) === 1,
+    ...(debugSaveInterval !== undefined ? { debug: { saveInterval: debugSaveInterval, onStep: (step: TraceStep) => void steps.push(step) } } : {}),
     // Small heads train an epoch in milliseconds: reporting each one would keep the server's thread busy with
     // records and checkpoints, so epochs go in batches, and only the batch's last checkpoint is copied out.
     onEpoch: (metrics, checkpoint) => {
