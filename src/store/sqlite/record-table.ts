@@ -35,7 +35,7 @@ export class SqliteRecordTable<T extends object> {
   readonly #selectWhere = new Map<string, Database.Statement<[string], string>>();
   readonly #modifyInTransaction: (key: string, change: (existing: T) => T) => T;
   readonly #dataVersion: Database.Statement<[], number>;
-  /** Writes begun through this table: SQLite's data_version counts only other connections' commits. */
+  /** Writes made through this table: SQLite's data_version counts only other connections' commits. */
   #writes = 0;
 
   constructor(db: Database.Database, options: RecordTableOptions<T>) {
