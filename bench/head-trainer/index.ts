@@ -6,34 +6,14 @@
  *   node --import tsx bench/head-trainer/index.ts [epochs] [rounds]
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { randomNormal, seededRandom } from '../../src/core/random.ts';
-import type { LabelledFeatures } from '../../src/runtime/training/head-trainer.ts';
 import { compareHeadTrainers, TUNED_MALLOC } from './compare.ts';
+import { CLASSES, FEATURES, syntheticFeatures } from './synthetic-features.ts';
 
 const TRAIN_SAMPLES = 6680;
 const VALIDATION_SAMPLES = 835;
-const FEATURES = 2048;
-const CLASSES = 133;
 const TIMED_EPOCHS = Number(process.argv[2] ?? 5);
 const ROUNDS = Number(process.argv[3] ?? 3);
 const hyperParameters = { learning_rate: 0.001, batch_size: 64, hidden_units: 128, seed: 0 };
-
-/** Non-negative, class-dependent features, shaped like pooled ReLU activations of a ResNet. */
-function syntheticFeatures(count: number, seed: number): LabelledFeatures {
-  const random = seededRandom(seed);
-  const centres = seededRandom(42);
-  const centre = Float32Array.from({ length: CLASSES * FEATURES }, () => (centres.next() < 0.1 ? centres.next() * 2 : 0));
-  const features = new Float32Array(count * FEATURES);
-  const labels = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    const label = Math.floor(random.next() * CLASSES);
-    labels[i] = label;
-    for (let f = 0; f < FEATURES; f++) {
-      features[i * FEATURES + f] = Math.max(0, centre[label * FEATURES + f] + randomNormal(random) * 0.5);
-    }
-  }
-  return { features, labels };
-}
 
 const format = (value: number) => value.toFixed(4);
 const load = () => loadavg()[0].toFixed(2);

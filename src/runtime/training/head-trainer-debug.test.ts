@@ -6,7 +6,10 @@ import { readRuleParameters, type RuleFinding } from '../../domain/debugger/rule
 import type { TraceStep, TrainingTrace } from '../../domain/debugger/trace.ts';
 import type { HeadHyperParameters } from '../../domain/training/training-job.ts';
 import type { HeadWeights } from '../../domain/training/head-weights.ts';
-import { STEPS_SAVED_FROM_THE_START, trainHead, type LabelledFeatures } from './head-trainer.ts';
+import { trainHead, type LabelledFeatures } from './head-trainer.ts';
+
+/** As a job with PoorWeightInitialization asks: its first ten steps, rounded up to whole runs of 16. */
+const SAVED_FROM_THE_START = 16;
 
 const FEATURES = 8;
 const CLASSES = 3;
@@ -27,7 +30,7 @@ const HEALTHY: HeadHyperParameters = { learning_rate: 0.01, batch_size: 16, epoc
 /** Trains with the debugger's hook on, and returns the trace as the control plane assembles it. */
 async function tracedRun(train: LabelledFeatures, validation: LabelledFeatures, hyperParameters: HeadHyperParameters, saveInterval = 5): Promise<TrainingTrace & { weights: HeadWeights }> {
   const steps: TraceStep[] = [];
-  const result = await trainHead({ train, validation, featureSize: FEATURES, classCount: CLASSES, hyperParameters, debug: { saveInterval, onStep: (step) => void steps.push(step) } });
+  const result = await trainHead({ train, validation, featureSize: FEATURES, classCount: CLASSES, hyperParameters, debug: { saveInterval, saveFirstSteps: 10, onStep: (step) => void steps.push(step) } });
   const samples = Array.from({ length: CLASSES }, (_, label) => Array.from(train.labels).filter((l) => l === label).length);
   return {
     steps,
@@ -52,7 +55,10 @@ describe('the built-in trainer under the debugger', () => {
     const stepsPerEpoch = Math.ceil(300 / HEALTHY.batch_size);
     assert.deepEqual(trace.steps.map((s) => s.step), Array.from({ length: stepsPerEpoch * HEALTHY.epochs }, (_, i) => i));
     const saved = trace.steps.filter((s) => s.tensors.length > 0).map((s) => s.step);
-    assert.deepEqual(saved, trace.steps.map((s) => s.step).filter((s) => s < STEPS_SAVED_FROM_THE_START || s % 5 === 0));
+    assert.deepEqual(saved.filter((s) => s < SAVED_FROM_THE_START), Array.from({ length: SAVED_FROM_THE_START }, (_, i) => i), 'each of the first steps');
+    const later = saved.filter((s) => s >= SAVED_FROM_THE_START);
+    assert.equal(new Set(later.map((s) => Math.floor(s / 5))).size, later.length, 'then at most one step in each window of saveInterval');
+    for (let i = 1; i < later.length; i++) assert.ok(later[i]! - later[i - 1]! <= 5 + 16, `saved steps ${later[i - 1]} and ${later[i]} are at most an interval and a run apart`);
     const first = trace.steps[0]!;
     assert.deepEqual(first.tensors.map((t) => t.name), ['w1', 'b1', 'w2', 'b2']);
     for (const tensor of first.tensors) {
@@ -60,7 +66,11 @@ describe('the built-in trainer under the debugger', () => {
       assert.equal(tensor.nanCount + tensor.infiniteCount, 0);
       assert.equal(tensor.histogram?.counts.reduce((a, b) => a + b, 0), { w1: 16 * 8, b1: 16, w2: 3 * 16, b2: 3 }[tensor.name]);
     }
-    assert.deepEqual(saved.filter((step) => trace.steps[step]!.tensors[0]!.histogram !== undefined), saved.filter((step) => step % 50 === 0), 'histograms at every tenth interval');
+    assert.deepEqual(
+      saved.filter((step) => trace.steps[step]!.tensors[0]!.histogram !== undefined),
+      saved.filter((step) => step === 0 || (step >= SAVED_FROM_THE_START && Math.floor(step / 5) % 10 === 0)),
+      'histograms at the first step and in every tenth window',
+    );
     for (const step of trace.steps.slice(1)) {
       assert.ok(step.computeMs < 50, `step ${step.step} took ${step.computeMs} ms: building a session is not a step's time`);
     }

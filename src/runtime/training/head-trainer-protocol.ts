@@ -23,6 +23,8 @@ export interface HeadTrainingInput {
   dataKey?: string;
   /** The debugger's hook is on, saving tensors every this many steps: the steps travel with the epochs' reports. */
   debugSaveInterval?: number;
+  /** And every one of the first this-many steps (for PoorWeightInitialization). */
+  debugSaveFirstSteps?: number;
 }
 
 export interface HeadTrainingResult {

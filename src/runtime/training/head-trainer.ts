@@ -73,12 +73,17 @@ export interface TrainHeadOptions {
   stepsPerRun?: number;
   /** Milliseconds, for EpochMetrics.seconds; defaults to performance.now. */
   now?: () => number;
-  /** The debugger's hook: every step's loss and timing, and at every `saveInterval`th step (and each of the first ten) the tensors and ReLU activity. */
+  /** The debugger's hook: every step's loss and timing, and about every `saveInterval`th step the tensors and ReLU activity. */
   debug?: DebugHook;
 }
 
 export interface DebugHook {
   saveInterval: number;
+  /**
+   * Save every one of the first this-many steps too (0 by default), running them one at a time
+   * so that each is seen: what PoorWeightInitialization judges. Rounded up to whole runs.
+   */
+  saveFirstSteps?: number;
   onStep: (step: TraceStep) => void;
 }
 
@@ -124,6 +129,7 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
   const stepper = new TrainingStepper(shape, sessionOptions, train);
   const evaluator = await HeadEvaluator.open(shape, sessionOptions);
   const probe = options.debug ? await HeadProbe.open(shape, sessionOptions, train) : undefined;
+  const savedSteps = new SavedSteps(options.debug?.saveInterval ?? 1, options.debug?.saveFirstSteps ?? 0, stepsPerRun);
   const epochs: EpochMetrics[] = resume ? [...resume.epochs] : [];
   try {
     for (let epoch = (resume?.epoch ?? 0) + 1; epoch <= hp.epochs; epoch++) {
@@ -136,12 +142,12 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
         const size = batches[first].length;
         let count = 1;
         while (count < stepsPerRun && first + count < batches.length && batches[first + count].length === size) count++;
-        // A saved step begins a run: the probe sees the weights the step trains from.
-        if (options.debug) count = untilSavedStep(state.step, count, options.debug.saveInterval);
+        // The probe sees the weights a run starts from: the first steps, when wanted, run one at a time so that each is seen.
+        if (options.debug && state.step < savedSteps.fromTheStart) count = 1;
         const run = batches.slice(first, first + count);
         if (options.debug && probe) {
-          const { saveInterval } = options.debug;
-          const probed = isSavedStep(state.step, saveInterval) ? await probe.probe(state.current, run[0]!, state.step % (10 * saveInterval) === 0) : undefined;
+          const saved = savedSteps.take(state.step);
+          const probed = saved ? await probe.probe(state.current, run[0]!, saved.withHistogram) : undefined;
           // A run length not seen before builds its session first: that is not the steps' time.
           await stepper.prepare(count);
           const startedAt = now();
@@ -177,18 +183,32 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
   }
 }
 
-/** Every step before this is saved, whatever the interval: PoorWeightInitialization judges the start of training. */
-export const STEPS_SAVED_FROM_THE_START = 10;
+/**
+ * Which steps the hook saves: each of the first `fromTheStart` (a whole number of runs, so that
+ * the runs after them have the lengths they would have had, and no session is built for a
+ * length training never uses), then the first run start in each window of saveInterval steps.
+ * Saving only where a run starts leaves the runs whole: cutting them to land on exact multiples
+ * built a session per odd length, which cost more than the recording.
+ */
+class SavedSteps {
+  readonly #interval: number;
+  readonly fromTheStart: number;
+  #lastWindow = -1;
 
-/** The hook saves every saveInterval-th step (0-based), and every one of the first STEPS_SAVED_FROM_THE_START. */
-function isSavedStep(step: number, saveInterval: number): boolean {
-  return step < STEPS_SAVED_FROM_THE_START || step % Math.max(1, Math.floor(saveInterval)) === 0;
-}
+  constructor(saveInterval: number, saveFirstSteps: number, stepsPerRun: number) {
+    this.#interval = Math.max(1, Math.floor(saveInterval));
+    this.fromTheStart = Math.ceil(Math.max(0, saveFirstSteps) / stepsPerRun) * stepsPerRun;
+  }
 
-/** A run of `count` steps from `next`, cut short before the next saved step after its first. */
-function untilSavedStep(next: number, count: number, saveInterval: number): number {
-  for (let s = 1; s < count; s++) if (isSavedStep(next + s, saveInterval)) return s;
-  return count;
+  /** Whether the run starting at `step` is saved; histograms for the first step and every tenth window. */
+  take(step: number): { withHistogram: boolean } | undefined {
+    const window = Math.floor(step / this.#interval);
+    const early = step < this.fromTheStart;
+    if (!early && window <= this.#lastWindow) return undefined;
+    const first = window > this.#lastWindow;
+    this.#lastWindow = Math.max(this.#lastWindow, window);
+    return { withHistogram: step === 0 || (!early && first && window % 10 === 0) };
+  }
 }
 
 /** Mean cross-entropy and accuracy of the head on labelled features. */
