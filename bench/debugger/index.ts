@@ -6,7 +6,7 @@
  * DEFAULT_PROFILING_INTERVAL_MS), in alternating rounds; the fastest round of each side counts,
  * as drift on this shared machine only ever slows a round.
  *
- *   npm run bench -- debugger [--epochs 3] [--rounds 4]
+ *   npm run bench -- debugger [--epochs 10] [--rounds 5]   (10: the algorithm's default epochs)
  *
  * Last line: `debugger: overhead_pct=<n>` (target ≤ 5).
  */
@@ -19,7 +19,7 @@ import { SystemSampler } from '../../src/runtime/training/system-sampler.ts';
 import { CLASSES, FEATURES, syntheticFeatures } from '../head-trainer/synthetic-features.ts';
 
 const TARGET_OVERHEAD_PCT = 5;
-const { values: args } = parseArgs({ options: { epochs: { type: 'string', default: '3' }, rounds: { type: 'string', default: '4' } } });
+const { values: args } = parseArgs({ options: { epochs: { type: 'string', default: '10' }, rounds: { type: 'string', default: '5' } } });
 const EPOCHS = Number(args.epochs);
 const ROUNDS = Number(args.rounds);
 if (!(Number.isInteger(EPOCHS) && EPOCHS > 0 && Number.isInteger(ROUNDS) && ROUNDS > 0)) throw new Error('--epochs and --rounds must be positive integers');

@@ -4,43 +4,31 @@ import type { Histogram, TensorStatistics } from './trace.ts';
 const SPREAD_SAMPLE = 4096;
 export const HISTOGRAM_BINS = 30;
 
-/** The figures the rules and the report read, of a tensor and its gradient. */
-export function tensorStatistics(name: string, values: Float32Array, gradient: Float32Array, options: { histogram: boolean }): TensorStatistics {
-  const v = moments(values);
-  const g = moments(gradient);
-  return {
-    name,
-    norm: Math.sqrt(v.sumSquares),
-    variance: v.count > 0 ? Math.max(0, v.sumSquares / v.count - (v.sum / v.count) ** 2) : 0,
-    gradientNorm: Math.sqrt(g.sumSquares),
-    gradientMeanAbs: g.count > 0 ? g.sumAbs / g.count : 0,
-    gradientSpread: spread(gradient),
-    nanCount: v.nan + g.nan,
-    infiniteCount: v.infinite + g.infinite,
-    ...(options.histogram ? { histogram: histogram(values, HISTOGRAM_BINS) } : {}),
-  };
+/** Sums over every entry of a tensor's values v and its gradient g; a NaN anywhere makes the sums NaN. */
+export interface TensorSums {
+  count: number;
+  sumSquares: number;
+  sum: number;
+  gradientSumSquares: number;
+  gradientSumAbs: number;
+  nanCount: number;
+  infiniteCount: number;
 }
 
-/** Sums over the finite entries, and counts of the others. */
-function moments(values: Float32Array): { count: number; sum: number; sumSquares: number; sumAbs: number; nan: number; infinite: number } {
-  let count = 0;
-  let sum = 0;
-  let sumSquares = 0;
-  let sumAbs = 0;
-  let nan = 0;
-  let infinite = 0;
-  for (let i = 0; i < values.length; i++) {
-    const x = values[i]!;
-    if (Number.isNaN(x)) nan++;
-    else if (!Number.isFinite(x)) infinite++;
-    else {
-      count++;
-      sum += x;
-      sumSquares += x * x;
-      sumAbs += Math.abs(x);
-    }
-  }
-  return { count, sum, sumSquares, sumAbs, nan, infinite };
+/** The figures the rules and the report read, from a tensor's sums, its gradient (for the spread) and, for a histogram, its values. */
+export function tensorStatistics(name: string, sums: TensorSums, gradient: Float32Array, values?: Float32Array): TensorStatistics {
+  const { count } = sums;
+  return {
+    name,
+    norm: Math.sqrt(sums.sumSquares),
+    variance: count > 0 ? Math.max(0, sums.sumSquares / count - (sums.sum / count) ** 2) : 0,
+    gradientNorm: Math.sqrt(sums.gradientSumSquares),
+    gradientMeanAbs: count > 0 ? sums.gradientSumAbs / count : 0,
+    gradientSpread: spread(gradient),
+    nanCount: sums.nanCount,
+    infiniteCount: sums.infiniteCount,
+    ...(values !== undefined ? { histogram: histogram(values, HISTOGRAM_BINS) } : {}),
+  };
 }
 
 /** The 95th less the 5th percentile of the finite entries, over an evenly strided sample. */

@@ -8,11 +8,13 @@ import {
   adamStepScalars,
   buildHeadEvaluationModel,
   buildHeadInferenceModel,
+  buildHeadProbeModel,
   buildHeadTrainingStepModel,
   EVALUATION,
   HEAD_INPUT_NAME,
   HEAD_OUTPUT_NAME,
   parameterOf,
+  PROBE,
   TRAINING_STATE_NAMES,
   TRAINING_STEP,
   type TrainingStateName,
@@ -57,11 +59,29 @@ interface AdamState {
 
 /** One Adam step on the mean cross-entropy of the given rows; returns the batch's loss sum and correct count. */
 function referenceStep(shape: HeadShape, state: AdamState, features: Float32Array, labels: number[], rows: number[], lr: number) {
+  const { grads, lossSum, correct } = referenceGradients(shape, state.params, features, labels, rows);
+  state.t++;
+  const { beta1, beta2, epsilon } = ADAM_DEFAULTS;
+  for (const name of HEAD_PARAMETER_NAMES) {
+    for (let i = 0; i < grads[name].length; i++) {
+      const g = grads[name][i];
+      state.m[name][i] = beta1 * state.m[name][i] + (1 - beta1) * g;
+      state.v[name][i] = beta2 * state.v[name][i] + (1 - beta2) * g * g;
+      const mHat = state.m[name][i] / (1 - beta1 ** state.t);
+      const vHat = state.v[name][i] / (1 - beta2 ** state.t);
+      state.params[name][i] -= (lr * mHat) / (Math.sqrt(vHat) + epsilon);
+    }
+  }
+  return { lossSum, correct };
+}
+
+/** The gradient of the batch's mean cross-entropy for each parameter, and the hidden activations. */
+function referenceGradients(shape: HeadShape, params: Params, features: Float32Array, labels: number[], rows: number[]) {
   const { featureSize: F, hiddenUnits: H, classCount: C } = shape;
   const B = rows.length;
   const x = new Float64Array(B * F);
   rows.forEach((row, i) => x.set(features.subarray(row * F, (row + 1) * F), i * F));
-  const { hidden, logits } = forward(shape, state.params, x, B);
+  const { hidden, logits } = forward(shape, params, x, B);
   const grads: Params = { w1: new Float64Array(H * F), b1: new Float64Array(H), w2: new Float64Array(C * H), b2: new Float64Array(C) };
   let lossSum = 0;
   let correct = 0;
@@ -77,7 +97,7 @@ function referenceStep(shape: HeadShape, state: AdamState, features: Float32Arra
       grads.b2[c] += dLogits[c];
       for (let h = 0; h < H; h++) {
         grads.w2[c * H + h] += dLogits[c] * hidden[r * H + h];
-        dHidden[h] += dLogits[c] * state.params.w2[c * H + h];
+        dHidden[h] += dLogits[c] * params.w2[c * H + h];
       }
     }
     for (let h = 0; h < H; h++) {
@@ -86,19 +106,7 @@ function referenceStep(shape: HeadShape, state: AdamState, features: Float32Arra
       for (let f = 0; f < F; f++) grads.w1[h * F + f] += dHidden[h] * x[r * F + f];
     }
   }
-  state.t++;
-  const { beta1, beta2, epsilon } = ADAM_DEFAULTS;
-  for (const name of HEAD_PARAMETER_NAMES) {
-    for (let i = 0; i < grads[name].length; i++) {
-      const g = grads[name][i];
-      state.m[name][i] = beta1 * state.m[name][i] + (1 - beta1) * g;
-      state.v[name][i] = beta2 * state.v[name][i] + (1 - beta2) * g * g;
-      const mHat = state.m[name][i] / (1 - beta1 ** state.t);
-      const vHat = state.v[name][i] / (1 - beta2 ** state.t);
-      state.params[name][i] -= (lr * mHat) / (Math.sqrt(vHat) + epsilon);
-    }
-  }
-  return { lossSum, correct };
+  return { grads, lossSum, correct, hidden };
 }
 
 function gaussian(random: Random, count: number, scale = 1): Float32Array {
@@ -174,6 +182,53 @@ describe('buildHeadEvaluationModel', () => {
     } finally {
       await session.release();
     }
+  });
+});
+
+describe('buildHeadProbeModel', () => {
+  it('gives the gradients, their sums and each hidden unit’s active count for one batch, as a plain-JS backward pass does', async () => {
+    const random = seededRandom(11);
+    const weights = initHeadWeights(shape, random);
+    const features = gaussian(random, 6 * shape.featureSize);
+    const labels = [0, 1, 2, 3, 4, 1];
+    const params = Object.fromEntries(HEAD_PARAMETER_NAMES.map((name) => [name, Float64Array.from(weights[name])])) as Params;
+    const reference = referenceGradients(shape, params, features, labels, [0, 1, 2, 3, 4, 5]);
+    const session = await ort.InferenceSession.create(buildHeadProbeModel(shape));
+    const dims = headParameterDims(shape);
+    const outputs = await session.run({
+      [PROBE.features]: new ort.Tensor('float32', features, [6, shape.featureSize]),
+      [PROBE.labels]: new ort.Tensor('int64', BigInt64Array.from(labels, BigInt), [6]),
+      ...Object.fromEntries(HEAD_PARAMETER_NAMES.map((name) => [name, new ort.Tensor('float32', weights[name], dims[name])])),
+    });
+    assertClose(outputs[PROBE.lossSum].data as Float32Array, [reference.lossSum], 1e-4, 'loss sum');
+    for (const name of HEAD_PARAMETER_NAMES) {
+      const gradient = outputs[PROBE.gradient(name)].data as Float32Array;
+      assertClose(gradient, reference.grads[name], 1e-5, `gradient of ${name}`);
+      const values = weights[name];
+      const sum = (array: ArrayLike<number>, f: (x: number) => number) => Array.from(array).reduce((total, x) => total + f(x), 0);
+      const expected = [sum(values, (x) => x * x), sum(values, (x) => x), sum(gradient, (x) => x * x), sum(gradient, Math.abs), 0, 0];
+      assertClose(outputs[PROBE.sums(name)].data as Float32Array, expected, 1e-4, `sums of ${name}`);
+    }
+    const active = Array.from({ length: shape.hiddenUnits }, (_, h) => [0, 1, 2, 3, 4, 5].filter((r) => reference.hidden[r * shape.hiddenUnits + h]! > 0).length);
+    assert.deepEqual(Array.from(outputs[PROBE.activeCount].data as Float32Array), active);
+    await session.release();
+  });
+
+  it('counts NaN and infinite entries of a parameter', async () => {
+    const weights = initHeadWeights(shape, seededRandom(12));
+    weights.w2[0] = NaN;
+    weights.b2[1] = Infinity;
+    const session = await ort.InferenceSession.create(buildHeadProbeModel(shape));
+    const dims = headParameterDims(shape);
+    const outputs = await session.run({
+      [PROBE.features]: new ort.Tensor('float32', new Float32Array(2 * shape.featureSize).fill(1), [2, shape.featureSize]),
+      [PROBE.labels]: new ort.Tensor('int64', BigInt64Array.of(0n, 1n), [2]),
+      ...Object.fromEntries(HEAD_PARAMETER_NAMES.map((name) => [name, new ort.Tensor('float32', weights[name], dims[name])])),
+    });
+    const counts = (name: (typeof HEAD_PARAMETER_NAMES)[number]) => Array.from((outputs[PROBE.sums(name)].data as Float32Array).slice(4));
+    assert.ok(counts('w2')[0]! >= 1, `w2 has its NaN counted: ${counts('w2')}`);
+    assert.ok(counts('b2')[1]! >= 1, `b2 has its infinity counted: ${counts('b2')}`);
+    await session.release();
   });
 });
 

@@ -210,6 +210,8 @@ export const PROBE = {
   labels: 'labels',
   lossSum: 'loss_sum',
   gradient: (name: HeadParameterName) => `grad_${name}`,
+  /** Per parameter, [Σv², Σv, Σg², Σ|g|, NaN count, ±Inf count] over its values v and gradient g (see TensorSums). */
+  sums: (name: HeadParameterName) => `sums_${name}`,
   /** Per hidden unit, how many of the batch's samples it was active (above zero) for. */
   activeCount: 'active_count',
 } as const;
@@ -232,9 +234,24 @@ export function buildHeadProbeModel(shape: HeadShape): Uint8Array {
   const { a1, scores, gradients } = addBackward(g, x, y, parameters, constants);
   g.op('Identity', [scores.lossSum], {}, PROBE.lossSum);
   g.output(PROBE.lossSum, 'float', [1]);
+  const flat = g.constant(BigInt64Array.of(-1n));
+  // Sums over every entry, in the graph rather than in JavaScript: a saved step of the reference head reads 2 × 262k values.
+  const count = (test: 'IsNaN' | 'IsInf', value: string) => g.op('ReduceSum', [g.op('Cast', [g.op(test, [value])], { to: 1 })], { keepdims: 1 });
   for (const name of HEAD_PARAMETER_NAMES) {
     g.op('Identity', [gradients[name]], {}, PROBE.gradient(name));
     g.output(PROBE.gradient(name), 'float', dims[name]);
+    const values = g.op('Reshape', [parameters[name], flat]);
+    const gradient = g.op('Reshape', [gradients[name], flat]);
+    const sums = [
+      g.op('ReduceSumSquare', [values], { keepdims: 1 }),
+      g.op('ReduceSum', [values], { keepdims: 1 }),
+      g.op('ReduceSumSquare', [gradient], { keepdims: 1 }),
+      g.op('ReduceL1', [gradient], { keepdims: 1 }),
+      g.op('Add', [count('IsNaN', values), count('IsNaN', gradient)]),
+      g.op('Add', [count('IsInf', values), count('IsInf', gradient)]),
+    ];
+    g.op('Concat', sums, { axis: 0 }, PROBE.sums(name));
+    g.output(PROBE.sums(name), 'float', [sums.length]);
   }
   g.op('ReduceSum', [g.op('Sign', [a1]), axis0], { keepdims: 0 }, PROBE.activeCount);
   g.output(PROBE.activeCount, 'float', [shape.hiddenUnits]);

@@ -440,9 +440,12 @@ class HeadProbe {
       [PROBE.labels]: new ort.Tensor('int64', labels, [batch.length]),
       ...Object.fromEntries(HEAD_PARAMETER_NAMES.map((name) => [name, parameters[name]])),
     });
-    const tensors = HEAD_PARAMETER_NAMES.map((name) =>
-      tensorStatistics(name, parameters[name].data as Float32Array, outputs[PROBE.gradient(name)]!.data as Float32Array, { histogram: withHistogram }),
-    );
+    const tensors = HEAD_PARAMETER_NAMES.map((name) => {
+      const values = parameters[name].data as Float32Array;
+      const [sumSquares, sum, gradientSumSquares, gradientSumAbs, nanCount, infiniteCount] = outputs[PROBE.sums(name)]!.data as Float32Array;
+      const sums = { count: values.length, sumSquares: sumSquares!, sum: sum!, gradientSumSquares: gradientSumSquares!, gradientSumAbs: gradientSumAbs!, nanCount: nanCount!, infiniteCount: infiniteCount! };
+      return tensorStatistics(name, sums, outputs[PROBE.gradient(name)]!.data as Float32Array, withHistogram ? values : undefined);
+    });
     const active = outputs[PROBE.activeCount]!.data as Float32Array;
     return { tensors, relus: [{ layer: 'relu1', activePercent: Array.from(active, (count) => (100 * count) / batch.length) }] };
   }
