@@ -1,3 +1,4 @@
+import { percentile } from '../serving/load-timeline.ts';
 import { issueFound, nothingFound, numberParameter as num, type BuiltInRule } from './rule.ts';
 import type { TraceStep } from './trace.ts';
 
@@ -10,10 +11,6 @@ import type { TraceStep } from './trace.ts';
  * CPU is saturated, and gpu_threshold is accepted and has nothing to apply to.
  */
 
-const percentile = (values: readonly number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-};
 
 const stepMs = (step: TraceStep) => step.dataMs + step.computeMs;
 
@@ -32,7 +29,7 @@ export const LOW_CPU_UTILIZATION: BuiltInRule = {
     const samples = trace.system.slice(num(parameters, 'patience'));
     const window = Math.max(1, Math.round(num(parameters, 'window')));
     for (let end = window; end <= samples.length; end++) {
-      const cpu = samples.slice(end - window, end).map((sample) => sample.cpuPercent);
+      const cpu = samples.slice(end - window, end).map((sample) => sample.cpuPercent).sort((a, b) => a - b);
       const p95 = percentile(cpu, 95);
       const p5 = percentile(cpu, 5);
       const at = samples[end - 1]!.step;
