@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { render, sparkline } from './endpoint-watch.ts';
+import { render } from './endpoint-watch.ts';
+import { sparkline } from './sparkline.ts';
 
 describe('kennel endpoints watch', () => {
   it('draws each variant with its instances, weights, rates, latencies, queue and errors, and the latest scaling events', () => {

@@ -1,6 +1,7 @@
 import { parseExposition, variantWindows, type Sample, type VariantWindow } from '../domain/serving/metrics-window.ts';
 import type { KennelClient } from './client.ts';
 import { table } from './context.ts';
+import { sparkline } from './sparkline.ts';
 
 interface DescribedVariant {
   VariantName: string;
@@ -28,7 +29,6 @@ interface ScalingActivity {
 
 /** Throughput history kept per variant for the sparkline: the last minute or so at the default interval. */
 const HISTORY = 60;
-const SPARKS = '▁▂▃▄▅▆▇█';
 
 /**
  * `kennel endpoints watch NAME`: every interval, DescribeEndpoint, a scrape of
@@ -107,8 +107,4 @@ export function render(endpoint: DescribedEndpoint, windows: readonly VariantWin
   return lines.join('\n');
 }
 
-/** One block per value, scaled to the largest in the series. */
-export function sparkline(values: readonly number[]): string {
-  const top = Math.max(...values, 0);
-  return values.map((value) => SPARKS[top === 0 ? 0 : Math.min(SPARKS.length - 1, Math.round((value / top) * (SPARKS.length - 1)))]).join('');
-}
+

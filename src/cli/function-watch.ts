@@ -1,6 +1,6 @@
 import type { FunctionMetricsSnapshot } from '../control/function-metrics.ts';
 import type { KennelClient } from './client.ts';
-import { sparkline } from './endpoint-watch.ts';
+import { sparkline } from './sparkline.ts';
 
 type FunctionSnapshot = FunctionMetricsSnapshot;
 
