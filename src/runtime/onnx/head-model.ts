@@ -52,10 +52,7 @@ export function buildHeadEvaluationModel(shape: HeadShape): Uint8Array {
   const g = new GraphBuilder('kennel_head_evaluation');
   const features = g.input(EVALUATION.features, 'float', ['samples', shape.featureSize]);
   const labels = g.input(EVALUATION.labels, 'int64', ['samples']);
-  const dims = headParameterDims(shape);
-  const parameters = Object.fromEntries(
-    HEAD_PARAMETER_NAMES.map((name) => [name, g.input(name, 'float', dims[name])]),
-  ) as ParameterValues;
+  const parameters = parameterInputs(g, shape);
   const { logits } = addForward(g, features, parameters);
   addLossAndAccuracy(g, logits, labels, EVALUATION);
   g.output(EVALUATION.lossSum, 'float', [1]);
@@ -134,9 +131,7 @@ export function buildHeadTrainingStepModel(options: TrainingStepModelOptions): U
   const state = {} as Record<TrainingStateName, string>;
   for (const name of TRAINING_STATE_NAMES) state[name] = g.input(name, 'float', dims[parameterOf(name)]);
 
-  const axis0 = g.constant(BigInt64Array.of(0n));
-  const oneHotDepth = g.constant(BigInt64Array.of(BigInt(classCount)), []);
-  const oneHotValues = g.constant(Float32Array.of(0, 1));
+  const constants = backwardConstants(g, classCount);
   const beta1 = g.scalar(ADAM_DEFAULTS.beta1);
   const oneMinusBeta1 = g.scalar(1 - ADAM_DEFAULTS.beta1);
   const beta2 = g.scalar(ADAM_DEFAULTS.beta2);
@@ -149,7 +144,7 @@ export function buildHeadTrainingStepModel(options: TrainingStepModelOptions): U
     const rows = g.op('Gather', [batchIndices, stepIndex], { axis: 0 });
     const x = g.op('Gather', [features, rows], { axis: 0 });
     const y = g.op('Gather', [labels, rows], { axis: 0 });
-    const { scores, gradients } = addBackward(g, x, y, state, { oneHotDepth, oneHotValues, axis0 });
+    const { scores, gradients } = addBackward(g, x, y, state, constants);
     lossSums.push(scores.lossSum);
     correctCounts.push(scores.correctCount);
 
@@ -178,13 +173,30 @@ export function buildHeadTrainingStepModel(options: TrainingStepModelOptions): U
   return g.build();
 }
 
+interface BackwardConstants {
+  oneHotDepth: string;
+  oneHotValues: string;
+  axis0: string;
+}
+
+/** What addBackward needs, made once per graph however many steps it unrolls. */
+function backwardConstants(g: GraphBuilder, classCount: number): BackwardConstants {
+  return { oneHotDepth: g.constant(BigInt64Array.of(BigInt(classCount)), []), oneHotValues: g.constant(Float32Array.of(0, 1)), axis0: g.constant(BigInt64Array.of(0n)) };
+}
+
+/** The weights as graph inputs named w1, b1, w2, b2: fed per run, so one session serves every step. */
+function parameterInputs(g: GraphBuilder, shape: HeadShape): ParameterValues {
+  const dims = headParameterDims(shape);
+  return Object.fromEntries(HEAD_PARAMETER_NAMES.map((name) => [name, g.input(name, 'float', dims[name])])) as ParameterValues;
+}
+
 /** The forward pass, the loss, and the gradient of the batch's mean loss for every parameter. */
 function addBackward(
   g: GraphBuilder,
   x: string,
   y: string,
   p: ParameterValues,
-  constants: { oneHotDepth: string; oneHotValues: string; axis0: string },
+  constants: BackwardConstants,
 ): { a1: string; scores: ReturnType<typeof addLossAndAccuracy>; gradients: ParameterValues } {
   const { a1, logits } = addForward(g, x, p);
   const scores = addLossAndAccuracy(g, logits, y);
@@ -228,9 +240,8 @@ export function buildHeadProbeModel(shape: HeadShape): Uint8Array {
   const x = g.input(PROBE.features, 'float', ['batch', shape.featureSize]);
   const y = g.input(PROBE.labels, 'int64', ['batch']);
   const dims = headParameterDims(shape);
-  const parameters = Object.fromEntries(HEAD_PARAMETER_NAMES.map((name) => [name, g.input(name, 'float', dims[name])])) as ParameterValues;
-  const axis0 = g.constant(BigInt64Array.of(0n));
-  const constants = { oneHotDepth: g.constant(BigInt64Array.of(BigInt(shape.classCount)), []), oneHotValues: g.constant(Float32Array.of(0, 1)), axis0 };
+  const parameters = parameterInputs(g, shape);
+  const constants = backwardConstants(g, shape.classCount);
   const { a1, scores, gradients } = addBackward(g, x, y, parameters, constants);
   g.op('Identity', [scores.lossSum], {}, PROBE.lossSum);
   g.output(PROBE.lossSum, 'float', [1]);
@@ -253,7 +264,7 @@ export function buildHeadProbeModel(shape: HeadShape): Uint8Array {
     g.op('Concat', sums, { axis: 0 }, PROBE.sums(name));
     g.output(PROBE.sums(name), 'float', [sums.length]);
   }
-  g.op('ReduceSum', [g.op('Sign', [a1]), axis0], { keepdims: 0 }, PROBE.activeCount);
+  g.op('ReduceSum', [g.op('Sign', [a1]), constants.axis0], { keepdims: 0 }, PROBE.activeCount);
   g.output(PROBE.activeCount, 'float', [shape.hiddenUnits]);
   return g.build();
 }
