@@ -145,22 +145,22 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
         // The probe sees the weights a run starts from: the first steps, when wanted, run one at a time so that each is seen.
         if (options.debug && state.step < savedSteps.fromTheStart) count = 1;
         const run = batches.slice(first, first + count);
-        if (options.debug && probe) {
-          const saved = savedSteps.take(state.step);
-          const probed = saved ? await probe.probe(state.current, run[0]!, saved.withHistogram) : undefined;
-          // A run length not seen before builds its session first: that is not the steps' time.
-          await stepper.prepare(count);
-          const startedAt = now();
-          const result = await stepper.run(state, run, hp.learning_rate);
-          const computeMs = (now() - startedAt) / count;
-          totals = addBatch(totals, result);
+        const saved = probe ? savedSteps.take(state.step) : undefined;
+        const probed = saved ? await probe!.probe(state.current, run[0]!, saved.withHistogram) : undefined;
+        // A run length not seen before builds its session first: that is not the steps' time.
+        await stepper.prepare(count);
+        const startedAt = now();
+        const result = await stepper.run(state, run, hp.learning_rate);
+        const computeMs = (now() - startedAt) / count;
+        totals = addBatch(totals, result);
+        const { debug } = options;
+        // Features are precomputed (the embedding cache) and gathered inside the graph: no step waits for data.
+        if (debug) {
           result.losses.forEach((loss, s) => {
-            const step = state.step - count + s;
-            // Features are precomputed (the embedding cache) and gathered inside the graph: no step waits for data.
-            options.debug!.onStep({ step, epoch, loss, learningRate: hp.learning_rate, dataMs: 0, computeMs, tensors: s === 0 ? (probed?.tensors ?? []) : [], relus: s === 0 ? (probed?.relus ?? []) : [] });
+            const tensors = s === 0 ? (probed?.tensors ?? []) : [];
+            const relus = s === 0 ? (probed?.relus ?? []) : [];
+            debug.onStep({ step: state.step - count + s, epoch, loss, learningRate: hp.learning_rate, dataMs: 0, computeMs, tensors, relus });
           });
-        } else {
-          totals = addBatch(totals, await stepper.run(state, run, hp.learning_rate));
         }
         first += count;
       }
