@@ -19,6 +19,7 @@ import { ObjectStore } from '../runtime/objects/object-store.ts';
 import { loadOrCreateSecretBox } from '../runtime/credentials/secret-box.ts';
 import { JobLogs } from '../runtime/logs/job-logs.ts';
 import { CheckpointFiles } from '../runtime/training/checkpoint-files.ts';
+import { TraceFiles } from '../runtime/training/trace-files.ts';
 import { HeadTrainerPool } from '../runtime/training/head-trainer-pool.ts';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +91,7 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
     checkpoints: new CheckpointFiles(dirs.checkpointsDir),
     preparedData: new PreparedDataCache(artifacts),
     logs: new JobLogs(dirs.logsDir),
+    traces: new TraceFiles(dirs.tracesDir),
     jobsDir: dirs.jobsDir,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     autoscaling,

@@ -10,6 +10,7 @@ import type { SecretBox } from '../runtime/credentials/secret-box.ts';
 import type { CheckpointFiles } from '../runtime/training/checkpoint-files.ts';
 import type { JobLogs } from '../runtime/logs/job-logs.ts';
 import type { HeadTrainerPool } from '../runtime/training/head-trainer-pool.ts';
+import type { TraceFiles } from '../runtime/training/trace-files.ts';
 import type { ArtifactStore } from '../store/artifacts.ts';
 import type { Store } from '../store/store.ts';
 import type { PlatformEvents } from './events.ts';
@@ -79,6 +80,8 @@ export interface ControlDeps {
   preparedData: PreparedDataCache;
   /** Training jobs' logs. */
   logs: JobLogs;
+  /** Training jobs' debugger traces. */
+  traces: TraceFiles;
   /** Where script-mode jobs get their /opt/ml folder: `<jobsDir>/<job>`. */
   jobsDir: string;
   limits: PlatformLimits;

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { DomainError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import type { ImageClassifierJob, TrainingJobArtifacts } from '../domain/training/training-job.ts';
+import type { TraceEpoch } from '../domain/debugger/trace.ts';
+import type { EpochMetrics, ImageClassifierJob, TrainingJobArtifacts } from '../domain/training/training-job.ts';
 import { buildHeadInferenceModel } from '../runtime/onnx/head-model.ts';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointFiles, type SavedCheckpoint } from '../runtime/training/checkpoint-files.ts';
 import type { TrainerCheckpoint } from '../runtime/training/head-trainer.ts';
 import type { ControlDeps } from './deps.ts';
 import { embedChannels } from './image-data.ts';
+import { JobDebugger } from './job-debugger.ts';
 import type { ImageClassifierData } from './prepared-data.ts';
 import { labelsDocument } from './labels.ts';
 import { buildModelPackage } from './model-package.ts';
@@ -46,6 +48,24 @@ export async function runImageClassifier(run: RunContext, job: ImageClassifierJo
   run.enter('Training', message, { classes: data.classes, embeddingStats: data.embeddingStats, epochs: from?.epochs ?? [] });
   run.log.line(`${data.classes.length} classes; ${message}`);
 
+  const debug = await JobDebugger.open(run, job, from ? { step: from.step, epoch: from.epoch } : undefined);
+  try {
+    await trainAndPackage(run, job, data, fingerprint, from, debug);
+  } finally {
+    // An abandoned run (shutdown) runs again and records its trace again; any other end is the rules' last look.
+    if (signal.aborted) await debug.abandon();
+    else await debug.close();
+  }
+}
+
+async function trainAndPackage(run: RunContext, job: ImageClassifierJob, data: ImageClassifierData, fingerprint: string, from: TrainerCheckpoint | undefined, debug: JobDebugger): Promise<void> {
+  const { deps, jobName, signal } = run;
+  const { store, clock, events, logger } = deps;
+  const stepsPerEpoch = Math.ceil(data.splits.train.labels.length / job.spec.head.batch_size);
+  debug.record([{ type: 'classes', classes: { labels: data.classes, samples: classSizes(data.splits.train.labels, data.classes.length) } }]);
+  debug.start(process.pid);
+  const { saveInterval, saveFirstSteps } = debug.settings;
+
   const writer = new LatestCheckpointWriter(deps.checkpoints, jobName, fingerprint, logger);
   const trained = await deps.trainers.train({
     train: data.splits.train,
@@ -57,9 +77,14 @@ export async function runImageClassifier(run: RunContext, job: ImageClassifierJo
     intraOpNumThreads: run.threads,
     resumeFrom: from,
     ...(job.spec.preparedDataDigest ? { dataKey: job.spec.preparedDataDigest } : {}),
+    ...(saveInterval !== undefined ? { debugSaveInterval: saveInterval, debugSaveFirstSteps: saveFirstSteps } : {}),
     // One record write per report, however many epochs it holds: small heads train hundreds of epochs a second.
-    onEpochs: (batch, checkpoint) => {
+    onEpochs: (batch, checkpoint, steps) => {
       if (signal.aborted) return;
+      debug.record([
+        ...(steps ?? []).map((step) => ({ type: 'step' as const, step })),
+        ...batch.map((metrics) => ({ type: 'epoch' as const, epoch: traceEpoch(metrics, stepsPerEpoch) })),
+      ]);
       store.trainingJobs.appendEpochs(jobName, batch, clock.now());
       for (const metrics of batch) {
         run.log.line(
@@ -102,6 +127,8 @@ export async function runImageClassifier(run: RunContext, job: ImageClassifierJo
   }
 
   const ending = current.stopRequest ? stoppedStatus(current) : 'Completed';
+  // The rules settle before the job does: a job seen ended has its rules' last word.
+  await debug.close();
   run.enter(ending, endMessage(ending, trained.epochs.length, job.spec.head.epochs), {
     status: ending === 'Completed' ? 'Completed' : 'Stopped',
     finalMetrics,
@@ -111,6 +138,25 @@ export async function runImageClassifier(run: RunContext, job: ImageClassifierJo
   });
   await deps.checkpoints.remove(jobName);
   logger.info('training job ended', { jobName, status: ending, testAccuracy: trained.test.accuracy, testLoss: trained.test.loss });
+}
+
+/** Samples per class, by label index. */
+function classSizes(labels: ArrayLike<number>, classCount: number): number[] {
+  const sizes = new Array<number>(classCount).fill(0);
+  for (let i = 0; i < labels.length; i++) sizes[labels[i]!]!++;
+  return sizes;
+}
+
+/** An epoch as the trace records it: it ended at its last step. */
+function traceEpoch(metrics: EpochMetrics, stepsPerEpoch: number): TraceEpoch {
+  return {
+    epoch: metrics.epoch,
+    step: metrics.epoch * stepsPerEpoch - 1,
+    trainLoss: metrics.trainLoss,
+    validationLoss: metrics.validationLoss,
+    trainAccuracy: metrics.trainAccuracy,
+    validationAccuracy: metrics.validationAccuracy,
+  };
 }
 
 /** A stop before any epoch finished: nothing to keep. */

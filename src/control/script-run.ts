@@ -1,5 +1,5 @@
-import { writeFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { DEFAULT_REGION, sageMakerArn } from '../domain/iam/arn.ts';
 import { threadBudget } from '../domain/training/instance-types.ts';
 import { failureReason, scriptArguments, scriptEnvironment } from '../domain/training/script-mode.ts';
@@ -8,6 +8,8 @@ import { prepareScriptJobFolder } from '../runtime/script-mode/job-folder.ts';
 import { packModelDir } from '../runtime/script-mode/model-output.ts';
 import { runScript, type ScriptExit } from '../runtime/script-mode/script-process.ts';
 import { locateProgram, unpackSourceDir } from '../runtime/script-mode/source-code.ts';
+import { TraceFollower } from '../runtime/training/trace-files.ts';
+import { JobDebugger } from './job-debugger.ts';
 import { childUri, writeObject } from './object-locations.ts';
 import { ABORTED, stoppedStatus, type RunContext } from './run-context.ts';
 import { scriptChannelSource, scriptSourceCode } from './script-data.ts';
@@ -16,6 +18,12 @@ export type ScriptJob = TrainingJob & { spec: ScriptSpec };
 
 /** How often a running script's job is checked for a stop request (StopTrainingJob, MaxRuntimeInSeconds, early stopping). */
 const STOP_POLL_MS = 250;
+/** The file a script appends its debugger records to (see domain/debugger/trace-protocol.ts), under output/tensors/, DebugHookConfig.LocalPath's default... */
+const TRACE_FILE = 'kennel-trace.jsonl';
+/** ...named by this variable. */
+export const TRACE_VARIABLE = 'KENNEL_DEBUGGER_TRACE';
+/** A script writing a bad trace is told about its first lines in the job's log, not about every one. */
+const MAX_REPORTED_TRACE_ERRORS = 10;
 /** FailureReason quotes this many of the script's last lines. */
 const TAIL_LINES = 20;
 
@@ -58,6 +66,23 @@ export async function runScriptJob(run: RunContext, job: ScriptJob): Promise<voi
       instanceType: spec.instanceType,
       numCpus: threadBudget(spec.instanceType, deps.cores),
     });
+    const debug = await JobDebugger.open(run, job);
+    const tracePath = join(folder.paths.outputDir, 'tensors', TRACE_FILE);
+    await mkdir(dirname(tracePath), { recursive: true });
+    const follower = new TraceFollower(tracePath);
+    let rejectedLines = 0;
+    const readTrace = async () => {
+      const { records, rejected } = await follower.read();
+      debug.record(records);
+      for (const { line, error } of rejected) {
+        if (++rejectedLines <= MAX_REPORTED_TRACE_ERRORS) run.log.line(`Debugger trace line ${line} ignored: ${error}`);
+      }
+    };
+    const { saveInterval, saveFirstSteps } = debug.settings;
+    const debuggerEnvironment = {
+      [TRACE_VARIABLE]: tracePath,
+      ...(saveInterval !== undefined ? { KENNEL_DEBUGGER_SAVE_INTERVAL: String(saveInterval), KENNEL_DEBUGGER_SAVE_FIRST_STEPS: String(saveFirstSteps) } : {}),
+    };
     const args = scriptArguments(spec.hyperParameters);
     run.enter('Training', `Running ${spec.script.program} with ${spec.script.interpreter === 'node' ? 'Node.js' : 'Python'}`);
     run.log.line(`Invoking script with the following command: ${spec.script.interpreter} ${spec.script.program} ${args.join(' ')}`);
@@ -74,10 +99,11 @@ export async function runScriptJob(run: RunContext, job: ScriptJob): Promise<voi
         program,
         args,
         // The contract's variables win over the job's Environment, as the toolkit sets them last.
-        env: { ...spec.environment, ...contract },
+        env: { ...spec.environment, ...contract, ...debuggerEnvironment },
         cwd: folder.paths.codeDir,
         signal: stop.signal,
         killSignal: signal,
+        onSpawn: (pid) => debug.start(pid, { processGroup: true, poll: readTrace }),
         onLine: (_stream, line) => {
           run.log.line(line);
           tail.push(line);
@@ -86,6 +112,9 @@ export async function runScriptJob(run: RunContext, job: ScriptJob): Promise<voi
       });
     } finally {
       clearInterval(poll);
+      // The rules have their last look before the job ends; an abandoned run (shutdown) runs again from the start.
+      if (signal.aborted) await debug.abandon();
+      else await debug.close();
     }
     await run.log.close();
     if (signal.aborted) throw ABORTED;

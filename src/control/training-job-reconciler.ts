@@ -1,9 +1,10 @@
 import { decideTrainingJob, STOP_GRACE_SECONDS, type StoppedStatus } from '../domain/training/training-job-decider.ts';
-import { withTransition, type StopRequest, type TrainingJob } from '../domain/training/training-job.ts';
+import { withTransition } from '../domain/training/training-job.ts';
 import type { Store } from '../store/store.ts';
 import type { ControlDeps } from './deps.ts';
 import type { Reconciler } from './reconciler.ts';
 import { runTrainingJob } from './training-runner.ts';
+import { requestStop } from './training-stop.ts';
 
 /** How long close() waits for runs to notice they were aborted: one embedding batch or epoch, normally. */
 const CLOSE_WAIT_MS = 10_000;
@@ -90,17 +91,5 @@ function recordStopped(store: Store, name: string, status: StoppedStatus, messag
     secondaryStatusTransitions: withTransition(job.secondaryStatusTransitions, status, message, nowMs),
     endedAtMs: nowMs,
     lastModifiedAtMs: nowMs,
-  }));
-}
-
-/** Records the wish to stop (desired state) and SageMaker's Stopping status; the run ends itself at its next check. */
-export function requestStop(store: Store, name: string, request: StopRequest): TrainingJob {
-  return store.trainingJobs.modify(name, (job) => ({
-    ...job,
-    status: 'Stopping',
-    stopRequest: request,
-    secondaryStatus: 'Stopping',
-    secondaryStatusTransitions: withTransition(job.secondaryStatusTransitions, 'Stopping', request.reason === 'MaxRuntimeExceeded' ? 'MaxRuntimeInSeconds reached: stopping' : 'Stopping on request', request.atMs),
-    lastModifiedAtMs: request.atMs,
   }));
 }

@@ -1,6 +1,8 @@
 import { DomainError, describeError } from '../core/errors.ts';
 import { assertResourceName } from '../core/names.ts';
 import { DEFAULT_BUCKET } from '../domain/data/object-uri.ts';
+import { parseDebuggerConfiguration, type DebuggerInput } from '../domain/debugger/configuration.ts';
+import { initialEvaluations } from '../domain/debugger/evaluation.ts';
 import { resolveAlgorithm } from '../domain/training/algorithms.ts';
 import { planChannels } from '../domain/training/channels.ts';
 import { parseHyperParameters } from '../domain/training/hyperparameters.ts';
@@ -16,7 +18,7 @@ import { childUri, parseLocation } from './object-locations.ts';
 import { assertResourceNameFree, createResource, requireResource } from './sagemaker-resources.ts';
 import { backboneFile, trainingDataTree } from './training-data.ts';
 import { checkScriptInputs } from './script-data.ts';
-import { requestStop } from './training-job-reconciler.ts';
+import { requestStop } from './training-stop.ts';
 
 /** SageMaker's default for StoppingCondition.MaxRuntimeInSeconds: one day. */
 export const DEFAULT_MAX_RUNTIME_SECONDS = 86_400;
@@ -43,6 +45,8 @@ export interface CreateTrainingJobInput {
   metricDefinitions?: { name: string; regex: string }[];
   /** Environment: variables for a script-mode job's script. */
   environment?: Record<string, string>;
+  /** DebugHookConfig, DebugRuleConfigurations, ProfilerConfig and ProfilerRuleConfigurations. */
+  debugger?: DebuggerInput;
   tags?: Tag[];
 }
 
@@ -63,6 +67,7 @@ export class TrainingJobService {
     this.assertBelowLimit();
     const spec = await this.specOf(input);
     const now = clock.now();
+    const rules = [...(spec.debugger?.rules ?? []), ...(spec.debugger?.profilerRules ?? [])];
     const job: TrainingJob = {
       name,
       spec,
@@ -71,6 +76,7 @@ export class TrainingJobService {
       secondaryStatus: 'Starting',
       secondaryStatusTransitions: [{ status: 'Starting', startMs: now, message: 'Preparing to train on this machine' }],
       epochs: [],
+      ...(rules.length > 0 ? { ruleEvaluations: initialEvaluations(rules, now) } : {}),
       createdAtMs: now,
       lastModifiedAtMs: now,
     };
@@ -205,6 +211,7 @@ export class TrainingJobService {
     if (input.checkpointUri !== undefined) parseLocation(input.checkpointUri);
     const metricDefinitions = input.metricDefinitions ?? [];
     compileMetricDefinitions(metricDefinitions);
+    const debuggerSpec = input.debugger ? parseDebuggerConfiguration(input.debugger, input.name) : undefined;
     const base: BaseTrainingSpec = {
       trainingImage: input.trainingImage,
       trainingInputMode,
@@ -218,6 +225,7 @@ export class TrainingJobService {
       volumeSizeInGB: input.volumeSizeInGB ?? 30,
       maxRuntimeSeconds: input.maxRuntimeSeconds ?? DEFAULT_MAX_RUNTIME_SECONDS,
       metricDefinitions,
+      ...(debuggerSpec ? { debugger: debuggerSpec } : {}),
     };
     if (algorithm === 'script') {
       const spec = scriptSpec(base, input.environment ?? {});

@@ -14,7 +14,7 @@ import { embedChannels } from './image-data.ts';
 import type { Reconciler } from './reconciler.ts';
 import type { TrainingJobService } from './training-jobs.ts';
 import { trialViews } from './tuning-jobs.ts';
-import { requestStop } from './training-job-reconciler.ts';
+import { requestStop } from './training-stop.ts';
 
 /**
  * Runs hyperparameter tuning jobs as decideTuningJob says: embeds the images

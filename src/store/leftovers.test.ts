@@ -47,6 +47,7 @@ describe('removeLeftovers', () => {
     await writeIn(dirs.home, 'other.123.tmp');
     await writeIn(dirs.checkpointsDir, 'job-1.ckpt');
     await writeIn(dirs.checkpointsDir, 'job-1.ckpt.tmp');
+    await writeIn(dirs.tracesDir, 'job-1.jsonl');
     const unpacked = 'e'.repeat(64);
     await writeIn(join(dirs.functionCodeDir, unpacked), 'index.mjs');
     await writeIn(join(dirs.functionCodeDir, `${unpacked}.unpacking-notapid`), 'index.mjs');
@@ -60,11 +61,12 @@ describe('removeLeftovers', () => {
       join(dirs.samplesDir, `.images.partial-${randomUUID()}.old`),
       await writeIn(dirs.home, 'credentials.4242.tmp'),
       await writeIn(dirs.checkpointsDir, 'job-1.ckpt.0123456789ab.tmp'),
+      await writeIn(dirs.tracesDir, 'job-1.jsonl.0123456789ab.tmp'),
       join(dirs.sandboxesDir, 'classify-a1b2c3'),
       join(dirs.functionCodeDir, `${'f'.repeat(64)}.unpacking-a1B2c3`),
     ];
-    await writeIn(leftovers[6]!, 'scratch.bin');
-    await writeIn(leftovers[7]!, 'index.mjs');
+    await writeIn(leftovers[7]!, 'scratch.bin');
+    await writeIn(leftovers[8]!, 'index.mjs');
     for (const folder of leftovers.slice(2, 4)) await writeIn(join(folder!, 'train', '001.Cat'), 'Cat_00001.jpg');
 
     const { removed } = await removeLeftovers(dirs);

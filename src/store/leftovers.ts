@@ -40,6 +40,10 @@ export async function removeLeftovers(dirs: StateDir): Promise<{ removed: string
     if (entry.isFile() && /\.ckpt\.[0-9a-f]{12}\.tmp$/.test(entry.name)) await remove(join(dirs.checkpointsDir, entry.name));
   }
 
+  for (const entry of await entries(dirs.tracesDir)) {
+    if (entry.isFile() && /\.jsonl\.[0-9a-f]{12}\.tmp$/.test(entry.name)) await remove(join(dirs.tracesDir, entry.name));
+  }
+
   for (const entry of await entries(dirs.sandboxesDir)) await remove(join(dirs.sandboxesDir, entry.name));
   for (const entry of await entries(dirs.functionCodeDir)) {
     if (entry.isDirectory() && /^[0-9a-f]{64}\.unpacking-[A-Za-z0-9]{6}$/.test(entry.name)) await remove(join(dirs.functionCodeDir, entry.name));

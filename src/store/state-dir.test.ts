@@ -42,13 +42,14 @@ describe('openStateDir', () => {
       samplesDir: join(home, 'samples'),
       checkpointsDir: join(home, 'checkpoints'),
       logsDir: join(home, 'logs'),
+      tracesDir: join(home, 'traces'),
       jobsDir: join(home, 'jobs'),
       functionCodeDir: join(home, 'functions', 'code'),
       sandboxesDir: join(home, 'functions', 'sandboxes'),
       credentialsFile: join(home, 'credentials'),
       secretKeyFile: join(home, 'secrets.key'),
     });
-    for (const dir of [home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir, dirs.logsDir, dirs.jobsDir, dirs.functionCodeDir, dirs.sandboxesDir]) assert.equal(permissions(dir), 0o700, dir);
+    for (const dir of [home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir, dirs.logsDir, dirs.tracesDir, dirs.jobsDir, dirs.functionCodeDir, dirs.sandboxesDir]) assert.equal(permissions(dir), 0o700, dir);
     assert.equal(existsSync(dirs.credentialsFile), false, 'the credentials file is written by whoever creates the keys');
   });
 

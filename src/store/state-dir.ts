@@ -15,6 +15,8 @@ export interface StateDir {
   checkpointsDir: string;
   /** Training jobs' logs (stdout and stderr of script-mode jobs). */
   logsDir: string;
+  /** Training jobs' debugger traces (see runtime/training/trace-files.ts). */
+  tracesDir: string;
   /** Script-mode jobs' /opt/ml folders, while they run. */
   jobsDir: string;
   /** Lambda functions' unpacked deployment packages, one folder per package digest. */
@@ -47,13 +49,14 @@ export async function openStateDir(home: string): Promise<StateDir> {
     samplesDir: join(absoluteHome, 'samples'),
     checkpointsDir: join(absoluteHome, 'checkpoints'),
     logsDir: join(absoluteHome, 'logs'),
+    tracesDir: join(absoluteHome, 'traces'),
     jobsDir: join(absoluteHome, 'jobs'),
     functionCodeDir: join(absoluteHome, 'functions', 'code'),
     sandboxesDir: join(absoluteHome, 'functions', 'sandboxes'),
     credentialsFile: join(absoluteHome, 'credentials'),
     secretKeyFile: join(absoluteHome, 'secrets.key'),
   };
-  for (const dir of [dirs.home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir, dirs.logsDir, dirs.jobsDir, dirs.functionCodeDir, dirs.sandboxesDir]) {
+  for (const dir of [dirs.home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir, dirs.logsDir, dirs.tracesDir, dirs.jobsDir, dirs.functionCodeDir, dirs.sandboxesDir]) {
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
     } catch (error) {

@@ -9,6 +9,7 @@ import { ObjectStore } from '../runtime/objects/object-store.ts';
 import { SecretBox } from '../runtime/credentials/secret-box.ts';
 import { CheckpointFiles } from '../runtime/training/checkpoint-files.ts';
 import { JobLogs } from '../runtime/logs/job-logs.ts';
+import { TraceFiles } from '../runtime/training/trace-files.ts';
 import { HeadTrainerPool } from '../runtime/training/head-trainer-pool.ts';
 import { createArtifactStore } from '../store/artifacts.ts';
 import type { Store } from '../store/store.ts';
@@ -32,6 +33,7 @@ export function testControlDeps(dir: string, store: Store, overrides: Partial<Co
     checkpoints: new CheckpointFiles(join(dir, 'checkpoints')),
     preparedData: new PreparedDataCache(artifacts),
     logs: new JobLogs(join(dir, 'logs')),
+    traces: new TraceFiles(join(dir, 'traces')),
     jobsDir: join(dir, 'jobs'),
     limits: DEFAULT_LIMITS,
     autoscaling: DEFAULT_AUTOSCALING,

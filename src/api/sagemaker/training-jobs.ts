@@ -5,9 +5,10 @@ import type { TrainingJob } from '../../domain/training/training-job.ts';
 import { runtimeMs } from '../../domain/training/training-job-decider.ts';
 import { listPage, type ListRequest } from '../aws/list-page.ts';
 import type { JsonOperation } from '../aws/json-protocol.ts';
+import { debuggerFromWire, debuggerToWire, type WireDebuggerMembers } from './debugger-wire.ts';
 import { channelsFromWire, channelsToWire, defined, epochSeconds, tagsFromWire, type WireChannel, type WireTag } from './wire.ts';
 
-interface CreateTrainingJobRequest {
+interface CreateTrainingJobRequest extends WireDebuggerMembers {
   TrainingJobName: string;
   HyperParameters?: Record<string, string>;
   AlgorithmSpecification: {
@@ -50,6 +51,7 @@ export function trainingJobOperations(platform: Platform): Record<string, JsonOp
           maxRuntimeSeconds: input.StoppingCondition.MaxRuntimeInSeconds,
           checkpointUri: input.CheckpointConfig?.S3Uri,
           environment: input.Environment,
+          debugger: debuggerFromWire(input),
           tags: tagsFromWire(input.Tags),
         });
         return { TrainingJobArn: sageMakerArn('training-job', job.name) };
@@ -125,6 +127,7 @@ function describeTrainingJob(job: TrainingJob): Record<string, unknown> {
       }),
     ),
     FinalMetricDataList: finalMetricData(job),
+    ...debuggerToWire(job),
     EnableNetworkIsolation: false,
     EnableInterContainerTrafficEncryption: false,
     EnableManagedSpotTraining: false,

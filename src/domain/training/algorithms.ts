@@ -36,7 +36,8 @@ export function resolveAlgorithm(image: string, field: string): Algorithm {
   );
 }
 
-function splitImage(image: string): { repository: string; tag?: string } {
+/** An image name's repository and tag, without the registry host or a digest. */
+export function splitImage(image: string): { repository: string; tag?: string } {
   const parts = image.split('/');
   // A first part with a dot or a colon is a registry host, as Docker reads image names.
   if (parts.length > 1 && /[.:]/.test(parts[0])) parts.shift();

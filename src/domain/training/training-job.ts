@@ -1,3 +1,5 @@
+import type { DebuggerSpec } from '../debugger/configuration.ts';
+import type { RuleEvaluation } from '../debugger/evaluation.ts';
 import type { Tag } from '../tags.ts';
 import type { Framework, Interpreter } from './script-mode.ts';
 
@@ -113,6 +115,8 @@ export interface BaseTrainingSpec {
   maxRuntimeSeconds: number;
   /** AlgorithmSpecification.MetricDefinitions, as given: scraped from the job's log. */
   metricDefinitions: { name: string; regex: string }[];
+  /** The debugger's and profiler's settings and rules; absent when the request had none. */
+  debugger?: DebuggerSpec;
   /** Set on the trials of a tuning job: the tuning job that launched it... */
   tuningJobName?: string;
   /** ...and the metric it optimises: a trial that never reports it fails, saying so. */
@@ -156,6 +160,8 @@ export interface MetricPoint {
 export interface StopRequest {
   reason: 'StopRequested' | 'MaxRuntimeExceeded';
   atMs: number;
+  /** Who asked, when it was not StopTrainingJob: a debugger rule's StopTraining action. */
+  by?: string;
 }
 
 export interface TrainingJob {
@@ -178,6 +184,8 @@ export interface TrainingJob {
   artifacts?: TrainingJobArtifacts;
   /** `s3://…/<job>/output/model.tar.gz` or `file:///…`, once it is written. */
   modelArtifactsUri?: string;
+  /** Where each of the spec's debugger and profiler rules stands, in the spec's order (debugger rules first). */
+  ruleEvaluations?: RuleEvaluation[];
 
   createdAtMs: number;
   lastModifiedAtMs: number;

@@ -34,6 +34,8 @@ export interface RunScriptOptions {
   signal?: AbortSignal;
   /** Aborting kills the script's process group at once (Kennel is shutting down and cannot wait out the grace period). */
   killSignal?: AbortSignal;
+  /** Called once the script's process has started, with its pid (which is also its process group's id). */
+  onSpawn?: (pid: number) => void;
   /** Each line the script prints, without its line ending. A throw stops the script, and runScript rejects with it. */
   onLine: (stream: OutputStream, line: string) => void;
   /** Stops the script as an abort does once it has run this long. */
@@ -165,6 +167,7 @@ export async function runScript(options: RunScriptOptions): Promise<ScriptExit> 
       reject(spawnFailure(error, command, options.interpreter));
       return;
     }
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
     let stoppedBy: ScriptExit['stoppedBy'];
     let callbackError: { error: unknown } | undefined;
     let killedAfterGrace = false;

@@ -58,4 +58,24 @@ describe('SystemSampler', () => {
     assert.ok(samples.length > 0);
     assert.ok(samples.every((s) => s.cpuPercent === 0 && s.rssMb === 0), JSON.stringify(samples));
   });
+
+  it('counts the processes a script starts when it samples the process group: a data loader’s busy workers are the job’s', async () => {
+    // The leader sleeps; the CPU is used by the worker process it spawned, in its group.
+    const leader = `require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(BUSY)}], { stdio: 'ignore' }); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['-e', leader], { stdio: 'ignore', detached: true });
+    children.push(child);
+    try {
+      await sleep(300);
+      const alone = SystemSampler.start({ pid: child.pid!, intervalMs: 100, currentStep: () => 0 });
+      const group = SystemSampler.start({ pid: child.pid!, processGroup: true, intervalMs: 100, currentStep: () => 0 });
+      await sleep(1200);
+      const [one, all] = [alone.stop(), group.stop()];
+      const cpu = (samples: SystemSample[]) => mean(samples.slice(1).map((s) => s.cpuPercent));
+      assert.ok(cpu(one) < 10, `the sleeping leader alone used ${cpu(one).toFixed(0)}%`);
+      assert.ok(cpu(all) > 20, `the group used ${cpu(all).toFixed(0)}%`);
+      assert.ok(all.every((s, i) => s.rssMb > one[i]!.rssMb), 'the group holds the worker’s memory too');
+    } finally {
+      process.kill(-child.pid!, 'SIGKILL');
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 import type { SystemSample } from '../../domain/debugger/trace.ts';
@@ -10,6 +10,8 @@ const KB_PER_MB = 1024;
 export interface SystemSamplerOptions {
   /** The process whose CPU and memory are sampled: a script-mode job's, or this one (the built-in trainer's threads are in it). */
   pid: number;
+  /** Sample `pid`'s whole process group (a script and the data-loader workers it starts), not the one process. */
+  processGroup?: boolean;
   /** ProfilingIntervalInMilliseconds. */
   intervalMs: number;
   /** The step the job is on, for each sample. */
@@ -87,13 +89,32 @@ export class SystemSampler {
     return this.#options.pid === process.pid;
   }
 
+  /** The processes sampled: `pid`, or every live process of its group. */
+  #pids(): number[] {
+    if (!this.#options.processGroup) return [this.#options.pid];
+    const pids: number[] = [];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const fields = statFields(Number(entry));
+      // pgrp is field 5.
+      if (fields && Number(fields[2]) === this.#options.pid) pids.push(Number(entry));
+    }
+    return pids;
+  }
+
   /** A process that has gone used no more CPU: its last figure stands. */
   #cpuMs(): number {
     try {
-      const stat = readFileSync(`/proc/${this.#options.pid}/stat`, 'utf8');
-      // utime and stime are fields 14 and 15, counted after the parenthesised command name.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK;
+      let ticks = 0;
+      for (const pid of this.#pids()) {
+        const fields = statFields(pid);
+        if (!fields) continue;
+        // utime and stime are fields 14 and 15; the leader's cutime and cstime (16, 17) hold the children it has waited for.
+        ticks += Number(fields[11]) + Number(fields[12]);
+        if (pid === this.#options.pid && this.#options.processGroup) ticks += Number(fields[13]) + Number(fields[14]);
+      }
+      if (ticks === 0 && !existsSync(`/proc/${this.#options.pid}`)) throw new Error('gone');
+      return Math.max(ticks * MS_PER_TICK, this.#last?.cpuMs ?? 0);
     } catch {
       if (!this.#own) return this.#last?.cpuMs ?? 0;
       const usage = process.cpuUsage();
@@ -102,13 +123,28 @@ export class SystemSampler {
   }
 
   #rssMb(): number {
-    try {
-      const status = readFileSync(`/proc/${this.#options.pid}/status`, 'utf8');
-      const kb = /^VmRSS:\s+(\d+) kB/m.exec(status);
-      if (kb) return Number(kb[1]) / KB_PER_MB;
-    } catch {
-      // Gone, or no /proc.
+    let kb = 0;
+    let read = false;
+    for (const pid of existsSync('/proc/self') ? this.#pids() : []) {
+      try {
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+        const rss = /^VmRSS:\s+(\d+) kB/m.exec(status);
+        if (rss) (kb += Number(rss[1])), (read = true);
+      } catch {
+        // Gone since it was listed.
+      }
     }
+    if (read) return kb / KB_PER_MB;
     return this.#own ? process.memoryUsage.rss() / (KB_PER_MB * KB_PER_MB) : 0;
+  }
+}
+
+/** The fields of /proc/<pid>/stat after the parenthesised command name (so field 3, state, is [0]); undefined once the process has gone. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
   }
 }

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { DebuggerInput, RuleConfigurationInput } from '../domain/debugger/configuration.ts';
+import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
+import { createMemoryStore } from '../store/memory/memory-store.ts';
+import { testControlDeps } from '../testing/control-deps.ts';
+import { createPlatform, type Platform } from './platform.ts';
+import type { CreateTrainingJobInput } from './training-jobs.ts';
+import { waitForTrainingJob } from './wait.ts';
+
+/** The examples users copy: the helpers and two purpose-made jobs. */
+const EXAMPLES = fileURLToPath(new URL('../../examples/debugger/', import.meta.url));
+const RULES_IMAGE = 'kennel/debugger-rules';
+const rule = (name: string, parameters: Record<string, string> = {}): RuleConfigurationInput => ({ name, evaluatorImage: RULES_IMAGE, parameters: { rule_to_invoke: name, ...parameters } });
+/** LowCPUUtilization over short windows, so that a few seconds of samples decide: a single busy thread is half of this 2-core machine. */
+const LOW_CPU = rule('LowCPUUtilization', { window: '5', patience: '2', threshold_p95: '30', threshold_p5: '0' });
+
+interface Case {
+  what: string;
+  image: string;
+  program: string;
+  hyperParameters: Record<string, string>;
+  debugger: DebuggerInput;
+  status: 'Completed' | 'Stopped';
+  findings: Record<string, 'IssuesFound' | 'NoIssuesFound'>;
+}
+
+const CASES: Case[] = [
+  {
+    what: 'a huge learning rate explodes: ExplodingTensor fires and its StopTraining action stops the job',
+    image: 'kennel/python:latest',
+    program: 'diverging.py',
+    hyperParameters: { learning_rate: '50', epochs: '20000' },
+    debugger: { rules: [rule('ExplodingTensor', { action_json: '[{"name": "stoptraining"}]' })] },
+    status: 'Stopped',
+    findings: { ExplodingTensor: 'IssuesFound' },
+  },
+  {
+    what: 'the same regression at a sensible learning rate: ExplodingTensor and VanishingGradient stay quiet',
+    image: 'kennel/python:latest',
+    program: 'diverging.py',
+    hyperParameters: { learning_rate: '0.05', epochs: '20' },
+    debugger: {
+      hook: { s3OutputPath: 's3://b/t', hookParameters: { save_interval: '5' }, collections: [] },
+      rules: [rule('ExplodingTensor'), rule('VanishingGradient')],
+      profiler: { disabled: false, intervalMs: 100 },
+    },
+    status: 'Completed',
+    findings: { ExplodingTensor: 'NoIssuesFound', VanishingGradient: 'NoIssuesFound' },
+  },
+  {
+    what: 'a sleep in the data loader drags CPU use down: LowCPUUtilization fires',
+    image: 'kennel/node:latest',
+    program: 'sleepy_loader.mjs',
+    hyperParameters: { steps: '70', sleep_ms: '40', compute_ms: '2' },
+    debugger: { profiler: { disabled: false, intervalMs: 100 }, profilerRules: [LOW_CPU] },
+    status: 'Completed',
+    findings: { LowCPUUtilization: 'IssuesFound' },
+  },
+  {
+    what: 'the same loop with data at hand keeps a core busy: LowCPUUtilization stays quiet',
+    image: 'kennel/node:latest',
+    program: 'sleepy_loader.mjs',
+    hyperParameters: { steps: '700', sleep_ms: '0', compute_ms: '4' },
+    debugger: { profiler: { disabled: false, intervalMs: 100 }, profilerRules: [LOW_CPU] },
+    status: 'Completed',
+    findings: { LowCPUUtilization: 'NoIssuesFound' },
+  },
+];
+
+describe('script-mode jobs under the debugger: the trace protocol, the helpers in examples/debugger, and the rules', () => {
+  let dir: string;
+  let data: string;
+  let platform: Platform;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kennel-script-debugger-'));
+    platform = createPlatform(testControlDeps(dir, createMemoryStore()));
+    platform.controller.start(50);
+    data = join(dir, 'data');
+    await mkdir(data);
+    await writeFile(join(data, 'unused.txt'), 'the examples make their own data\n');
+  });
+  after(async () => {
+    await platform.controller.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const job = (name: string, image: string, program: string, source: string, hyperParameters: Record<string, string>, debuggerInput?: DebuggerInput): CreateTrainingJobInput => ({
+    name,
+    trainingImage: image,
+    roleArn: KENNEL_EXECUTION_ROLE_ARN,
+    instanceType: 'ml.m5.large',
+    channels: [{ channelName: 'training', uri: pathToFileURL(data).href, s3DataType: 'S3Prefix' }],
+    hyperParameters: { sagemaker_program: program, sagemaker_submit_directory: pathToFileURL(source).href, ...hyperParameters },
+    ...(debuggerInput ? { debugger: debuggerInput } : {}),
+  });
+
+  CASES.forEach((c, index) => {
+    it(c.what, async () => {
+      const name = `script-debug-${index}`;
+      await platform.trainingJobs.create(job(name, c.image, c.program, EXAMPLES, c.hyperParameters, c.debugger));
+      const done = await waitForTrainingJob(platform, name);
+      const log = (await platform.deps.logs.read(name)).events.map((e) => e.message);
+      assert.equal(done.status, c.status, `${done.failureReason ?? ''}\n${log.slice(-10).join('\n')}`);
+      const findings = Object.fromEntries(done.ruleEvaluations!.map((e) => [e.configurationName, e.status]));
+      assert.deepEqual(findings, c.findings, JSON.stringify(done.ruleEvaluations));
+      const { trace } = await platform.deps.traces.read(name);
+      assert.ok(trace.steps.length > 0, 'the script’s steps are in the job’s trace');
+      assert.ok(trace.system.length > 0, 'and Kennel’s own system samples, without the script doing anything');
+      if (c.status === 'Stopped') assert.ok(trace.epochs.length < Number(c.hyperParameters.epochs), `stopped after ${trace.epochs.length} epochs`);
+    });
+  });
+
+  it('the sleepy loader’s steps show where the time goes: waiting for data, not computing', async () => {
+    const { trace } = await platform.deps.traces.read('script-debug-2');
+    const total = (key: 'dataMs' | 'computeMs') => trace.steps.reduce((sum, step) => sum + step[key], 0);
+    assert.ok(total('dataMs') > 5 * total('computeMs'), `data ${total('dataMs').toFixed(0)} ms, compute ${total('computeMs').toFixed(0)} ms`);
+  });
+
+  it('a script writing lines that are not records is told so in its log, and the rest of its trace still counts', async () => {
+    const source = join(dir, 'garbage');
+    await mkdir(source);
+    await writeFile(
+      join(source, 'train.py'),
+      [
+        'import os',
+        'with open(os.environ["KENNEL_DEBUGGER_TRACE"], "a") as trace:',
+        '    trace.write("not json\\n")',
+        '    trace.write(\'{"type": "step", "step": 0, "loss": "high"}\\n\')',
+        '    trace.write(\'{"type": "step", "step": 1, "loss": NaN}\\n\')',
+        'print("done")',
+      ].join('\n'),
+    );
+    await platform.trainingJobs.create(job('garbage-trace', 'kennel/python:latest', 'train.py', source, {}, { rules: [rule('ExplodingTensor')] }));
+    const done = await waitForTrainingJob(platform, 'garbage-trace');
+    assert.equal(done.status, 'Completed', done.failureReason);
+    const log = (await platform.deps.logs.read('garbage-trace')).events.map((e) => e.message);
+    assert.ok(log.includes('Debugger trace line 1 ignored: not JSON'), log.join('\n'));
+    assert.ok(log.some((line) => /^Debugger trace line 2 ignored: loss: /.test(line)), log.join('\n'));
+    assert.equal(done.ruleEvaluations![0]!.status, 'IssuesFound', 'the good line is read: its NaN loss is found');
+  });
+});
