@@ -10,7 +10,7 @@ import { connect, globalOptions, kennelHome } from './context.ts';
 import { waitForEndpoint } from './endpoints.ts';
 import type { TrainingJobDescription } from './sagemaker-shapes.ts';
 import { loadWorkloadSpec, type WorkloadSpec } from './spec.ts';
-import { createTrainingJobRequest, type TrainingJobRequest } from './training-request.ts';
+import { debuggerRequestMembers, createTrainingJobRequest, type TrainingJobRequest } from './training-request.ts';
 import { waitForJob } from './training-jobs.ts';
 import { waitForTuningJob } from './tuning-jobs.ts';
 import { bestTrial } from './tuning-report.ts';
@@ -156,7 +156,9 @@ async function apply(client: KennelClient, spec: WorkloadSpec, file: string): Pr
   if (job) say(`training job ${jobName}: exists (${job.TrainingJobStatus})`);
   else {
     const hyperParameters = { ...asStrings(spec.trainingJob.hyperParameters), ...tunedValues };
-    await inSection('trainingJob', () => client.sageMaker('CreateTrainingJob', trainingJobRequest(spec.trainingJob, dataset.path, hyperParameters)));
+    // The rules watch the job itself; a tuning job's trials (TrainingJobDefinition) have no debugger settings on SageMaker either.
+    const request = { ...trainingJobRequest(spec.trainingJob, dataset.path, hyperParameters), ...debuggerRequestMembers(spec.trainingJob.debugger ?? {}) };
+    await inSection('trainingJob', () => client.sageMaker('CreateTrainingJob', request));
     say(`training job ${jobName}: started`);
   }
   const finished = await waitForJob(client, jobName);

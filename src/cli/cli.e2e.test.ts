@@ -61,6 +61,30 @@ describe('the kennel CLI', { timeout: 600_000 }, () => {
     assert.deepEqual(await json('models', 'list'), []);
   });
 
+  it('trains under debugger and profiler rules, then writes the report and prints its summary', async () => {
+    const job = await json<{ DebugRuleEvaluationStatuses: { RuleConfigurationName: string; RuleEvaluationStatus: string }[]; ProfilerRuleEvaluationStatuses: unknown[] }>(
+      'training-jobs', 'create', '--name', 'debugged', '--data', images, '--hp', 'epochs=6', '--hp', 'learning_rate=0.003', '--hp', 'hidden_units=32',
+      '--rule', 'ExplodingTensor', '--rule', 'ClassImbalance:threshold_imbalance=5', '--rule', 'StepOutlier:n_outliers=1000', '--save-interval', '2', '--wait',
+    );
+    assert.deepEqual(job.DebugRuleEvaluationStatuses.map((s) => [s.RuleConfigurationName, s.RuleEvaluationStatus]), [['ExplodingTensor', 'NoIssuesFound'], ['ClassImbalance', 'NoIssuesFound']]);
+    assert.equal(job.ProfilerRuleEvaluationStatuses.length, 1);
+
+    const out = join(test.home, 'debugged.html');
+    const report = await kennel('training-jobs', 'report', 'debugged', '--out', out);
+    assert.equal(report.code, 0, report.stderr);
+    assert.match(report.stdout, /^debugged: Completed, \d+ steps, 6 epochs\nloss [▁▂▃▄▅▆▇█]+ [\d.]+ → [\d.]+\n/);
+    assert.match(report.stdout, /✓ ExplodingTensor: NoIssuesFound: /);
+    assert.match(report.stdout, /✓ StepOutlier: NoIssuesFound: /);
+    assert.match(report.stdout, /No rule found an issue\.\nWrote the report to .*debugged\.html\n$/);
+    const page = await readFile(out, 'utf8');
+    assert.match(page, /<h1>Training job debugged: <span class="status">Completed<\/span><\/h1>/);
+    assert.match(page, /uPlot/);
+
+    const refused = await kennel('training-jobs', 'create', '--name', 'bad-rule', '--data', images, '--rule', 'Overfit:patience=soon');
+    assert.equal(refused.code, 2, 'a refused request exits 2, as other validation errors do');
+    assert.match(refused.stderr, /ValidationException: Overfit parameter patience must be a whole number, 1 or more, not "soon"/);
+  });
+
   it('copies data into the object store and trains from s3://, then fetches the model back', async () => {
     const copied = await kennel('objects', 'cp', '--recursive', images, 's3://datasets/pets/');
     assert.equal(copied.code, 0, copied.stderr);
@@ -176,6 +200,7 @@ describe('the kennel CLI', { timeout: 600_000 }, () => {
         '  name: spec-tuned-job',
         '  backbone: { sample: true }',
         '  hyperParameters: { epochs: 3, hidden_units: 32, learning_rate: 0.5 }',
+        '  debugger: { rules: [{ rule: ExplodingTensor, stopTraining: true }, { rule: StepOutlier, parameters: { n_outliers: 1000 } }] }',
         'model: { name: spec-tuned-model }',
         'endpoint: { name: spec-tuned-endpoint }',
         '',
@@ -186,7 +211,11 @@ describe('the kennel CLI', { timeout: 600_000 }, () => {
     const best = applied.stdout.match(/tuning job spec-hpo: Completed; best validation:accuracy [\d.]+ with (.*)\n/);
     assert.ok(best, applied.stdout);
     const tuned = Object.fromEntries(best[1].split(' ').map((pair) => pair.split('=')));
-    const job = await json<{ HyperParameters: Record<string, string> }>('training-jobs', 'describe', 'spec-tuned-job');
+    const job = await json<{ HyperParameters: Record<string, string>; DebugRuleConfigurations: { RuleParameters: Record<string, string> }[]; ProfilerRuleEvaluationStatuses: { RuleEvaluationStatus: string }[] }>(
+      'training-jobs', 'describe', 'spec-tuned-job',
+    );
+    assert.deepEqual(job.DebugRuleConfigurations.map((c) => c.RuleParameters), [{ rule_to_invoke: 'ExplodingTensor', action_json: '[{"name":"stoptraining"}]' }], 'the spec’s rules are on the job');
+    assert.deepEqual(job.ProfilerRuleEvaluationStatuses.map((s) => s.RuleEvaluationStatus), ['NoIssuesFound']);
     assert.equal(job.HyperParameters.learning_rate, tuned.learning_rate, 'the tuned value replaces the static one');
     assert.equal(job.HyperParameters.batch_size, tuned.batch_size);
     assert.match(applied.stdout, /endpoint spec-tuned-endpoint InService/);

@@ -51,6 +51,7 @@ describe('workload spec files', () => {
     const spec = await loadWorkloadSpec(file, '/state');
     assert.equal(spec.dataset.path, '/state/examples/dog-breeds/dogImages');
     assert.ok('backbone' in spec.trainingJob && 'path' in spec.trainingJob.backbone);
+    assert.deepEqual(spec.trainingJob.debugger?.rules?.map((r) => r.rule), ['ExplodingTensor', 'Overfit', 'ClassImbalance', 'ProfilerReport']);
     const [classify] = spec.functions!;
     assert.equal(classify!.name, 'classify');
     assert.equal(classify!.reservedConcurrency, 5);
@@ -84,6 +85,12 @@ describe('workload spec files', () => {
     ['an unknown hyperparameter', VALID.replace('epochs: 3', 'epochz: 3'), /kennel\.yaml:12: trainingJob\.hyperParameters\.epochz: Unknown hyperparameter/],
     ['a tuning job with no range', VALID.replace('trainingJob:', 'tuningJob:\n  name: t\n  objective: { metric: validation:loss }\n  ranges: {}\ntrainingJob:'), /tuningJob\.ranges: give at least one range/],
     ['a tuning range with a bad scaling', VALID.replace('trainingJob:', 'tuningJob:\n  name: t\n  objective: { metric: validation:loss }\n  ranges: { learning_rate: { min: 0.001, max: 0.1, scaling: Log } }\ntrainingJob:'), /tuningJob\.ranges\.learning_rate/],
+    ['an unknown debugger rule', VALID.replace('    epochs: 3\n', '    epochs: 3\n  debugger:\n    rules:\n      - rule: Overfitting\n'), /kennel\.yaml:15: trainingJob\.debugger\.rules\.0: There is no built-in debugger rule Overfitting; the rules are VanishingGradient/],
+    [
+      'a rule parameter of the wrong kind',
+      VALID.replace('    epochs: 3\n', '    epochs: 3\n  debugger:\n    rules:\n      - rule: LossNotDecreasing\n        parameters: { num_steps: many }\n'),
+      /trainingJob\.debugger\.rules\.0: LossNotDecreasing parameter num_steps must be a whole number/,
+    ],
     [
       'a script-mode job with an endpoint',
       VALID.replace('  backbone:\n    sample: true\n', '  script: { image: kennel/python, entryPoint: train.py, sourceDir: . }\n'),

@@ -3,7 +3,15 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DomainError } from '../core/errors.ts';
+import { parseDebuggerConfiguration } from '../domain/debugger/configuration.ts';
 import { parseHyperParameters } from '../domain/training/hyperparameters.ts';
+import { debuggerRequestMembers } from './training-request.ts';
+
+interface WireRule {
+  RuleConfigurationName: string;
+  RuleEvaluatorImage: string;
+  RuleParameters: Record<string, string>;
+}
 import { registerDatasetSchema, resourceNameSchema as name } from '../api/schemas.ts';
 
 const rgb = z.tuple([z.number(), z.number(), z.number()]);
@@ -34,6 +42,25 @@ const backboneSchema = z.union([
 
 const hyperParametersSchema = z.record(z.string(), z.union([z.string(), z.number()]));
 
+/** Built-in debugger and profiler rules, and how often to record (see `kennel training-jobs create --help`). */
+const debuggerSchema = z
+  .object({
+    rules: z
+      .array(
+        z
+          .object({
+            rule: z.string().min(1),
+            parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+            stopTraining: z.boolean().optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+    saveInterval: z.number().int().positive().optional(),
+    profilingIntervalMs: z.number().int().positive().optional(),
+  })
+  .strict();
+
 const imageClassifierJobSchema = z
   .object({
     name,
@@ -42,6 +69,7 @@ const imageClassifierJobSchema = z
     hyperParameters: hyperParametersSchema.optional(),
     instanceType: z.string().min(1).optional(),
     maxRuntimeInSeconds: z.number().int().positive().optional(),
+    debugger: debuggerSchema.optional(),
   })
   .strict();
 
@@ -61,6 +89,7 @@ const scriptJobSchema = z
     metricDefinitions: z.array(z.object({ name: z.string().min(1), regex: z.string().min(1) }).strict()).optional(),
     instanceType: z.string().min(1).optional(),
     maxRuntimeInSeconds: z.number().int().positive().optional(),
+    debugger: debuggerSchema.optional(),
   })
   .strict();
 
@@ -213,6 +242,17 @@ export async function loadWorkloadSpec(file: string, kennelHome: string): Promis
     const field = typeof error.details.field === 'string' ? [error.details.field] : [];
     throw new DomainError('ValidationError', at(['trainingJob', 'hyperParameters', ...field], error.message));
   }
+  const rules = spec.trainingJob.debugger?.rules ?? [];
+  rules.forEach((rule, index) => {
+    try {
+      const configuration = debuggerRequestMembers({ rules: [rule] }) as { DebugRuleConfigurations?: WireRule[]; ProfilerRuleConfigurations?: WireRule[] };
+      const asInput = (list: WireRule[] | undefined) => (list ?? []).map((c) => ({ name: c.RuleConfigurationName, evaluatorImage: c.RuleEvaluatorImage, parameters: c.RuleParameters }));
+      parseDebuggerConfiguration({ rules: asInput(configuration.DebugRuleConfigurations), profilerRules: asInput(configuration.ProfilerRuleConfigurations) }, spec.trainingJob.name);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      throw new DomainError('ValidationError', at(['trainingJob', 'debugger', 'rules', String(index)], error.message));
+    }
+  });
   const base = dirname(resolve(file));
   const resolvePath = (path: string) => {
     const expanded = path.replace(/^\$(KENNEL_HOME|\{KENNEL_HOME\})/, kennelHome);

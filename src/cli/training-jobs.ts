@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { DomainError } from '../core/errors.ts';
@@ -6,7 +7,13 @@ import type { KennelClient } from './client.ts';
 import { connect, globalOptions, print, registerResourceVerbs, table, time } from './context.ts';
 import { ProgressDisplay } from './progress.ts';
 import type { TrainingJobDescription, TrainingJobMetrics, TrainingJobSummary } from './sagemaker-shapes.ts';
-import { createTrainingJobRequest, toUri } from './training-request.ts';
+import { createTrainingJobRequest, parseRuleFlags, toUri } from './training-request.ts';
+import { BUILT_IN_RULES } from '../domain/debugger/built-in-rules.ts';
+import type { RuleEvaluation } from '../domain/debugger/evaluation.ts';
+import { TraceBuilder } from '../domain/debugger/trace-builder.ts';
+import { parseTraceLine } from '../domain/debugger/trace-protocol.ts';
+import { debuggerReportPage } from './debugger-page.ts';
+import { debuggerSummary, type DebuggerReport } from './debugger-report.ts';
 
 const TERMINAL = ['Completed', 'Failed', 'Stopped'];
 
@@ -21,6 +28,10 @@ interface CreateOptions {
   outputPath?: string;
   roleArn: string;
   wait?: boolean;
+  rule: string[];
+  stopOn: string[];
+  saveInterval?: string;
+  profilingInterval?: string;
 }
 
 export function registerTrainingJobs(program: Command): void {
@@ -38,6 +49,10 @@ export function registerTrainingJobs(program: Command): void {
     .option('--max-runtime <seconds>', 'StoppingCondition.MaxRuntimeInSeconds (default one day)')
     .option('--output-path <uri>', 'where model.tar.gz goes (default s3://sagemaker-us-east-1-000000000000/)')
     .option('--role-arn <arn>', 'RoleArn to record', KENNEL_EXECUTION_ROLE_ARN)
+    .option('--rule <Name[:param=value]>', `a built-in debugger or profiler rule, evaluated while the job runs (repeatable): ${BUILT_IN_RULES.map((r) => r.name).join(', ')}`, collect, [])
+    .option('--stop-on <Name>', 'stop the job when this rule finds an issue (repeatable; adds the rule if --rule does not name it)', collect, [])
+    .option('--save-interval <steps>', 'save tensors every this many steps (default 100 when a debugger rule is given)')
+    .option('--profiling-interval <ms>', 'sample CPU and memory this often: 100, 200, 500 (default), 1000, 5000 or 60000')
     .option('--wait', 'wait for the job to finish, showing progress')
     .action(async (options: CreateOptions, command: Command) => {
       const client = await connect(command);
@@ -66,6 +81,18 @@ export function registerTrainingJobs(program: Command): void {
     },
     describe: { operation: 'DescribeTrainingJob', nameMember: 'TrainingJobName', render: renderJob, load: describeJob },
   });
+
+  group
+    .command('report <name>')
+    .description("The debugger's report on a training job: loss, gradients, utilisation and step time charts, and each rule's finding")
+    .option('--out <file.html>', 'where to write the report (default <name>-report.html)')
+    .action(async (name: string, options: { out?: string }, command: Command) => {
+      const report = await loadDebuggerReport(await connect(command), name);
+      const out = options.out ?? `${name}-report.html`;
+      await writeFile(out, debuggerReportPage(report));
+      const summary = { jobName: report.jobName, status: report.status, steps: report.trace.steps.length, epochs: report.trace.epochs.length, findings: report.findings, file: out };
+      print(command, summary, () => `${debuggerSummary(report)}\nWrote the report to ${out}`);
+    });
 
   group
     .command('metrics <name>')
@@ -116,7 +143,52 @@ async function requestFromFlags(client: KennelClient, options: CreateOptions): P
     maxRuntimeSeconds: maxRuntime,
     outputPath: options.outputPath,
     roleArn: options.roleArn,
+    debugger: {
+      rules: parseRuleFlags(options.rule, options.stopOn),
+      ...(options.saveInterval !== undefined ? { saveInterval: wholeNumber(options.saveInterval, '--save-interval') } : {}),
+      ...(options.profilingInterval !== undefined ? { profilingIntervalMs: wholeNumber(options.profilingInterval, '--profiling-interval') } : {}),
+    },
   });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function wholeNumber(text: string, flag: string): number {
+  if (!/^\d+$/.test(text)) throw new DomainError('ValidationError', `${flag} must be a whole number (got ${JSON.stringify(text)})`, { field: flag });
+  return Number(text);
+}
+
+interface TraceAnswer {
+  trainingJobName: string;
+  status: string;
+  rules: (RuleEvaluation & { rule?: string })[];
+  records: unknown[];
+}
+
+/** The trace and the rules' findings, as the report and its summary take them. */
+export async function loadDebuggerReport(client: KennelClient, name: string): Promise<DebuggerReport> {
+  const answer = await client.kennel<TraceAnswer>('GET', `/training-jobs/${encodeURIComponent(name)}/trace`);
+  const builder = new TraceBuilder();
+  for (const item of answer.records) {
+    const record = parseTraceLine(JSON.stringify(item));
+    if (!('error' in record)) builder.add(record);
+  }
+  return {
+    jobName: answer.trainingJobName,
+    status: answer.status,
+    trace: builder.trace,
+    findings: answer.rules.map((evaluation) => {
+      const rule = BUILT_IN_RULES.find((r) => r.name === evaluation.rule && r.kind === evaluation.kind);
+      return {
+        configurationName: evaluation.configurationName,
+        rule: { name: evaluation.rule ?? evaluation.configurationName, kind: evaluation.kind, meaning: rule?.meaning ?? '', advice: rule?.advice ?? '' },
+        // Stopping and Stopped describe SageMaker's evaluation jobs; Kennel's rules end with the job.
+        finding: { status: evaluation.status === 'Stopping' || evaluation.status === 'Stopped' ? 'InProgress' : evaluation.status, ...(evaluation.step !== undefined ? { step: evaluation.step } : {}), details: evaluation.details },
+      };
+    }),
+  };
 }
 
 /** `["learning_rate=0.01", "epochs=5"]` → `{ learning_rate: "0.01", epochs: "5" }` (the server validates values). */

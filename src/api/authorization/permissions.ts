@@ -314,6 +314,9 @@ const REST: Record<string, PermissionRule> = {
   'GET /kennel/training-jobs/:name/metrics': {
     checks: (input) => [{ action: 'kennel:GetTrainingJobMetrics', resource: sageMakerArn('training-job', input.params.name, REGION) }],
   },
+  'GET /kennel/training-jobs/:name/trace': {
+    checks: (input) => [{ action: 'kennel:GetTrainingJobTrace', resource: sageMakerArn('training-job', input.params.name, REGION) }],
+  },
   'GET /kennel/training-jobs/:name/logs': {
     checks: (input) => [{ action: 'kennel:GetTrainingJobLogs', resource: sageMakerArn('training-job', input.params.name, REGION) }],
   },

@@ -49,6 +49,7 @@ describe('Kennel REST control plane over HTTP', () => {
       ['GET', '/datasets/missing', undefined, 404, 'NotFound', /missing/],
       ['GET', '/training-jobs/missing/metrics', undefined, 404, 'NotFound', /not found/],
       ['GET', '/training-jobs/missing/logs', undefined, 404, 'NotFound', /not found/],
+      ['GET', '/training-jobs/missing/trace', undefined, 404, 'NotFound', /not found/],
       ['GET', '/training-jobs/missing/logs?from=-1', undefined, 400, 'ValidationError', /from/],
       ['GET', '/training-jobs/missing/logs?from=1&nonsense=2', undefined, 400, 'ValidationError', /nonsense/],
       ['GET', '/tuning-jobs/missing/trials', undefined, 404, 'NotFound', /tuning job/],

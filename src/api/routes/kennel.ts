@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { DomainError } from '../../core/errors.ts';
+import { encodeTraceRecord } from '../../domain/debugger/trace-protocol.ts';
 import { DEFAULT_REGION } from '../../domain/iam/arn.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { ApiEnv } from '../env.ts';
@@ -68,6 +69,20 @@ export function kennelRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const job = platform.trainingJobs.describe(c.req.param('name'));
     const page = await platform.deps.logs.read(job.name, query.from ?? 0, query.limit ?? 1000);
     return c.json({ trainingJobName: job.name, status: job.status, events: page.events, next: page.next });
+  });
+
+  // The debugger's trace, as SageMaker keeps a job's tensors and profiler data in S3: its records in the trace protocol
+  // (NaN and the infinities as strings, as in the file), and each rule's evaluation with the step it fired at.
+  app.get('/training-jobs/:name/trace', allow('GET /kennel/training-jobs/:name/trace'), async (c) => {
+    const job = platform.trainingJobs.describe(c.req.param('name'));
+    const { builder } = await platform.deps.traces.read(job.name);
+    const rules = [...(job.spec.debugger?.rules ?? []), ...(job.spec.debugger?.profilerRules ?? [])];
+    return c.json({
+      trainingJobName: job.name,
+      status: job.status,
+      rules: (job.ruleEvaluations ?? []).map((evaluation) => ({ ...evaluation, rule: rules.find((r) => r.name === evaluation.configurationName)?.rule })),
+      records: builder.records().map((record) => JSON.parse(encodeTraceRecord(record)) as unknown),
+    });
   });
 
   // What DescribeHyperParameterTuningJob does not say: each trial's objective after every epoch, for the learning curves.

@@ -148,6 +148,15 @@ const CASES: { rule: string; sickness: string; make: Sickness; firesAt: number |
     },
     firesAt: STEPS - 1,
   },
+  {
+    rule: 'ProfilerReport',
+    sickness: 'the stalled steps StepOutlier finds, with its parameter named as SageMaker names it in the report (StepOutlier_n_outliers)',
+    make: (t) => {
+      for (const s of t.steps) if (s.step === 40 || s.step === 45 || s.step === 50) s.computeMs = 200;
+    },
+    firesAt: 50,
+    parameters: { StepOutlier_n_outliers: '2' },
+  },
 ];
 
 const evaluate = (rule: BuiltInRule, trace: TrainingTrace, given: Record<string, string> = {}, ended = true) => rule.evaluate(trace, readRuleParameters(rule, given), { ended });

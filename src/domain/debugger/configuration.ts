@@ -75,6 +75,8 @@ export const MAX_RULE_CONFIGURATIONS = 20;
  * registry and tag is accepted; `kennel/debugger-rules` names the same.
  */
 const BUILT_IN_RULE_REPOSITORIES = ['sagemaker-debugger-rules', 'kennel/debugger-rules'];
+/** The rules image Kennel's own CLI and specs name. */
+export const DEBUGGER_RULES_IMAGE = 'kennel/debugger-rules:latest';
 /** The image of custom rules (a user's own rule class): Kennel cannot run those. */
 const CUSTOM_RULE_REPOSITORY = 'sagemaker-debugger-rule-evaluator';
 

@@ -91,4 +91,33 @@ export const CPU_BOTTLENECK: BuiltInRule = {
   },
 };
 
-export const PROFILER_RULES: readonly BuiltInRule[] = [LOW_CPU_UTILIZATION, STEP_OUTLIER, CPU_BOTTLENECK];
+const REPORTED: readonly BuiltInRule[] = [LOW_CPU_UTILIZATION, STEP_OUTLIER, CPU_BOTTLENECK];
+
+/**
+ * SageMaker's ProfilerReport, which the SageMaker Python SDK adds to every job it profiles:
+ * every profiler rule at once. Its parameters are theirs, prefixed with the rule's name
+ * (`StepOutlier_stddev`), as SageMaker names them. It finds an issue when any of them does.
+ */
+export const PROFILER_REPORT: BuiltInRule = {
+  name: 'ProfilerReport',
+  kind: 'profiler',
+  parameters: Object.fromEntries(REPORTED.flatMap((rule) => Object.entries(rule.parameters).map(([name, parameter]) => [`${rule.name}_${name}`, parameter]))),
+  meaning: 'The profiler’s rules together: each finding below says what it means on its own.',
+  advice: 'Open the report (kennel training-jobs report) for the utilisation and step-time charts, and follow the advice of the rule that fired.',
+  evaluate(trace, parameters, context) {
+    const findings = REPORTED.map((rule) => {
+      const own = Object.fromEntries(Object.keys(rule.parameters).map((name) => [name, parameters[`${rule.name}_${name}`]]));
+      return { rule: rule.name, finding: rule.evaluate(trace, own, context) };
+    });
+    const issues = findings.filter(({ finding }) => finding.status === 'IssuesFound');
+    if (issues.length > 0) {
+      const first = issues.reduce((a, b) => ((b.finding.step ?? Infinity) < (a.finding.step ?? Infinity) ? b : a));
+      return issueFound(first.finding.step, issues.map(({ rule, finding }) => `${rule}: ${finding.details}`).join('; '));
+    }
+    const errors = findings.filter(({ finding }) => finding.status === 'Error');
+    if (errors.length > 0) return { status: 'Error', details: errors.map(({ rule, finding }) => `${rule}: ${finding.details}`).join('; ') };
+    return nothingFound(context, `${REPORTED.map((rule) => rule.name).join(', ')} found nothing.`);
+  },
+};
+
+export const PROFILER_RULES: readonly BuiltInRule[] = [...REPORTED, PROFILER_REPORT];

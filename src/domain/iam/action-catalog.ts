@@ -163,6 +163,7 @@ export const ACTION_CATALOG = {
     'ValidateDataset',
     'GetTrainingJobMetrics',
     'GetTrainingJobLogs',
+    'GetTrainingJobTrace',
     'ListTuningJobTrials',
     'LookupAuditEvents',
     'GetFunctionMetrics',
