@@ -69,10 +69,16 @@ export function reluActivity(layer, activations) {
 }
 
 export class Recorder {
-  constructor({ path = process.env.KENNEL_DEBUGGER_TRACE, saveInterval = process.env.KENNEL_DEBUGGER_SAVE_INTERVAL, saveFirstSteps = process.env.KENNEL_DEBUGGER_SAVE_FIRST_STEPS } = {}) {
+  constructor({
+    path = process.env.KENNEL_DEBUGGER_TRACE,
+    saveInterval = process.env.KENNEL_DEBUGGER_SAVE_INTERVAL,
+    saveFirstSteps = process.env.KENNEL_DEBUGGER_SAVE_FIRST_STEPS,
+    saveFirstEvery = process.env.KENNEL_DEBUGGER_SAVE_FIRST_EVERY,
+  } = {}) {
     this.path = path;
     this.saveInterval = saveInterval ? Number(saveInterval) : undefined;
     this.saveFirstSteps = Number(saveFirstSteps ?? 0);
+    this.saveFirstEvery = Math.max(1, Number(saveFirstEvery ?? 1));
     this.dataMs = 0;
     this.computeMs = 0;
     this.saved = 0;
@@ -80,7 +86,8 @@ export class Recorder {
 
   /** Whether the hook saves tensors at this step. */
   saves(step) {
-    return this.saveInterval !== undefined && (step < this.saveFirstSteps || step % this.saveInterval === 0);
+    if (this.saveInterval === undefined) return false;
+    return step < this.saveFirstSteps ? step % this.saveFirstEvery === 0 : step % this.saveInterval === 0;
   }
 
   /** Runs `load` (sync or async), counting its time as the next step's data loading. */

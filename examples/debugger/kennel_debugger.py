@@ -117,11 +117,12 @@ def relu_activity(layer, activations):
 
 
 class Recorder:
-    def __init__(self, path=None, save_interval=None, save_first_steps=None):
+    def __init__(self, path=None, save_interval=None, save_first_steps=None, save_first_every=None):
         self.path = path or os.environ.get("KENNEL_DEBUGGER_TRACE")
         interval = save_interval or os.environ.get("KENNEL_DEBUGGER_SAVE_INTERVAL")
         self.save_interval = int(interval) if interval else None
         self.save_first_steps = int(save_first_steps or os.environ.get("KENNEL_DEBUGGER_SAVE_FIRST_STEPS") or 0)
+        self.save_first_every = max(1, int(save_first_every or os.environ.get("KENNEL_DEBUGGER_SAVE_FIRST_EVERY") or 1))
         self._file = open(self.path, "a", buffering=1, encoding="utf-8") if self.path else None
         self._data_ms = 0.0
         self._compute_ms = 0.0
@@ -131,7 +132,9 @@ class Recorder:
         """Whether the hook saves tensors at this step."""
         if self.save_interval is None:
             return False
-        return step < self.save_first_steps or step % self.save_interval == 0
+        if step < self.save_first_steps:
+            return step % self.save_first_every == 0
+        return step % self.save_interval == 0
 
     @contextmanager
     def loading(self):

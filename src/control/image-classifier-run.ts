@@ -64,7 +64,7 @@ async function trainAndPackage(run: RunContext, job: ImageClassifierJob, data: I
   const stepsPerEpoch = Math.ceil(data.splits.train.labels.length / job.spec.head.batch_size);
   debug.record([{ type: 'classes', classes: { labels: data.classes, samples: classSizes(data.splits.train.labels, data.classes.length) } }]);
   debug.start(process.pid);
-  const { saveInterval, saveFirstSteps } = debug.settings;
+  const { steps: recordSteps, saveInterval, saveFirstSteps, saveFirstEvery } = debug.settings;
 
   const writer = new LatestCheckpointWriter(deps.checkpoints, jobName, fingerprint, logger);
   const trained = await deps.trainers.train({
@@ -77,7 +77,7 @@ async function trainAndPackage(run: RunContext, job: ImageClassifierJob, data: I
     intraOpNumThreads: run.threads,
     resumeFrom: from,
     ...(job.spec.preparedDataDigest ? { dataKey: job.spec.preparedDataDigest } : {}),
-    ...(saveInterval !== undefined ? { debugSaveInterval: saveInterval, debugSaveFirstSteps: saveFirstSteps } : {}),
+    ...(recordSteps ? { debug: { ...(saveInterval !== undefined ? { saveInterval } : {}), saveFirstSteps, saveFirstEvery } } : {}),
     // One record write per report, however many epochs it holds: small heads train hundreds of epochs a second.
     onEpochs: (batch, checkpoint, steps) => {
       if (signal.aborted) return;

@@ -1,6 +1,6 @@
 import { describeError } from '../core/errors.ts';
 import { recordingSettings, type RecordingSettings, type RuleConfiguration } from '../domain/debugger/configuration.ts';
-import { evaluateRules, evaluationDue } from '../domain/debugger/evaluation.ts';
+import { evaluateRules, evaluationDue, initialEvaluations } from '../domain/debugger/evaluation.ts';
 import type { TraceBuilder } from '../domain/debugger/trace-builder.ts';
 import type { TraceRecord } from '../domain/debugger/trace-protocol.ts';
 import type { TrainingTrace } from '../domain/debugger/trace.ts';
@@ -52,6 +52,11 @@ export class JobDebugger {
     await traces.rewrite(run.jobName, loaded.builder.records());
     const debug = new JobDebugger(run, job, loaded.builder, traces.writer(run.jobName));
     debug.currentStep = loaded.trace.steps.at(-1)?.step ?? 0;
+    // A run starts its rules afresh: what an earlier, cut-short run found is found again on the trace it kept.
+    if (debug.rules.length > 0) {
+      const nowMs = run.deps.clock.now();
+      run.deps.store.trainingJobs.modify(run.jobName, (current) => ({ ...current, ruleEvaluations: initialEvaluations(debug.rules, nowMs) }));
+    }
     return debug;
   }
 

@@ -78,10 +78,12 @@ export async function runScriptJob(run: RunContext, job: ScriptJob): Promise<voi
         if (++rejectedLines <= MAX_REPORTED_TRACE_ERRORS) run.log.line(`Debugger trace line ${line} ignored: ${error}`);
       }
     };
-    const { saveInterval, saveFirstSteps } = debug.settings;
+    const { saveInterval, saveFirstSteps, saveFirstEvery } = debug.settings;
     const debuggerEnvironment = {
       [TRACE_VARIABLE]: tracePath,
-      ...(saveInterval !== undefined ? { KENNEL_DEBUGGER_SAVE_INTERVAL: String(saveInterval), KENNEL_DEBUGGER_SAVE_FIRST_STEPS: String(saveFirstSteps) } : {}),
+      ...(saveInterval !== undefined
+        ? { KENNEL_DEBUGGER_SAVE_INTERVAL: String(saveInterval), KENNEL_DEBUGGER_SAVE_FIRST_STEPS: String(saveFirstSteps), KENNEL_DEBUGGER_SAVE_FIRST_EVERY: String(saveFirstEvery) }
+        : {}),
     };
     const args = scriptArguments(spec.hyperParameters);
     run.enter('Training', `Running ${spec.script.program} with ${spec.script.interpreter === 'node' ? 'Node.js' : 'Python'}`);

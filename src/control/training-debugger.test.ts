@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -91,5 +91,32 @@ describe('training jobs under the debugger and profiler', () => {
     const log = await platform.deps.logs.read('stalling');
     assert.ok(log.events.some((e) => /Rule LossNotDecreasing: IssuesFound at step \d+/.test(e.message)));
     assert.ok(job.modelArtifactsUri, 'a stopped job keeps the model trained so far');
+  });
+
+  it('after a shutdown mid-run, the resumed job keeps its trace up to the checkpoint and records the rest once, past a torn last line', async () => {
+    const store = createMemoryStore();
+    const first = createPlatform(testControlDeps(dir, store));
+    const input = imageClassifierJob('resumed-trace', images, { hyperParameters: { ...SMALL_HYPERPARAMETERS, epochs: 10_000 }, debugger: { rules: [rule('ExplodingTensor')] } });
+    await first.trainingJobs.create(input);
+    while (first.trainingJobs.describe('resumed-trace').epochs.length < 3) await new Promise((done) => setTimeout(done, 20));
+    await first.controller.stop();
+    // What a kill leaves: a record cut short at the end of the file.
+    await appendFile(join(dir, 'traces', 'resumed-trace.jsonl'), '{"type": "step", "step": 99999, "lo');
+
+    const restarted = createPlatform(testControlDeps(dir, store));
+    try {
+      await restarted.controller.step();
+      while (restarted.trainingJobs.describe('resumed-trace').epochs.length < 6) await new Promise((done) => setTimeout(done, 20));
+      restarted.trainingJobs.stop('resumed-trace');
+      const job = await waitForTrainingJob(restarted, 'resumed-trace');
+      assert.equal(job.status, 'Stopped');
+      assert.equal(job.ruleEvaluations![0]!.status, 'NoIssuesFound');
+      const { trace, damagedLines } = await restarted.deps.traces.read('resumed-trace');
+      assert.equal(damagedLines, 0, 'the torn line was dropped when the resumed run rewrote the trace');
+      assert.deepEqual(trace.steps.map((s) => s.step), trace.steps.map((_, i) => i), 'every step once, in order, across both runs');
+      assert.deepEqual(trace.epochs.map((e) => e.epoch), job.epochs.map((e) => e.epoch), 'the trace’s epochs are the job’s');
+    } finally {
+      await restarted.controller.stop();
+    }
   });
 });

@@ -63,6 +63,19 @@ describe('the reference workflow with boto3 and the AWS CLI', { timeout: 600_000
     assert.equal(result.model, 's3://sagemaker-us-east-1-000000000000/boto3-hpo/boto3-hpo-final/output/model.tar.gz');
   });
 
+  it('examples/debugger/boto3_debugger.py: a rule stops an exploding script-mode job, and stays quiet on a healthy one', async () => {
+    const { stdout, stderr } = await python([join(root, 'examples/debugger/boto3_debugger.py'), '--data', data, '--name', 'boto3-debugger']);
+    type Outcome = { status: string; profiling: string; rules: Record<string, { status: string; details: string; arn: string }> };
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { healthy: Outcome; exploding: Outcome };
+    assert.equal(result.healthy.status, 'Completed', stderr);
+    assert.deepEqual(Object.values(result.healthy.rules).map((r) => r.status), ['NoIssuesFound', 'NoIssuesFound'], JSON.stringify(result.healthy));
+    assert.equal(result.healthy.profiling, 'Enabled');
+    assert.equal(result.exploding.status, 'Stopped', JSON.stringify(result.exploding));
+    assert.equal(result.exploding.rules.ExplodingTensor!.status, 'IssuesFound');
+    assert.match(result.exploding.rules.ExplodingTensor!.details, /^At step \d+: /);
+    assert.match(result.exploding.rules.ExplodingTensor!.arn, /^arn:aws:sagemaker:us-east-1:000000000000:processing-job\/boto3-debugger-exploding-explodingtensor$/);
+  });
+
   it("boto3's paginators, waiters and error codes", async () => {
     const { stdout } = await python([join(root, 'src/api/sagemaker/boto3-checks.fixture.py')]);
     const found = JSON.parse(stdout) as Record<string, unknown> & Record<string, { code: string; message: string; status: number } | null>;

@@ -52,14 +52,16 @@ describe('debugger configuration, as CreateTrainingJob sends it', () => {
   }
 
   it('records tensors when there is a hook or a debugger rule, at the smallest interval asked for, and samples the system unless disabled', () => {
-    assert.deepEqual(recordingSettings(undefined), { saveFirstSteps: 0, profilingIntervalMs: 500 });
-    assert.deepEqual(recordingSettings(parseDebuggerConfiguration({ profiler: { disabled: true } }, 'j')), { saveFirstSteps: 0 });
+    assert.deepEqual(recordingSettings(undefined), { steps: true, saveFirstSteps: 0, saveFirstEvery: 1, profilingIntervalMs: 500 }, 'the profiler is on by default: the system and each step’s timing');
+    assert.deepEqual(recordingSettings(parseDebuggerConfiguration({ profiler: { disabled: true } }, 'j')), { steps: false, saveFirstSteps: 0, saveFirstEvery: 1 });
     const hooked = parseDebuggerConfiguration(
       { hook: { s3OutputPath: 's3://b/t', hookParameters: { save_interval: '50' }, collections: [{ name: 'gradients', parameters: { save_interval: '20' } }] }, profiler: { disabled: false, intervalMs: 100 } },
       'j',
     );
-    assert.deepEqual(recordingSettings(hooked), { saveInterval: 20, saveFirstSteps: 0, profilingIntervalMs: 100 });
+    assert.deepEqual(recordingSettings(hooked), { steps: true, saveInterval: 20, saveFirstSteps: 0, saveFirstEvery: 1, profilingIntervalMs: 100 });
     const ruled = parseDebuggerConfiguration({ rules: [rule('init', { rule_to_invoke: 'PoorWeightInitialization', steps: '12' })] }, 'j');
-    assert.deepEqual(recordingSettings(ruled), { saveInterval: 100, saveFirstSteps: 12, profilingIntervalMs: 500 }, 'PoorWeightInitialization has each of its first steps saved');
+    assert.deepEqual(recordingSettings(ruled), { steps: true, saveInterval: 100, saveFirstSteps: 12, saveFirstEvery: 2, profilingIntervalMs: 500 }, 'PoorWeightInitialization has its patience’s worth of its first steps saved: 5 of 12, every second');
+    const patient = parseDebuggerConfiguration({ rules: [rule('init', { rule_to_invoke: 'PoorWeightInitialization', steps: '10', patience: '10' })] }, 'j');
+    assert.equal(recordingSettings(patient).saveFirstEvery, 1, 'a patience of all ten steps needs each of them');
   });
 });

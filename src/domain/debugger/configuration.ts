@@ -114,10 +114,14 @@ export function parseDebuggerConfiguration(input: DebuggerInput, jobName: string
 
 /** What a job records, from its settings. */
 export interface RecordingSettings {
+  /** Each step's loss and timing: whenever the hook or the profiler is on. */
+  steps: boolean;
   /** Tensors are saved every this many steps; undefined when the hook is off (no DebugHookConfig and no debugger rule). */
   saveInterval?: number;
-  /** And each of the first this-many steps, for PoorWeightInitialization's look at the start. */
+  /** And the first this-many steps, for PoorWeightInitialization's look at the start... */
   saveFirstSteps: number;
+  /** ...every this-many of them: as often as its patience needs, and no more, since saving a step is what costs. */
+  saveFirstEvery: number;
   /** The system is sampled this often; undefined when the profiler is disabled. */
   profilingIntervalMs?: number;
 }
@@ -130,14 +134,17 @@ export function recordingSettings(spec: DebuggerSpec | undefined): RecordingSett
     .map((parameters) => parameters?.save_interval)
     .filter((text): text is string => text !== undefined)
     .map((text) => saveIntervalOf(text, 'DebugHookConfig'));
-  const saveFirstSteps = Math.max(
-    0,
-    ...rules.filter((rule) => rule.rule === 'PoorWeightInitialization').map((rule) => numberParameter(ruleParameters(rule), 'steps')),
-  );
+  const initialisation = rules.filter((rule) => rule.rule === 'PoorWeightInitialization').map(ruleParameters);
+  const saveFirstSteps = Math.max(0, ...initialisation.map((parameters) => numberParameter(parameters, 'steps')));
+  // patience steps saved among the first `steps`: every floor(steps / patience)th.
+  const saveFirstEvery = Math.min(...initialisation.map((p) => Math.max(1, Math.floor(numberParameter(p, 'steps') / numberParameter(p, 'patience')))), Number.POSITIVE_INFINITY);
+  const profiling = !spec?.profiler?.disabled;
   return {
+    steps: hookOn || profiling,
     ...(hookOn ? { saveInterval: intervals.length > 0 ? Math.min(...intervals) : DEFAULT_SAVE_INTERVAL } : {}),
     saveFirstSteps,
-    ...(spec?.profiler?.disabled ? {} : { profilingIntervalMs: spec?.profiler?.intervalMs ?? DEFAULT_PROFILING_INTERVAL_MS }),
+    saveFirstEvery: Number.isFinite(saveFirstEvery) ? saveFirstEvery : 1,
+    ...(profiling ? { profilingIntervalMs: spec?.profiler?.intervalMs ?? DEFAULT_PROFILING_INTERVAL_MS } : {}),
   };
 }
 

@@ -31,14 +31,22 @@ export function tensorStatistics(name: string, sums: TensorSums, gradient: Float
   };
 }
 
-/** The 95th less the 5th percentile of the finite entries, over an evenly strided sample. */
+/**
+ * The 95th less the 5th percentile of the finite entries, over an evenly strided sample. The
+ * sample is a typed array sorted natively: sorting a number[] with a comparator took most of
+ * a saved step's time at the reference size.
+ */
 function spread(values: Float32Array): number {
   const stride = Math.max(1, Math.floor(values.length / SPREAD_SAMPLE));
-  const sample: number[] = [];
-  for (let i = 0; i < values.length; i += stride) if (Number.isFinite(values[i]!)) sample.push(values[i]!);
-  if (sample.length === 0) return 0;
-  sample.sort((a, b) => a - b);
-  const at = (p: number) => sample[Math.min(sample.length - 1, Math.floor(p * (sample.length - 1)))]!;
+  const sample = new Float32Array(Math.ceil(values.length / stride));
+  let count = 0;
+  for (let i = 0; i < values.length; i += stride) {
+    const value = values[i]!;
+    if (Number.isFinite(value)) sample[count++] = value;
+  }
+  if (count === 0) return 0;
+  const sorted = sample.subarray(0, count).sort();
+  const at = (p: number) => sorted[Math.min(count - 1, Math.floor(p * (count - 1)))]!;
   return at(0.95) - at(0.05);
 }
 

@@ -81,6 +81,24 @@ describe('the built-in trainer under the debugger', () => {
     assert.deepEqual(trace.weights, plain.weights, 'the hook changes nothing the training computes');
   });
 
+  it('saves every second of the first steps when PoorWeightInitialization needs no more, still changing nothing', async () => {
+    const train = blobs([100, 100, 100], 1);
+    const validation = blobs([30, 30, 30], 2);
+    const steps: TraceStep[] = [];
+    const result = await trainHead({ train, validation, featureSize: FEATURES, classCount: CLASSES, hyperParameters: HEALTHY, debug: { saveInterval: 50, saveFirstSteps: 10, saveFirstEvery: 2, onStep: (step) => void steps.push(step) } });
+    assert.deepEqual(steps.filter((s) => s.tensors.length > 0 && s.step < SAVED_FROM_THE_START).map((s) => s.step), [0, 2, 4, 6, 8, 10, 12, 14]);
+    const plain = await trainHead({ train, validation, featureSize: FEATURES, classCount: CLASSES, hyperParameters: HEALTHY });
+    assert.deepEqual(result.weights, plain.weights);
+    assert.equal(check('PoorWeightInitialization', { steps, epochs: [], system: [] }).status, 'NoIssuesFound', 'five of the first ten steps are enough for its default patience');
+  });
+
+  it('records each step’s loss and timing without any tensor when only the profiler asks', async () => {
+    const steps: TraceStep[] = [];
+    await trainHead({ train: blobs([50, 50, 50], 1), validation: blobs([10, 10, 10], 2), featureSize: FEATURES, classCount: CLASSES, hyperParameters: HEALTHY, debug: { onStep: (step) => void steps.push(step) } });
+    assert.equal(steps.length, Math.ceil(150 / HEALTHY.batch_size) * HEALTHY.epochs);
+    assert.ok(steps.every((s) => s.tensors.length === 0 && s.relus.length === 0 && Number.isFinite(s.loss) && s.computeMs >= 0));
+  });
+
   it('keeps every training rule quiet on a healthy run', async () => {
     const trace = await tracedRun(blobs([100, 100, 100], 1), blobs([30, 30, 30], 2), HEALTHY);
     for (const rule of ['VanishingGradient', 'ExplodingTensor', 'PoorWeightInitialization', 'LossNotDecreasing', 'Overfit', 'Overtraining', 'DeadRelu', 'ClassImbalance']) {

@@ -43,7 +43,7 @@ describe('HeadTrainerPool', () => {
 
   it('sends the debugger’s steps from the worker with the epochs’ reports, every step once and in order', async () => {
     const steps: TraceStep[] = [];
-    const result = await pool.train({ ...task, reportEveryMs: 0, debugSaveInterval: 4, onEpochs: (_metrics, _checkpoint, batch) => void steps.push(...(batch ?? [])) });
+    const result = await pool.train({ ...task, reportEveryMs: 0, debug: { saveInterval: 4 }, onEpochs: (_metrics, _checkpoint, batch) => void steps.push(...(batch ?? [])) });
     const perEpoch = Math.ceil(200 / hyperParameters.batch_size);
     assert.deepEqual(steps.map((s) => s.step), Array.from({ length: perEpoch * hyperParameters.epochs }, (_, i) => i));
     assert.deepEqual([...new Set(steps.map((s) => s.epoch))], [1, 2, 3, 4]);

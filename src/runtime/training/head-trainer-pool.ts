@@ -10,7 +10,7 @@ import type { HeadTrainingInput, HeadTrainingResult, TrainerMessage, TrainReques
 export type { HeadTrainingResult };
 
 export interface HeadTrainingTask extends HeadTrainingInput {
-  /** The epochs since the last report, in order, a checkpoint after the last of them (see reportEveryMs), and their steps when debugSaveInterval is set. */
+  /** The epochs since the last report, in order, a checkpoint after the last of them (see reportEveryMs), and their steps when `debug` is set. */
   onEpochs?: (metrics: EpochMetrics[], checkpoint: TrainerCheckpoint, steps?: TraceStep[]) => void;
   /** How often the worker reports epochs, at most; default 250 ms. */
   reportEveryMs?: number;

@@ -2,7 +2,7 @@ import type { TraceStep } from '../../domain/debugger/trace.ts';
 import type { EpochMetrics, HeadHyperParameters } from '../../domain/training/training-job.ts';
 import type { HeadWeights } from '../../domain/training/head-weights.ts';
 import type { MeanMetrics } from '../../domain/training/metrics.ts';
-import type { LabelledFeatures, TrainerCheckpoint } from './head-trainer.ts';
+import type { DebugHook, LabelledFeatures, TrainerCheckpoint } from './head-trainer.ts';
 import type { WorkerFailure } from '../workers/worker-errors.ts';
 
 /** The messages between HeadTrainerPool and its worker threads. */
@@ -21,10 +21,8 @@ export interface HeadTrainingInput {
   resumeFrom?: TrainerCheckpoint;
   /** Names the data: a worker keeps its own copy of the last data it saw, for the next task on the same data (tuning trials). */
   dataKey?: string;
-  /** The debugger's hook is on, saving tensors every this many steps: the steps travel with the epochs' reports. */
-  debugSaveInterval?: number;
-  /** And every one of the first this-many steps (for PoorWeightInitialization). */
-  debugSaveFirstSteps?: number;
+  /** The debugger records each step (its tensors as the hook says): the steps travel with the epochs' reports. */
+  debug?: Omit<DebugHook, 'onStep'>;
 }
 
 export interface HeadTrainingResult {

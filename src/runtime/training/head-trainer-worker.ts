@@ -43,7 +43,7 @@ port.on('message', (request: TrainRequest) => {
 
 async function train(request: TrainRequest): Promise<TrainerMessage> {
   const { train: trainData, validation, test } = localData(request);
-  const { stopFlag, reportEveryMs, debugSaveInterval, debugSaveFirstSteps, dataKey: _dataKey, train: _train, validation: _validation, test: _test, ...rest } = request;
+  const { stopFlag, reportEveryMs, debug, dataKey: _dataKey, train: _train, validation: _validation, test: _test, ...rest } = request;
   let unreported: EpochMetrics[] = [];
   let steps: TraceStep[] = [];
   let reportedAt = performance.now();
@@ -51,7 +51,7 @@ async function train(request: TrainRequest): Promise<TrainerMessage> {
   const report = () => {
     if (unreported.length === 0 || !latest) return;
     const saved = latest();
-    const message: TrainerMessage = { kind: 'epochs', metrics: unreported, checkpoint: saved, ...(debugSaveInterval !== undefined ? { steps } : {}) };
+    const message: TrainerMessage = { kind: 'epochs', metrics: unreported, checkpoint: saved, ...(debug ? { steps } : {}) };
     port.postMessage(message, Object.values(saved.state).map((values) => values.buffer as ArrayBuffer));
     unreported = [];
     steps = [];
@@ -62,7 +62,7 @@ async function train(request: TrainRequest): Promise<TrainerMessage> {
     train: trainData,
     validation,
     shouldStop: () => Atomics.load(stopFlag, 0) === 1,
-    ...(debugSaveInterval !== undefined ? { debug: { saveInterval: debugSaveInterval, saveFirstSteps: debugSaveFirstSteps ?? 0, onStep: (step: TraceStep) => void steps.push(step) } } : {}),
+    ...(debug ? { debug: { ...debug, onStep: (step: TraceStep) => void steps.push(step) } } : {}),
     // Small heads train an epoch in milliseconds: reporting each one would keep the server's thread busy with
     // records and checkpoints, so epochs go in batches, and only the batch's last checkpoint is copied out.
     onEpoch: (metrics, checkpoint) => {

@@ -78,12 +78,16 @@ export interface TrainHeadOptions {
 }
 
 export interface DebugHook {
-  saveInterval: number;
+  /** Tensors and ReLU activity are saved about every this many steps; without it, only each step's loss and timing are recorded. */
+  saveInterval?: number;
   /**
-   * Save every one of the first this-many steps too (0 by default), running them one at a time
-   * so that each is seen: what PoorWeightInitialization judges. Rounded up to whole runs.
+   * Save the first this-many steps too (0 by default), rounded up to whole runs: what
+   * PoorWeightInitialization judges. They run in shorter runs so that run starts, which the
+   * probe sees, land on them...
    */
   saveFirstSteps?: number;
+  /** ...every this-many steps (1, each step, by default; rounded down to a length that divides stepsPerRun). */
+  saveFirstEvery?: number;
   onStep: (step: TraceStep) => void;
 }
 
@@ -128,8 +132,8 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
   }
   const stepper = new TrainingStepper(shape, sessionOptions, train);
   const evaluator = await HeadEvaluator.open(shape, sessionOptions);
-  const probe = options.debug ? await HeadProbe.open(shape, sessionOptions, train) : undefined;
-  const savedSteps = new SavedSteps(options.debug?.saveInterval ?? 1, options.debug?.saveFirstSteps ?? 0, stepsPerRun);
+  const probe = options.debug?.saveInterval !== undefined ? await HeadProbe.open(shape, sessionOptions, train) : undefined;
+  const savedSteps = new SavedSteps(options.debug?.saveInterval ?? 1, probe ? (options.debug?.saveFirstSteps ?? 0) : 0, options.debug?.saveFirstEvery ?? 1, stepsPerRun);
   const epochs: EpochMetrics[] = resume ? [...resume.epochs] : [];
   try {
     for (let epoch = (resume?.epoch ?? 0) + 1; epoch <= hp.epochs; epoch++) {
@@ -142,8 +146,8 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
         const size = batches[first].length;
         let count = 1;
         while (count < stepsPerRun && first + count < batches.length && batches[first + count].length === size) count++;
-        // The probe sees the weights a run starts from: the first steps, when wanted, run one at a time so that each is seen.
-        if (options.debug && state.step < savedSteps.fromTheStart) count = 1;
+        // The probe sees the weights a run starts from: the first steps, when wanted, run in short runs so that it sees them.
+        if (state.step < savedSteps.fromTheStart) count = Math.min(count, savedSteps.firstRun);
         const run = batches.slice(first, first + count);
         const saved = probe ? savedSteps.take(state.step) : undefined;
         const probed = saved ? await probe!.probe(state.current, run[0]!, saved.withHistogram) : undefined;
@@ -193,11 +197,16 @@ export async function trainHead(options: TrainHeadOptions): Promise<TrainHeadRes
 class SavedSteps {
   readonly #interval: number;
   readonly fromTheStart: number;
+  /** The length of the runs over the first steps: the largest that divides stepsPerRun and is at most saveFirstEvery. */
+  readonly firstRun: number;
   #lastWindow = -1;
 
-  constructor(saveInterval: number, saveFirstSteps: number, stepsPerRun: number) {
+  constructor(saveInterval: number, saveFirstSteps: number, saveFirstEvery: number, stepsPerRun: number) {
     this.#interval = Math.max(1, Math.floor(saveInterval));
     this.fromTheStart = Math.ceil(Math.max(0, saveFirstSteps) / stepsPerRun) * stepsPerRun;
+    let run = Math.max(1, Math.min(stepsPerRun, Math.floor(saveFirstEvery)));
+    while (stepsPerRun % run !== 0) run--;
+    this.firstRun = run;
   }
 
   /** Whether the run starting at `step` is saved; histograms for the first step and every tenth window. */

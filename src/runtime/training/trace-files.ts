@@ -81,12 +81,14 @@ export async function readTraceFile(file: string): Promise<LoadedTrace> {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   if (size > 0) {
-    const { lines } = await readLines(file, 0, Math.min(size, MAX_TRACE_BYTES));
+    const { lines, next } = await readLines(file, 0, Math.min(size, MAX_TRACE_BYTES));
     for (const line of lines) {
       const record = parseTraceLine(line);
       if ('error' in record) damagedLines++;
       else builder.add(record);
     }
+    // A last line with no newline was cut short by a crash.
+    if (next < Math.min(size, MAX_TRACE_BYTES)) damagedLines++;
   }
   return { trace: builder.trace, builder, damagedLines };
 }
