@@ -29,7 +29,35 @@ interface Case {
   findings: Record<string, 'IssuesFound' | 'NoIssuesFound'>;
 }
 
+/** Tensors every fifth step, and (for PoorWeightInitialization) every second of the first ten. */
+const HOOK = { s3OutputPath: 's3://b/t', hookParameters: { save_interval: '5' }, collections: [] };
+const PROFILER = { disabled: false, intervalMs: 100 };
+/** A single-threaded script saturates one of this machine's two cores: 50%. */
+const BOTTLENECK = rule('CPUBottleneck', { cpu_threshold: '40' });
+const STALLS = rule('StepOutlier', { n_outliers: '5' });
+const pathology = (name: string, rules: RuleConfigurationInput[], profilerRules: RuleConfigurationInput[], findings: Case['findings']): Case => ({
+  what: name === 'healthy' ? 'a healthy run of pathologies.py keeps its rules quiet' : `pathologies.py --pathology ${name}: ${Object.keys(findings).join(', ')} fires`,
+  image: 'kennel/python:latest',
+  program: 'pathologies.py',
+  hyperParameters: { pathology: name },
+  debugger: { hook: HOOK, rules, profiler: PROFILER, profilerRules },
+  status: 'Completed',
+  findings,
+});
+
 const CASES: Case[] = [
+  pathology(
+    'healthy',
+    [rule('VanishingGradient'), rule('ExplodingTensor'), rule('PoorWeightInitialization'), rule('Overtraining'), rule('DeadRelu'), rule('ClassImbalance')],
+    [BOTTLENECK],
+    { VanishingGradient: 'NoIssuesFound', ExplodingTensor: 'NoIssuesFound', PoorWeightInitialization: 'NoIssuesFound', Overtraining: 'NoIssuesFound', DeadRelu: 'NoIssuesFound', ClassImbalance: 'NoIssuesFound', CPUBottleneck: 'NoIssuesFound' },
+  ),
+  pathology('poor_init', [rule('PoorWeightInitialization')], [], { PoorWeightInitialization: 'IssuesFound' }),
+  pathology('vanishing', [rule('VanishingGradient')], [], { VanishingGradient: 'IssuesFound' }),
+  pathology('dead_relu', [rule('DeadRelu')], [], { DeadRelu: 'IssuesFound' }),
+  pathology('overtraining', [rule('Overtraining')], [], { Overtraining: 'IssuesFound' }),
+  pathology('stalls', [], [STALLS], { StepOutlier: 'IssuesFound' }),
+  pathology('busy_loader', [], [BOTTLENECK], { CPUBottleneck: 'IssuesFound' }),
   {
     what: 'a huge learning rate explodes: ExplodingTensor fires and its StopTraining action stops the job',
     image: 'kennel/python:latest',
@@ -117,7 +145,7 @@ describe('script-mode jobs under the debugger: the trace protocol, the helpers i
   });
 
   it('the sleepy loader’s steps show where the time goes: waiting for data, not computing', async () => {
-    const { trace } = await platform.deps.traces.read('script-debug-2');
+    const { trace } = await platform.deps.traces.read(`script-debug-${CASES.findIndex((c) => c.program === 'sleepy_loader.mjs' && c.findings.LowCPUUtilization === 'IssuesFound')}`);
     const total = (key: 'dataMs' | 'computeMs') => trace.steps.reduce((sum, step) => sum + step[key], 0);
     assert.ok(total('dataMs') > 5 * total('computeMs'), `data ${total('dataMs').toFixed(0)} ms, compute ${total('computeMs').toFixed(0)} ms`);
   });

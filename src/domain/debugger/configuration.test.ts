@@ -29,6 +29,20 @@ describe('debugger configuration, as CreateTrainingJob sends it', () => {
     assert.equal(spec.rules[0]!.parameters.threshold, '0.0001', 'RuleParameters are kept as sent');
   });
 
+  it('accepts the parameters SageMaker’s own rule configurations send, that name what its hook records', () => {
+    const spec = parseDebuggerConfiguration(
+      {
+        rules: [
+          rule('loss', { rule_to_invoke: 'LossNotDecreasing', mode: 'TRAIN', tensor_regex: '.*', use_losses_collection: 'True', num_steps: '20' }),
+          rule('classes', { rule_to_invoke: 'ClassImbalance', samples: '500', argmax: 'True', labels_regex: '.*labels', predictions_regex: '.*predictions' }),
+          rule('init', { rule_to_invoke: 'PoorWeightInitialization', activation_inputs_regex: '.*relu_input', base_trial: 'main' }),
+        ],
+      },
+      'job',
+    );
+    assert.equal(spec.rules.length, 3);
+  });
+
   const refusals: [string, DebuggerInput, RegExp][] = [
     ['no rule_to_invoke', { rules: [rule('r', {})] }, /rule_to_invoke/],
     ['an unknown rule', { rules: [rule('r', { rule_to_invoke: 'NoSuchRule' })] }, /no built-in debugger rule NoSuchRule.*VanishingGradient/],

@@ -38,6 +38,12 @@ export interface BuiltInRule {
   name: string;
   kind: 'debug' | 'profiler';
   parameters: Readonly<Record<string, RuleParameter>>;
+  /**
+   * SageMaker's parameters of the rule that name what SageMaker's hook records (tensor and
+   * collection regexes, sample counts) and have nothing to apply to in Kennel's trace: accepted,
+   * so that a configuration written for SageMaker runs unchanged, and not used.
+   */
+  ignored?: readonly string[];
   /** What a finding means, and what to try: the report shows both. */
   meaning: string;
   advice: string;
@@ -53,11 +59,11 @@ export function readRuleParameters(rule: BuiltInRule, given: Readonly<Record<str
   const values: Record<string, number | boolean | RegExp | undefined> = {};
   for (const [name, parameter] of Object.entries(rule.parameters)) values[name] = parse(rule, name, parameter, parameter.default);
   for (const [name, text] of Object.entries(given)) {
-    if (CONFIGURATION_KEYS.has(name) || /^(base_trial|other_trial_\d+)$/.test(name)) continue;
+    if (CONFIGURATION_KEYS.has(name) || /^(base_trial|other_trial_\d+)$/.test(name) || rule.ignored?.includes(name)) continue;
     const parameter = Object.hasOwn(rule.parameters, name) ? rule.parameters[name] : undefined;
     if (parameter === undefined) {
       const known = Object.keys(rule.parameters);
-      throw new DomainError('ValidationError', `${rule.name} has no parameter ${name}; its parameters are ${known.length > 0 ? known.join(', ') : 'none'}`, { field: 'RuleParameters' });
+      throw new DomainError('ValidationError', `${rule.name} has no parameter ${name}; its parameters are ${known.length > 0 ? [...known, ...(rule.ignored ?? [])].join(', ') : 'none'}`, { field: 'RuleParameters' });
     }
     values[name] = parse(rule, name, parameter, text);
   }

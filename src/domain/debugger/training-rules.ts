@@ -62,6 +62,7 @@ export const POOR_WEIGHT_INITIALIZATION: BuiltInRule = {
     patience: { default: '5', kind: 'count', min: 1, description: 'How many recorded steps must show the problem before the rule fires.' },
     steps: { default: '10', kind: 'count', min: 1, description: 'How many steps from the start are examined.' },
   },
+  ignored: ['activation_inputs_regex'],
   meaning: 'The weights started out of scale with each other, or with gradients too uniform to tell them apart: training stalls at the start.',
   advice: 'Use the framework’s default initialisation (Kaiming or Xavier for the layer’s activation), or normalise the inputs to the layer.',
   evaluate(trace, parameters, context) {
@@ -104,6 +105,7 @@ export const LOSS_NOT_DECREASING: BuiltInRule = {
     num_steps: { default: '10', kind: 'count', min: 1, description: 'The loss is compared across windows of this many steps.' },
     diff_percent: { default: '0', kind: 'number', min: 0, description: 'By how many percent each window’s mean loss must fall below the previous one’s (0: any fall).' },
   },
+  ignored: ['tensor_regex'],
   meaning: 'The training loss stopped falling: the model learns nothing more at this learning rate.',
   advice: 'Lower the learning rate if the loss jumps about, raise it if the loss crawls; check the labels and the data for mistakes; stop early if the model is good enough.',
   evaluate(trace, parameters, context) {
@@ -130,6 +132,7 @@ export const OVERFIT: BuiltInRule = {
     patience: { default: '1', kind: 'count', min: 1, description: 'How many evaluations in a row must overfit before the rule fires.' },
     ratio_threshold: { default: '0.1', kind: 'number', min: 0, description: 'The largest (validation loss − training loss) / training loss that is not overfitting.' },
   },
+  ignored: ['tensor_regex'],
   meaning: 'The validation loss has moved away from the training loss: the model learns its training images rather than the breeds.',
   advice: 'Train on more (or augmented) images, stop earlier, lower the learning rate or the number of hidden units, or add weight decay or dropout.',
   evaluate(trace, parameters, context) {
@@ -209,6 +212,7 @@ export const CLASS_IMBALANCE: BuiltInRule = {
     threshold_imbalance: { default: '10', kind: 'number', min: 0, description: 'The largest ratio of the biggest class to the smallest that is not imbalanced.' },
     threshold_misprediction: { default: '0.7', kind: 'number', min: 0, description: 'The largest fraction of a class’s validation samples predicted wrong that is acceptable.' },
   },
+  ignored: ['samples', 'argmax', 'labels_regex', 'predictions_regex'],
   meaning: 'Some classes have far fewer training images than others, or are mostly predicted wrong: the model favours the big classes.',
   advice: 'Collect or augment images of the small classes, sample them more often, or weight the loss by class.',
   evaluate(trace, parameters, context) {
