@@ -47,7 +47,8 @@ def train(name, learning_rate, epochs):
             {
                 "RuleConfigurationName": "ExplodingTensor",
                 "RuleEvaluatorImage": RULES_IMAGE,
-                "RuleParameters": {"rule_to_invoke": "ExplodingTensor", "action_json": json.dumps([{"name": "stoptraining"}])},
+                # As the SageMaker SDK's ActionList(StopTraining()) serialises it, quotes escaped.
+                "RuleParameters": {"rule_to_invoke": "ExplodingTensor", "action_json": '[{\\"name\\": \\"stoptraining\\", \\"training_job_prefix\\": \\"%s\\"}]' % name},
             }
         ],
         ProfilerConfig={"S3OutputPath": f"s3://{BUCKET}/{args.name}/profiler", "ProfilingIntervalInMilliseconds": 100},

@@ -25,16 +25,23 @@ const percentile = (sorted, p) => (sorted.length === 0 ? 0 : sorted[Math.max(0, 
 // JSON has no NaN or Infinity: Kennel reads them as strings.
 const number = (value) => (Number.isFinite(value) ? value : String(value));
 
+// Loops, not Math.min(...values): spreading a layer's 262,144 weights overflows the call stack.
 function histogram(values) {
-  const finite = values.filter(Number.isFinite);
-  if (finite.length === 0) return undefined;
-  const min = Math.min(...finite);
-  const max = Math.max(...finite);
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) if (Number.isFinite(v)) (min = Math.min(min, v)), (max = Math.max(max, v));
+  if (min > max) return undefined;
   const width = (max - min) / HISTOGRAM_BINS || 1;
   const counts = new Array(HISTOGRAM_BINS).fill(0);
-  for (const v of finite) counts[Math.min(HISTOGRAM_BINS - 1, Math.floor((v - min) / width))]++;
+  for (const v of values) if (Number.isFinite(v)) counts[Math.min(HISTOGRAM_BINS - 1, Math.floor((v - min) / width))]++;
   return { min, max, counts };
 }
+
+const count = (values, test) => {
+  let n = 0;
+  for (const v of values) if (test(v)) n++;
+  return n;
+};
 
 /** The figures Kennel's tensor rules read, for one tensor and its gradient. */
 export function tensorStatistics(name, values, gradient, withHistogram = false) {
@@ -52,8 +59,8 @@ export function tensorStatistics(name, values, gradient, withHistogram = false) 
     gradient_norm: number(Math.sqrt(g.reduce((sum, x) => sum + x * x, 0))),
     gradient_mean_abs: number(g.reduce((sum, x) => sum + Math.abs(x), 0) / Math.max(1, g.length)),
     gradient_spread: number(percentile(sample, 95) - percentile(sample, 5)),
-    nan_count: [...v, ...g].filter(Number.isNaN).length,
-    infinite_count: [...v, ...g].filter((x) => x === Infinity || x === -Infinity).length,
+    nan_count: count(v, Number.isNaN) + count(g, Number.isNaN),
+    infinite_count: count(v, (x) => x === Infinity || x === -Infinity) + count(g, (x) => x === Infinity || x === -Infinity),
   };
   const hist = withHistogram ? histogram(v) : undefined;
   return hist ? { ...stats, histogram: hist } : stats;

@@ -66,7 +66,8 @@ async function trainAndPackage(run: RunContext, job: ImageClassifierJob, data: I
   debug.start(process.pid);
   const { steps: recordSteps, saveInterval, saveFirstSteps, saveFirstEvery } = debug.settings;
 
-  const writer = new LatestCheckpointWriter(deps.checkpoints, jobName, fingerprint, logger);
+  // A checkpoint goes down after the trace up to it: a run resumed from it after a kill has the trace it needs.
+  const writer = new LatestCheckpointWriter(deps.checkpoints, jobName, fingerprint, logger, () => debug.flush());
   const trained = await deps.trainers.train({
     train: data.splits.train,
     validation: data.splits.valid,
@@ -99,6 +100,8 @@ async function trainAndPackage(run: RunContext, job: ImageClassifierJob, data: I
   });
   await writer.flush();
   if (signal.aborted) throw ABORTED;
+  // The rules settle before the job does: a job seen ended has its rules' last word.
+  await debug.close();
   if (trained.epochs.length === 0 || !trained.test) return finishStopped(run, 0);
 
   run.log.line(`test:loss=${trained.test.loss} test:accuracy=${trained.test.accuracy}`);
@@ -127,8 +130,6 @@ async function trainAndPackage(run: RunContext, job: ImageClassifierJob, data: I
   }
 
   const ending = current.stopRequest ? stoppedStatus(current) : 'Completed';
-  // The rules settle before the job does: a job seen ended has its rules' last word.
-  await debug.close();
   run.enter(ending, endMessage(ending, trained.epochs.length, job.spec.head.epochs), {
     status: ending === 'Completed' ? 'Completed' : 'Stopped',
     finalMetrics,
@@ -213,6 +214,8 @@ class LatestCheckpointWriter {
     private readonly jobName: string,
     private readonly fingerprint: string,
     private readonly logger: Logger,
+    /** Awaited before each write. */
+    private readonly beforeSave: () => Promise<void> = async () => {},
   ) {}
 
   save(checkpoint: TrainerCheckpoint): void {
@@ -230,6 +233,7 @@ class LatestCheckpointWriter {
       const checkpoint = this.pending;
       this.pending = undefined;
       try {
+        await this.beforeSave();
         await this.files.save(this.jobName, { checkpoint, fingerprint: this.fingerprint });
       } catch (error) {
         // A lost checkpoint costs a resume some epochs, never the job.

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { DebuggerInput, RuleConfigurationInput } from '../domain/debugger/configuration.ts';
+import { parseTraceLine } from '../domain/debugger/trace-protocol.ts';
 import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
 import { createMemoryStore } from '../store/memory/memory-store.ts';
 import { testControlDeps } from '../testing/control-deps.ts';
@@ -164,12 +166,37 @@ describe('script-mode jobs under the debugger: the trace protocol, the helpers i
         'print("done")',
       ].join('\n'),
     );
-    await platform.trainingJobs.create(job('garbage-trace', 'kennel/python:latest', 'train.py', source, {}, { rules: [rule('ExplodingTensor')] }));
+    await platform.trainingJobs.create(job('garbage-trace', 'kennel/python:latest', 'train.py', source, {}, { rules: [rule('ExplodingTensor', { action_json: '[{"name": "stoptraining"}]' })] }));
     const done = await waitForTrainingJob(platform, 'garbage-trace');
-    assert.equal(done.status, 'Completed', done.failureReason);
+    assert.equal(done.status, 'Completed', `a finding at the job's end stops nothing: the script had already ended well (${done.failureReason ?? ''})`);
+    assert.equal(done.stopRequest, undefined);
     const log = (await platform.deps.logs.read('garbage-trace')).events.map((e) => e.message);
     assert.ok(log.includes('Debugger trace line 1 ignored: not JSON'), log.join('\n'));
     assert.ok(log.some((line) => /^Debugger trace line 2 ignored: loss: /.test(line)), log.join('\n'));
     assert.equal(done.ruleEvaluations![0]!.status, 'IssuesFound', 'the good line is read: its NaN loss is found');
+  });
+
+  it('a job that fails before it records anything settles its rules as Stopped, not InProgress for ever', async () => {
+    const source = join(dir, 'no-program');
+    await mkdir(source);
+    await writeFile(join(source, 'other.py'), 'print("not the entry point")\n');
+    await platform.trainingJobs.create(job('never-ran', 'kennel/python:latest', 'train.py', source, {}, { rules: [rule('ExplodingTensor')], profilerRules: [rule('StepOutlier')] }));
+    const done = await waitForTrainingJob(platform, 'never-ran');
+    assert.equal(done.status, 'Failed');
+    assert.deepEqual(done.ruleEvaluations!.map((e) => e.status), ['Stopped', 'Stopped']);
+    assert.match(done.ruleEvaluations![0]!.details, /ended before the rule could evaluate it/);
+  });
+
+  it('the helpers compute a reference-size layer’s statistics (2048 × 128 weights) that Kennel reads back', async () => {
+    const { tensorStatistics } = (await import(pathToFileURL(join(EXAMPLES, 'kennel-debugger.mjs')).href)) as { tensorStatistics: (name: string, v: Float32Array, g: Float32Array, h: boolean) => object };
+    const weights = Float32Array.from({ length: 2048 * 128 }, (_, i) => Math.sin(i));
+    const fromNode = parseTraceLine(JSON.stringify({ type: 'step', step: 0, loss: 1, tensors: [tensorStatistics('w1', weights, weights, true)] }));
+    assert.ok(!('error' in fromNode) && fromNode.type === 'step', JSON.stringify(fromNode).slice(0, 300));
+    assert.equal(fromNode.step.tensors[0]!.histogram!.counts.reduce((a, b) => a + b, 0), weights.length);
+    const python = execFileSync('/usr/bin/python3', ['-c', 'import json, math, sys; sys.path.insert(0, sys.argv[1]); from kennel_debugger import tensor_statistics as t; w = [math.sin(i) for i in range(2048 * 128)]; print(json.dumps({"type": "step", "step": 0, "loss": 1, "tensors": [t("w1", w, w, True)]}))', EXAMPLES], { encoding: 'utf8' });
+    const fromPython = parseTraceLine(python.trim());
+    assert.ok(!('error' in fromPython) && fromPython.type === 'step', python.slice(0, 300));
+    const [node, py] = [fromNode.step.tensors[0]!, fromPython.step.tensors[0]!];
+    assert.ok(Math.abs(node.norm - py.norm) < 1e-3 * py.norm && Math.abs(node.variance - py.variance) < 1e-3, 'both helpers agree');
   });
 });

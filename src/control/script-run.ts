@@ -77,6 +77,7 @@ export async function runScriptJob(run: RunContext, job: ScriptJob): Promise<voi
       for (const { line, error } of rejected) {
         if (++rejectedLines <= MAX_REPORTED_TRACE_ERRORS) run.log.line(`Debugger trace line ${line} ignored: ${error}`);
       }
+      return records.length + rejected.length;
     };
     const { saveInterval, saveFirstSteps, saveFirstEvery } = debug.settings;
     const debuggerEnvironment = {

@@ -4,7 +4,7 @@ import type { Store } from '../store/store.ts';
 import type { ControlDeps } from './deps.ts';
 import type { Reconciler } from './reconciler.ts';
 import { runTrainingJob } from './training-runner.ts';
-import { requestStop } from './training-stop.ts';
+import { requestStop, withRulesSettled } from './training-stop.ts';
 
 /** How long close() waits for runs to notice they were aborted: one embedding batch or epoch, normally. */
 const CLOSE_WAIT_MS = 10_000;
@@ -84,12 +84,17 @@ export class TrainingJobReconciler implements Reconciler {
 }
 
 function recordStopped(store: Store, name: string, status: StoppedStatus, message: string, nowMs: number): void {
-  store.trainingJobs.modify(name, (job) => ({
-    ...job,
-    status: 'Stopped',
-    secondaryStatus: status,
-    secondaryStatusTransitions: withTransition(job.secondaryStatusTransitions, status, message, nowMs),
-    endedAtMs: nowMs,
-    lastModifiedAtMs: nowMs,
-  }));
+  store.trainingJobs.modify(name, (job) =>
+    withRulesSettled(
+      {
+        ...job,
+        status: 'Stopped',
+        secondaryStatus: status,
+        secondaryStatusTransitions: withTransition(job.secondaryStatusTransitions, status, message, nowMs),
+        endedAtMs: nowMs,
+        lastModifiedAtMs: nowMs,
+      },
+      nowMs,
+    ),
+  );
 }

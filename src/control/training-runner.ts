@@ -1,11 +1,12 @@
 import { DomainError, describeError } from '../core/errors.ts';
 import { threadBudget } from '../domain/training/instance-types.ts';
-import { isImageClassifierJob, withTransition, type SecondaryStatus, type TrainingJob } from '../domain/training/training-job.ts';
+import { isImageClassifierJob, isTerminal, withTransition, type SecondaryStatus, type TrainingJob } from '../domain/training/training-job.ts';
 import type { ControlDeps } from './deps.ts';
 import { runImageClassifier } from './image-classifier-run.ts';
 import { ABORTED, type RunContext } from './run-context.ts';
 import { RunLog } from './run-log.ts';
 import { runScriptJob, type ScriptJob } from './script-run.ts';
+import { withRulesSettled } from './training-stop.ts';
 
 /**
  * Runs one training job from its recorded desired state to a terminal status,
@@ -22,13 +23,16 @@ export async function runTrainingJob(deps: ControlDeps, jobName: string, signal:
   const enter = (status: SecondaryStatus, message: string, patch: Partial<TrainingJob> = {}) => {
     if (signal.aborted) throw ABORTED;
     const now = clock.now();
-    return store.trainingJobs.modify(jobName, (job) => ({
-      ...job,
-      ...patch,
-      secondaryStatus: status,
-      secondaryStatusTransitions: withTransition(job.secondaryStatusTransitions, status, message, now),
-      lastModifiedAtMs: now,
-    }));
+    return store.trainingJobs.modify(jobName, (job) => {
+      const next: TrainingJob = {
+        ...job,
+        ...patch,
+        secondaryStatus: status,
+        secondaryStatusTransitions: withTransition(job.secondaryStatusTransitions, status, message, now),
+        lastModifiedAtMs: now,
+      };
+      return patch.status !== undefined && isTerminal(patch.status) ? withRulesSettled(next, now) : next;
+    });
   };
   const stopRequested = () => signal.aborted || store.trainingJobs.get(jobName)?.stopRequest !== undefined;
   let log: RunLog | undefined;

@@ -45,7 +45,8 @@ describe('the debugger and profiler on the SageMaker wire, through @aws-sdk/clie
     DebugHookConfig: { S3OutputPath: `s3://${BUCKET}/jobs`, CollectionConfigurations: [{ CollectionName: 'losses', CollectionParameters: { save_interval: '10' } }] },
     DebugRuleConfigurations: [
       { RuleConfigurationName: 'ExplodingTensor', RuleEvaluatorImage: RULES_IMAGE, InstanceType: 'ml.t3.medium', VolumeSizeInGB: 0, RuleParameters: { rule_to_invoke: 'ExplodingTensor' } },
-      { RuleConfigurationName: 'ClassImbalance', RuleEvaluatorImage: RULES_IMAGE, RuleParameters: { rule_to_invoke: 'ClassImbalance', threshold_imbalance: '10' } },
+      // The action as smdebug_rulesconfig's ActionList(StopTraining()) serialises it: quotes escaped.
+      { RuleConfigurationName: 'ClassImbalance', RuleEvaluatorImage: RULES_IMAGE, RuleParameters: { rule_to_invoke: 'ClassImbalance', threshold_imbalance: '10', action_json: '[{\\"name\\": \\"stoptraining\\", \\"training_job_prefix\\": \\"sdk-debugged\\"}]' } },
     ],
     ProfilerConfig: { S3OutputPath: `s3://${BUCKET}/jobs`, ProfilingIntervalInMilliseconds: 500 },
     ProfilerRuleConfigurations: [{ RuleConfigurationName: 'ProfilerReport-1764640000', RuleEvaluatorImage: RULES_IMAGE, RuleParameters: { rule_to_invoke: 'ProfilerReport' } }],

@@ -195,6 +195,14 @@ describe('built-in rules', () => {
     assert.deepEqual([...new Set(CASES.map((c) => c.rule))].sort(), BUILT_IN_RULES.map((r) => r.name).sort());
   });
 
+  it('matches a tensor_regex in linear time: a pattern that backtracks exponentially in other engines cannot stall the server', () => {
+    const rule = builtInRule('ExplodingTensor', 'debug');
+    const trace = healthy();
+    for (const step of trace.steps) for (const tensor of step.tensors) tensor.name = `${'a'.repeat(200)}!`;
+    // A backtracking engine takes about 2^200 steps here: the test would never end.
+    assert.equal(evaluate(rule, trace, { tensor_regex: '(a|a)*b' }).status, 'NoIssuesFound');
+  });
+
   it('a regular expression picks the tensors a rule looks at', () => {
     const trace = healthy();
     atRecorded(trace, 25, (s) => (s.tensors[2] = tensor('w2', { nanCount: 3 })));
@@ -244,6 +252,7 @@ describe('rule configurations', () => {
     assertDomainError(() => readRuleParameters(rule, { threshold_layer: 'half' }), 'ValidationError', { message: /threshold_layer must be a number, not "half"/ });
     assertDomainError(() => readRuleParameters(builtInRule('ExplodingTensor', 'debug'), { only_nan: 'yes' }), 'ValidationError', { message: /True or False/ });
     assertDomainError(() => readRuleParameters(builtInRule('ExplodingTensor', 'debug'), { tensor_regex: 'w1(' }), 'ValidationError', { message: /tensor_regex must be a regular expression/ });
+    assertDomainError(() => readRuleParameters(builtInRule('ExplodingTensor', 'debug'), { tensor_regex: '(w)\\1' }), 'ValidationError', { message: /tensor_regex must be a regular expression RE2 accepts \(.*\\1/ });
     for (const [rule, name, text] of [['StepOutlier', 'n_outliers', '2.6'], ['StepOutlier', 'n_outliers', '-1'], ['Overfit', 'patience', '0'], ['Overfit', 'ratio_threshold', '0x2'], ['Overfit', 'ratio_threshold', ' 5 '], ['VanishingGradient', 'threshold', '-1']] as const) {
       const kind = BUILT_IN_RULES.find((r) => r.name === rule)!.kind;
       assertDomainError(() => readRuleParameters(builtInRule(rule, kind), { [name]: text }), 'ValidationError', { message: new RegExp(`${name} must be`) });

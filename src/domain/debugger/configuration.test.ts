@@ -26,6 +26,18 @@ describe('debugger configuration, as CreateTrainingJob sends it', () => {
       ['overfit', 'debug', 'Overfit', 'dogs-1'],
     ]);
     assert.deepEqual(spec.profilerRules.map((r) => [r.name, r.kind, r.rule]), [['LowCPUUtilization', 'profiler', 'LowCPUUtilization']]);
+
+    // What smdebug_rulesconfig's ActionList.serialize() writes, escaped quotes and all, and a lone Action's.
+    const sdk = parseDebuggerConfiguration(
+      {
+        rules: [
+          rule('listed', { rule_to_invoke: 'Overfit', action_json: '[{\\"name\\": \\"stoptraining\\", \\"training_job_prefix\\": \\"dogs-1\\"}, {\\"name\\": \\"email\\", \\"endpoint\\": \\"a@b.c\\"}]' }),
+          rule('alone', { rule_to_invoke: 'Overfit', action_json: '{\\"name\\": \\"stoptraining\\"}' }),
+        ],
+      },
+      'dogs-2',
+    );
+    assert.deepEqual(sdk.rules.map((r) => r.stopTrainingPrefix), ['dogs-1', 'dogs-2']);
     assert.equal(spec.rules[0]!.parameters.threshold, '0.0001', 'RuleParameters are kept as sent');
   });
 
@@ -53,6 +65,7 @@ describe('debugger configuration, as CreateTrainingJob sends it', () => {
     ['an image that runs no rules', { rules: [rule('r', { rule_to_invoke: 'Overfit' }, 'python:3.11')] }, /not a rule image Kennel knows/],
     ['action_json that is not JSON', { rules: [rule('r', { rule_to_invoke: 'Overfit', action_json: 'stop' })] }, /action_json is not JSON/],
     ['an unknown action', { rules: [rule('r', { rule_to_invoke: 'Overfit', action_json: '[{"name": "reboot"}]' })] }, /not a stoptraining, email or sms action/],
+    ['an action that is not an object', { rules: [rule('r', { rule_to_invoke: 'Overfit', action_json: '"stoptraining"' })] }, /not a stoptraining, email or sms action/],
     ['the same name twice', { rules: [rule('r', { rule_to_invoke: 'Overfit' })], profilerRules: [rule('r', { rule_to_invoke: 'StepOutlier' })] }, /RuleConfigurationName r is used twice/],
     ['a profiling interval SageMaker does not offer', { profiler: { disabled: false, intervalMs: 300 } }, /one of 100, 200, 500, 1000, 5000, 60000, not 300/],
     ['profiler rules with the profiler disabled', { profiler: { disabled: true }, profilerRules: [rule('p', { rule_to_invoke: 'StepOutlier' })] }, /need the profiler/],

@@ -178,23 +178,29 @@ function ruleConfiguration(input: RuleConfigurationInput, kind: BuiltInRule['kin
 }
 
 /**
- * `action_json`, as the SageMaker SDK's ActionList serialises it: a list of
- * `{"name": "stoptraining" | "email" | "sms", ...}`. StopTraining's `training_job_prefix`
- * defaults to the job's own name. Kennel sends no e-mail or SMS: those are accepted and
- * stand for nothing, the finding being in DescribeTrainingJob and the report.
+ * `action_json`: the actions `{"name": "stoptraining" | "email" | "sms", ...}`, a list of them
+ * or one. The SageMaker SDK's ActionList writes them with escaped quotes
+ * (`[{\"name\": \"stoptraining\", ...}]`), which its rules container reads; plain JSON is read
+ * too. StopTraining's `training_job_prefix` defaults to the job's own name. Kennel sends no
+ * e-mail or SMS: those are accepted and stand for nothing, the finding being in
+ * DescribeTrainingJob and the report.
  */
 function stopTrainingPrefix(text: string, jobName: string, configurationName: string): string | undefined {
   const refuse = (why: string) =>
     new DomainError('ValidationError', `${configurationName}: action_json ${why}; it is a JSON list such as [{"name": "stoptraining", "training_job_prefix": "${jobName}"}]`, {
       field: 'RuleParameters.action_json',
     });
-  let actions: unknown;
+  let parsed: unknown;
   try {
-    actions = JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
-    throw refuse('is not JSON');
+    try {
+      parsed = JSON.parse(text.replaceAll('\\"', '"'));
+    } catch {
+      throw refuse('is not JSON');
+    }
   }
-  if (!Array.isArray(actions)) throw refuse('is not a list');
+  const actions = Array.isArray(parsed) ? parsed : [parsed];
   let prefix: string | undefined;
   for (const action of actions) {
     const name = typeof action === 'object' && action !== null ? (action as { name?: unknown }).name : undefined;

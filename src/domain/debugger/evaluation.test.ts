@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseDebuggerConfiguration } from './configuration.ts';
-import { evaluateRules, evaluationDue, initialEvaluations, EVALUATION_INTERVAL_MS, type RuleEvaluation } from './evaluation.ts';
+import { evaluateRules, evaluationDue, initialEvaluations, settleEvaluations, stopTrainingTarget, EVALUATION_INTERVAL_MS, type RuleEvaluation } from './evaluation.ts';
 import type { TraceStep, TrainingTrace } from './trace.ts';
 
 const IMAGE = 'kennel/debugger-rules';
@@ -49,9 +49,24 @@ describe('evaluating a job’s rules as its trace grows (fake clock)', () => {
     assert.deepEqual(ended.evaluations.map((e) => [e.status, e.lastModifiedAtMs]), [['NoIssuesFound', 30], ['NoIssuesFound', 30]]);
   });
 
-  it('evaluates at most once a second while the job runs', () => {
+  it('evaluates at most once a second while the job runs, and less often when evaluating takes long: at most 5% of the time', () => {
     assert.equal(evaluationDue(undefined, 0), true);
-    assert.equal(evaluationDue(1000, 1000 + EVALUATION_INTERVAL_MS - 1), false);
-    assert.equal(evaluationDue(1000, 1000 + EVALUATION_INTERVAL_MS), true);
+    assert.equal(evaluationDue({ atMs: 1000, tookMs: 2 }, 1000 + EVALUATION_INTERVAL_MS - 1), false);
+    assert.equal(evaluationDue({ atMs: 1000, tookMs: 2 }, 1000 + EVALUATION_INTERVAL_MS), true);
+    assert.equal(evaluationDue({ atMs: 1000, tookMs: 300 }, 1000 + 5999), false, 'a 300 ms evaluation waits 6 s');
+    assert.equal(evaluationDue({ atMs: 1000, tookMs: 300 }, 1000 + 6000), true);
+  });
+
+  it('StopTraining stops the one running job its prefix names, and nothing when it names none or several', () => {
+    assert.equal(stopTrainingTarget('pets-1', ['pets-1', 'dogs']), 'pets-1');
+    assert.equal(stopTrainingTarget('pets-1', ['pets-1', 'pets-10']), undefined, 'SageMaker’s action refuses an ambiguous prefix');
+    assert.equal(stopTrainingTarget('cats', ['pets-1']), undefined);
+  });
+
+  it('a job that ended before its rules could look is settled: InProgress becomes Stopped, findings stay', () => {
+    const [explode, loss] = initialEvaluations(spec.rules, 0);
+    const found = { ...explode!, status: 'IssuesFound' as const, details: 'NaN' };
+    const settled = settleEvaluations([found, loss!], 50, 'The job ended before the rule could evaluate it.');
+    assert.deepEqual(settled.map((e) => [e.status, e.lastModifiedAtMs]), [['IssuesFound', 0], ['Stopped', 50]]);
   });
 });

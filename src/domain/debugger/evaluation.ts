@@ -66,9 +66,36 @@ export function evaluateRules(
   return { evaluations, stopTraining };
 }
 
-/** Rules are evaluated at most this often while a job runs, and once more when it ends. */
+/** Rules are evaluated at most this often while a job runs, and once more when it ends... */
 export const EVALUATION_INTERVAL_MS = 1000;
+/** ...and, on a trace so long that evaluating it takes a while, with this many times as long in between: at most 5% of the server's thread. */
+const EVALUATION_SPACING = 20;
 
-export function evaluationDue(lastEvaluatedAtMs: number | undefined, nowMs: number): boolean {
-  return lastEvaluatedAtMs === undefined || nowMs - lastEvaluatedAtMs >= EVALUATION_INTERVAL_MS;
+export interface LastEvaluation {
+  atMs: number;
+  /** How long it took. */
+  tookMs: number;
+}
+
+export function evaluationDue(last: LastEvaluation | undefined, nowMs: number): boolean {
+  return last === undefined || nowMs - last.atMs >= Math.max(EVALUATION_INTERVAL_MS, EVALUATION_SPACING * last.tookMs);
+}
+
+/**
+ * The job a StopTraining action stops, as SageMaker's action picks it: the one running job
+ * whose name starts with the prefix. With none, or more than one, it stops nothing (the
+ * prefix must name one job).
+ */
+export function stopTrainingTarget(prefix: string, runningJobNames: readonly string[]): string | undefined {
+  const matches = runningJobNames.filter((name) => name.startsWith(prefix));
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+/**
+ * The evaluations of a job that has ended without its rules' last look (it failed before it
+ * recorded anything, or was stopped before it ran): a rule still InProgress is Stopped, as
+ * SageMaker's rule jobs stop with their training job.
+ */
+export function settleEvaluations(evaluations: readonly RuleEvaluation[], nowMs: number, details: string): RuleEvaluation[] {
+  return evaluations.map((evaluation) => (evaluation.status === 'InProgress' ? { ...evaluation, status: 'Stopped', details, lastModifiedAtMs: nowMs } : evaluation));
 }

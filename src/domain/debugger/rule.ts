@@ -1,3 +1,4 @@
+import { RE2JS } from 're2js';
 import { DomainError } from '../../core/errors.ts';
 import type { TrainingTrace } from './trace.ts';
 
@@ -28,7 +29,14 @@ export interface RuleParameter {
   description: string;
 }
 
-export type RuleParameters = Readonly<Record<string, number | boolean | RegExp | undefined>>;
+/** A `regex` parameter, compiled: RE2's syntax and linear-time matching, so that no pattern can stall the server (no backreferences or lookaround). */
+export interface TextPattern {
+  source: string;
+  /** Whether the pattern matches anywhere in `text`. */
+  test(text: string): boolean;
+}
+
+export type RuleParameters = Readonly<Record<string, number | boolean | TextPattern | undefined>>;
 
 /**
  * A built-in rule: a pure function over the trace. Its name is SageMaker's `rule_to_invoke`;
@@ -56,7 +64,7 @@ export interface BuiltInRule {
  * trial and collection keys are the configuration's, not the rule's, and are passed over.
  */
 export function readRuleParameters(rule: BuiltInRule, given: Readonly<Record<string, string>>): RuleParameters {
-  const values: Record<string, number | boolean | RegExp | undefined> = {};
+  const values: Record<string, number | boolean | TextPattern | undefined> = {};
   for (const [name, parameter] of Object.entries(rule.parameters)) values[name] = parse(rule, name, parameter, parameter.default);
   for (const [name, text] of Object.entries(given)) {
     if (CONFIGURATION_KEYS.has(name) || /^(base_trial|other_trial_\d+)$/.test(name) || rule.ignored?.includes(name)) continue;
@@ -75,15 +83,16 @@ const CONFIGURATION_KEYS = new Set(['rule_to_invoke', 'action_json', 'collection
 
 const DECIMAL = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
 
-function parse(rule: BuiltInRule, name: string, parameter: RuleParameter, text: string): number | boolean | RegExp | undefined {
+function parse(rule: BuiltInRule, name: string, parameter: RuleParameter, text: string): number | boolean | TextPattern | undefined {
   const refuse = (what: string) => new DomainError('ValidationError', `${rule.name} parameter ${name} must be ${what}, not "${text}"`, { field: 'RuleParameters' });
   switch (parameter.kind) {
     case 'regex':
       if (text === '') return undefined;
       try {
-        return new RegExp(text);
-      } catch {
-        throw refuse('a regular expression');
+        const compiled = RE2JS.compile(text);
+        return { source: text, test: (candidate) => compiled.matcher(candidate).find() };
+      } catch (error) {
+        throw refuse(`a regular expression RE2 accepts (${error instanceof Error ? error.message : String(error)})`);
       }
     case 'boolean':
       if (/^(true|false)$/i.test(text)) return text.toLowerCase() === 'true';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TraceBuilder, MAX_TRACE_STEPS } from './trace-builder.ts';
+import { MAX_TENSOR_CHARS, MAX_TRACE_STEPS, TraceBuilder } from './trace-builder.ts';
+import type { TraceStep } from './trace.ts';
 import { encodeTraceRecord, parseTraceLine, type TraceRecord } from './trace-protocol.ts';
 
 const RECORDS: TraceRecord[] = [
@@ -60,17 +61,36 @@ describe('the debugger trace protocol (JSON lines)', () => {
     });
   }
 
-  it('a builder keeps every step up to its cap, then only the steps with tensors; and rewinds to a checkpoint', () => {
+  it('a builder thins its steps out past its cap, keeping the whole run’s span and every step with tensors; and rewinds to a checkpoint', () => {
     const builder = new TraceBuilder();
     const plain = (step: number): TraceRecord => ({ type: 'step', step: { step, epoch: 1, loss: 1, learningRate: 0, dataMs: 0, computeMs: 0, tensors: [], relus: [] } });
-    for (let i = 0; i < MAX_TRACE_STEPS + 10; i++) builder.add(plain(i));
-    builder.add(RECORDS[0]!);
-    assert.equal(builder.trace.steps.length, MAX_TRACE_STEPS + 1);
-    assert.equal(builder.dropped, 10);
+    const total = 3 * MAX_TRACE_STEPS;
+    for (let i = 0; i < total; i++) builder.add(plain(i));
+    const tensorStep = { ...RECORDS[0]!, step: { ...(RECORDS[0] as { step: TraceStep }).step, step: total } } as TraceRecord;
+    assert.equal(builder.add(tensorStep, 500), tensorStep);
+    const steps = builder.trace.steps;
+    assert.ok(steps.length <= MAX_TRACE_STEPS, `${steps.length} steps kept`);
+    assert.ok(steps.length >= MAX_TRACE_STEPS / 4, `${steps.length} steps kept`);
+    assert.equal(steps[0]!.step, 0);
+    assert.ok(steps.at(-2)!.step > total - 10, 'the latest steps are there');
+    assert.equal(steps.at(-1)!.tensors.length, 1, 'a step with tensors is kept whole');
+    assert.equal(builder.dropped, total - (steps.length - 1));
+
     builder.add({ type: 'epoch', epoch: { epoch: 1, trainLoss: 1 } });
-    assert.equal(builder.trace.epochs[0]!.step, 3, 'an epoch without a step ended at the latest one');
+    assert.equal(builder.trace.epochs[0]!.step, total, 'an epoch without a step ended at the latest one');
     builder.rewindTo(50, 0);
-    assert.deepEqual(builder.trace.steps.map((s) => s.step), [...Array.from({ length: 50 }, (_, i) => i), 3], 'the steps before 50, in the order they came');
+    assert.ok(builder.trace.steps.every((s) => s.step < 50));
     assert.deepEqual(builder.trace.epochs, []);
   });
+
+  it('a builder keeps tensors only up to its budget: later steps keep their loss and timing', () => {
+    const builder = new TraceBuilder();
+    const heavy = (step: number): TraceRecord => ({ type: 'step', step: { ...(RECORDS[0] as { step: TraceStep }).step, step } });
+    const chars = 1024 * 1024;
+    let stripped: TraceRecord | undefined;
+    for (let i = 0; i < MAX_TENSOR_CHARS / chars + 1; i++) stripped = builder.add(heavy(i), chars);
+    assert.ok(stripped && stripped.type === 'step' && stripped.step.tensors.length === 0 && Number.isNaN(stripped.step.loss), 'the step over budget comes back without tensors, to be written so');
+    assert.equal(builder.trace.steps.filter((s) => s.tensors.length > 0).length, MAX_TENSOR_CHARS / chars);
+  });
+
 });

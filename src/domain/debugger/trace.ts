@@ -71,7 +71,7 @@ export interface SystemSample {
   atMs: number;
   /** The step running when the sample was taken. */
   step: number;
-  /** The job's processes, as a percentage of every core together (0–100). */
+  /** The job's processes (a script's process group; for the built-in algorithm, Kennel's own process), as a percentage of every core together (0–100). */
   cpuPercent: number;
   rssMb: number;
   /** The longest event-loop or garbage-collection pause since the previous sample, in ms. */

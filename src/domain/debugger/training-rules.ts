@@ -1,4 +1,4 @@
-import { issueFound, nothingFound, numberParameter as num, type BuiltInRule } from './rule.ts';
+import { issueFound, nothingFound, numberParameter as num, type BuiltInRule, type RuleParameters } from './rule.ts';
 import type { TensorStatistics, TraceStep } from './trace.ts';
 
 /**
@@ -9,8 +9,8 @@ import type { TensorStatistics, TraceStep } from './trace.ts';
 
 const recorded = (steps: readonly TraceStep[]) => steps.filter((step) => step.tensors.length > 0 || step.relus.length > 0);
 
-function matching<T extends { name?: string; layer?: string }>(items: readonly T[], pattern: unknown): T[] {
-  if (!(pattern instanceof RegExp)) return [...items];
+function matching<T extends { name?: string; layer?: string }>(items: readonly T[], pattern: RuleParameters[string]): T[] {
+  if (typeof pattern !== 'object') return [...items];
   return items.filter((item) => pattern.test(item.name ?? item.layer ?? ''));
 }
 

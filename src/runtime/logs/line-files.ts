@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { appendFile, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -52,6 +53,16 @@ export class LineAppender {
   }
 }
 
+/** What readLines refuses to read with `regularFileOnly`. */
+export class NotARegularFile extends Error {
+  constructor(
+    readonly file: string,
+    readonly what: string,
+  ) {
+    super(`${file} is ${what}`);
+  }
+}
+
 export interface LinePage {
   lines: string[];
   /** Where the next read starts: pass it back as `from` to follow the file. */
@@ -63,15 +74,18 @@ export interface LinePage {
  * returning at most `limit` lines; a line still being written is left for the next read.
  * A missing file reads as empty.
  */
-export async function readLines(file: string, from: number, maxBytes: number, limit = Number.POSITIVE_INFINITY): Promise<LinePage> {
+export async function readLines(file: string, from: number, maxBytes: number, limit = Number.POSITIVE_INFINITY, options: { regularFileOnly?: boolean } = {}): Promise<LinePage> {
   let handle;
   try {
-    handle = await open(file, 'r');
+    // A file someone else controls may be a symlink or a FIFO: not followed, and not waited on.
+    handle = await open(file, options.regularFileOnly ? constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK : 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], next: from };
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new NotARegularFile(file, 'a symbolic link');
     throw error;
   }
   try {
+    if (options.regularFileOnly && !(await handle.stat()).isFile()) throw new NotARegularFile(file, 'not a regular file');
     const buffer = Buffer.alloc(maxBytes);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, from);
     const lines: string[] = [];

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { appendFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -52,12 +53,30 @@ describe('trace files', () => {
     const second = await follower.read();
     assert.deepEqual(second.records.map((r) => r.type === 'step' && r.step.step), [1], 'the line finished later is read once whole');
     assert.deepEqual(second.rejected, []);
-    await appendFile(file, `${'x'.repeat(3000)}\n{"type":"step","step":2,"loss":0.1}\n`);
-    const third = await follower.read();
-    assert.equal(third.rejected[0]!.line, 5);
-    assert.match(third.rejected[0]!.error, /over 1024 bytes/);
-    let records = third.records;
-    while (!records.some((r) => r.type === 'step' && r.step.step === 2)) records = [...records, ...(await follower.read()).records];
-    assert.ok(records.some((r) => r.type === 'step' && r.step.step === 2), 'the line after a runaway one is still read');
+    await appendFile(file, `${'x'.repeat(3000)}\n{"type":"step","step":2,"loss":0.1}\nbad\n`);
+    const reads = [];
+    for (let i = 0; i < 5; i++) reads.push(await follower.read());
+    const records = reads.flatMap((r) => r.records);
+    const rejected = reads.flatMap((r) => r.rejected);
+    assert.deepEqual(records.map((r) => r.type === 'step' && r.step.step), [2], 'the line after a runaway one is still read');
+    assert.deepEqual(rejected.map((r) => r.line), [5, 7], 'the runaway line counts once, and the lines after it keep their numbers');
+    assert.match(rejected[0]!.error, /over 1024 bytes/);
+  });
+
+  it('refuses a trace path that a script replaced with a symbolic link or a FIFO, once, instead of following or blocking on it', async () => {
+    const secret = join(dir, 'secret.txt');
+    await writeFile(secret, '{"type":"step","step":0,"loss":1}\n');
+    const link = join(dir, 'link.jsonl');
+    await symlink(secret, link);
+    const viaLink = new TraceFollower(link);
+    const first = await viaLink.read();
+    assert.deepEqual(first.records, []);
+    assert.match(first.rejected[0]!.error, /symbolic link, which Kennel does not read/);
+    assert.deepEqual(await viaLink.read(), { records: [], rejected: [] }, 'refused once, then left alone');
+
+    const fifo = join(dir, 'fifo.jsonl');
+    execFileSync('mkfifo', [fifo]);
+    const viaFifo = await new TraceFollower(fifo).read();
+    assert.match(viaFifo.rejected[0]!.error, /not a regular file/);
   });
 });

@@ -5,10 +5,10 @@ import { DomainError } from '../../core/errors.ts';
 import { TraceBuilder } from '../../domain/debugger/trace-builder.ts';
 import { encodeTraceRecord, parseTraceLine, type TraceRecord } from '../../domain/debugger/trace-protocol.ts';
 import type { TrainingTrace } from '../../domain/debugger/trace.ts';
-import { LineAppender, readLines } from '../logs/line-files.ts';
+import { LineAppender, NotARegularFile, readLines } from '../logs/line-files.ts';
 
-/** A trace file larger than this is read only this far: a trace is capped far below it (see trace-builder.ts). */
-const MAX_TRACE_BYTES = 256 * 1024 * 1024;
+/** A trace file is read this much at a time. */
+const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export interface LoadedTrace {
   trace: TrainingTrace;
@@ -27,6 +27,11 @@ export class TraceFiles {
 
   writer(jobName: string): TraceWriter {
     return new TraceWriter(new LineAppender(this.path(jobName)));
+  }
+
+  /** The file a job's trace is in. */
+  file(jobName: string): string {
+    return this.path(jobName);
   }
 
   async read(jobName: string): Promise<LoadedTrace> {
@@ -57,12 +62,21 @@ export class TraceFiles {
   }
 }
 
-/** Appends a job's records in batches; `close` writes what is left. */
+/** Appends a job's records in batches; `flush` writes what is buffered, `close` what is left. */
 export class TraceWriter {
   constructor(private readonly lines: LineAppender) {}
 
   append(record: TraceRecord): void {
     this.lines.append(encodeTraceRecord(record));
+  }
+
+  /** One record, as its encoded line (encodeTraceRecord). */
+  appendLine(line: string): void {
+    this.lines.append(line);
+  }
+
+  flush(): Promise<void> {
+    return this.lines.flush();
   }
 
   close(): Promise<void> {
@@ -80,15 +94,21 @@ export async function readTraceFile(file: string): Promise<LoadedTrace> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  if (size > 0) {
-    const { lines, next } = await readLines(file, 0, Math.min(size, MAX_TRACE_BYTES));
+  // In chunks, so that memory follows what the trace keeps (trace-builder.ts), not the file's size.
+  for (let offset = 0; offset < size; ) {
+    const { lines, next } = await readLines(file, offset, READ_CHUNK_BYTES);
+    if (next === offset) {
+      // A last line with no newline was cut short by a crash.
+      damagedLines++;
+      break;
+    }
+    if (lines.length === 0) damagedLines++; // a line longer than a chunk, skipped
     for (const line of lines) {
       const record = parseTraceLine(line);
       if ('error' in record) damagedLines++;
-      else builder.add(record);
+      else builder.add(record, line.length);
     }
-    // A last line with no newline was cut short by a crash.
-    if (next < Math.min(size, MAX_TRACE_BYTES)) damagedLines++;
+    offset = next;
   }
   return { trace: builder.trace, builder, damagedLines };
 }
@@ -101,6 +121,10 @@ export async function readTraceFile(file: string): Promise<LoadedTrace> {
 export class TraceFollower {
   private offset = 0;
   private lineNumber = 0;
+  /** Set once the path is found to be something other than a file: nothing more is read. */
+  private refused = false;
+  /** In the middle of a line too long to read. */
+  private skipping = false;
 
   constructor(
     private readonly file: string,
@@ -108,16 +132,32 @@ export class TraceFollower {
   ) {}
 
   async read(): Promise<{ records: TraceRecord[]; rejected: { line: number; error: string }[] }> {
-    const page = await readLines(this.file, this.offset, this.maxReadBytes);
+    if (this.refused) return { records: [], rejected: [] };
+    let page;
+    try {
+      page = await readLines(this.file, this.offset, this.maxReadBytes, Number.POSITIVE_INFINITY, { regularFileOnly: true });
+    } catch (error) {
+      if (!(error instanceof NotARegularFile)) throw error;
+      this.refused = true;
+      return { records: [], rejected: [{ line: this.lineNumber + 1, error: `the trace is ${error.what}, which Kennel does not read: write the records to a regular file` }] };
+    }
     const records: TraceRecord[] = [];
     const rejected: { line: number; error: string }[] = [];
-    if (page.lines.length === 0 && page.next > this.offset) {
-      // A line longer than a whole read: refused, and skipped.
-      this.lineNumber++;
-      rejected.push({ line: this.lineNumber, error: `the line is over ${this.maxReadBytes} bytes long` });
+    let { lines } = page;
+    if (lines.length === 0 && page.next > this.offset) {
+      // A line longer than a whole read: refused once, and skipped to its end.
+      if (!this.skipping) {
+        this.lineNumber++;
+        rejected.push({ line: this.lineNumber, error: `the line is over ${this.maxReadBytes} bytes long` });
+      }
+      this.skipping = true;
+    } else if (this.skipping && lines.length > 0) {
+      // The end of the over-long line.
+      lines = lines.slice(1);
+      this.skipping = false;
     }
     this.offset = page.next;
-    for (const line of page.lines) {
+    for (const line of lines) {
       this.lineNumber++;
       if (line.trim() === '') continue;
       const record = parseTraceLine(line);
