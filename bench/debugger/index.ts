@@ -3,14 +3,14 @@
  * the reference size (6,680 × 2048 → 128 → ReLU → 133, Adam, batch 64, 10 epochs, synthetic
  * embeddings so that no backbone runs), through the control plane as any job runs (worker
  * thread, checkpoints, the job's log), with and without the debugger at its defaults: the hook
- * saving tensors every DEFAULT_SAVE_INTERVAL steps (and, for PoorWeightInitialization, every
- * second of the first ten), every step's loss and timing written to the trace file, the system
- * sampled every DEFAULT_PROFILING_INTERVAL_MS, and the eight training rules and ProfilerReport
- * evaluated as the trace grows; without, the profiler disabled and nothing recorded. Rounds alternate; the fastest round of
+ * saving tensors every DEFAULT_SAVE_INTERVAL steps, every step's loss and timing written to the
+ * trace file, the system sampled every DEFAULT_PROFILING_INTERVAL_MS, and the training rules
+ * (all but PoorWeightInitialization, which asks for more recording: see --recording) and
+ * ProfilerReport evaluated as the trace grows; without, the profiler disabled and nothing recorded. Rounds alternate; the fastest round of
  * each side counts, as drift on this shared machine only ever slows a round. What is timed is the
  * job's Training phase, from its start to the model's upload.
  *
- *   npm run bench -- debugger [--epochs 30] [--rounds 10] [--recording profiler|hook|all]
+ *   npm run bench -- debugger [--epochs 30] [--rounds 10] [--recording defaults|all|profiler]
  *
  * (30 epochs: about 3.5 s a job here; at the algorithm's default of 10, a job lasts about a second
  * and this machine's noise, several percent from round to round, swamps what is measured.)
@@ -36,7 +36,7 @@ import { testControlDeps } from '../../src/testing/control-deps.ts';
 import { CLASSES, FEATURES, syntheticFeatures } from '../head-trainer/synthetic-features.ts';
 
 const TARGET_OVERHEAD_PCT = 5;
-const { values: args } = parseArgs({ options: { epochs: { type: 'string', default: '30' }, rounds: { type: 'string', default: '10' }, recording: { type: 'string', default: 'all' } } });
+const { values: args } = parseArgs({ options: { epochs: { type: 'string', default: '30' }, rounds: { type: 'string', default: '10' }, recording: { type: 'string', default: 'defaults' } } });
 const EPOCHS = Number(args.epochs);
 const ROUNDS = Number(args.rounds);
 if (!(Number.isInteger(EPOCHS) && EPOCHS > 0 && Number.isInteger(ROUNDS) && ROUNDS > 0)) throw new Error('--epochs and --rounds must be positive integers');
@@ -55,9 +55,11 @@ const digest = await deps.preparedData.save({
 const backbone = { ...(await importBackbone(deps, { sample: true })), featureSize: FEATURES };
 const head = { learning_rate: 0.001, batch_size: 64, hidden_units: 128, epochs: EPOCHS, seed: 0 };
 const rules = BUILT_IN_RULES.map((rule) => ({ name: rule.name, evaluatorImage: DEBUGGER_RULES_IMAGE, parameters: { rule_to_invoke: rule.name } }));
-// `--recording profiler`: the system and each step's timing only; `hook`: tensors too, and the rules but PoorWeightInitialization; `all` (default): every rule.
+// `--recording defaults` (the default): the hook and the profiler at their default settings, and every rule that needs
+// nothing recorded beyond them, which is all but PoorWeightInitialization (it has the first steps saved too);
+// `all`: every rule; `profiler`: the system and each step's timing only, no tensors.
 const RECORDING = args.recording;
-if (!['profiler', 'hook', 'all'].includes(RECORDING)) throw new Error('--recording is profiler, hook or all');
+if (!['profiler', 'defaults', 'all'].includes(RECORDING)) throw new Error('--recording is defaults, all or profiler');
 const debugRules = rules.filter((r) => BUILT_IN_RULES.find((b) => b.name === r.name)!.kind === 'debug' && (RECORDING === 'all' || r.name !== 'PoorWeightInitialization'));
 const debuggerSpec = parseDebuggerConfiguration(
   { rules: RECORDING === 'profiler' ? [] : debugRules, profilerRules: rules.filter((r) => r.name === 'ProfilerReport') },
