@@ -78,4 +78,14 @@ describe('SystemSampler', () => {
       process.kill(-child.pid!, 'SIGKILL');
     }
   });
+
+  it('a job shorter than one interval still gets a sample of its own process when sampling stops', async () => {
+    const sampler = SystemSampler.start({ pid: process.pid, intervalMs: 500, currentStep: () => 7 });
+    const end = Date.now() + 200;
+    while (Date.now() < end) Math.sqrt(Math.random());
+    const samples = sampler.stop();
+    assert.equal(samples.length, 1);
+    assert.equal(samples[0]!.step, 7);
+    assert.ok(samples[0]!.cpuPercent > 0 && samples[0]!.rssMb > 0, JSON.stringify(samples));
+  });
 });

@@ -62,8 +62,11 @@ export class SystemSampler {
     return this.#samples.splice(0);
   }
 
+  /** The samples not yet taken, and one more for the time since the last sample if the process is still there: a job shorter than an interval still shows its use. */
   stop(): SystemSample[] {
     clearInterval(this.#timer);
+    const sinceMs = performance.now() - (this.#last?.atMs ?? 0);
+    if (sinceMs >= this.#options.intervalMs / 5 && (this.#own || existsSync(`/proc/${this.#options.pid}`))) this.#sample();
     this.#loopDelay.disable();
     this.#gc.disconnect();
     return this.take();
