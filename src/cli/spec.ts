@@ -6,13 +6,13 @@ import { DomainError } from '../core/errors.ts';
 import { parseDebuggerConfiguration } from '../domain/debugger/configuration.ts';
 import { parseHyperParameters } from '../domain/training/hyperparameters.ts';
 import { debuggerRequestMembers } from './training-request.ts';
+import { registerDatasetSchema, resourceNameSchema as name } from '../api/schemas.ts';
 
 interface WireRule {
   RuleConfigurationName: string;
   RuleEvaluatorImage: string;
   RuleParameters: Record<string, string>;
 }
-import { registerDatasetSchema, resourceNameSchema as name } from '../api/schemas.ts';
 
 const rgb = z.tuple([z.number(), z.number(), z.number()]);
 

@@ -75,12 +75,16 @@ export interface DebuggerRequest {
  * their own lists. A rule name Kennel does not have is left for the server to refuse with the list.
  */
 export function debuggerRequestMembers(request: DebuggerRequest, outputPath = `s3://${DEFAULT_BUCKET}/`): Record<string, unknown> {
+  const seen = new Map<string, number>();
   const configurations = (request.rules ?? []).map((r) => {
+    // The same rule twice, with other parameters, needs a name of its own: LossNotDecreasing, LossNotDecreasing-2.
+    const count = (seen.get(r.rule) ?? 0) + 1;
+    seen.set(r.rule, count);
     const kind = BUILT_IN_RULES.find((rule) => rule.name === r.rule)?.kind ?? 'debug';
     const parameters: Record<string, string> = { rule_to_invoke: r.rule };
     for (const [key, value] of Object.entries(r.parameters ?? {})) parameters[key] = typeof value === 'boolean' ? (value ? 'True' : 'False') : String(value);
     if (r.stopTraining) parameters.action_json = JSON.stringify([{ name: 'stoptraining' }]);
-    return { kind, configuration: { RuleConfigurationName: r.rule, RuleEvaluatorImage: DEBUGGER_RULES_IMAGE, RuleParameters: parameters } };
+    return { kind, configuration: { RuleConfigurationName: count === 1 ? r.rule : `${r.rule}-${count}`, RuleEvaluatorImage: DEBUGGER_RULES_IMAGE, RuleParameters: parameters } };
   });
   const debug = configurations.filter((c) => c.kind === 'debug').map((c) => c.configuration);
   const profiler = configurations.filter((c) => c.kind === 'profiler').map((c) => c.configuration);
