@@ -7,12 +7,7 @@ import { parseDebuggerConfiguration } from '../domain/debugger/configuration.ts'
 import { parseHyperParameters } from '../domain/training/hyperparameters.ts';
 import { debuggerRequestMembers } from './training-request.ts';
 import { registerDatasetSchema, resourceNameSchema as name } from '../api/schemas.ts';
-
-interface WireRule {
-  RuleConfigurationName: string;
-  RuleEvaluatorImage: string;
-  RuleParameters: Record<string, string>;
-}
+import { debuggerFromWire } from '../api/sagemaker/debugger-wire.ts';
 
 const rgb = z.tuple([z.number(), z.number(), z.number()]);
 
@@ -245,9 +240,8 @@ export async function loadWorkloadSpec(file: string, kennelHome: string): Promis
   const rules = spec.trainingJob.debugger?.rules ?? [];
   rules.forEach((rule, index) => {
     try {
-      const configuration = debuggerRequestMembers({ rules: [rule] }) as { DebugRuleConfigurations?: WireRule[]; ProfilerRuleConfigurations?: WireRule[] };
-      const asInput = (list: WireRule[] | undefined) => (list ?? []).map((c) => ({ name: c.RuleConfigurationName, evaluatorImage: c.RuleEvaluatorImage, parameters: c.RuleParameters }));
-      parseDebuggerConfiguration({ rules: asInput(configuration.DebugRuleConfigurations), profilerRules: asInput(configuration.ProfilerRuleConfigurations) }, spec.trainingJob.name);
+      // Checked as the server will check the request it becomes.
+      parseDebuggerConfiguration(debuggerFromWire(debuggerRequestMembers({ rules: [rule] })) ?? {}, spec.trainingJob.name);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       throw new DomainError('ValidationError', at(['trainingJob', 'debugger', 'rules', String(index)], error.message));

@@ -4,6 +4,7 @@ import { DEFAULT_BUCKET } from '../domain/data/object-uri.ts';
 import { BUILT_IN_RULES } from '../domain/debugger/built-in-rules.ts';
 import { DEBUGGER_RULES_IMAGE } from '../domain/debugger/configuration.ts';
 import { DomainError } from '../core/errors.ts';
+import type { WireDebuggerMembers } from '../api/sagemaker/debugger-wire.ts';
 import { KENNEL_EXECUTION_ROLE_ARN } from '../domain/iam/arn.ts';
 import { IMAGE_CLASSIFIER_IMAGE } from '../domain/training/algorithms.ts';
 
@@ -74,7 +75,7 @@ export interface DebuggerRequest {
  * builds them: each rule on the rules image with rule_to_invoke, debugger and profiler rules in
  * their own lists. A rule name Kennel does not have is left for the server to refuse with the list.
  */
-export function debuggerRequestMembers(request: DebuggerRequest, outputPath = `s3://${DEFAULT_BUCKET}/`): Record<string, unknown> {
+export function debuggerRequestMembers(request: DebuggerRequest, outputPath = `s3://${DEFAULT_BUCKET}/`): WireDebuggerMembers {
   const seen = new Map<string, number>();
   const configurations = (request.rules ?? []).map((r) => {
     // The same rule twice, with other parameters, needs a name of its own: LossNotDecreasing, LossNotDecreasing-2.

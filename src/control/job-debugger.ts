@@ -6,7 +6,7 @@ import { encodeTraceRecord, type TraceRecord } from '../domain/debugger/trace-pr
 import type { TrainingTrace } from '../domain/debugger/trace.ts';
 import type { TrainingJob } from '../domain/training/training-job.ts';
 import { SystemSampler } from '../runtime/training/system-sampler.ts';
-import type { TraceWriter } from '../runtime/training/trace-files.ts';
+import type { LineAppender } from '../runtime/logs/line-files.ts';
 import type { RunContext } from './run-context.ts';
 import { requestStop } from './training-stop.ts';
 
@@ -40,7 +40,7 @@ export class JobDebugger {
     private readonly run: RunContext,
     job: TrainingJob,
     private readonly builder: TraceBuilder,
-    private readonly writer: TraceWriter,
+    private readonly writer: LineAppender,
   ) {
     this.settings = recordingSettings(job.spec.debugger);
     this.rules = [...(job.spec.debugger?.rules ?? []), ...(job.spec.debugger?.profilerRules ?? [])];
@@ -93,7 +93,7 @@ export class JobDebugger {
       const line = encodeTraceRecord(record);
       // The file holds what the trace keeps: the builder bounds both.
       const kept = this.builder.add(record, line.length);
-      if (kept) this.writer.appendLine(kept === record ? line : encodeTraceRecord(kept));
+      if (kept) this.writer.append(kept === record ? line : encodeTraceRecord(kept));
       if (record.type === 'step') this.currentStep = record.step.step;
     }
     // New steps are looked at as they come, as often as evaluationDue allows.

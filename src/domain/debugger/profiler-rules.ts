@@ -11,7 +11,6 @@ import type { TraceStep } from './trace.ts';
  * CPU is saturated, and gpu_threshold is accepted and has nothing to apply to.
  */
 
-
 const stepMs = (step: TraceStep) => step.dataMs + step.computeMs;
 
 export const LOW_CPU_UTILIZATION: BuiltInRule = {
@@ -27,7 +26,7 @@ export const LOW_CPU_UTILIZATION: BuiltInRule = {
   advice: 'Look at the data loader (the step time split shows where time goes): load and decode images ahead, cache them, or read from a faster disk.',
   evaluate(trace, parameters, context) {
     const samples = trace.system.slice(num(parameters, 'patience'));
-    const window = Math.max(1, Math.round(num(parameters, 'window')));
+    const window = num(parameters, 'window');
     for (let end = window; end <= samples.length; end++) {
       const cpu = samples.slice(end - window, end).map((sample) => sample.cpuPercent).sort((a, b) => a - b);
       const p95 = percentile(cpu, 95);

@@ -1,3 +1,4 @@
+import { percentile } from '../serving/load-timeline.ts';
 import type { Histogram, TensorStatistics } from './trace.ts';
 
 /** Entries sampled for a gradient's percentiles: enough for the 5th and 95th to within a fraction of a percent. */
@@ -46,8 +47,7 @@ function spread(values: Float32Array): number {
   }
   if (count === 0) return 0;
   const sorted = sample.subarray(0, count).sort();
-  const at = (p: number) => sorted[Math.min(count - 1, Math.floor(p * (count - 1)))]!;
-  return at(0.95) - at(0.05);
+  return percentile(sorted, 95) - percentile(sorted, 5);
 }
 
 export function histogram(values: Float32Array, bins: number): Histogram {

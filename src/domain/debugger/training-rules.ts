@@ -109,7 +109,7 @@ export const LOSS_NOT_DECREASING: BuiltInRule = {
   meaning: 'The training loss stopped falling: the model learns nothing more at this learning rate.',
   advice: 'Lower the learning rate if the loss jumps about, raise it if the loss crawls; check the labels and the data for mistakes; stop early if the model is good enough.',
   evaluate(trace, parameters, context) {
-    const window = Math.max(1, Math.round(num(parameters, 'num_steps')));
+    const window = num(parameters, 'num_steps');
     const losses = trace.steps.filter((step) => Number.isFinite(step.loss));
     const mean = (from: number) => losses.slice(from, from + window).reduce((sum, step) => sum + step.loss, 0) / window;
     for (let start = window; start + window <= losses.length; start += window) {

@@ -1,7 +1,6 @@
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { DomainError } from '../../core/errors.ts';
-import { LineAppender, readLines } from './line-files.ts';
+import { jobFile, LineAppender, readLines } from './line-files.ts';
 
 /** One line of a job's log, as CloudWatch Logs keeps an event: when, and what. */
 export interface LogEvent {
@@ -46,9 +45,7 @@ export class JobLogs {
   }
 
   private file(jobName: string): string {
-    // Job names are SageMaker resource names ([a-zA-Z0-9-]): safe as file names.
-    if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(jobName)) throw new DomainError('ValidationError', `Not a training job name: ${JSON.stringify(jobName)}`);
-    return join(this.dir, `${jobName}.log`);
+    return jobFile(this.dir, jobName, '.log');
   }
 }
 

@@ -1,6 +1,13 @@
 import { constants } from 'node:fs';
 import { appendFile, mkdir, open } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { DomainError } from '../../core/errors.ts';
+
+/** `<dir>/<job><extension>`: a training job's own file. Job names are SageMaker resource names ([a-zA-Z0-9-]), safe as file names; anything else is refused. */
+export function jobFile(dir: string, jobName: string, extension: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(jobName)) throw new DomainError('ValidationError', `Not a training job name: ${JSON.stringify(jobName)}`);
+  return join(dir, `${jobName}${extension}`);
+}
 
 /** Lines are written in batches at most this far apart, so a crash loses at most this much. */
 const FLUSH_MS = 200;

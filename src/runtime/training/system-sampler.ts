@@ -50,7 +50,7 @@ export class SystemSampler {
     const sampler = new SystemSampler(options);
     sampler.#loopDelay.enable();
     sampler.#gc.observe({ entryTypes: ['gc'] });
-    sampler.#last = { atMs: performance.now(), cpuMs: sampler.#cpuMs() };
+    sampler.#last = { atMs: performance.now(), cpuMs: sampler.#cpuMs(sampler.#members()) };
     sampler.#timer = setInterval(() => sampler.#sample(), options.intervalMs);
     // Sampling never keeps a process alive on its own.
     sampler.#timer.unref();
@@ -74,7 +74,8 @@ export class SystemSampler {
 
   #sample(): void {
     const nowMs = performance.now();
-    const cpuMs = this.#cpuMs();
+    const members = this.#members();
+    const cpuMs = this.#cpuMs(members);
     const last = this.#last!;
     const elapsedMs = nowMs - last.atMs;
     this.#last = { atMs: nowMs, cpuMs };
@@ -85,7 +86,7 @@ export class SystemSampler {
       atMs: Date.now(),
       step: this.#options.currentStep(),
       cpuPercent: Math.min(100, Math.max(0, (100 * (cpuMs - last.cpuMs)) / (elapsedMs * this.#cores))),
-      rssMb: this.#rssMb(),
+      rssMb: this.#rssMb(members),
       pauseMs: Math.max(loopPauseMs, this.#gcPauseMs),
     });
     this.#gcPauseMs = 0;
@@ -95,43 +96,53 @@ export class SystemSampler {
     return this.#options.pid === process.pid;
   }
 
-  /** The processes sampled: `pid`, or every live process of its group. */
-  #pids(): number[] {
-    if (!this.#options.processGroup) return [this.#options.pid];
-    const pids: number[] = [];
-    for (const entry of readdirSync('/proc')) {
+  /**
+   * The processes sampled, each with its /proc stat fields, read once per sample: `pid`, or
+   * every live process of its group. Undefined without /proc.
+   */
+  #members(): { pid: number; fields: string[] }[] | undefined {
+    const members: { pid: number; fields: string[] }[] = [];
+    if (!this.#options.processGroup) {
+      const fields = statFields(this.#options.pid);
+      if (fields) members.push({ pid: this.#options.pid, fields });
+      return fields || existsSync('/proc/self') ? members : undefined;
+    }
+    let entries: string[];
+    try {
+      entries = readdirSync('/proc');
+    } catch {
+      return undefined;
+    }
+    for (const entry of entries) {
       if (!/^\d+$/.test(entry)) continue;
       const fields = statFields(Number(entry));
       // pgrp is field 5.
-      if (fields && Number(fields[2]) === this.#options.pid) pids.push(Number(entry));
+      if (fields && Number(fields[2]) === this.#options.pid) members.push({ pid: Number(entry), fields });
     }
-    return pids;
+    return members;
   }
 
   /** A process that has gone used no more CPU: its last figure stands. */
-  #cpuMs(): number {
-    try {
-      let ticks = 0;
-      for (const pid of this.#pids()) {
-        const fields = statFields(pid);
-        if (!fields) continue;
-        // utime and stime are fields 14 and 15; the leader's cutime and cstime (16, 17) hold the children it has waited for.
-        ticks += Number(fields[11]) + Number(fields[12]);
-        if (pid === this.#options.pid && this.#options.processGroup) ticks += Number(fields[13]) + Number(fields[14]);
-      }
-      if (ticks === 0 && !existsSync(`/proc/${this.#options.pid}`)) throw new Error('gone');
-      return Math.max(ticks * MS_PER_TICK, this.#last?.cpuMs ?? 0);
-    } catch {
+  #cpuMs(members: { pid: number; fields: string[] }[] | undefined): number {
+    if (members === undefined) {
       if (!this.#own) return this.#last?.cpuMs ?? 0;
       const usage = process.cpuUsage();
       return (usage.user + usage.system) / 1000;
     }
+    if (members.length === 0) return this.#last?.cpuMs ?? 0;
+    let ticks = 0;
+    for (const { pid, fields } of members) {
+      // utime and stime are fields 14 and 15; the leader's cutime and cstime (16, 17) hold the children it has waited for.
+      ticks += Number(fields[11]) + Number(fields[12]);
+      if (pid === this.#options.pid && this.#options.processGroup) ticks += Number(fields[13]) + Number(fields[14]);
+    }
+    return Math.max(ticks * MS_PER_TICK, this.#last?.cpuMs ?? 0);
   }
 
-  #rssMb(): number {
+  #rssMb(members: { pid: number }[] | undefined): number {
     let kb = 0;
     let read = false;
-    for (const pid of existsSync('/proc/self') ? this.#pids() : []) {
+    for (const { pid } of members ?? []) {
       try {
         const status = readFileSync(`/proc/${pid}/status`, 'utf8');
         const rss = /^VmRSS:\s+(\d+) kB/m.exec(status);

@@ -4,7 +4,7 @@ import { appendFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { TraceRecord } from '../../domain/debugger/trace-protocol.ts';
+import { encodeTraceRecord, type TraceRecord } from '../../domain/debugger/trace-protocol.ts';
 import { TraceFiles, TraceFollower } from './trace-files.ts';
 
 const step = (n: number, loss = 1 / (n + 1)): TraceRecord => ({ type: 'step', step: { step: n, epoch: 1, loss, learningRate: 0.01, dataMs: 0, computeMs: 1, tensors: [], relus: [] } });
@@ -19,8 +19,8 @@ describe('trace files', () => {
   it('reads back what a writer appended, skipping a line a crash cut short and one damaged on disk', async () => {
     const traces = new TraceFiles(dir);
     const writer = traces.writer('job-a');
-    for (let n = 0; n < 5; n++) writer.append(step(n));
-    writer.append(step(5, Number.NaN));
+    for (let n = 0; n < 5; n++) writer.append(encodeTraceRecord(step(n)));
+    writer.append(encodeTraceRecord(step(5, Number.NaN)));
     await writer.close();
     const file = join(dir, 'job-a.jsonl');
     const text = await readFile(file, 'utf8');

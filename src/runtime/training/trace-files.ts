@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { DomainError } from '../../core/errors.ts';
 import { TraceBuilder } from '../../domain/debugger/trace-builder.ts';
 import { encodeTraceRecord, parseTraceLine, type TraceRecord } from '../../domain/debugger/trace-protocol.ts';
 import type { TrainingTrace } from '../../domain/debugger/trace.ts';
-import { LineAppender, NotARegularFile, readLines } from '../logs/line-files.ts';
+import { jobFile, LineAppender, NotARegularFile, readLines } from '../logs/line-files.ts';
 
 /** A trace file is read this much at a time. */
 const READ_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -25,13 +23,9 @@ export interface LoadedTrace {
 export class TraceFiles {
   constructor(readonly dir: string) {}
 
-  writer(jobName: string): TraceWriter {
-    return new TraceWriter(new LineAppender(this.path(jobName)));
-  }
-
-  /** The file a job's trace is in. */
-  file(jobName: string): string {
-    return this.path(jobName);
+  /** Appends to the job's trace, a line per record (encodeTraceRecord), in batches. */
+  writer(jobName: string): LineAppender {
+    return new LineAppender(this.path(jobName));
   }
 
   async read(jobName: string): Promise<LoadedTrace> {
@@ -40,77 +34,43 @@ export class TraceFiles {
 
   /** Replaces the file with these records, atomically: what a resumed run keeps of its earlier trace. */
   async rewrite(jobName: string, records: readonly TraceRecord[]): Promise<void> {
+    const file = this.path(jobName);
     await mkdir(this.dir, { recursive: true });
-    const temp = join(this.dir, `${jobName}.jsonl.${randomBytes(6).toString('hex')}.tmp`);
+    const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
     try {
       await writeFile(temp, records.map((record) => `${encodeTraceRecord(record)}\n`).join(''));
-      await rename(temp, this.path(jobName));
+      await rename(temp, file);
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
     }
   }
 
-  async remove(jobName: string): Promise<void> {
-    await rm(this.path(jobName), { force: true });
-  }
-
   private path(jobName: string): string {
-    // Job names are SageMaker resource names ([a-zA-Z0-9-]): safe as file names.
-    if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(jobName)) throw new DomainError('ValidationError', `Not a training job name: ${JSON.stringify(jobName)}`);
-    return join(this.dir, `${jobName}.jsonl`);
+    return jobFile(this.dir, jobName, '.jsonl');
   }
 }
 
-/** Appends a job's records in batches; `flush` writes what is buffered, `close` what is left. */
-export class TraceWriter {
-  constructor(private readonly lines: LineAppender) {}
-
-  append(record: TraceRecord): void {
-    this.lines.append(encodeTraceRecord(record));
-  }
-
-  /** One record, as its encoded line (encodeTraceRecord). */
-  appendLine(line: string): void {
-    this.lines.append(line);
-  }
-
-  flush(): Promise<void> {
-    return this.lines.flush();
-  }
-
-  close(): Promise<void> {
-    return this.lines.close();
-  }
-}
-
-/** Reads a whole trace file; a missing one is an empty trace. */
+/** Reads a whole trace file, a chunk at a time so that memory follows what the trace keeps (trace-builder.ts); a missing one is an empty trace. */
 export async function readTraceFile(file: string): Promise<LoadedTrace> {
   const builder = new TraceBuilder();
+  const follower = new TraceFollower(file, READ_CHUNK_BYTES);
   let damagedLines = 0;
-  let size = 0;
-  try {
-    size = (await stat(file)).size;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  for (let before = -1; follower.position !== before; ) {
+    before = follower.position;
+    const { entries, rejected } = await follower.readEntries();
+    damagedLines += rejected.length;
+    for (const { record, chars } of entries) builder.add(record, chars);
   }
-  // In chunks, so that memory follows what the trace keeps (trace-builder.ts), not the file's size.
-  for (let offset = 0; offset < size; ) {
-    const { lines, next } = await readLines(file, offset, READ_CHUNK_BYTES);
-    if (next === offset) {
-      // A last line with no newline was cut short by a crash.
-      damagedLines++;
-      break;
-    }
-    if (lines.length === 0) damagedLines++; // a line longer than a chunk, skipped
-    for (const line of lines) {
-      const record = parseTraceLine(line);
-      if ('error' in record) damagedLines++;
-      else builder.add(record, line.length);
-    }
-    offset = next;
-  }
+  // A last line with no newline was cut short by a crash.
+  const size = await stat(file).then((s) => s.size, () => 0);
+  if (follower.position < size) damagedLines++;
   return { trace: builder.trace, builder, damagedLines };
+}
+
+export interface RejectedLine {
+  line: number;
+  error: string;
 }
 
 /**
@@ -131,18 +91,29 @@ export class TraceFollower {
     private readonly maxReadBytes = 4 * 1024 * 1024,
   ) {}
 
-  async read(): Promise<{ records: TraceRecord[]; rejected: { line: number; error: string }[] }> {
-    if (this.refused) return { records: [], rejected: [] };
+  /** Where the next read starts: the bytes read so far. */
+  get position(): number {
+    return this.offset;
+  }
+
+  async read(): Promise<{ records: TraceRecord[]; rejected: RejectedLine[] }> {
+    const { entries, rejected } = await this.readEntries();
+    return { records: entries.map((entry) => entry.record), rejected };
+  }
+
+  /** As read, with each record's line length (what the trace's tensor budget counts). */
+  async readEntries(): Promise<{ entries: { record: TraceRecord; chars: number }[]; rejected: RejectedLine[] }> {
+    if (this.refused) return { entries: [], rejected: [] };
     let page;
     try {
       page = await readLines(this.file, this.offset, this.maxReadBytes, Number.POSITIVE_INFINITY, { regularFileOnly: true });
     } catch (error) {
       if (!(error instanceof NotARegularFile)) throw error;
       this.refused = true;
-      return { records: [], rejected: [{ line: this.lineNumber + 1, error: `the trace is ${error.what}, which Kennel does not read: write the records to a regular file` }] };
+      return { entries: [], rejected: [{ line: this.lineNumber + 1, error: `the trace is ${error.what}, which Kennel does not read: write the records to a regular file` }] };
     }
-    const records: TraceRecord[] = [];
-    const rejected: { line: number; error: string }[] = [];
+    const entries: { record: TraceRecord; chars: number }[] = [];
+    const rejected: RejectedLine[] = [];
     let { lines } = page;
     if (lines.length === 0 && page.next > this.offset) {
       // A line longer than a whole read: refused once, and skipped to its end.
@@ -162,8 +133,8 @@ export class TraceFollower {
       if (line.trim() === '') continue;
       const record = parseTraceLine(line);
       if ('error' in record) rejected.push({ line: this.lineNumber, error: record.error });
-      else records.push(record);
+      else entries.push({ record, chars: line.length });
     }
-    return { records, rejected };
+    return { entries, rejected };
   }
 }
