@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import sharp from 'sharp';
-import { startKennel } from '../../src/cli/start.ts';
+import { startKennel, type Kennel } from '../../src/cli/start.ts';
 import { waitForEndpoint, waitForTrainingJob } from '../../src/control/wait.ts';
 import type { LabelsDocument } from '../../src/control/labels.ts';
 import { silentLogger } from '../../src/core/logger.ts';
@@ -18,7 +18,9 @@ import { KENNEL_EXECUTION_ROLE_ARN } from '../../src/domain/iam/arn.ts';
 import type { BatchingPolicy } from '../../src/domain/serving/batching.ts';
 import { IMAGE_CLASSIFIER_IMAGE } from '../../src/domain/training/algorithms.ts';
 import type { BackboneRef } from '../../src/domain/training/training-job.ts';
+import { packModelArchive } from '../../src/runtime/models/model-archive.ts';
 import { generateSampleImages } from '../../src/runtime/samples/sample-images.ts';
+import { onnxServed } from '../../src/testing/serving.ts';
 import { imageClassifierJob } from '../../src/testing/test-kennel.ts';
 
 export const MODEL_FILE = 'resnet50-features.onnx';
@@ -130,6 +132,8 @@ export interface PreparedHome {
   headModel: Uint8Array;
   labels: string[];
   trainingSeconds: number;
+  /** The same-shaped PyTorch model served by an inference script (script_inference.py), one instance; absent without torch. */
+  scriptEndpointName?: string;
 }
 
 /**
@@ -138,7 +142,14 @@ export interface PreparedHome {
  * without batching, and `scaled`), waits until both are InService, and closes Kennel again, so a
  * server started later on the same home serves them.
  */
-export async function prepareHome(home: string, modelPath: string, servingThreads: number, scaled: ScaledEndpointOptions): Promise<PreparedHome> {
+export async function prepareHome(
+  home: string,
+  modelPath: string,
+  servingThreads: number,
+  scaled: ScaledEndpointOptions,
+  /** Also deploy script_inference.py (Kennel runs it with KENNEL_PYTHON), with this environment. */
+  script?: { environment: Record<string, string> },
+): Promise<PreparedHome> {
   const started = performance.now();
   const name = 'bench-resnet';
   const scaledName = `${name}-scaled`;
@@ -170,7 +181,8 @@ export async function prepareHome(home: string, modelPath: string, servingThread
     platform.endpoints.create({ name: scaledName, endpointConfigName: scaledName });
     await waitForEndpoint(platform, name);
     await waitForEndpoint(platform, scaledName);
-    const model = platform.models.describe(name);
+    const scriptName = script ? await deployScript(platform, home, `${name}-script`, script.environment) : undefined;
+    const model = onnxServed(platform.models.describe(name));
     const artifacts = platform.deps.artifacts;
     const labels = JSON.parse(new TextDecoder().decode(await artifacts.get(model.artifacts.labels))) as LabelsDocument;
     return {
@@ -179,11 +191,26 @@ export async function prepareHome(home: string, modelPath: string, servingThread
       scaled: { instances: recorded.initialInstanceCount, batching: recorded.batching },
       credentials: { accessKeyId: kennel.admin.key.accessKeyId, secretAccessKey: kennel.admin.key.secretAccessKey },
       backbone: model.backbone,
-      headModel: await artifacts.get(model.artifacts.headModel),
+      headModel: await artifacts.get(model.artifacts.headModel!),
       labels: labels.classes.map((entry) => entry.label),
       trainingSeconds: (performance.now() - started) / 1000,
+      ...(scriptName ? { scriptEndpointName: scriptName } : {}),
     };
   } finally {
     await kennel.close();
   }
+}
+
+/** script_inference.py in a model.tar.gz's code/, on the kennel/python image, one ml.m5.large instance (the one-instance endpoint's thread budget). */
+async function deployScript(platform: Kennel['platform'], home: string, name: string, environment: Record<string, string>): Promise<string> {
+  const archive = join(home, `${name}.tar.gz`);
+  const code = await readFile(fileURLToPath(new URL('./script_inference.py', import.meta.url)));
+  await writeFile(archive, await packModelArchive({ 'code/inference.py': code }));
+  // The head's classes: the 3 of the generated training set above.
+  await platform.models.create({ name, executionRoleArn: KENNEL_EXECUTION_ROLE_ARN, image: 'kennel/python:3', modelDataUrl: pathToFileURL(archive).href, environment: { ...environment, BENCH_CLASSES: '3' } });
+  platform.endpointConfigs.create({ name, productionVariants: [{ variantName: 'AllTraffic', modelName: name, initialInstanceCount: 1 }] });
+  platform.endpoints.create({ name, endpointConfigName: name });
+  const endpoint = await waitForEndpoint(platform, name);
+  if (endpoint.status !== 'InService') throw new Error(`the script endpoint ${name} is ${endpoint.status}: ${endpoint.failureReason ?? ''}`);
+  return name;
 }

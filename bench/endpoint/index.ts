@@ -21,6 +21,9 @@
  *   standard library's ThreadingHTTPServer, run by Debian's python3-torch (/usr/bin/python3), at
  *   concurrency 1 (next to the one-instance endpoint) and 8 (next to the scaled one). Skipped,
  *   with the reason, when torch or torchvision is missing.
+ * - script: the same PyTorch model as an inference script (script_inference.py) that Kennel itself
+ *   serves on the kennel/python image, one instance, at concurrency 1 next to the one-instance
+ *   ONNX endpoint: what serving through a script costs. Skipped with pytorch.
  *
  * This 2-core machine is shared, so the sides of each comparison are measured in rounds of short
  * blocks (`--block` × concurrency requests per side, which side goes first rotating): before each
@@ -31,7 +34,8 @@
  * The last line: vs_bare, rps, p50_ms, p99_ms (one-instance endpoint at c=1), bare_rps,
  * bare_p50_ms, rps_c2, rps_c4, ping_p99_ms_under_load (GET /ping while it serves 4 at a time),
  * batched_vs_bare (scaled endpoint req/s over the best bare configuration's images/s, both at
- * c=8) and vs_pytorch (scaled endpoint req/s over the PyTorch server's, both at c=8).
+ * c=8), vs_pytorch (scaled endpoint req/s over the PyTorch server's, both at c=8) and
+ * script_vs_onnx (the script endpoint's req/s over the one-instance ONNX endpoint's, both at c=1).
  */
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -46,9 +50,10 @@ import { endpointClient, startServerProcess, type EndpointClient, type ServerPro
 import { cpuWindow, processCpuMs, waitForQuiet } from './cpu.ts';
 import { ensureJpegs, ensureResnetModel, prepareHome, type PreparedHome } from './fixtures.ts';
 import { closedLoop, mean, median, percentile, probeWhile, summarise, type Block, type Summary } from './load.ts';
-import { plainClient, pytorchAvailable, startPytorchServer, type PlainClient, type PytorchServer } from './pytorch.ts';
+import { TUNED_MALLOC } from '../head-trainer/compare.ts';
+import { plainClient, PYTHON, pytorchAvailable, startPytorchServer, type PlainClient, type PytorchServer } from './pytorch.ts';
 
-const KEYS = ['vs_bare', 'rps', 'p50_ms', 'p99_ms', 'bare_rps', 'bare_p50_ms', 'rps_c2', 'rps_c4', 'ping_p99_ms_under_load', 'batched_vs_bare', 'vs_pytorch'];
+const KEYS = ['vs_bare', 'rps', 'p50_ms', 'p99_ms', 'bare_rps', 'bare_p50_ms', 'rps_c2', 'rps_c4', 'ping_p99_ms_under_load', 'batched_vs_bare', 'vs_pytorch', 'script_vs_onnx'];
 /** How often /ping is asked while the endpoint serves a block, and at which concurrency. */
 const PING_EVERY_MS = 20;
 const PING_CONCURRENCY = 4;
@@ -126,7 +131,10 @@ const pools: BatchedBare[] = [];
 /** Every client a side opened, closed at the end. */
 const openClients: { close(): void }[] = [];
 try {
-  const prepared = await prepareHome(home, model.path, threads, { instances, batching });
+  const torch = pytorchAvailable();
+  // The script endpoint's model server runs on the Python that has torch; the server child inherits this.
+  if (torch.ok) process.env.KENNEL_PYTHON = PYTHON;
+  const prepared = await prepareHome(home, model.path, threads, { instances, batching }, torch.ok ? { environment: { ...TUNED_MALLOC } } : undefined);
   const p = prepared.backbone.preprocessing;
   console.log(
     `model: ${model.path} (ResNet50 without fc, random weights, ${prepared.backbone.featureSize} features), head ${prepared.backbone.featureSize} → 128 → ${prepared.labels.length}; trained and deployed in ${prepared.trainingSeconds.toFixed(1)} s`,
@@ -152,7 +160,6 @@ try {
   );
   if (profileDir) console.log(`server CPU profile: written to ${profileDir} when the server stops`);
 
-  const torch = pytorchAvailable();
   let pytorchSkipped: string | undefined;
   if (torch.ok) {
     try {
@@ -177,8 +184,9 @@ try {
   const results: Comparison[] = [];
   for (const concurrency of CONCURRENCIES) {
     const sides: Side[] = [bareSide(bare), endpointSide(server, prepared, prepared.endpointName, concurrency)];
-    // PyTorch next to the one-instance endpoint where its p99 is reported.
+    // PyTorch next to the one-instance endpoint where its p99 is reported, and the same model served by an inference script.
     if (concurrency === 1 && pytorch) sides.push(pytorchSide(pytorch, concurrency));
+    if (concurrency === 1 && prepared.scriptEndpointName) sides.push({ ...endpointSide(server, prepared, prepared.scriptEndpointName, concurrency), name: 'script' });
     results.push(await measure(concurrency, sides, pids, { requests, block }));
   }
 
@@ -219,6 +227,7 @@ try {
   const c8 = await measure(HIGH_CONCURRENCY, high, pids, { requests, block });
   report(results, c8, {
     best: best.name,
+    scriptSkipped: prepared.scriptEndpointName ? undefined : pytorchSkipped,
     scaled: `${prepared.scaled.instances} instances × ${scaledThreads} thread${scaledThreads === 1 ? '' : 's'}, ${recorded ? `batching ${recorded.maxBatchSize} / ${recorded.maxDelayMs} ms` : 'no batching (not supported by this build)'}`,
     pytorchSkipped,
   });
@@ -331,6 +340,17 @@ async function warmUpAndCheck(bare: BarePipeline, server: ServerProcess, prepare
         `check: endpoint ${endpointName} and bare give the same top-5 classes for ${agree}/${jpegs.length} images (largest probability difference ${maxDifference.toExponential(1)}); warm-up done`,
       );
       if (agree !== jpegs.length) throw new Error(`endpoint ${endpointName} and the bare pipeline disagree: they are not computing the same thing`);
+    } finally {
+      client.close();
+    }
+  }
+  if (prepared.scriptEndpointName) {
+    const client = endpointClient({ url: server.url, endpointName: prepared.scriptEndpointName, credentials: prepared.credentials, connections: 1 });
+    try {
+      const first = JSON.parse(await invokeOk(client, jpegs[0])) as { predictions: Prediction[] };
+      if (first.predictions.length !== Math.min(5, prepared.labels.length)) throw new Error(`the script endpoint gave ${first.predictions.length} predictions`);
+      for (const jpeg of jpegs.slice(0, 8)) await invokeOk(client, jpeg);
+      console.log('check: the script endpoint answers top-5 from PyTorch (random weights of its own); warm-up done');
     } finally {
       client.close();
     }
@@ -453,7 +473,7 @@ async function measure(
   return result;
 }
 
-function report(results: Comparison[], c8: Comparison, names: { best: string; scaled: string; pytorchSkipped: string | undefined }): void {
+function report(results: Comparison[], c8: Comparison, names: { best: string; scaled: string; pytorchSkipped: string | undefined; scriptSkipped: string | undefined }): void {
   console.log();
   console.log('Latency is measured by the caller; for the endpoint it includes SigV4 signing and the HTTP round trip.');
   console.log('side       c    req/s   p50 ms   p99 ms  mean ms  CPU ms/req  others  over bare (median of rounds)');
@@ -503,8 +523,18 @@ function report(results: Comparison[], c8: Comparison, names: { best: string; sc
     vsPytorch = `skipped`;
     console.log(`pytorch: skipped: ${names.pytorchSkipped ?? 'not measured'}`);
   }
+  const script = c1.sides.script;
+  const scriptVsOnnx = script ? fmt(script.rps / e1.rps, 3) : 'skipped';
+  if (script) {
+    console.log(
+      `c=1: the same-shaped model in PyTorch behind an inference script (kennel/python, one instance) ${fmt(script.rps)} req/s, p50 ${fmt(script.p50Ms)} ms, p99 ${fmt(script.p99Ms)} ms; ` +
+        `over the ONNX one-instance endpoint ${scriptVsOnnx} (median of rounds ${fmt(median(c1.roundRatios('script', 'endpoint')), 3)})`,
+    );
+  } else {
+    console.log(`script: skipped: ${names.scriptSkipped ?? 'not measured'}`);
+  }
   console.log(
-    `endpoint: vs_bare=${fmt(e1.rps / b1.rps, 3)} rps=${fmt(e1.rps)} p50_ms=${fmt(e1.p50Ms)} p99_ms=${fmt(e1.p99Ms)} bare_rps=${fmt(b1.rps)} bare_p50_ms=${fmt(b1.p50Ms)} rps_c2=${fmt(c2.sides.endpoint.rps)} rps_c4=${fmt(c4.sides.endpoint.rps)} ping_p99_ms_under_load=${fmt(percentile(c4.pingMs, 99))} batched_vs_bare=${fmt(scaled.rps / best.rps, 3)} vs_pytorch=${vsPytorch}`,
+    `endpoint: vs_bare=${fmt(e1.rps / b1.rps, 3)} rps=${fmt(e1.rps)} p50_ms=${fmt(e1.p50Ms)} p99_ms=${fmt(e1.p99Ms)} bare_rps=${fmt(b1.rps)} bare_p50_ms=${fmt(b1.p50Ms)} rps_c2=${fmt(c2.sides.endpoint.rps)} rps_c4=${fmt(c4.sides.endpoint.rps)} ping_p99_ms_under_load=${fmt(percentile(c4.pingMs, 99))} batched_vs_bare=${fmt(scaled.rps / best.rps, 3)} vs_pytorch=${vsPytorch} script_vs_onnx=${scriptVsOnnx}`,
   );
 }
 

@@ -35,7 +35,7 @@ export interface TrainingJobMetrics {
 
 export interface ModelDescription {
   ModelName: string;
-  PrimaryContainer?: { Image?: string; ModelDataUrl?: string };
+  PrimaryContainer?: { Image?: string; ModelDataUrl?: string; Environment?: Record<string, string> };
   ExecutionRoleArn: string;
   CreationTime: number;
 }

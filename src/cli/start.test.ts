@@ -1,3 +1,4 @@
+import { classified } from '../testing/serving.ts';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -53,7 +54,7 @@ describe('startKennel', () => {
     try {
       assert.equal(second.kennel.platform.endpoints.describe('toy').status, 'InService');
       const answer = await second.kennel.platform.endpoints.invoke('toy', { contentType: 'image/jpeg', body: jpeg });
-      assert.equal(answer.body.predictions.length, 4);
+      assert.equal(classified(answer).predictions.length, 4);
     } finally {
       await second.close();
     }

@@ -93,6 +93,7 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
     logs: new JobLogs(dirs.logsDir),
     traces: new TraceFiles(dirs.tracesDir),
     jobsDir: dirs.jobsDir,
+    servingDir: dirs.servingDir,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     autoscaling,
     secrets,

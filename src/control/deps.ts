@@ -84,6 +84,8 @@ export interface ControlDeps {
   traces: TraceFiles;
   /** Where script-mode jobs get their /opt/ml folder: `<jobsDir>/<job>`. */
   jobsDir: string;
+  /** Inference scripts' unpacked model folders, and their instances' private folders. */
+  servingDir: string;
   limits: PlatformLimits;
   /** How the autoscaler reads the scaling metrics. */
   autoscaling: AutoscalingSettings;

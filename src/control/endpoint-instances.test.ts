@@ -1,3 +1,4 @@
+import { classified } from '../testing/serving.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isDomainError } from '../core/errors.ts';
@@ -38,7 +39,7 @@ describe('endpoint instances', () => {
     order.push('describe');
     const answers = await Promise.all(invocations);
     assert.deepEqual(order.slice(0, 2), ['ping', 'describe'], `answered before the first invocation finished: ${order.join(', ')}`);
-    for (const answer of answers) assert.equal(answer.body.predictions.length, 2);
+    for (const answer of answers) assert.equal(classified(answer).predictions.length, 2);
   });
 
   it('refuses what its instances cannot hold with ServiceUnavailable at once, and serves the rest', async () => {
@@ -50,7 +51,7 @@ describe('endpoint instances', () => {
       assert.ok(isDomainError(error) && error.code === 'ServiceUnavailable', String(error));
       assert.match(error.message, /at capacity: each of its 1 instance holds 4 requests/);
     }
-    for (const result of results) if (result.status === 'fulfilled') assert.equal(result.value.body.predictions.length, 2);
+    for (const result of results) if (result.status === 'fulfilled') assert.equal(classified(result.value).predictions.length, 2);
   });
 
   it('refuses the requests of an instance whose worker dies with ServiceUnavailable, then serves from a new instance', async () => {
@@ -69,7 +70,7 @@ describe('endpoint instances', () => {
     }
     await waitForEndpoint(platform, 'slow');
     const answer = await retryWhileUnavailable(() => platform.endpoints.invoke('slow', { contentType: 'image/jpeg', body: jpeg }));
-    assert.equal(answer.body.predictions.length, 2);
+    assert.equal(classified(answer).predictions.length, 2);
     assert.equal(platform.endpoints.describe('slow').status, 'InService', 'the endpoint stayed InService while its instance was replaced');
   });
   it('batches requests that arrive together into one run of the model, when the variant asks for it', async () => {
@@ -89,7 +90,7 @@ describe('endpoint instances', () => {
     const start = performance.now();
     const finished: number[] = [];
     const answers = await Promise.all(Array.from({ length: 4 }, () => invoke().then((answer) => (finished.push(performance.now() - start), answer))));
-    for (const answer of answers) assert.equal(answer.body.predictions.length, 2);
+    for (const answer of answers) assert.equal(classified(answer).predictions.length, 2);
     // This backbone costs the same for a batch as for one image; run one at a time, four would take four runs.
     assert.ok(Math.max(...finished) < 2 * oneRunMs, `four requests took ${Math.max(...finished).toFixed(0)} ms, one run ${oneRunMs.toFixed(0)} ms`);
     assert.ok(Math.max(...finished) - Math.min(...finished) < oneRunMs / 2, `they were answered together: ${finished.map((ms) => ms.toFixed(0)).join(', ')} ms`);
@@ -106,7 +107,7 @@ describe('endpoint instances', () => {
     // Least outstanding requests: the four are spread two and two, so the doomed instance holds some.
     await doomed.terminate();
     const answers = await Promise.all(inFlight);
-    for (const answer of answers) assert.equal(answer.body.predictions.length, 2, 'every request was answered, by the survivor if need be');
+    for (const answer of answers) assert.equal(classified(answer).predictions.length, 2, 'every request was answered, by the survivor if need be');
     assert.equal(doomed.alive, false);
     assert.equal(survivor.alive, true);
     for (let waited = 0; platform.instances.count('slow-two') < 2; waited += 20) {

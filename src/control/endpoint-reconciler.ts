@@ -3,7 +3,11 @@ import { NO_BATCHING } from '../domain/serving/batching.ts';
 import { decideEndpointWork, type VariantResize } from '../domain/serving/endpoint-decider.ts';
 import type { DeployedVariant, Endpoint } from '../domain/serving/endpoint.ts';
 import { threadBudget } from '../domain/training/instance-types.ts';
-import { startInstance, type Instance } from '../runtime/serving/instance.ts';
+import { isScriptServing, type InferenceScript } from '../domain/serving/model-serving.ts';
+import { startInstance } from '../runtime/serving/instance.ts';
+import { ModelFolders } from '../runtime/serving/model-folders.ts';
+import { startScriptInstance } from '../runtime/serving/script-instance.ts';
+import type { Instance } from '../runtime/serving/instance-types.ts';
 import { storedBackboneOptions } from './backbones.ts';
 import type { ControlDeps } from './deps.ts';
 import { InstanceHealthChecks } from './instance-health.ts';
@@ -29,6 +33,7 @@ export class EndpointReconciler implements Reconciler {
   private readonly busy = new Map<string, Promise<void>>();
   private readonly retryAfter = new Map<string, number>();
   private readonly health: InstanceHealthChecks;
+  private readonly modelFolders: ModelFolders;
 
   constructor(
     private readonly deps: ControlDeps,
@@ -36,6 +41,7 @@ export class EndpointReconciler implements Reconciler {
     private readonly kick: () => void,
   ) {
     this.health = new InstanceHealthChecks(instances, deps.logger);
+    this.modelFolders = new ModelFolders(deps.servingDir);
   }
 
   async reconcile(nowMs: number): Promise<void> {
@@ -96,7 +102,7 @@ export class EndpointReconciler implements Reconciler {
     if (endpoint.status === 'InService') store.endpoints.update(endpoint.name, { status: 'SystemUpdating', lastModifiedAtMs: clock.now() });
     let started: Map<string, Instance[]>;
     try {
-      started = await this.startDeployment(endpoint.productionVariants);
+      started = await this.startDeployment(endpoint.name, endpoint.productionVariants);
     } catch (error) {
       if (!this.stillWanted(endpoint.name)) return;
       const reason = `Could not load the model: ${describeError(error)}`;
@@ -127,7 +133,7 @@ export class EndpointReconciler implements Reconciler {
     const pending = endpoint.pendingDeployment!;
     let started: Map<string, Instance[]>;
     try {
-      started = await this.startDeployment(pending.productionVariants, () => {
+      started = await this.startDeployment(endpoint.name, pending.productionVariants, () => {
         // Visible while the instances that did start are closed; the old deployment serves throughout.
         if (this.stillWanted(endpoint.name)) store.endpoints.update(endpoint.name, { status: 'RollingBack', lastModifiedAtMs: clock.now() });
       });
@@ -170,7 +176,7 @@ export class EndpointReconciler implements Reconciler {
         // starve the one that serves, and none of them serves any sooner.
         for (let started = from; started < to && failures.length === 0; started++) {
           try {
-            const instance = await this.startOne(variant, total);
+            const instance = await this.startOne(endpoint.name, variant, total);
             if (!this.stillWanted(endpoint.name)) return instance.close();
             this.serve(endpoint.name, variantName, instance);
           } catch (error) {
@@ -219,12 +225,12 @@ export class EndpointReconciler implements Reconciler {
    * Starts every instance of `variants`, one at a time (as resize does, so loading does not starve
    * what serves). If one fails, `onFailure` is told, those that started are closed, and its error is thrown.
    */
-  private async startDeployment(variants: readonly DeployedVariant[], onFailure: () => void = () => {}): Promise<Map<string, Instance[]>> {
+  private async startDeployment(endpointName: string, variants: readonly DeployedVariant[], onFailure: () => void = () => {}): Promise<Map<string, Instance[]>> {
     const total = variants.reduce((sum, variant) => sum + variant.instanceCount, 0);
     const started = new Map<string, Instance[]>(variants.map((variant) => [variant.variantName, []]));
     try {
       for (const variant of variants) {
-        for (let i = 0; i < variant.instanceCount; i++) started.get(variant.variantName)!.push(await this.startOne(variant, total));
+        for (let i = 0; i < variant.instanceCount; i++) started.get(variant.variantName)!.push(await this.startOne(endpointName, variant, total));
       }
     } catch (error) {
       onFailure();
@@ -249,7 +255,9 @@ export class EndpointReconciler implements Reconciler {
     });
   }
 
-  private async startOne(variant: DeployedVariant, instancesOnEndpoint: number): Promise<Instance> {
+  private async startOne(endpointName: string, variant: DeployedVariant, instancesOnEndpoint: number): Promise<Instance> {
+    const threads = this.deps.servingThreads > 0 ? this.deps.servingThreads : instanceThreads(variant.instanceType, instancesOnEndpoint, this.deps.cores);
+    if (isScriptServing(variant)) return this.startScript(endpointName, variant, variant.script, threads);
     const { artifacts } = this.deps;
     const labels = JSON.parse(new TextDecoder().decode(await artifacts.get(variant.artifacts.labels))) as LabelsDocument;
     const { backbone } = variant;
@@ -258,16 +266,40 @@ export class EndpointReconciler implements Reconciler {
       variantName: variant.variantName,
       // Read through the artifact store, which checks the hash: a damaged file fails loudly instead of changing every prediction.
       backbone: await artifacts.get(backbone.digest),
-      backboneOptions: storedBackboneOptions(
-        backbone,
-        this.deps.servingThreads > 0 ? this.deps.servingThreads : instanceThreads(variant.instanceType, instancesOnEndpoint, this.deps.cores),
-      ),
-      headModel: await artifacts.get(variant.artifacts.headModel),
+      backboneOptions: storedBackboneOptions(backbone, threads),
+      ...(variant.artifacts.headModel ? { headModel: await artifacts.get(variant.artifacts.headModel) } : {}),
       labels: labels.classes.map((entry) => entry.label),
+      ...(variant.scores ? { scores: variant.scores } : {}),
       batching: variant.batching ?? NO_BATCHING,
     });
   }
+
+  /** An inference script's instance: its model folder unpacked (once per content), then a model server process of its own. */
+  private async startScript(endpointName: string, variant: DeployedVariant, script: InferenceScript, threads: number): Promise<Instance> {
+    const { artifacts, logger } = this.deps;
+    const key = script.sourceArchive ? `${script.modelArchive}-${script.sourceArchive}` : script.modelArchive;
+    const folder = await this.modelFolders.prepare(key, async () => ({
+      model: await artifacts.get(script.modelArchive),
+      ...(script.sourceArchive ? { source: await artifacts.get(script.sourceArchive) } : {}),
+    }));
+    return startScriptInstance({
+      modelName: variant.modelName,
+      variantName: variant.variantName,
+      interpreter: script.interpreter,
+      ...folder,
+      program: script.program,
+      tmpDir: await this.modelFolders.instanceDir(),
+      environment: script.environment,
+      threads,
+      timeoutMs: script.timeoutMs,
+      startTimeoutMs: SCRIPT_START_TIMEOUT_MS,
+      onLog: (stream, line) => logger.info(line, { endpointName, variantName: variant.variantName, stream }),
+    });
+  }
 }
+
+/** How long model_fn may take: SageMaker's default container start-up health check timeout is of this order too. */
+const SCRIPT_START_TIMEOUT_MS = 10 * 60_000;
 
 async function closeAll(started: Map<string, Instance[]>): Promise<void> {
   await Promise.all([...started.values()].flat().map((instance) => instance.close()));

@@ -1,3 +1,4 @@
+import { classifierInstance, onnxServed } from '../testing/serving.ts';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -110,11 +111,11 @@ describe('endpoint variants and updates', () => {
     assert.equal(result.pendingDeployment, undefined);
     assert.equal((await invoke('toy')).variantName, 'Next');
     assert.equal(platform.instances.count('toy', 'Next'), 2);
-    for (const old of before) await assert.rejects(old.classify(jpeg, 1), 'the old instances were closed once drained');
+    for (const old of before) await assert.rejects(classifierInstance(old).classify(jpeg, 1), 'the old instances were closed once drained');
   });
 
   it('an update whose config cannot load rolls back, keeps serving, and records why', async () => {
-    const model = platform.deps.store.models.get('toy')!;
+    const model = onnxServed(platform.deps.store.models.get('toy')!);
     const garbage = await platform.deps.artifacts.put(new TextEncoder().encode('not an ONNX model'));
     platform.deps.store.models.create({ ...model, name: 'broken', artifacts: { ...model.artifacts, headModel: garbage } });
     platform.endpointConfigs.create({ name: 'toy-broken', productionVariants: [{ variantName: 'Broken', modelName: 'broken' }] });
@@ -151,7 +152,7 @@ describe('endpoint variants and updates', () => {
   });
 
   it('answers a model that fails at run time with ModelError, and keeps the instance serving', async () => {
-    const model = platform.deps.store.models.get('toy')!;
+    const model = onnxServed(platform.deps.store.models.get('toy')!);
     // A head that expects 7 features from a backbone that gives it fewer: it loads, then every run fails.
     const featureSize = 7;
     const head = buildHeadInferenceModel({

@@ -1,3 +1,4 @@
+import { classified } from '../testing/serving.ts';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -89,7 +90,7 @@ describe('endpoint lifecycle', () => {
     assert.equal(restarted.endpoints.describe('keep').status, 'SystemUpdating', 'not serving until its model is loaded');
     assert.equal((await waitForEndpoint(restarted, 'keep')).status, 'InService');
     const after = await restarted.endpoints.invoke('keep', { contentType: 'image/jpeg', body: image });
-    assert.deepEqual(after.body.predictions, before.body.predictions);
+    assert.deepEqual(classified(after).predictions, classified(before).predictions);
   });
 
   it('requests in flight during a delete finish; later ones get a clean error, never a disposed session', async () => {
@@ -110,7 +111,7 @@ describe('endpoint lifecycle', () => {
     assert.equal(settled, 12, 'the replica closed only after every request in flight was done');
     for (const outcome of await Promise.allSettled(calls)) {
       assert.equal(outcome.status, 'fulfilled', outcome.status === 'rejected' ? String(outcome.reason) : '');
-      if (outcome.status === 'fulfilled') assert.equal(outcome.value.body.predictions.length, 4);
+      if (outcome.status === 'fulfilled') assert.equal(classified(outcome.value).predictions.length, 4);
     }
     await assert.rejects(
       platform.endpoints.invoke('busy', { contentType: 'image/jpeg', body: image }),

@@ -3,11 +3,13 @@ import { assertResourceName } from '../core/names.ts';
 import { ACCOUNT_ID, sageMakerArn } from '../domain/iam/arn.ts';
 import { pickVariant } from '../domain/serving/endpoint-decider.ts';
 import type { DeployedVariant, Endpoint, EndpointConfig } from '../domain/serving/endpoint.ts';
+import { servingOf } from '../domain/serving/model-serving.ts';
 import { mergeTags, type Tag } from '../domain/tags.ts';
 import { assertAcceptsJson, parseInvocationBody, resolveTopK } from '../domain/serving/invocation.ts';
 import type { Prediction } from '../domain/serving/predictions.ts';
 import { safeFetch } from '../runtime/fetch/safe-fetch.ts';
 import type { ControlDeps } from './deps.ts';
+import type { ClassifierInstance, ScriptInstance, ScriptResponse } from '../runtime/serving/instance-types.ts';
 import type { InstanceLease, InstanceRegistry } from './instances.ts';
 import { createResource, requireResource, resourceExists, resourceNotFound } from './sagemaker-resources.ts';
 import type { ServingMetrics } from './serving-metrics.ts';
@@ -45,10 +47,14 @@ export interface InvokeEndpointInput {
   targetVariant?: string;
 }
 
-export interface InvokeEndpointResult {
-  variantName: string;
-  body: { predictions: Prediction[]; model: string };
+/** The built-in classifier's answer, sent as JSON. */
+export interface ClassificationBody {
+  predictions: Prediction[];
+  model: string;
 }
+
+/** An ONNX classifier's predictions, or an inference script's answer as it gave it. */
+export type InvokeEndpointResult = { variantName: string } & ({ kind: 'classification'; body: ClassificationBody } | { kind: 'script'; contentType: string; body: Uint8Array });
 
 export class EndpointService implements VariantScaling {
   constructor(
@@ -185,6 +191,12 @@ export class EndpointService implements VariantScaling {
     let modelLatencyMs: number | undefined;
     try {
       const lease = this.lease(endpoint, variantName);
+      if (lease.instance.kind === 'script') {
+        const answer = await this.invokeScript(lease as InstanceLease<ScriptInstance>, input);
+        modelLatencyMs = answer.modelLatencyMs;
+        this.record(name, variantName, 'OK', startedMs, modelLatencyMs, modelLatencyMs);
+        return { variantName, kind: 'script', contentType: answer.contentType, body: answer.body };
+      }
       let image: Uint8Array;
       let topK: number;
       try {
@@ -196,13 +208,25 @@ export class EndpointService implements VariantScaling {
         lease.release();
         throw error;
       }
-      const result = await this.classifyOn(name, lease, image, topK, true);
+      const result = await this.classifyOn(name, lease as InstanceLease<ClassifierInstance>, image, topK, true);
       modelLatencyMs = result.modelLatencyMs;
       this.record(name, result.variantName, 'OK', startedMs, modelLatencyMs, result.computeMs);
-      return { variantName: result.variantName, body: result.body };
+      return { variantName: result.variantName, kind: 'classification', body: result.body };
     } catch (error) {
       this.record(name, variantName, isDomainError(error) ? error.code : 'Internal', startedMs, modelLatencyMs);
       throw error;
+    }
+  }
+
+  /**
+   * The request goes to the script as it came, and its answer back as it gave it. A request whose
+   * instance died is not sent again to another: the script may be what killed it.
+   */
+  private async invokeScript(lease: InstanceLease<ScriptInstance>, input: InvokeEndpointInput): Promise<ScriptResponse> {
+    try {
+      return await lease.instance.invoke({ body: input.body, contentType: input.contentType, accept: input.accept, customAttributes: input.customAttributes });
+    } finally {
+      lease.release();
     }
   }
 
@@ -260,11 +284,11 @@ export class EndpointService implements VariantScaling {
   /** Classifies on the leased instance; a request whose instance died goes once to another of its variant, if there is one. */
   private async classifyOn(
     name: string,
-    lease: InstanceLease,
+    lease: InstanceLease<ClassifierInstance>,
     image: Uint8Array,
     topK: number,
     mayRetry: boolean,
-  ): Promise<InvokeEndpointResult & { modelLatencyMs: number; computeMs: number }> {
+  ): Promise<{ variantName: string; body: ClassificationBody; modelLatencyMs: number; computeMs: number }> {
     const { instance } = lease;
     try {
       const { predictions, modelLatencyMs, computeMs } = await instance.classify(image, topK);
@@ -273,7 +297,7 @@ export class EndpointService implements VariantScaling {
       const other = mayRetry && !instance.alive ? this.instances.acquire(name, instance.variantName, { except: instance, limit: this.deps.limits.maxRequestsPerInstance }) : undefined;
       if (!other || other === 'full') throw error;
       lease.release();
-      return this.classifyOn(name, other, image, topK, false);
+      return this.classifyOn(name, other as InstanceLease<ClassifierInstance>, image, topK, false);
     } finally {
       lease.release();
     }
@@ -307,8 +331,7 @@ export class EndpointService implements VariantScaling {
         instanceCount: variant.initialInstanceCount,
         weight: variant.initialVariantWeight,
         batching: variant.batching ?? batchingFromEnvironment(model.environment),
-        backbone: model.backbone,
-        artifacts: model.artifacts,
+        ...servingOf(model),
       };
     });
   }

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../core/logger.ts';
-import type { Instance } from '../runtime/serving/instance.ts';
+import type { Instance } from '../runtime/serving/instance-types.ts';
 import { InstanceHealthChecks } from './instance-health.ts';
 import { InstanceRegistry } from './instances.ts';
 
 function fakeInstance(answers: () => boolean): Instance & { terminated: boolean } {
   const instance = {
+    kind: 'classifier' as const,
     modelName: 'm',
     variantName: 'AllTraffic',
     classCount: 2,

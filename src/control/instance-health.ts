@@ -1,5 +1,5 @@
 import type { Logger } from '../core/logger.ts';
-import type { Instance } from '../runtime/serving/instance.ts';
+import type { Instance } from '../runtime/serving/instance-types.ts';
 import type { InstanceRegistry } from './instances.ts';
 
 export interface HealthCheckSettings {

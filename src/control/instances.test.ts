@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Instance } from '../runtime/serving/instance.ts';
+import type { Instance } from '../runtime/serving/instance-types.ts';
 import { instanceThreads } from './endpoint-reconciler.ts';
 import { InstanceRegistry, type InstanceLease } from './instances.ts';
 
 function fakeInstance(name: string, log: string[] = [], variantName = 'AllTraffic'): Instance {
   return {
+    kind: 'classifier',
     modelName: name,
     variantName,
     classCount: 2,

@@ -1,4 +1,4 @@
-import type { Instance } from '../runtime/serving/instance.ts';
+import type { Instance } from '../runtime/serving/instance-types.ts';
 
 interface Entry {
   instance: Instance;
@@ -8,8 +8,8 @@ interface Entry {
 }
 
 /** An instance borrowed for one request; `release` must be called exactly once. */
-export interface InstanceLease {
-  instance: Instance;
+export interface InstanceLease<Kind extends Instance = Instance> {
+  instance: Kind;
   release(): void;
 }
 

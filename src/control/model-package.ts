@@ -19,7 +19,8 @@ import type { LabelsDocument } from './labels.ts';
  * Kennel that trained the model.
  */
 export const MODEL_MANIFEST = 'kennel-model.json';
-const FORMAT = 'kennel.image-classifier';
+export const KENNEL_MODEL_FORMAT = 'kennel.image-classifier';
+const FORMAT = KENNEL_MODEL_FORMAT;
 const VERSION = 1;
 
 type ModelManifest = z.infer<typeof manifestSchema>;

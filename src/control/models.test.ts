@@ -1,3 +1,4 @@
+import { onnxServed } from '../testing/serving.ts';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
@@ -62,9 +63,9 @@ describe('creating models from model data URLs', () => {
     const fromS3 = await create('from-s3', job.modelArtifactsUri!);
     assert.equal(fromS3.trainingJobName, 'job');
     assert.equal(fromS3.classCount, 4);
-    assert.equal(fromS3.artifacts.modelArchive, job.artifacts!.modelArchive);
+    assert.equal(onnxServed(fromS3).artifacts.modelArchive, job.artifacts!.modelArchive);
     const viaLocalhost = fileJob.modelArtifactsUri!.replace('file:///', 'file://localhost/');
-    assert.equal((await create('from-file', viaLocalhost)).artifacts.headModel, fileJob.artifacts!.headModel);
+    assert.equal(onnxServed(await create('from-file', viaLocalhost)).artifacts.headModel, fileJob.artifacts!.headModel);
   });
 
   it('refuses what is not a regular file of sensible size, without reading it', async () => {
@@ -73,8 +74,8 @@ describe('creating models from model data URLs', () => {
     execFileSync('mkfifo', [join(dir, 'fifo')]);
     await refused(pathToFileURL(join(dir, 'fifo')).href, /is not a regular file/);
     await writeFile(join(dir, 'huge.tar.gz'), '');
-    await truncate(join(dir, 'huge.tar.gz'), 600 * 1024 * 1024);
-    await refused(pathToFileURL(join(dir, 'huge.tar.gz')).href, /is 629145600 bytes; the most Kennel reads here is/);
+    await truncate(join(dir, 'huge.tar.gz'), 1100 * 1024 * 1024);
+    await refused(pathToFileURL(join(dir, 'huge.tar.gz')).href, /is 1153433600 bytes; the most Kennel reads here is/);
     await refused(pathToFileURL(join(dir, 'nothing.tar.gz')).href, /Could not find model data at file:/);
     await refused(`s3://${DEFAULT_BUCKET}/nothing.tar.gz`, /Could not find model data at s3:/);
   });
@@ -85,8 +86,8 @@ describe('creating models from model data URLs', () => {
     const labels = { classes: [{ index: 0, folder: '001.A', label: 'A' }] };
     const manifest = { format: 'kennel.image-classifier', version: 1, backbone: (job as ImageClassifierJob).spec.backbone, classCount: 1 };
     const cases: [Record<string, Uint8Array>, RegExp][] = [
-      [{ 'model.pth': new Uint8Array(8 * 1024 * 1024) }, /has no kennel-model\.json/],
-      [{ 'kennel-model.json': json(null), 'head.onnx': head, 'labels.json': json(labels) }, /kennel-model\.json is not what this Kennel reads/],
+      [{ 'model.pth': new Uint8Array(8 * 1024 * 1024) }, /holds no model\.onnx \(or backbone\.onnx with head\.onnx\); found none of the files Kennel reads/],
+      [{ 'kennel-model.json': json(null), 'head.onnx': head, 'labels.json': json(labels) }, /kennel-model\.json is not a manifest of kennel\.onnx-classifier version 1/],
       [{ 'kennel-model.json': new TextEncoder().encode('{not json'), 'head.onnx': head, 'labels.json': json(labels) }, /kennel-model\.json is not valid JSON/],
       [{ 'kennel-model.json': json({ ...manifest, version: 9 }), 'head.onnx': head, 'labels.json': json(labels) }, /version/],
       [{ 'kennel-model.json': json({ ...manifest, backbone: { ...manifest.backbone, preprocessing: 'x' } }), 'head.onnx': head, 'labels.json': json(labels) }, /backbone\.preprocessing/],

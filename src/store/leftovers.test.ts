@@ -51,6 +51,7 @@ describe('removeLeftovers', () => {
     const unpacked = 'e'.repeat(64);
     await writeIn(join(dirs.functionCodeDir, unpacked), 'index.mjs');
     await writeIn(join(dirs.functionCodeDir, `${unpacked}.unpacking-notapid`), 'index.mjs');
+    await writeIn(join(dirs.servingDir, `${unpacked}-${'a'.repeat(64)}`, 'code'), 'inference.py');
     const before = await tree(dirs.home);
 
     // What a kill -9 leaves: temp artifacts, staged sample sets, a credentials write.
@@ -64,9 +65,13 @@ describe('removeLeftovers', () => {
       await writeIn(dirs.tracesDir, 'job-1.jsonl.0123456789ab.tmp'),
       join(dirs.sandboxesDir, 'classify-a1b2c3'),
       join(dirs.functionCodeDir, `${'f'.repeat(64)}.unpacking-a1B2c3`),
+      join(dirs.servingDir, 'instances'),
+      join(dirs.servingDir, `.unpacking-${'e'.repeat(64)}-${'a'.repeat(64)}-Zx81qa`),
     ];
     await writeIn(leftovers[7]!, 'scratch.bin');
     await writeIn(leftovers[8]!, 'index.mjs');
+    await writeIn(join(leftovers[9]!, randomUUID()), 'pip.log');
+    await writeIn(join(leftovers[10]!, 'code'), 'inference.py');
     for (const folder of leftovers.slice(2, 4)) await writeIn(join(folder!, 'train', '001.Cat'), 'Cat_00001.jpg');
 
     const { removed } = await removeLeftovers(dirs);

@@ -15,7 +15,9 @@ import type { StateDir } from './state-dir.ts';
  * - `<checkpoints>/<job>.ckpt.<hex>.tmp`: a checkpoint being written (checkpoint-files.ts);
  * - everything in `<sandboxes>/`: execution environments' temporary folders (function-sandboxes.ts),
  *   which live only as long as their environment;
- * - `<function code>/<digest>.unpacking-XXXXXX`: a deployment package being unpacked (function-package.ts).
+ * - `<function code>/<digest>.unpacking-XXXXXX`: a deployment package being unpacked (function-package.ts);
+ * - `<serving>/instances/`: inference-script instances' private folders, and `<serving>/.unpacking-<key>-XXXXXX`:
+ *   a model folder being unpacked (model-folders.ts).
  *
  * Nothing else is touched. Call it only while holding the state lock
  * (state-lock.ts): a running server's temp files look exactly like these.
@@ -47,6 +49,10 @@ export async function removeLeftovers(dirs: StateDir): Promise<{ removed: string
   for (const entry of await entries(dirs.sandboxesDir)) await remove(join(dirs.sandboxesDir, entry.name));
   for (const entry of await entries(dirs.functionCodeDir)) {
     if (entry.isDirectory() && /^[0-9a-f]{64}\.unpacking-[A-Za-z0-9]{6}$/.test(entry.name)) await remove(join(dirs.functionCodeDir, entry.name));
+  }
+
+  for (const entry of await entries(dirs.servingDir)) {
+    if (entry.isDirectory() && (entry.name === 'instances' || /^\.unpacking-[0-9a-f-]+-[A-Za-z0-9]{6}$/.test(entry.name))) await remove(join(dirs.servingDir, entry.name));
   }
 
   for (const file of [dirs.credentialsFile, dirs.secretKeyFile]) {

@@ -46,10 +46,11 @@ describe('openStateDir', () => {
       jobsDir: join(home, 'jobs'),
       functionCodeDir: join(home, 'functions', 'code'),
       sandboxesDir: join(home, 'functions', 'sandboxes'),
+      servingDir: join(home, 'serving'),
       credentialsFile: join(home, 'credentials'),
       secretKeyFile: join(home, 'secrets.key'),
     });
-    for (const dir of [home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir, dirs.logsDir, dirs.tracesDir, dirs.jobsDir, dirs.functionCodeDir, dirs.sandboxesDir]) assert.equal(permissions(dir), 0o700, dir);
+    for (const dir of [home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir, dirs.logsDir, dirs.tracesDir, dirs.jobsDir, dirs.functionCodeDir, dirs.sandboxesDir, dirs.servingDir]) assert.equal(permissions(dir), 0o700, dir);
     assert.equal(existsSync(dirs.credentialsFile), false, 'the credentials file is written by whoever creates the keys');
   });
 

@@ -23,6 +23,8 @@ export interface StateDir {
   functionCodeDir: string;
   /** Execution environments' private temporary folders, while they run. */
   sandboxesDir: string;
+  /** Inference scripts' unpacked model folders, and their instances' private folders. */
+  servingDir: string;
   /** Admin keys in the AWS shared-credentials format. */
   credentialsFile: string;
   /** The key that seals stored secret access keys (mode 0600). */
@@ -53,10 +55,11 @@ export async function openStateDir(home: string): Promise<StateDir> {
     jobsDir: join(absoluteHome, 'jobs'),
     functionCodeDir: join(absoluteHome, 'functions', 'code'),
     sandboxesDir: join(absoluteHome, 'functions', 'sandboxes'),
+    servingDir: join(absoluteHome, 'serving'),
     credentialsFile: join(absoluteHome, 'credentials'),
     secretKeyFile: join(absoluteHome, 'secrets.key'),
   };
-  for (const dir of [dirs.home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir, dirs.logsDir, dirs.tracesDir, dirs.jobsDir, dirs.functionCodeDir, dirs.sandboxesDir]) {
+  for (const dir of [dirs.home, dirs.artifactsDir, dirs.samplesDir, dirs.checkpointsDir, dirs.logsDir, dirs.tracesDir, dirs.jobsDir, dirs.functionCodeDir, dirs.sandboxesDir, dirs.servingDir]) {
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
     } catch (error) {

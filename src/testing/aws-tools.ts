@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestKennel } from './test-kennel.ts';
@@ -31,4 +32,13 @@ export async function sdkFailure(promise: Promise<unknown>): Promise<{ name: str
     return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
   }
   assert.fail('expected the call to fail');
+}
+
+/** Debian's Python with numpy, which the inference-script tests serve with; fails loudly when numpy is missing. */
+export function debianPythonWithNumpy(): string {
+  const python = '/usr/bin/python3';
+  requireDebianTool(python, 'python3');
+  const probe = spawnSync(python, ['-c', 'import numpy'], { encoding: 'utf8' });
+  assert.equal(probe.status, 0, `${python} cannot import numpy: install python3-numpy (apt-get install python3-numpy); .ci/run does. ${probe.stderr}`);
+  return python;
 }

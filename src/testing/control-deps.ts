@@ -35,6 +35,7 @@ export function testControlDeps(dir: string, store: Store, overrides: Partial<Co
     logs: new JobLogs(join(dir, 'logs')),
     traces: new TraceFiles(join(dir, 'traces')),
     jobsDir: join(dir, 'jobs'),
+    servingDir: join(dir, 'serving'),
     limits: DEFAULT_LIMITS,
     autoscaling: DEFAULT_AUTOSCALING,
     secrets: new SecretBox(randomBytes(32)),

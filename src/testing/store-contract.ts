@@ -1,3 +1,4 @@
+import { onnxServed } from './serving.ts';
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Dataset } from '../domain/data/dataset.ts';
@@ -249,7 +250,7 @@ export function runStoreContract(name: string, open: () => StoreUnderTest): void
       make: sampleModel,
       patch: { classCount: 7 },
       mutate: (m) => {
-        m.backbone.preprocessing.mean[0] = 0;
+        onnxServed(m).backbone.preprocessing.mean[0] = 0;
       },
     });
     describeResourceTable<EndpointConfig>(current, {

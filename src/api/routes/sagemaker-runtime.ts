@@ -36,7 +36,9 @@ export function sageMakerRuntimeRoutes(deps: ApiDeps): Hono<ApiEnv> {
         targetVariant: c.req.header('x-amzn-sagemaker-target-variant'),
       });
       c.header('x-Amzn-Invoked-Production-Variant', result.variantName);
-      return c.json(result.body);
+      if (result.kind === 'classification') return c.json(result.body);
+      c.header('Content-Type', result.contentType);
+      return c.body(result.body as Uint8Array<ArrayBuffer>);
     },
   );
   return app;

@@ -38,7 +38,8 @@ export function sageMakerRuntimeError(code: ErrorCode, message: string, details:
   if (type === 'ModelError') {
     const original = typeof details.originalStatusCode === 'number' ? details.originalStatusCode : originalStatusCode;
     body.OriginalStatusCode = original;
-    body.OriginalMessage = message;
+    // An inference script's own error message, where the container gave one; else Kennel's account of the failure.
+    body.OriginalMessage = typeof details.originalMessage === 'string' ? details.originalMessage : message;
   }
   return { status, type, body };
 }

@@ -1,3 +1,4 @@
+import type { BackboneRef } from '../training/training-job.ts';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DeployedVariant, Endpoint } from './endpoint.ts';
@@ -11,7 +12,7 @@ function variant(variantName: string, instanceCount: number, patch: Partial<Depl
     instanceType: 'ml.m5.large',
     instanceCount,
     weight: 1,
-    backbone: { digest: 'b' } as DeployedVariant['backbone'],
+    backbone: { digest: 'b' } as BackboneRef,
     artifacts: { headModel: 'h', labels: 'l' },
     ...patch,
   };

@@ -1,33 +1,29 @@
 import type { Tag } from '../tags.ts';
 import type { BatchingPolicy } from './batching.ts';
-import type { BackboneRef } from '../training/training-job.ts';
+import type { Serving } from './model-serving.ts';
 
-/** The files a model serves from, as content-addressed artifact digests. */
-export interface ModelArtifacts {
-  /** Head ONNX model: features → class probabilities. */
-  headModel: string;
-  /** Labels JSON: class names in index order. */
-  labels: string;
-  /** The model.tar.gz the model was created from; absent on models of Kennel 0.1, which had none. */
-  modelArchive?: string;
-}
+export type { ModelArtifacts } from './model-serving.ts';
 
-/** A deployable model: a trained head on a backbone, with its labels, unpacked from model.tar.gz. */
-export interface Model {
+interface ModelRecord {
   name: string;
   executionRoleArn: string;
   image: string;
   /** `s3://…/model.tar.gz` or `file:///…`, as given to CreateModel; absent on models of Kennel 0.1. */
   modelDataUrl?: string;
   environment: Record<string, string>;
-  backbone: BackboneRef;
-  artifacts: ModelArtifacts;
-  classCount: number;
+  /** Classes the model answers with; unknown (absent) for an inference script, whose answers are its own. */
+  classCount?: number;
   /** The Kennel training job that wrote the archive, when it was one. */
   trainingJobName?: string;
   tags: Tag[];
   createdAtMs: number;
 }
+
+/**
+ * A deployable model, read from its model.tar.gz at CreateModel: an ONNX classifier
+ * (a backbone, maybe a head, and labels) or an inference script with its model folder.
+ */
+export type Model = ModelRecord & Serving;
 
 export interface ProductionVariant {
   variantName: string;
@@ -59,7 +55,9 @@ export type EndpointStatus = 'Creating' | 'InService' | 'SystemUpdating' | 'Upda
  * the model or endpoint config afterwards does not take a running endpoint down,
  * nor stop it from coming back after a restart.
  */
-export interface DeployedVariant {
+export type DeployedVariant = VariantDeployment & Serving;
+
+interface VariantDeployment {
   variantName: string;
   modelName: string;
   image: string;
@@ -71,8 +69,6 @@ export interface DeployedVariant {
   /** CurrentWeight, while an update to `weight` is being applied; absent, it is `weight`. */
   currentWeight?: number;
   batching?: BatchingPolicy;
-  backbone: BackboneRef;
-  artifacts: ModelArtifacts;
 }
 
 /** An UpdateEndpoint being applied: the new config's variants, started beside the old ones (blue/green). */

@@ -119,9 +119,27 @@ message OperatorSetIdProto {
   optional string domain = 1;
   optional int64 version = 2;
 }
+
+// ModelProto's metadata alone: decoding skips the graph (field 7) without reading its weights.
+message ModelMetadata {
+  repeated StringStringEntryProto metadata_props = 14;
+}
 `;
 
-const modelProtoType = protobuf.parse(ONNX_PROTO_SUBSET, { keepCase: true }).root.lookupType('onnx.ModelProto');
+const root = protobuf.parse(ONNX_PROTO_SUBSET, { keepCase: true }).root;
+const modelProtoType = root.lookupType('onnx.ModelProto');
+const modelMetadataType = root.lookupType('onnx.ModelMetadata');
+
+/**
+ * An ONNX model's metadata_props (what torch.onnx.export's callers and onnx.helper set as
+ * key/value strings), read without decoding the graph. Later duplicates win.
+ */
+export function readMetadataProps(bytes: Uint8Array): Record<string, string> {
+  const message = modelMetadataType.toObject(modelMetadataType.decode(bytes), { arrays: true }) as { metadata_props: { key?: string; value?: string }[] };
+  const props: Record<string, string> = {};
+  for (const { key, value } of message.metadata_props) if (key !== undefined) props[key] = value ?? '';
+  return props;
+}
 
 /** TensorProto.DataType values Kennel uses. */
 export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;

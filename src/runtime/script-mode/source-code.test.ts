@@ -81,7 +81,7 @@ describe('unpackSourceDir', () => {
   });
 
   const hostile: [string, RawEntry[], RegExp][] = [
-    ['a symbolic link', [{ header: { name: 'train.py', type: 'symlink', linkname: '/etc/passwd' } }], /entry "train\.py" is a symbolic link to "\/etc\/passwd": source code may hold only files and folders/],
+    ['a symbolic link', [{ header: { name: 'train.py', type: 'symlink', linkname: '/etc/passwd' } }], /entry "train\.py" is a symbolic link to "\/etc\/passwd": it may hold only files and folders/],
     ['a hard link', [{ header: { name: 'a.py' }, content: 'x' }, { header: { name: 'b.py', type: 'link', linkname: 'a.py' } }], /entry "b\.py" is a hard link to "a\.py"/],
     ['a device', [{ header: { name: 'dev', type: 'character-device' } }], /entry "dev" is a character device/],
     ['an absolute name', [{ header: { name: '/etc/cron.d/x' }, content: 'x' }], /entry name "\/etc\/cron\.d\/x" is an absolute path/],

@@ -35,9 +35,11 @@ const DEFAULT_LIMITS: Required<SourceLimits> = { maxFiles: 100_000, maxBytes: GI
 
 const HOW_TO_MAKE = 'Make one with: tar czf sourcedir.tar.gz -C <source folder> .';
 
-function refused(why: string, details: Record<string, unknown> = {}): DomainError {
-  return new DomainError('ValidationError', `sourcedir.tar.gz ${why}`, details);
+function refusal(label: string) {
+  return (why: string, details: Record<string, unknown> = {}) => new DomainError('ValidationError', `${label} ${why}`, details);
 }
+
+const refused = refusal('sourcedir.tar.gz');
 
 /**
  * Puts the training code into `codeDir` (which must exist and be empty). A
@@ -53,7 +55,16 @@ export async function unpackSourceDir(source: SourceCode, codeDir: string, limit
     await copyFolder(source.path, codeDir, 'The source folder (sagemaker_submit_directory)', { maxFiles, maxBytes });
     return;
   }
-  await extractTar(source.bytes, codeDir, maxFiles, maxBytes);
+  await extractTar(source.bytes, codeDir, maxFiles, maxBytes, refused);
+}
+
+/**
+ * Unpacks any (gzip-compressed) tar into `dir`, which must exist and be empty, with the checks
+ * unpackSourceDir applies; `label` names the archive in errors ("model.tar.gz").
+ */
+export async function unpackArchiveInto(bytes: Uint8Array, dir: string, label: string, limits: SourceLimits = {}): Promise<void> {
+  const { maxFiles, maxBytes } = { ...DEFAULT_LIMITS, ...limits };
+  await extractTar(bytes, dir, maxFiles, maxBytes, refusal(label));
 }
 
 function isTar(bytes: Uint8Array): boolean {
@@ -61,8 +72,8 @@ function isTar(bytes: Uint8Array): boolean {
 }
 
 /** The tar stream in `bytes`, refused once it inflates past `maxBytes`. */
-async function* tarStream(bytes: Uint8Array, maxBytes: number): AsyncGenerator<Buffer> {
-  const tooBig = () => refused(`inflates to more than ${maxBytes} bytes, the most Kennel unpacks as source code: leave data and checkpoints out of source_dir`, { maxBytes });
+async function* tarStream(bytes: Uint8Array, maxBytes: number, refused: Refusal): AsyncGenerator<Buffer> {
+  const tooBig = () => refused(`inflates to more than ${maxBytes} bytes, the most Kennel unpacks: leave data and checkpoints out of it`, { maxBytes });
   if (isGzip(bytes)) {
     yield* gunzipAtMost(bytes, maxBytes, tooBig);
     return;
@@ -79,12 +90,14 @@ function entryPath(rawName: string): { name: string } | { problem: string } {
   return problem === undefined ? { name } : { problem };
 }
 
-async function extractTar(bytes: Uint8Array, codeDir: string, maxFiles: number, maxBytes: number): Promise<void> {
+type Refusal = ReturnType<typeof refusal>;
+
+async function extractTar(bytes: Uint8Array, codeDir: string, maxFiles: number, maxBytes: number, refused: Refusal): Promise<void> {
   if (!isGzip(bytes) && !isTar(bytes)) {
     throw refused(`is neither a gzip-compressed tar nor a tar archive (only gzip compression is read). ${HOW_TO_MAKE}`);
   }
   const extractor = tar.extract();
-  const feeding = feedParser(extractor, tarStream(bytes, maxBytes));
+  const feeding = feedParser(extractor, tarStream(bytes, maxBytes, refused));
 
   const seen = new Set<string>();
   let files = 0;
@@ -100,7 +113,7 @@ async function extractTar(bytes: Uint8Array, codeDir: string, maxFiles: number, 
         continue;
       }
       if (!isFileEntry(header.type)) {
-        throw refused(`entry ${JSON.stringify(header.name)} is a ${describeOtherEntry(header)}: source code may hold only files and folders. Archive the files themselves (tar --dereference).`, {
+        throw refused(`entry ${JSON.stringify(header.name)} is a ${describeOtherEntry(header)}: it may hold only files and folders. Archive the files themselves (tar --dereference).`, {
           name: header.name,
           type: header.type,
         });
@@ -108,7 +121,7 @@ async function extractTar(bytes: Uint8Array, codeDir: string, maxFiles: number, 
       if (name === '') throw refused(`holds a file with no name (${JSON.stringify(header.name)})`, { name: header.name });
       if (seen.has(name)) throw refused(`holds ${JSON.stringify(name)} twice: which one is the code is ambiguous`, { name });
       seen.add(name);
-      if (++files > maxFiles) throw refused(`holds more than ${maxFiles} files, the most Kennel unpacks as source code`, { maxFiles });
+      if (++files > maxFiles) throw refused(`holds more than ${maxFiles} files, the most Kennel unpacks`, { maxFiles });
       const slash = name.lastIndexOf('/');
       if (slash !== -1) await mkdir(join(codeDir, name.slice(0, slash)), { recursive: true });
       // Executable bits are kept, so a helper script the entry point runs still runs.

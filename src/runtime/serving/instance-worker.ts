@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { DomainError, isDomainError } from '../../core/errors.ts';
 import { decideBatch, type BatchingPolicy } from '../../domain/serving/batching.ts';
-import type { Prediction } from '../../domain/serving/predictions.ts';
+import type { Prediction, ScoreKind } from '../../domain/serving/predictions.ts';
 import { openBackbone, type OpenBackboneOptions } from '../onnx/backbone-session.ts';
 import { failureOf, type WorkerFailure } from '../workers/worker-errors.ts';
 import { loadReplica, type Replica } from './replica.ts';
@@ -17,8 +17,9 @@ export type InstanceRequest =
       kind: 'load';
       backbone: Uint8Array;
       backboneOptions: OpenBackboneOptions;
-      headModel: Uint8Array;
+      headModel?: Uint8Array;
       labels: string[];
+      scores?: ScoreKind;
       batching: BatchingPolicy;
     }
   | { kind: 'classify'; id: number; image: Uint8Array; topK: number }

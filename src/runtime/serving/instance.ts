@@ -1,10 +1,11 @@
 import { DomainError } from '../../core/errors.ts';
 import type { BatchingPolicy } from '../../domain/serving/batching.ts';
-import type { Prediction } from '../../domain/serving/predictions.ts';
+import type { ScoreKind } from '../../domain/serving/predictions.ts';
 import type { OpenBackboneOptions } from '../onnx/backbone-session.ts';
 import { startTypeScriptWorker } from '../workers/typescript-worker.ts';
 import { errorOf } from '../workers/worker-errors.ts';
 import type { InstanceReply, InstanceRequest } from './instance-worker.ts';
+import type { Classification, ClassifierInstance } from './instance-types.ts';
 
 const WORKER_MODULE = new URL('./instance-worker.ts', import.meta.url);
 
@@ -14,42 +15,14 @@ export interface InstanceOptions {
   /** The backbone's ONNX bytes, and how to open it (threads included). */
   backbone: Uint8Array;
   backboneOptions: OpenBackboneOptions;
-  /** ONNX bytes of the head: `features` [N,F] → `probabilities` [N,C]. */
-  headModel: Uint8Array;
+  /** ONNX bytes of the head: features [N,F] → scores [N,C]; absent, the backbone is the whole classifier. */
+  headModel?: Uint8Array;
   labels: readonly string[];
+  /** What the model's scores are; absent, told from the values. */
+  scores?: ScoreKind;
   /** How the instance groups requests into batches for the model. */
   batching: BatchingPolicy;
 }
-
-export interface Classification {
-  predictions: Prediction[];
-  /** SageMaker's ModelLatency: from the request reaching the instance to its answer (decoding and batching wait included). */
-  modelLatencyMs: number;
-  /** The request's share of the time the model ran for its batch: what the instance was busy with. */
-  computeMs: number;
-}
-
-/** A loaded model whose sessions live in a worker thread of its own; it can die, and says so. */
-export interface Instance {
-  readonly modelName: string;
-  readonly variantName: string;
-  readonly classCount: number;
-  classify(image: Uint8Array, topK: number): Promise<Classification>;
-  /** Resolves when the worker's event loop answers; a health check races it against a timeout. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
-  /** Called once if the worker dies while the instance is open (a crash, or it was killed). */
-  onExit(listener: (reason: string) => void): void;
-  /** False once the worker has died: its requests were refused, and it takes no more. */
-  readonly alive: boolean;
-  /**
-   * Gives up on the instance at once, as a crash would: its requests are refused, `onExit`
-   * listeners are told, and the worker ends at its next safe point (see instance-worker.ts).
-   * For health checks that give up on an instance, and for tests that kill one.
-   */
-  terminate(): Promise<void>;
-}
-
 
 /**
  * Starts an endpoint instance: a worker thread that loads the model and then
@@ -65,7 +38,7 @@ export interface Instance {
  * one thing a thread must not be is ended from outside inside a native call,
  * so it ends itself (see instance-worker.ts).
  */
-export async function startInstance(options: InstanceOptions): Promise<Instance> {
+export async function startInstance(options: InstanceOptions): Promise<ClassifierInstance> {
   const worker = startTypeScriptWorker(WORKER_MODULE);
   const waiting = new Map<number, { resolve: (classification: Classification) => void; reject: (error: unknown) => void }>();
   const pinging = new Map<number, () => void>();
@@ -117,8 +90,8 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
   try {
     classCount = await new Promise<number>((resolve, reject) => {
       loading = { resolve, reject };
-      const { backbone, backboneOptions, headModel, labels, batching } = options;
-      send({ kind: 'load', backbone, backboneOptions, headModel, labels: [...labels], batching });
+      const { backbone, backboneOptions, headModel, labels, scores, batching } = options;
+      send({ kind: 'load', backbone, backboneOptions, headModel, labels: [...labels], scores, batching });
     });
   } catch (error) {
     closed = true;
@@ -128,6 +101,7 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
 
   let nextId = 0;
   return {
+    kind: 'classifier',
     modelName: options.modelName,
     variantName: options.variantName,
     classCount,

@@ -1,9 +1,9 @@
 import * as ort from 'onnxruntime-node';
-import { topPredictions, type Prediction } from '../../domain/serving/predictions.ts';
+import { asProbabilities, topPredictions, type Prediction, type ScoreKind } from '../../domain/serving/predictions.ts';
 import type { FeatureExtractor } from '../images/feature-extractor.ts';
 import { preprocessImage } from '../images/preprocess.ts';
 
-/** One loaded copy of a model: frozen backbone + trained head, ready to classify batches of images. */
+/** One loaded copy of a model: a whole classifier, or a backbone and a head, ready to classify batches of images. */
 export interface Replica {
   readonly classCount: number;
   /** Decodes and preprocesses one image into the backbone's input (on libuv's pool, not this thread). */
@@ -16,29 +16,35 @@ export interface Replica {
 export interface LoadReplicaOptions {
   /** The backbone session; the replica owns it and closes it. */
   extractor: FeatureExtractor;
-  /** ONNX bytes of the head: `features` [N,F] → `probabilities` [N,C]. */
-  headModel: Uint8Array;
+  /** ONNX bytes of the head: features [N,F] → scores [N,C]; absent, the backbone's output is the scores. */
+  headModel?: Uint8Array;
   labels: readonly string[];
+  /** What the scores are; absent, told from the values. */
+  scores?: ScoreKind;
 }
 
 export async function loadReplica(options: LoadReplicaOptions): Promise<Replica> {
   const { extractor, labels } = options;
   // The head is two small matrix products: one thread avoids pool wake-up costs.
-  const head = await ort.InferenceSession.create(options.headModel, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const head = options.headModel ? await ort.InferenceSession.create(options.headModel, { intraOpNumThreads: 1, interOpNumThreads: 1 }) : undefined;
   const { featureSize, preprocessing } = extractor.backbone;
+  const classes = labels.length;
   return {
-    classCount: labels.length,
+    classCount: classes,
     preprocess: (image) => preprocessImage(image, preprocessing),
     async classifyBatch(inputs, topKs) {
       const batch = inputs.length === 1 ? inputs[0] : concatenate(inputs);
       const features = await extractor.extract(batch, inputs.length);
-      const output = await head.run({ features: new ort.Tensor('float32', features, [inputs.length, featureSize]) });
-      const probabilities = output.probabilities.data as Float32Array;
-      const classes = labels.length;
-      return topKs.map((topK, i) => topPredictions(probabilities.subarray(i * classes, (i + 1) * classes), labels, topK));
+      let scores = features;
+      if (head) {
+        // A Kennel head is features → probabilities; any other head's one input and output are found by position.
+        const output = await head.run({ [head.inputNames[0]]: new ort.Tensor('float32', features, [inputs.length, featureSize]) });
+        scores = output[head.outputNames[0]].data as Float32Array;
+      }
+      return topKs.map((topK, i) => topPredictions(asProbabilities(scores.subarray(i * classes, (i + 1) * classes), options.scores), labels, topK));
     },
     async close() {
-      await Promise.all([head.release(), extractor.close()]);
+      await Promise.all([head?.release(), extractor.close()]);
     },
   };
 }

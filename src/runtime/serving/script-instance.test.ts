@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DomainError, isDomainError } from '../../core/errors.ts';
+import { debianPythonWithNumpy } from '../../testing/aws-tools.ts';
+import type { ScriptInstance } from './instance-types.ts';
+import { startScriptInstance, type ScriptInstanceOptions } from './script-instance.ts';
+
+/** A linear model: model_fn loads weights saved with numpy, predict_fn multiplies. All four functions are the script's own. */
+const ALL_FOUR = `
+import json, os
+import numpy as np
+
+def model_fn(model_dir):
+    return np.load(os.path.join(model_dir, "weights.npy"))
+
+def input_fn(body, content_type):
+    if content_type != "application/json":
+        raise ValueError("send JSON, not " + content_type)
+    return np.array(json.loads(body)["inputs"], dtype=np.float64)
+
+def predict_fn(data, model):
+    if np.any(data < 0):
+        raise ValueError("negative inputs are not allowed")
+    return data @ model
+
+def output_fn(prediction, accept):
+    return json.dumps({"outputs": prediction.tolist()}), "application/vnd.kennel+json"
+`;
+
+const ONLY_MODEL_FN = `
+import os
+import numpy as np
+
+class Doubler:
+    def __call__(self, data):
+        return data * float(open(os.path.join(os.environ["SM_MODEL_DIR"], "factor.txt")).read())
+
+def model_fn(model_dir):
+    print("loading from", model_dir)
+    return Doubler()
+`;
+
+const BAD_MODEL_FN = `
+def model_fn(model_dir):
+    raise ValueError("weights.npy is from another model")
+`;
+
+const HOSTILE = `
+import os, sys, time
+
+def model_fn(model_dir):
+    return None
+
+def predict_fn(data, model):
+    if data == "exit":
+        os._exit(3)
+    if data == "sleep":
+        time.sleep(float(os.environ.get("SLEEP_SECONDS", "30")))
+    if data == "garbage":
+        os.write(4, b"\\xff\\xff\\xff\\xff not a frame")
+        time.sleep(5)
+    print("serving", data)
+    sys.stdout.flush()
+    return data
+`;
+
+const NODE_ALL_FOUR = `
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+export async function model_fn(modelDir) {
+  return { offset: Number(await readFile(join(modelDir, 'offset.txt'), 'utf8')) };
+}
+export const input_fn = (body, contentType) => JSON.parse(body.toString('utf8')).inputs;
+export const predict_fn = (data, model) => {
+  if (data.some((x) => x < 0)) throw Object.assign(new Error('negative inputs are not allowed'), { statusCode: 422 });
+  return data.map((x) => x + model.offset);
+};
+export const output_fn = (prediction, accept) => [JSON.stringify({ outputs: prediction }), 'application/json'];
+`;
+
+describe('inference script instances', () => {
+  let dir: string;
+  let python: string;
+  const started: ScriptInstance[] = [];
+
+  before(async () => {
+    python = debianPythonWithNumpy();
+    dir = await mkdtemp(join(tmpdir(), 'kennel-script-instance-'));
+  });
+  after(async () => {
+    await Promise.all(started.map((instance) => instance.close()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A model folder with `files` (code/ among them) and an instance serving it. */
+  async function serve(name: string, files: Record<string, string | Uint8Array>, overrides: Partial<ScriptInstanceOptions> = {}) {
+    const modelDir = join(dir, name);
+    for (const [path, content] of Object.entries(files)) {
+      await mkdir(join(modelDir, path, '..'), { recursive: true });
+      await writeFile(join(modelDir, path), content);
+    }
+    await mkdir(join(modelDir, 'code'), { recursive: true });
+    const tmpDir = join(dir, `${name}-tmp`);
+    await mkdir(tmpDir, { recursive: true });
+    const logs: string[] = [];
+    const instance = await startScriptInstance({
+      modelName: name,
+      variantName: 'AllTraffic',
+      interpreter: 'python',
+      modelDir,
+      codeDir: join(modelDir, 'code'),
+      program: 'inference.py',
+      tmpDir,
+      environment: {},
+      threads: 1,
+      timeoutMs: 20_000,
+      startTimeoutMs: 20_000,
+      onLog: (_stream, line) => logs.push(line),
+      serverEnv: { KENNEL_PYTHON: python },
+      ...overrides,
+    });
+    started.push(instance);
+    return { instance, logs, tmpDir };
+  }
+
+  const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+  it('runs all four functions of a numpy script, with model_fn once at start', async () => {
+    const weights = npy([[1, 2], [3, 4]]);
+    const { instance } = await serve('linear', { 'weights.npy': weights, 'code/inference.py': ALL_FOUR });
+    const answer = await instance.invoke({ body: json({ inputs: [[1, 1], [0, 2]] }), contentType: 'application/json' });
+    assert.equal(answer.contentType, 'application/vnd.kennel+json');
+    assert.deepEqual(JSON.parse(text(answer.body)), { outputs: [[4, 6], [6, 8]] });
+    const refused = await instance.invoke({ body: json({ inputs: [[-1, 0]] }), contentType: 'application/json' }).catch((error: unknown) => error);
+    assert.ok(isDomainError(refused) && refused.code === 'ModelError', String(refused));
+    assert.equal(refused.details.originalStatusCode, 500);
+    assert.equal(refused.details.originalMessage, 'negative inputs are not allowed');
+    assert.match(refused.message, /^Received server error \(500\) from primary with message "negative inputs are not allowed"/);
+    const again = await instance.invoke({ body: json({ inputs: [[2, 0]] }), contentType: 'application/json' });
+    assert.deepEqual(JSON.parse(text(again.body)), { outputs: [[2, 4]] }, 'the instance serves on after a failing request');
+  });
+
+  it("uses the toolkit's defaults for what the script leaves out: JSON and CSV in, the model called, JSON out", async () => {
+    const { instance, logs } = await serve('doubler', { 'factor.txt': '2', 'code/inference.py': ONLY_MODEL_FN });
+    const answer = await instance.invoke({ body: json([[1, 2], [3, 4]]), contentType: 'application/json' });
+    assert.equal(answer.contentType, 'application/json');
+    assert.deepEqual(JSON.parse(text(answer.body)), [[2, 4], [6, 8]]);
+    const csv = await instance.invoke({ body: new TextEncoder().encode('1,2\n3,4\n'), contentType: 'text/csv', accept: 'text/csv' });
+    assert.equal(text(csv.body), '2.0,4.0\n6.0,8.0\n');
+    const unsupported = await instance.invoke({ body: new Uint8Array([1, 2]), contentType: 'image/gif' }).catch((error: unknown) => error);
+    assert.ok(isDomainError(unsupported) && unsupported.details.originalStatusCode === 415, String(unsupported));
+    assert.ok(logs.some((line) => line.startsWith('loading from ')), 'what the script prints is its log');
+  });
+
+  it('reports a model_fn that raises with its error and where it was raised', async () => {
+    await assert.rejects(serve('bad', { 'code/inference.py': BAD_MODEL_FN }), (error: unknown) => {
+      assert.ok(error instanceof DomainError);
+      assert.match(error.message, /model_fn or its import raised ValueError: weights\.npy is from another model\) at File ".*inference\.py", line 3, in model_fn/);
+      return true;
+    });
+    await assert.rejects(serve('missing', { 'code/other.py': '' }), /raised ModuleNotFoundError: No module named 'inference'/);
+    await assert.rejects(serve('syntax', { 'code/inference.py': 'def model_fn(:\n' }), /raised SyntaxError/);
+  });
+
+  it('refuses the requests in flight when the process exits, says it died, and removes its private folder', async () => {
+    const { instance, tmpDir } = await serve('exits', { 'code/inference.py': HOSTILE });
+    const died = new Promise<string>((resolve) => instance.onExit(resolve));
+    const queued = instance.invoke({ body: json('queued'), contentType: 'application/json' });
+    const exiting = instance.invoke({ body: json('exit'), contentType: 'application/json' });
+    const behind = instance.invoke({ body: json('behind'), contentType: 'application/json' });
+    assert.equal(text((await queued).body), '"queued"');
+    for (const request of [exiting, behind]) {
+      await assert.rejects(request, (error: unknown) => isDomainError(error) && error.code === 'ServiceUnavailable' && /exited with code 3/.test(error.message));
+    }
+    assert.match(await died, /its process exited with code 3/);
+    assert.equal(instance.alive, false);
+    await assert.rejects(instance.invoke({ body: json('after'), contentType: 'application/json' }), /stopped/);
+    await waitFor(async () => (await stat(tmpDir).catch(() => undefined)) === undefined);
+  });
+
+  it('answers pings while a request runs, and gives up on a request past the timeout', async () => {
+    const { instance } = await serve('slow', { 'code/inference.py': HOSTILE }, { timeoutMs: 1500 });
+    const died = new Promise<string>((resolve) => instance.onExit(resolve));
+    const slow = instance.invoke({ body: json('sleep'), contentType: 'application/json' });
+    const pinged = performance.now();
+    await instance.ping();
+    assert.ok(performance.now() - pinged < 1000, 'a ping is answered while predict_fn sleeps');
+    await assert.rejects(slow, (error: unknown) => isDomainError(error) && error.code === 'ModelError' && /timed out .* longer than 1\.5 s/.test(error.message));
+    assert.match(await died, /a request took longer than 1\.5 s/);
+  });
+
+  it('gives up on a process that writes garbage where the protocol goes', async () => {
+    const { instance } = await serve('garbage', { 'code/inference.py': HOSTILE });
+    const died = new Promise<string>((resolve) => instance.onExit(resolve));
+    await assert.rejects(instance.invoke({ body: json('garbage'), contentType: 'application/json' }), /broke the protocol/);
+    assert.match(await died, /broke the protocol: a frame header of \d+ bytes, over the/);
+  });
+
+  it('serves a Node.js inference.mjs with the same contract', async () => {
+    const { instance } = await serve('node', { 'offset.txt': '10', 'code/inference.mjs': NODE_ALL_FOUR }, { interpreter: 'node', program: 'inference.mjs' });
+    const answer = await instance.invoke({ body: json({ inputs: [1, 2] }), contentType: 'application/json' });
+    assert.deepEqual(JSON.parse(text(answer.body)), { outputs: [11, 12] });
+    const refused = await instance.invoke({ body: json({ inputs: [-1] }), contentType: 'application/json' }).catch((error: unknown) => error);
+    assert.ok(isDomainError(refused) && refused.details.originalStatusCode === 422 && refused.details.originalMessage === 'negative inputs are not allowed', String(refused));
+  });
+
+  it('says which interpreter is missing', async () => {
+    await assert.rejects(serve('no-python', { 'code/inference.py': ONLY_MODEL_FN }, { serverEnv: { KENNEL_PYTHON: '/nonexistent/python3' } }), /the interpreter \/nonexistent\/python3 was not found/);
+  });
+});
+
+/** A float64 .npy file of a 2-D array: numpy's format, version 1.0. */
+function npy(rows: number[][]): Uint8Array {
+  const shape = `(${rows.length}, ${rows[0].length})`;
+  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': ${shape}, }`;
+  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+  const data = new Float64Array(rows.flat());
+  const out = new Uint8Array(10 + header.length + data.byteLength);
+  out.set([0x93, ...new TextEncoder().encode('NUMPY'), 1, 0, header.length & 0xff, header.length >> 8]);
+  out.set(new TextEncoder().encode(header), 10);
+  out.set(new Uint8Array(data.buffer), 10 + header.length);
+  return out;
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await condition())) {
+    if (performance.now() > deadline) assert.fail('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
