@@ -128,8 +128,8 @@ export class KennelClient {
   }
 
   /** SageMaker Runtime InvokeEndpoint. */
-  async invokeEndpoint(name: string, body: Uint8Array, contentType: string, customAttributes?: string): Promise<unknown> {
-    const headers: Record<string, string> = { 'content-type': contentType, accept: 'application/json' };
+  async invokeEndpoint(name: string, body: Uint8Array, contentType: string, customAttributes?: string, accept = 'application/json'): Promise<unknown> {
+    const headers: Record<string, string> = { 'content-type': contentType, accept };
     if (customAttributes) headers['x-amzn-sagemaker-custom-attributes'] = customAttributes;
     const response = await this.send('sagemaker', 'POST', `/endpoints/${encodeURIComponent(name)}/invocations`, body, headers);
     return readAnswer(response);

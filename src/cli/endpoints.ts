@@ -1,3 +1,4 @@
+import { buffer } from 'node:stream/consumers';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
@@ -49,14 +50,23 @@ export function registerEndpoints(program: Command): void {
 
   group
     .command('invoke <name>')
-    .description('Classify an image file or URL with InvokeEndpoint')
+    .description('Classify an image file or URL with InvokeEndpoint, or send any body to an inference script')
     .option('--file <image>', 'JPEG or PNG file to send')
     .option('--url <url>', 'image URL for the endpoint to fetch (public hosts only unless the server allows more)')
+    .option('--body <file>', "or: send this file as it is (an inference script's input), '-' for stdin")
+    .option('--content-type <type>', 'Content-Type of --body', 'application/json')
+    .option('--accept <type>', 'Accept of --body', 'application/json')
     .option('--top-k <n>', 'how many classes to return, or "all"')
-    .action(async (name: string, options: { file?: string; url?: string; topK?: string }, command: Command) => {
-      if (Boolean(options.file) === Boolean(options.url)) throw new Error('give exactly one of --file or --url');
+    .action(async (name: string, options: { file?: string; url?: string; body?: string; contentType: string; accept: string; topK?: string }, command: Command) => {
+      if ([options.file, options.url, options.body].filter(Boolean).length !== 1) throw new Error('give exactly one of --file, --url or --body');
       const client = await connect(command);
       const customAttributes = options.topK ? `top_k=${options.topK}` : undefined;
+      if (options.body) {
+        const body = options.body === '-' ? await buffer(process.stdin) : await readFile(options.body);
+        const answer = await client.invokeEndpoint(name, body, options.contentType, customAttributes, options.accept);
+        print(command, answer, (a) => (typeof a === 'string' ? a : JSON.stringify(a, null, 2)));
+        return;
+      }
       const result = options.file
         ? await client.invokeEndpoint(name, await readFile(options.file), imageContentType(options.file), customAttributes)
         : await client.invokeEndpoint(name, new TextEncoder().encode(JSON.stringify({ url: options.url })), 'application/json', customAttributes);

@@ -1,6 +1,7 @@
 """Dog-breed classification as a SageMaker script-mode training script.
 
-A ResNet50 pretrained on ImageNet is frozen and a new head,
+A ResNet50 pretrained on ImageNet (or, with --weights none, randomly
+initialised) is frozen and a new head,
 Linear(2048, 128) -> ReLU -> Linear(128, 133), is trained with Adam and
 cross-entropy on the dogImages layout: train/, valid/ and test/, each holding
 one folder per breed (133 of them). The hyperparameters arrive as arguments,
@@ -14,7 +15,9 @@ classes.json (the breed of each output) are saved to the model folder.
         --data ./dogImages --model_dir ./model
 
 Needs torch and torchvision; torchvision downloads the pretrained weights the
-first time.
+first time. --weights none skips the download (the backbone's weights are
+random, so the head learns little): for a machine with no network, to check
+the pipeline end to end.
 """
 import argparse
 import copy
@@ -39,6 +42,10 @@ def parse_args():
     parser.add_argument("--model_dir", default=os.environ.get("SM_MODEL_DIR"))
     parser.add_argument("--num_workers", type=int, default=min(4, int(os.environ.get("SM_NUM_CPUS", "2"))))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--weights", choices=["imagenet", "none"], default="imagenet",
+        help="the frozen backbone's weights: ImageNet's (downloaded) or random (offline)",
+    )
     args = parser.parse_args()
     if not args.data:
         parser.error("--data is required when SM_CHANNEL_TRAINING is not set")
@@ -74,12 +81,13 @@ def load_splits(data_dir, batch_size, num_workers):
     return loaders, classes
 
 
-def net(num_classes):
-    """ResNet50 with frozen ImageNet weights and a new trainable head."""
+def net(num_classes, weights="imagenet"):
+    """ResNet50 with frozen weights (ImageNet's, or random with weights="none") and a new trainable head."""
+    pretrained = weights == "imagenet"
     try:
-        model = models.resnet50(weights=models.ResNet50_Weights.IMAGENET1K_V1)
+        model = models.resnet50(weights=models.ResNet50_Weights.IMAGENET1K_V1 if pretrained else None)
     except AttributeError:  # torchvision before 0.13
-        model = models.resnet50(pretrained=True)
+        model = models.resnet50(pretrained=pretrained)
     for parameter in model.parameters():
         parameter.requires_grad = False
     model.fc = nn.Sequential(nn.Linear(2048, 128), nn.ReLU(inplace=True), nn.Linear(128, num_classes))
@@ -126,7 +134,7 @@ def main():
     loaders, classes = load_splits(args.data, args.batch_size, args.num_workers)
     print(f"Classes: {len(classes)}; images: " + ", ".join(f"{name} {len(loader.dataset)}" for name, loader in loaders.items()))
 
-    model = net(len(classes)).to(device)
+    model = net(len(classes), args.weights).to(device)
     criterion = nn.CrossEntropyLoss()
     optimizer = optim.Adam(model.fc.parameters(), lr=args.learning_rate)
 

@@ -136,6 +136,45 @@ export async function planLaunch(request: LaunchRequest): Promise<Launch> {
   };
 }
 
+/** A command to run confined: what it may read and write besides what any runtime needs of the system. */
+export interface ConfineRequest {
+  interpreter: 'python' | 'node';
+  /** Arguments after the interpreter. */
+  args: readonly string[];
+  env: Readonly<Record<string, string>>;
+  read: readonly string[];
+  write: readonly string[];
+  serverEnv?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The launch of an interpreter held by Landlock as a Python function is, for other workers that run
+ * user code (inference scripts): it may read `read`, the interpreter's install and the system's
+ * libraries, and write only `write`; Kennel's state folder around them is refused. Undefined where
+ * the kernel has no Landlock or no Python is there to apply it: the caller runs the command as it is.
+ */
+export async function confinedLaunch(request: ConfineRequest): Promise<Launch | undefined> {
+  const probe = await probePython(pythonCommand(request.serverEnv));
+  if (!probe.found || probe.install.landlockAbi === 0) return undefined;
+  const python = probe.install;
+  const interpreter = request.interpreter === 'node' ? nodeInstall() : { executable: python.executable, prefix: '' };
+  const prefixes = request.interpreter === 'node' ? [interpreter.prefix] : python.prefixes;
+  const writable = outermost([...(await Promise.all(request.write.map((dir) => realpath(dir)))), ...SYSTEM_WRITE]);
+  const read = await Promise.all(request.read.map((dir) => realpath(dir)));
+  const readable = outermost([...read, ...prefixes, ...SYSTEM_READ]).filter((path) => !writable.includes(path));
+  const rules = [...readable.flatMap((path) => ['--ro', path]), ...writable.flatMap((path) => ['--rw', path])];
+  return {
+    file: python.executable,
+    args: ['-I', '-S', LANDLOCK_LAUNCHER, ...rules, '--', interpreter.executable, ...request.args],
+    env: {},
+    stdin: Object.entries(request.env)
+      .map(([name, value]) => `${name}=${value}\0`)
+      .join(''),
+    cwd: read[0] ?? '/',
+    isolation: ['landlock'],
+  };
+}
+
 /**
  * The paths without those already inside another: one rule per tree. Node 20's
  * permission model also aborts on a path given twice.

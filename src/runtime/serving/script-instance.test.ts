@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { DomainError, isDomainError } from '../../core/errors.ts';
 import { debianPythonWithNumpy } from '../../testing/aws-tools.ts';
 import type { ScriptInstance } from './instance-types.ts';
+import { describeIsolation } from '../functions/sandbox.ts';
 import { startScriptInstance, type ScriptInstanceOptions } from './script-instance.ts';
 
 /** A linear model: model_fn loads weights saved with numpy, predict_fn multiplies. All four functions are the script's own. */
@@ -153,6 +154,7 @@ describe('inference script instances', () => {
     assert.equal(text(csv.body), '2.0,4.0\n6.0,8.0\n');
     const unsupported = await instance.invoke({ body: new Uint8Array([1, 2]), contentType: 'image/gif' }).catch((error: unknown) => error);
     assert.ok(isDomainError(unsupported) && unsupported.details.originalStatusCode === 415, String(unsupported));
+    assert.match(unsupported.message, /^Received client error \(415\) from primary with message "Content type image\/gif is not supported/);
     assert.ok(logs.some((line) => line.startsWith('loading from ')), 'what the script prints is its log');
   });
 
@@ -206,6 +208,30 @@ describe('inference script instances', () => {
     assert.deepEqual(JSON.parse(text(answer.body)), { outputs: [11, 12] });
     const refused = await instance.invoke({ body: json({ inputs: [-1] }), contentType: 'application/json' }).catch((error: unknown) => error);
     assert.ok(isDomainError(refused) && refused.details.originalStatusCode === 422 && refused.details.originalMessage === 'negative inputs are not allowed', String(refused));
+  });
+
+  it("keeps the script out of everything but its model folder and its own, where the kernel has Landlock", async () => {
+    const secret = join(dir, 'credentials');
+    await writeFile(secret, '[kennel]\naws_secret_access_key = not-for-scripts\n');
+    const probe = `
+def model_fn(model_dir):
+    return None
+
+def predict_fn(data, model):
+    try:
+        with open(str(data)) as f:
+            return {"read": f.read()}
+    except OSError as error:
+        return {"refused": type(error).__name__}
+`;
+    const { instance, tmpDir } = await serve('nosy', { 'weights.txt': 'w', 'code/inference.py': probe });
+    const read = async (path: string) => JSON.parse(text((await instance.invoke({ body: json(path), contentType: 'application/json' })).body)) as { read?: string; refused?: string };
+    assert.deepEqual(await read(join(dir, 'nosy', 'weights.txt')), { read: 'w' }, 'its model folder is readable');
+    await writeFile(join(tmpDir, 'scratch'), 'mine');
+    assert.deepEqual(await read(join(tmpDir, 'scratch')), { read: 'mine' }, 'its private folder is readable');
+    const isolation = await describeIsolation({ KENNEL_PYTHON: python });
+    if (isolation.landlock.available) assert.deepEqual(await read(secret), { refused: 'PermissionError' }, 'a file beside the model folder is refused');
+    else assert.deepEqual(await read(secret), { read: '[kennel]\naws_secret_access_key = not-for-scripts\n' }, `without Landlock (${isolation.landlock.reason}) nothing holds the script`);
   });
 
   it('says which interpreter is missing', async () => {

@@ -4,14 +4,13 @@ import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { describeError, DomainError } from '../../core/errors.ts';
 import type { Interpreter } from '../../domain/training/script-mode.ts';
+import { confinedLaunch } from '../functions/sandbox.ts';
 import { scriptCommand } from '../script-mode/script-process.ts';
 import { encodeFrame, FrameDecoder } from './frames.ts';
 import type { ScriptInstance, ScriptRequest, ScriptResponse } from './instance-types.ts';
 
-const BOOTSTRAPS = {
-  python: fileURLToPath(new URL('./bootstraps/inference_server.py', import.meta.url)),
-  node: fileURLToPath(new URL('./bootstraps/inference-server.mjs', import.meta.url)),
-} as const;
+const BOOTSTRAP_DIR = fileURLToPath(new URL('./bootstraps/', import.meta.url));
+const BOOTSTRAPS = { python: `${BOOTSTRAP_DIR}inference_server.py`, node: `${BOOTSTRAP_DIR}inference-server.mjs` } as const;
 
 export interface ScriptInstanceOptions {
   modelName: string;
@@ -32,6 +31,8 @@ export interface ScriptInstanceOptions {
   timeoutMs: number;
   /** How long model_fn may take. */
   startTimeoutMs: number;
+  /** false runs the model server unconfined even where Landlock could hold it (for measuring what it costs). */
+  confine?: boolean;
   /** Each line the script prints. */
   onLog: (stream: 'stdout' | 'stderr', line: string) => void;
   serverEnv?: NodeJS.ProcessEnv;
@@ -44,7 +45,7 @@ type Reply =
   | { kind: 'error'; id: number; status: number; message: string }
   | { kind: 'pong'; id: number };
 
-/** Lines of the script's stderr kept for a failure reason: what a traceback ends with. */
+/** Lines of the script's output kept for a failure reason: what a traceback ends with. */
 const TAIL_LINES = 20;
 /** A closed instance that does not exit by itself within this is killed. */
 const CLOSE_GRACE_MS = 5000;
@@ -55,7 +56,10 @@ const MAX_LINE_CHARS = 16 * 1024;
  * Starts an inference script in a worker process (bootstraps/): this machine's
  * Python or Node.js runs the model server, which imports the script and runs
  * model_fn once; then requests go to it one at a time. The process has its own
- * process group, killed whole when the instance ends. Every request in flight
+ * process group, killed whole when the instance ends, and where the kernel has
+ * Landlock it can read only its model folder, the interpreter and the system's
+ * libraries, and write only its private folder (see functions/sandbox.ts), so
+ * a script cannot read Kennel's state or keys. Every request in flight
  * when the process dies is refused with ServiceUnavailable; a request that takes
  * longer than `timeoutMs` fails with ModelError and the process is replaced, so
  * no request waits forever.
@@ -80,21 +84,36 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
     PYTHONDONTWRITEBYTECODE: '1',
   };
 
+  // Confined as Python functions are where the kernel has Landlock: the model folder and Kennel's model server to read, its own folder to write.
+  const launch = options.confine === false
+    ? undefined
+    : await confinedLaunch({ interpreter: options.interpreter, args: command.args, env, read: [options.modelDir, BOOTSTRAP_DIR], write: [options.tmpDir], serverEnv: options.serverEnv });
   let child: ChildProcess;
   try {
-    child = spawn(command.file, command.args, { cwd: options.codeDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
+    child = spawn(launch?.file ?? command.file, launch?.args ?? command.args, {
+      cwd: options.codeDir,
+      env: launch?.env ?? env,
+      detached: true,
+      stdio: [launch ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+    });
   } catch (error) {
     await rm(options.tmpDir, { recursive: true, force: true });
     throw cannotStart(command.file, options.interpreter, error);
   }
+  if (launch) {
+    child.stdin!.on('error', () => {});
+    child.stdin!.end(launch.stdin);
+  }
 
-  const stderrTail: string[] = [];
-  pipeLines(child.stdout!, (line) => options.onLog('stdout', line));
-  pipeLines(child.stderr!, (line) => {
-    stderrTail.push(line);
-    if (stderrTail.length > TAIL_LINES) stderrTail.shift();
-    options.onLog('stderr', line);
-  });
+  // Both streams: under Landlock the launcher sends stderr to stdout, so the log is one stream in the order it was written.
+  const outputTail: string[] = [];
+  const log = (stream: 'stdout' | 'stderr') => (line: string) => {
+    outputTail.push(line);
+    if (outputTail.length > TAIL_LINES) outputTail.shift();
+    options.onLog(stream, line);
+  };
+  pipeLines(child.stdout!, log('stdout'));
+  pipeLines(child.stderr!, log('stderr'));
 
   const toWorker = child.stdio[3] as Writable;
   const fromWorker = child.stdio[4] as Readable;
@@ -141,7 +160,7 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
     }
     for (const { header, body } of frames) {
       if (header.kind === 'ready') loading?.resolve();
-      else if (header.kind === 'load-failed') loading?.reject(loadFailure(header.message, stderrTail));
+      else if (header.kind === 'load-failed') loading?.reject(loadFailure(header.message, outputTail));
       else if (header.kind === 'pong') {
         pinging.get(header.id)?.();
         pinging.delete(header.id);
@@ -170,7 +189,7 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
   });
   // After the last of its output has been read: a load failure's reply and traceback come before the death they explain.
   child.on('close', () => {
-    const last = stderrTail.at(-1);
+    const last = outputTail.at(-1);
     die(`its process ${how}${last ? `; its last words: ${last}` : ''}`);
     void rm(options.tmpDir, { recursive: true, force: true });
   });
@@ -273,14 +292,15 @@ function pipeLines(stream: Readable, emit: (line: string) => void): void {
 }
 
 /** model_fn (or importing the script) failed: the reason names the error, with the traceback's frame that raised it. */
-function loadFailure(message: string, stderrTail: readonly string[]): DomainError {
-  const where = [...stderrTail].reverse().find((line) => /^\s*File "/.test(line) || /^\s+at /.test(line));
+function loadFailure(message: string, outputTail: readonly string[]): DomainError {
+  const where = [...outputTail].reverse().find((line) => /^\s*File "/.test(line) || /^\s+at /.test(line));
   return new DomainError('ValidationError', `the inference script failed to load (model_fn or its import raised ${message})${where ? ` at ${where.trim()}` : ''}`);
 }
 
 /** The container answered with an error: SageMaker's ModelError, carrying its status and message. */
 function modelError(status: number, message: string): DomainError {
-  return new DomainError('ModelError', `Received server error (${status}) from primary with message "${message}". See the endpoint's log for the traceback.`, {
+  const side = status < 500 ? 'client' : 'server';
+  return new DomainError('ModelError', `Received ${side} error (${status}) from primary with message "${message}". See the endpoint's log for the traceback.`, {
     originalStatusCode: status,
     originalMessage: message,
   });
