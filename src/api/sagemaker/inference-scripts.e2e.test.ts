@@ -11,6 +11,7 @@ import {
   CreateEndpointConfigCommand,
   CreateModelCommand,
   DescribeEndpointCommand,
+  UpdateEndpointCommand,
   waitUntilEndpointInService,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
@@ -96,6 +97,49 @@ describe('inference scripts on endpoints', { timeout: 600_000 }, () => {
     assert.deepEqual(found.trained.body, [5, 10], "the training job's factor, served by the inference script");
   });
 
+  /** A model whose script answers `version` for every request, after `delay` seconds. */
+  async function versionModel(name: string, version: string, delay = 0): Promise<void> {
+    const script = ['import json, time', 'def model_fn(model_dir):', `    return ${JSON.stringify(version)}`, 'def input_fn(body, content_type):', '    return body', 'def predict_fn(data, model):', `    time.sleep(${delay})`, '    return model'].join('\n');
+    const path = join(work, `${name}.tar.gz`);
+    await writeFile(path, await packModelArchive({ 'code/inference.py': new TextEncoder().encode(script) }));
+    await sagemaker.send(new CreateModelCommand({ ModelName: name, ExecutionRoleArn: KENNEL_EXECUTION_ROLE_ARN, PrimaryContainer: { Image: IMAGE, ModelDataUrl: pathToFileURL(path).href } }));
+    await sagemaker.send(
+      new CreateEndpointConfigCommand({ EndpointConfigName: name, ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: name, InitialInstanceCount: 1, InstanceType: 'ml.m5.large' }] }),
+    );
+  }
+
+  it('updates a script endpoint to a new model with no request lost (blue/green)', async () => {
+    await versionModel('v1', 'v1', 0.05);
+    await versionModel('v2', 'v2', 0.05);
+    await sagemaker.send(new CreateEndpointCommand({ EndpointName: 'versions', EndpointConfigName: 'v1' }));
+    await waitUntilEndpointInService({ client: sagemaker, maxWaitTime: 60, minDelay: 1, maxDelay: 1 }, { EndpointName: 'versions' });
+    const answers: string[] = [];
+    const failures: string[] = [];
+    let updating = true;
+    const load = (async () => {
+      while (updating) {
+        try {
+          const answer = await runtime.send(new InvokeEndpointCommand({ EndpointName: 'versions', ContentType: 'application/json', Body: '{}' }));
+          answers.push(JSON.parse(new TextDecoder().decode(answer.Body)) as string);
+        } catch (error) {
+          failures.push(String(error));
+        }
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'versions', EndpointConfigName: 'v2' }));
+    await waitUntilEndpointInService({ client: sagemaker, maxWaitTime: 60, minDelay: 1, maxDelay: 1 }, { EndpointName: 'versions' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    updating = false;
+    await load;
+    assert.deepEqual(failures, [], 'no request failed during the update');
+    assert.equal(answers[0], 'v1');
+    assert.equal(answers.at(-1), 'v2');
+    const switched = answers.indexOf('v2');
+    assert.ok(answers.slice(switched).every((answer) => answer === 'v2'), `traffic switched once, in one step: ${answers.join(' ')}`);
+    await waitFor(() => test.kennel.platform.instances.count('versions') === 1, 'the old instance drained and closed');
+  });
+
   it('replaces an instance whose process exits, failing the requests in flight cleanly', async () => {
     const script = [
       'import os, time',
@@ -145,3 +189,11 @@ describe('inference scripts on endpoints', { timeout: 600_000 }, () => {
     assert.equal(described.EndpointStatus, 'InService');
   });
 });
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

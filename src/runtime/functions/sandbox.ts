@@ -278,7 +278,8 @@ export async function describeIsolation(serverEnv: NodeJS.ProcessEnv = process.e
   const nodejs = landlock.available ? 'Landlock and Node.js’s permission model' : 'Node.js’s permission model alone, without child processes';
   const python = !probe.found ? `none: Python functions cannot run (${probe.reason})` : landlock.available ? 'Landlock' : 'an audit hook (a fallback that code in C can get around)';
   const kernel = landlock.available ? `Landlock ABI ${landlock.abi}` : `no Landlock (${landlock.reason})`;
-  return { landlock, nodejs, python, summary: `Function sandboxes: ${kernel}; Node.js functions under ${nodejs}; Python functions under ${python}.` };
+  const scripts = landlock.available ? 'Landlock' : 'nothing (they run unconfined, as training scripts do)';
+  return { landlock, nodejs, python, summary: `Function sandboxes: ${kernel}; Node.js functions under ${nodejs}; Python functions under ${python}; endpoints' inference scripts under ${scripts}.` };
 }
 
 function landlockReason(install: PythonInstall): string {
