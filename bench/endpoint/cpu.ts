@@ -2,7 +2,7 @@
  * CPU accounting from /proc (Linux), to say how much CPU a request costs on each side and whether
  * other processes were competing for the two cores during a run. Elsewhere every figure is undefined.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** USER_HZ: /proc counts in ticks of 10 ms on every Linux build this runs on. */
 const MS_PER_TICK = 10;
@@ -60,4 +60,21 @@ export async function waitForQuiet(pids: readonly number[], maxOthersCores: numb
     if (window().othersMs / windowMs <= maxOthersCores) return true;
   } while (performance.now() < deadline);
   return false;
+}
+
+/** The pids of `pid`'s children whose command line contains `marker` (Linux's /proc/<pid>/task/<tid>/children). */
+export function childPids(pid: number, marker: string): number[] {
+  try {
+    const tasks = readdirSync(`/proc/${pid}/task`);
+    const children = tasks.flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    return children.filter((child) => {
+      try {
+        return readFileSync(`/proc/${child}/cmdline`, 'utf8').includes(marker);
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return [];
+  }
 }

@@ -47,7 +47,7 @@ import { instanceThreads } from '../../src/control/endpoint-reconciler.ts';
 import type { Prediction } from '../../src/domain/serving/predictions.ts';
 import { describeBareConfig, openBarePipeline, openBatchedBare, type BareConfig, type BarePipeline, type BatchedBare, type StageTimes } from './bare.ts';
 import { endpointClient, startServerProcess, type EndpointClient, type ServerProcess } from './client.ts';
-import { cpuWindow, processCpuMs, waitForQuiet } from './cpu.ts';
+import { childPids, cpuWindow, processCpuMs, waitForQuiet } from './cpu.ts';
 import { ensureJpegs, ensureResnetModel, prepareHome, type PreparedHome } from './fixtures.ts';
 import { closedLoop, mean, median, percentile, probeWhile, summarise, type Block, type Summary } from './load.ts';
 import { TUNED_MALLOC } from '../head-trainer/compare.ts';
@@ -175,8 +175,11 @@ try {
   }
   if (pytorchSkipped) console.log(`pytorch: skipped: ${pytorchSkipped}`);
 
-  const pids = [process.pid, server.pid, ...(pytorch ? [pytorch.pid] : [])];
   await warmUpAndCheck(bare, server, prepared, pytorch);
+  // The script endpoint's model server is a process of the server's: its CPU is the endpoint's, not another process's.
+  const modelServers = prepared.scriptEndpointName ? childPids(server.pid, 'inference_server.py') : [];
+  if (prepared.scriptEndpointName) console.log(`script endpoint: model server process${modelServers.length === 1 ? '' : 'es'} ${modelServers.join(', ') || 'not found'}`);
+  const pids = [process.pid, server.pid, ...modelServers, ...(pytorch ? [pytorch.pid] : [])];
   console.log(
     `runs: ${requests} requests per side at each concurrency (at most ${BUDGET_SECONDS} s per two sides), in rounds of one block of ${block} × concurrency requests per side, rotating which side goes first; rounds disturbed by other processes are run again`,
   );

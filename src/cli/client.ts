@@ -128,11 +128,20 @@ export class KennelClient {
   }
 
   /** SageMaker Runtime InvokeEndpoint. */
-  async invokeEndpoint(name: string, body: Uint8Array, contentType: string, customAttributes?: string, accept = 'application/json'): Promise<unknown> {
-    const headers: Record<string, string> = { 'content-type': contentType, accept };
+  async invokeEndpoint(name: string, body: Uint8Array, contentType: string, customAttributes?: string): Promise<unknown> {
+    const headers: Record<string, string> = { 'content-type': contentType, accept: 'application/json' };
     if (customAttributes) headers['x-amzn-sagemaker-custom-attributes'] = customAttributes;
     const response = await this.send('sagemaker', 'POST', `/endpoints/${encodeURIComponent(name)}/invocations`, body, headers);
     return readAnswer(response);
+  }
+
+  /** InvokeEndpoint with the answer as the model gave it: its bytes and content type (an inference script's may be anything). */
+  async invokeEndpointRaw(name: string, body: Uint8Array, contentType: string, accept: string, customAttributes?: string): Promise<{ contentType: string; body: Uint8Array }> {
+    const headers: Record<string, string> = { 'content-type': contentType, accept };
+    if (customAttributes) headers['x-amzn-sagemaker-custom-attributes'] = customAttributes;
+    const response = await this.send('sagemaker', 'POST', `/endpoints/${encodeURIComponent(name)}/invocations`, body, headers);
+    if (!response.ok) await readAnswer(response);
+    return { contentType: response.headers.get('content-type') ?? 'application/octet-stream', body: new Uint8Array(await response.arrayBuffer()) };
   }
 
   private async send(service: string, method: string, path: string, body: Uint8Array | undefined, headers: Record<string, string>): Promise<Response> {

@@ -4,7 +4,7 @@ import { extname } from 'node:path';
 import type { Command } from 'commander';
 import type { Prediction } from '../domain/serving/predictions.ts';
 import type { KennelClient } from './client.ts';
-import { connect, print, registerResourceVerbs, table, time, watchOptions } from './context.ts';
+import { connect, globalOptions, print, registerResourceVerbs, table, time, watchOptions } from './context.ts';
 import { watchEndpoint } from './endpoint-watch.ts';
 import type { EndpointDescription, NamedSummary } from './sagemaker-shapes.ts';
 
@@ -49,6 +49,25 @@ export function registerEndpoints(program: Command): void {
     });
 
   group
+    .command('logs <name>')
+    .description("An endpoint's log: what its inference scripts print, their tracebacks among it")
+    .option('-f, --follow', 'keep printing new lines until Ctrl-C')
+    .action(async (name: string, options: { follow?: boolean }, command: Command) => {
+      const client = await connect(command);
+      const json = globalOptions(command).output === 'json';
+      let from = 0;
+      for (;;) {
+        const page = await client.kennel<{ events: { atMs: number; message: string }[]; next: number }>('GET', `/endpoints/${encodeURIComponent(name)}/logs?from=${from}`);
+        for (const event of page.events) process.stdout.write(json ? `${JSON.stringify(event)}\n` : `${new Date(event.atMs).toISOString()} ${event.message}\n`);
+        const more = page.next !== from;
+        from = page.next;
+        if (more) continue;
+        if (!options.follow) return;
+        await new Promise((done) => setTimeout(done, 500));
+      }
+    });
+
+  group
     .command('invoke <name>')
     .description('Classify an image file or URL with InvokeEndpoint, or send any body to an inference script')
     .option('--file <image>', 'JPEG or PNG file to send')
@@ -63,8 +82,14 @@ export function registerEndpoints(program: Command): void {
       const customAttributes = options.topK ? `top_k=${options.topK}` : undefined;
       if (options.body) {
         const body = options.body === '-' ? await buffer(process.stdin) : await readFile(options.body);
-        const answer = await client.invokeEndpoint(name, body, options.contentType, customAttributes, options.accept);
-        print(command, answer, (a) => (typeof a === 'string' ? a : JSON.stringify(a, null, 2)));
+        const answer = await client.invokeEndpointRaw(name, body, options.contentType, options.accept, customAttributes);
+        // The answer as the script gave it: JSON pretty-printed (or as JSON with -o json), anything else written out byte for byte.
+        if (/^application\/(.+\+)?json\b/i.test(answer.contentType)) {
+          const parsed = JSON.parse(new TextDecoder().decode(answer.body)) as unknown;
+          print(command, parsed, (value) => JSON.stringify(value, null, 2));
+        } else {
+          process.stdout.write(answer.body);
+        }
         return;
       }
       const result = options.file

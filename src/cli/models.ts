@@ -65,14 +65,21 @@ async function containerFor(client: KennelClient, options: CreateModelOptions): 
   if (options.entryPoint) environment.SAGEMAKER_PROGRAM = options.entryPoint;
   if (options.sourceDir) environment.SAGEMAKER_SUBMIT_DIRECTORY = toUri(options.sourceDir);
   let modelDataUrl = options.modelData ? toUri(options.modelData) : undefined;
+  const scripted = options.entryPoint !== undefined || options.sourceDir !== undefined;
   let image = options.image;
   if (options.trainingJob) {
     const job = await client.sageMaker<TrainingJobDescription>('DescribeTrainingJob', { TrainingJobName: options.trainingJob });
     modelDataUrl = job.ModelArtifacts.S3ModelArtifacts;
-    image ??= job.AlgorithmSpecification.TrainingImage === IMAGE_CLASSIFIER_IMAGE ? IMAGE_CLASSIFIER_IMAGE : undefined;
+    const trainedBy = job.AlgorithmSpecification.TrainingImage ?? IMAGE_CLASSIFIER_IMAGE;
+    if (!image && !scripted && !trainedBy.includes('kennel/image-classifier')) {
+      throw new DomainError(
+        'ValidationError',
+        `training job ${options.trainingJob} ran a script (${trainedBy}): serve its model with an inference script, e.g. --image pytorch-inference:1.13 --source-dir <folder with inference.py>`,
+      );
+    }
   }
-  const scripted = options.entryPoint !== undefined || options.sourceDir !== undefined;
-  image ??= scripted ? 'kennel/python:3' : IMAGE_CLASSIFIER_IMAGE;
+  // A Node.js script names its interpreter by its extension, as the kennel/node image runs it.
+  image ??= scripted ? (/\.(mjs|cjs|js)$/.test(options.entryPoint ?? '') ? 'kennel/node:20' : 'kennel/python:3') : IMAGE_CLASSIFIER_IMAGE;
   if (!modelDataUrl && !scripted) throw new DomainError('ValidationError', 'give --training-job or --model-data (or, for an inference script, --source-dir)');
   return { Image: image, ...(modelDataUrl ? { ModelDataUrl: modelDataUrl } : {}), ...(Object.keys(environment).length > 0 ? { Environment: environment } : {}) };
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { createApp, listen, type RunningServer } from '../api/server.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
@@ -91,9 +92,11 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
     checkpoints: new CheckpointFiles(dirs.checkpointsDir),
     preparedData: new PreparedDataCache(artifacts),
     logs: new JobLogs(dirs.logsDir),
+    endpointLogs: new JobLogs(join(dirs.logsDir, 'endpoints')),
     traces: new TraceFiles(dirs.tracesDir),
     jobsDir: dirs.jobsDir,
     servingDir: dirs.servingDir,
+    home: dirs.home,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     autoscaling,
     secrets,

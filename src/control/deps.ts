@@ -80,12 +80,16 @@ export interface ControlDeps {
   preparedData: PreparedDataCache;
   /** Training jobs' logs. */
   logs: JobLogs;
+  /** Endpoints' logs: what their inference scripts print, as CloudWatch keeps /aws/sagemaker/Endpoints/<name>. */
+  endpointLogs: JobLogs;
   /** Training jobs' debugger traces. */
   traces: TraceFiles;
   /** Where script-mode jobs get their /opt/ml folder: `<jobsDir>/<job>`. */
   jobsDir: string;
   /** Inference scripts' unpacked model folders, and their instances' private folders. */
   servingDir: string;
+  /** The state folder itself: code to serve may not come from inside it (it holds the keys). */
+  home: string;
   limits: PlatformLimits;
   /** How the autoscaler reads the scaling metrics. */
   autoscaling: AutoscalingSettings;

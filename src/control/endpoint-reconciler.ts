@@ -5,6 +5,7 @@ import type { DeployedVariant, Endpoint } from '../domain/serving/endpoint.ts';
 import { threadBudget } from '../domain/training/instance-types.ts';
 import { isScriptServing, type InferenceScript } from '../domain/serving/model-serving.ts';
 import { startInstance } from '../runtime/serving/instance.ts';
+import type { JobLogWriter } from '../runtime/logs/job-logs.ts';
 import { ModelFolders } from '../runtime/serving/model-folders.ts';
 import { startScriptInstance } from '../runtime/serving/script-instance.ts';
 import type { Instance } from '../runtime/serving/instance-types.ts';
@@ -34,6 +35,7 @@ export class EndpointReconciler implements Reconciler {
   private readonly retryAfter = new Map<string, number>();
   private readonly health: InstanceHealthChecks;
   private readonly modelFolders: ModelFolders;
+  private readonly logs = new Map<string, JobLogWriter>();
 
   constructor(
     private readonly deps: ControlDeps,
@@ -75,6 +77,7 @@ export class EndpointReconciler implements Reconciler {
   async close(): Promise<void> {
     await this.settled();
     await this.instances.closeAll();
+    await Promise.allSettled([...this.logs.values()].map((log) => log.close()));
   }
 
   /** Starts `work` for the endpoint unless something is already under way for it; the next pass looks again. */
@@ -248,7 +251,7 @@ export class EndpointReconciler implements Reconciler {
   /** A dead instance is forgotten, which the next pass sees as a variant short of an instance. */
   private watch(endpointName: string, variantName: string, instance: Instance): void {
     instance.onExit((reason) => {
-      // Requests in flight were refused with ServiceUnavailable, and retried on another instance where there is one.
+      // Requests in flight were refused with ServiceUnavailable; an ONNX instance's are retried on another one where there is one, a script's are not.
       if (!this.instances.discard(endpointName, instance)) return;
       this.deps.logger.warn('endpoint instance died; replacing it', { endpointName, variantName, reason });
       this.kick();
@@ -276,12 +279,14 @@ export class EndpointReconciler implements Reconciler {
 
   /** An inference script's instance: its model folder unpacked (once per content), then a model server process of its own. */
   private async startScript(endpointName: string, variant: DeployedVariant, script: InferenceScript, threads: number): Promise<Instance> {
-    const { artifacts, logger } = this.deps;
+    const { artifacts } = this.deps;
     const key = script.sourceArchive ? `${script.modelArchive}-${script.sourceArchive}` : script.modelArchive;
     const folder = await this.modelFolders.prepare(key, async () => ({
       model: await artifacts.get(script.modelArchive),
       ...(script.sourceArchive ? { source: await artifacts.get(script.sourceArchive) } : {}),
     }));
+    const log = this.endpointLog(endpointName);
+    log.append(`[${variant.variantName}] starting an instance of model ${variant.modelName}`);
     return startScriptInstance({
       modelName: variant.modelName,
       variantName: variant.variantName,
@@ -293,8 +298,19 @@ export class EndpointReconciler implements Reconciler {
       threads,
       timeoutMs: script.timeoutMs,
       startTimeoutMs: SCRIPT_START_TIMEOUT_MS,
-      onLog: (stream, line) => logger.info(line, { endpointName, variantName: variant.variantName, stream }),
+      onLog: (_stream, line) => log.append(`[${variant.variantName}] ${line}`),
+      logHint: `See the endpoint's log for the traceback: kennel endpoints logs ${endpointName}`,
     });
+  }
+
+  /** One writer per endpoint, shared by its instances; kept while Kennel runs (the log outlives the endpoint, as CloudWatch's does). */
+  private endpointLog(endpointName: string): JobLogWriter {
+    let writer = this.logs.get(endpointName);
+    if (!writer) {
+      writer = this.deps.endpointLogs.writer(endpointName, () => this.deps.clock.now());
+      this.logs.set(endpointName, writer);
+    }
+    return writer;
   }
 }
 

@@ -194,7 +194,7 @@ export class EndpointService implements VariantScaling {
       if (lease.instance.kind === 'script') {
         const answer = await this.invokeScript(lease as InstanceLease<ScriptInstance>, input);
         modelLatencyMs = answer.modelLatencyMs;
-        this.record(name, variantName, 'OK', startedMs, modelLatencyMs, modelLatencyMs);
+        this.record(name, variantName, 'OK', startedMs, modelLatencyMs, answer.computeMs);
         return { variantName, kind: 'script', contentType: answer.contentType, body: answer.body };
       }
       let image: Uint8Array;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { DomainError, isDomainError } from '../core/errors.ts';
 import { assertResourceName } from '../core/names.ts';
 import type { Model } from '../domain/serving/endpoint.ts';
@@ -121,6 +121,8 @@ export class ModelService {
           labels: await artifacts.put(json(model.labels)),
           modelArchive: await artifacts.put(archive),
         },
+        // Kennel's heads end in a softmax.
+        scores: 'probabilities',
         classCount: model.labels.classes.length,
         ...(model.trainingJobName ? { trainingJobName: model.trainingJobName } : {}),
       };
@@ -159,11 +161,11 @@ export class ModelService {
     let sourceArchive: string | undefined;
     if (settings.submitDirectory !== undefined) {
       const source = await readSourceArchive(this.deps, settings.submitDirectory);
-      if (!(await holdsFile(source, settings.program, settings.submitDirectory))) {
+      if (!(await holdsFile(source, settings.program, settings.submitDirectory, 'PrimaryContainer.Environment.SAGEMAKER_SUBMIT_DIRECTORY'))) {
         throw missingProgram(settings.program, `the source at ${settings.submitDirectory}`, 'PrimaryContainer.Environment.SAGEMAKER_PROGRAM');
       }
       sourceArchive = await artifacts.put(source);
-    } else if (!(await holdsFile(archive, `code/${settings.program}`, where))) {
+    } else if (!(await holdsFile(archive, `code/${settings.program}`, where, 'PrimaryContainer.ModelDataUrl'))) {
       throw missingProgram(
         settings.program,
         `code/ in ${where}`,
@@ -178,7 +180,6 @@ export class ModelService {
         modelArchive: await artifacts.put(archive),
         ...(sourceArchive ? { sourceArchive } : {}),
         timeoutMs: settings.timeoutMs,
-        defaultAccept: settings.defaultAccept,
         environment,
       },
     };
@@ -245,8 +246,13 @@ function rethrowFor(url: string): (error: unknown) => never {
 async function readSourceArchive(deps: ControlDeps, uri: string): Promise<Uint8Array> {
   const field = 'PrimaryContainer.Environment.SAGEMAKER_SUBMIT_DIRECTORY';
   const location = parseLocation(uri);
-  if (location.scheme === 'file' && (await stat(location.path).then((info) => info.isDirectory(), () => false))) {
-    return (await packModelDir(location.path)).archive;
+  if (location.scheme === 'file') {
+    // The code is copied where the script can read it: never Kennel's own state (its keys and every model).
+    const [path, home] = await Promise.all([realpath(location.path).catch(() => location.path), realpath(deps.home).catch(() => deps.home)]);
+    if (path === home || path.startsWith(`${home}/`)) {
+      throw new DomainError('ValidationError', `${field} ${uri} is inside Kennel's state folder, which holds its keys: give the code from a folder of your own`, { field });
+    }
+    if (await stat(path).then((info) => info.isDirectory(), () => false)) return (await packModelDir(path)).archive;
   }
   return readObject(deps, uri, MAX_SOURCE_ARCHIVE_BYTES).catch((error: unknown) => {
     if (isDomainError(error) && error.code === 'NotFound') throw new DomainError('ValidationError', `${field} ${uri} does not exist`, { field });
@@ -254,11 +260,12 @@ async function readSourceArchive(deps: ControlDeps, uri: string): Promise<Uint8A
   });
 }
 
-async function holdsFile(archive: Uint8Array, name: string, where: string): Promise<boolean> {
+async function holdsFile(archive: Uint8Array, name: string, where: string, field: string): Promise<boolean> {
   try {
-    return (await unpackModelArchive(archive, { only: new Set([name]), maxEntryBytes: MAX_SOURCE_ARCHIVE_BYTES })).has(name);
+    // The limits the instance unpacks with (source-code.ts): a Node.js code/ folder with its node_modules has many files.
+    return (await unpackModelArchive(archive, { only: new Set([name]), maxEntries: 200_000, maxTotalBytes: 4 * 1024 ** 3, maxEntryBytes: MAX_SOURCE_ARCHIVE_BYTES })).has(name);
   } catch (error) {
-    if (isDomainError(error)) throw new DomainError('ValidationError', `${where}: ${error.message}`, { field: 'PrimaryContainer.ModelDataUrl' });
+    if (isDomainError(error)) throw new DomainError('ValidationError', `${where}: ${error.message}`, { field });
     throw error;
   }
 }

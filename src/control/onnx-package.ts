@@ -146,7 +146,11 @@ function readLabels(files: ReadonlyMap<string, Uint8Array>, fromMetadata: string
     const list = labelListSchema.safeParse(value);
     if (list.success) return labelsDocument(list.data);
     const document = labelsDocumentSchema.safeParse(value);
-    if (document.success) return document.data;
+    if (document.success) {
+      const classes = [...document.data.classes].sort((a, b) => a.index - b.index);
+      if (classes.some((entry, i) => entry.index !== i)) throw invalid(where, `${name} must give the indexes 0 to ${classes.length - 1}, once each`);
+      return { classes };
+    }
     throw invalid(where, `${name} must be a JSON array of class names in output order`);
   }
   if (fromMetadata) return labelsDocument(fromMetadata);

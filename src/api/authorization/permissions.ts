@@ -320,6 +320,9 @@ const REST: Record<string, PermissionRule> = {
   'GET /kennel/training-jobs/:name/logs': {
     checks: (input) => [{ action: 'kennel:GetTrainingJobLogs', resource: sageMakerArn('training-job', input.params.name, REGION) }],
   },
+  'GET /kennel/endpoints/:name/logs': {
+    checks: (input) => [{ action: 'kennel:GetEndpointLogs', resource: sageMakerArn('endpoint', input.params.name, REGION) }],
+  },
   'GET /kennel/tuning-jobs/:name/trials': {
     checks: (input) => [{ action: 'kennel:ListTuningJobTrials', resource: sageMakerArn('hyper-parameter-tuning-job', input.params.name, REGION) }],
   },

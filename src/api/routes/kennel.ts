@@ -71,6 +71,15 @@ export function kennelRoutes(deps: ApiDeps): Hono<ApiEnv> {
     return c.json({ trainingJobName: job.name, status: job.status, events: page.events, next: page.next });
   });
 
+  // An endpoint's log: what its inference scripts print (model_fn's and handlers' tracebacks among it), as CloudWatch keeps
+  // /aws/sagemaker/Endpoints/<name>. It outlives the endpoint; a name never used has an empty one.
+  app.get('/endpoints/:name/logs', allow('GET /kennel/endpoints/:name/logs'), async (c) => {
+    const query = parseWith(logQuerySchema, c.req.query());
+    const name = c.req.param('name');
+    const page = await platform.deps.endpointLogs.read(name, query.from ?? 0, query.limit ?? 1000);
+    return c.json({ endpointName: name, events: page.events, next: page.next });
+  });
+
   // The debugger's trace, as SageMaker keeps a job's tensors and profiler data in S3: its records in the trace protocol
   // (NaN and the infinities as strings, as in the file), and each rule's evaluation with the step it fired at.
   app.get('/training-jobs/:name/trace', allow('GET /kennel/training-jobs/:name/trace'), async (c) => {

@@ -155,7 +155,7 @@ export const ACTION_CATALOG = {
   s3: ['ListBucket', 'GetObject', 'PutObject', 'DeleteObject'],
   /** CloudWatch Logs, which Lambda's execution-role policies name; Kennel keeps function logs itself. */
   logs: ['CreateLogGroup', 'CreateLogStream', 'PutLogEvents'],
-  /** Kennel's own resources: datasets, training metrics and logs, tuning trials, the audit trail and what is derived from it. */
+  /** Kennel's own resources: datasets, training metrics and logs, endpoint logs, tuning trials, the audit trail and what is derived from it. */
   kennel: [
     'ListDatasets',
     'DescribeDataset',
@@ -164,6 +164,7 @@ export const ACTION_CATALOG = {
     'GetTrainingJobMetrics',
     'GetTrainingJobLogs',
     'GetTrainingJobTrace',
+    'GetEndpointLogs',
     'ListTuningJobTrials',
     'LookupAuditEvents',
     'GetFunctionMetrics',

@@ -75,9 +75,7 @@ export interface InferenceScript {
   sourceArchive?: string;
   /** SAGEMAKER_MODEL_SERVER_TIMEOUT: how long one invocation may take. */
   timeoutMs: number;
-  /** SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT: the Accept used when a request gives none (or any). */
-  defaultAccept: string;
-  /** The model's Environment, as the container gets it: kept with the deployment, which outlives the model. */
+  /** The model's Environment, as the container gets it (SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT among it): kept with the deployment, which outlives the model. */
   environment: Record<string, string>;
 }
 
@@ -112,7 +110,6 @@ export interface InferenceScriptSettings {
   /** An s3:// or file:// URI of the source (a .tar.gz, or a folder with file://); absent, the code is in the model archive's code/. */
   submitDirectory?: string;
   timeoutMs: number;
-  defaultAccept: string;
 }
 
 /**
@@ -140,8 +137,7 @@ export function inferenceScriptSettings(environment: Readonly<Record<string, str
       field: field('SAGEMAKER_MODEL_SERVER_TIMEOUT'),
     });
   }
-  const defaultAccept = environment.SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT || 'application/json';
-  return { program, ...(inArchive ? {} : { submitDirectory: submit }), timeoutMs: timeoutSeconds * 1000, defaultAccept };
+  return { program, ...(inArchive ? {} : { submitDirectory: submit }), timeoutMs: timeoutSeconds * 1000 };
 }
 
 /** A script path inside the code folder: relative, no `..`, with its interpreter's extension (a bare module name gets it). */

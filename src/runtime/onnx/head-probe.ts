@@ -1,33 +1,24 @@
-import * as ort from 'onnxruntime-node';
-import { describeError, DomainError } from '../../core/errors.ts';
+import { startTypeScriptWorker } from '../workers/typescript-worker.ts';
+import { errorOf } from '../workers/worker-errors.ts';
+import type { HeadProbeReply } from './head-probe-worker.ts';
+
+const WORKER_MODULE = new URL('./head-probe-worker.ts', import.meta.url);
 
 /**
- * How many class scores a head gives for `featureSize` features: one zero row is run through it,
- * which also proves the head takes what the backbone gives. A head is two small matrix products,
- * so this costs milliseconds on the calling thread.
+ * How many class scores a head gives for `featureSize` features: one zero row is run through it in
+ * a worker thread of its own, which also proves the head takes what the backbone gives. Refusals
+ * are ValidationErrors that say what is wrong with the head.
  */
 export async function probeHeadClasses(head: Uint8Array, featureSize: number): Promise<number> {
-  let session: ort.InferenceSession;
+  const worker = startTypeScriptWorker(WORKER_MODULE, { head, featureSize });
   try {
-    session = await ort.InferenceSession.create(head, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-  } catch (error) {
-    throw new DomainError('ValidationError', `head.onnx is not a loadable ONNX model: ${describeError(error)}`);
-  }
-  try {
-    if (session.inputNames.length !== 1 || session.outputNames.length !== 1) {
-      throw new DomainError('ValidationError', `head.onnx must have one input (the features) and one output (the class scores); it has inputs ${session.inputNames.join(', ')} and outputs ${session.outputNames.join(', ')}`);
-    }
-    const output = await session
-      .run({ [session.inputNames[0]]: new ort.Tensor('float32', new Float32Array(featureSize), [1, featureSize]) })
-      .catch((error: unknown) => {
-        throw new DomainError('ValidationError', `head.onnx does not take the backbone's ${featureSize} features as a [1, ${featureSize}] float32 tensor: ${describeError(error)}`);
-      });
-    const scores = output[session.outputNames[0]];
-    if (scores.type !== 'float32' || scores.dims.length !== 2 || scores.dims[0] !== 1) {
-      throw new DomainError('ValidationError', `head.onnx must answer float32 scores of shape [N, classes]; it answered ${scores.type} [${scores.dims.join(', ')}]`);
-    }
-    return scores.dims[1];
+    return await new Promise<number>((resolve, reject) => {
+      worker.once('message', (reply: HeadProbeReply) => (reply.kind === 'probed' ? resolve(reply.classes) : reject(errorOf(reply))));
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the head probe's worker exited with code ${code}`)));
+    });
   } finally {
-    await session.release();
+    // It has answered, so no native call is under way: ending it is safe.
+    await worker.terminate();
   }
 }

@@ -62,8 +62,8 @@ export const DEFAULT_MAX_LINE_CHARS = 64 * 1024;
 const DRAIN_MS = 2_000;
 const FALLBACK_PATH = '/usr/local/bin:/usr/bin:/bin';
 
-/** Splits a byte stream into UTF-8 lines, holding a partial line until its newline comes. */
-class LineSplitter {
+/** Splits a byte stream into UTF-8 lines, holding a partial line until its newline comes; a line past `maxChars` is cut there, the rest of it dropped. */
+export class LineSplitter {
   private readonly decoder = new StringDecoder('utf8');
   private line = '';
   private cut = false;

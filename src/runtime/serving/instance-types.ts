@@ -49,8 +49,10 @@ export interface ScriptRequest {
 export interface ScriptResponse {
   body: Uint8Array;
   contentType: string;
-  /** From the request reaching the instance to its answer. */
+  /** From the request reaching the instance to its answer, its wait behind others included. */
   modelLatencyMs: number;
+  /** What the script itself took (input_fn to output_fn): what the instance was busy with. */
+  computeMs: number;
 }
 
 /** An inference script in a worker process: the request goes to the script as it came. */

@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import { DomainError } from '../../core/errors.ts';
 import { asProbabilities, topPredictions, type Prediction, type ScoreKind } from '../../domain/serving/predictions.ts';
 import type { FeatureExtractor } from '../images/feature-extractor.ts';
 import { preprocessImage } from '../images/preprocess.ts';
@@ -41,6 +42,8 @@ export async function loadReplica(options: LoadReplicaOptions): Promise<Replica>
         const output = await head.run({ [head.inputNames[0]]: new ort.Tensor('float32', features, [inputs.length, featureSize]) });
         scores = output[head.outputNames[0]].data as Float32Array;
       }
+      // A model that answers NaN or an infinity is broken, and no ranking of its scores means anything.
+      if (!scores.every(Number.isFinite)) throw new DomainError('ModelError', 'The model answered scores that are not finite numbers (NaN or infinite)', { originalStatusCode: 500 });
       return topKs.map((topK, i) => topPredictions(asProbabilities(scores.subarray(i * classes, (i + 1) * classes), options.scores), labels, topK));
     },
     async close() {

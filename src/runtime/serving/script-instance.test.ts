@@ -79,7 +79,7 @@ export const predict_fn = (data, model) => {
   if (data.some((x) => x < 0)) throw Object.assign(new Error('negative inputs are not allowed'), { statusCode: 422 });
   return data.map((x) => x + model.offset);
 };
-export const output_fn = (prediction, accept) => [JSON.stringify({ outputs: prediction }), 'application/json'];
+export const output_fn = (prediction, accept) => [JSON.stringify({ outputs: prediction }), accept];
 `;
 
 describe('inference script instances', () => {
@@ -120,6 +120,7 @@ describe('inference script instances', () => {
       timeoutMs: 20_000,
       startTimeoutMs: 20_000,
       onLog: (_stream, line) => logs.push(line),
+      logHint: 'See the test log.',
       serverEnv: { KENNEL_PYTHON: python },
       ...overrides,
     });
@@ -152,9 +153,10 @@ describe('inference script instances', () => {
     assert.deepEqual(JSON.parse(text(answer.body)), [[2, 4], [6, 8]]);
     const csv = await instance.invoke({ body: new TextEncoder().encode('1,2\n3,4\n'), contentType: 'text/csv', accept: 'text/csv' });
     assert.equal(text(csv.body), '2.0,4.0\n6.0,8.0\n');
+    // The toolkit's UnsupportedFormatError, which its transformer answers with 500.
     const unsupported = await instance.invoke({ body: new Uint8Array([1, 2]), contentType: 'image/gif' }).catch((error: unknown) => error);
-    assert.ok(isDomainError(unsupported) && unsupported.details.originalStatusCode === 415, String(unsupported));
-    assert.match(unsupported.message, /^Received client error \(415\) from primary with message "Content type image\/gif is not supported/);
+    assert.ok(isDomainError(unsupported) && unsupported.details.originalStatusCode === 500, String(unsupported));
+    assert.match(unsupported.message, /^Received server error \(500\) from primary with message "Content type image\/gif is not supported by this framework/);
     assert.ok(logs.some((line) => line.startsWith('loading from ')), 'what the script prints is its log');
   });
 
@@ -181,6 +183,7 @@ describe('inference script instances', () => {
     assert.match(await died, /its process exited with code 3/);
     assert.equal(instance.alive, false);
     await assert.rejects(instance.invoke({ body: json('after'), contentType: 'application/json' }), /stopped/);
+    await assert.rejects(instance.ping(), /stopped/, 'a ping of a dead instance is refused, not left waiting');
     await waitFor(async () => (await stat(tmpDir).catch(() => undefined)) === undefined);
   });
 
@@ -204,8 +207,11 @@ describe('inference script instances', () => {
 
   it('serves a Node.js inference.mjs with the same contract', async () => {
     const { instance } = await serve('node', { 'offset.txt': '10', 'code/inference.mjs': NODE_ALL_FOUR }, { interpreter: 'node', program: 'inference.mjs' });
-    const answer = await instance.invoke({ body: json({ inputs: [1, 2] }), contentType: 'application/json' });
+    const answer = await instance.invoke({ body: json({ inputs: [1, 2] }), contentType: 'application/json', accept: 'application/json' });
     assert.deepEqual(JSON.parse(text(answer.body)), { outputs: [11, 12] });
+    assert.equal(answer.contentType, 'application/json');
+    const smuggled = await instance.invoke({ body: json({ inputs: [1] }), contentType: 'application/json', accept: 'text/plain\r\nSet-Cookie: x=1' });
+    assert.equal(smuggled.contentType, 'application/octet-stream', 'a content type that cannot be a header value is not passed on');
     const refused = await instance.invoke({ body: json({ inputs: [-1] }), contentType: 'application/json' }).catch((error: unknown) => error);
     assert.ok(isDomainError(refused) && refused.details.originalStatusCode === 422 && refused.details.originalMessage === 'negative inputs are not allowed', String(refused));
   });
@@ -232,6 +238,60 @@ def predict_fn(data, model):
     const isolation = await describeIsolation({ KENNEL_PYTHON: python });
     if (isolation.landlock.available) assert.deepEqual(await read(secret), { refused: 'PermissionError' }, 'a file beside the model folder is refused');
     else assert.deepEqual(await read(secret), { read: '[kennel]\naws_secret_access_key = not-for-scripts\n' }, `without Landlock (${isolation.landlock.reason}) nothing holds the script`);
+  });
+
+  it("times a request from when the model server takes it up, not while it waits behind others", async () => {
+    const { instance } = await serve('queue', { 'code/inference.py': HOSTILE }, { timeoutMs: 1500, environment: { SLEEP_SECONDS: '0.6' } });
+    // Five requests of 0.6 s each: the last waits 2.4 s in all, each runs well inside the 1.5 s timeout.
+    const answers = await Promise.all(Array.from({ length: 5 }, () => instance.invoke({ body: json('sleep'), contentType: 'application/json' })));
+    assert.equal(answers.length, 5);
+    for (const answer of answers) assert.ok(answer.computeMs >= 550 && answer.computeMs < 1400, `the script's own time (${answer.computeMs} ms) is what it took, its wait aside`);
+    assert.ok(answers.at(-1)!.modelLatencyMs > 2000, 'ModelLatency includes the wait behind the others');
+    assert.equal(instance.alive, true);
+  });
+
+  it("passes the toolkit's context, runs pre_model_fn and model_warmup_fn, and offers the toolkit's own modules", async () => {
+    const script = `
+from sagemaker_inference import content_types, errors
+
+calls = []
+
+def pre_model_fn(model_dir):
+    calls.append("pre")
+
+def model_fn(model_dir, context):
+    calls.append("model:" + context.system_properties["model_dir"].split("/")[-1])
+    return "m"
+
+def model_warmup_fn(model_dir, model):
+    calls.append("warmup:" + model)
+
+def transform_fn(model, body, content_type, accept, context):
+    headers = context.request_processor[0].get_request_properties()
+    if body == b"teapot":
+        raise errors.GenericInferenceToolkitError(418, "I am a teapot")
+    return {"calls": calls, "attributes": headers.get("X-Amzn-SageMaker-Custom-Attributes"), "json": content_types.JSON}, "application/json"
+`;
+    const { instance } = await serve('toolkit', { 'code/inference.py': script });
+    const answer = await instance.invoke({ body: new TextEncoder().encode('hello'), contentType: 'text/plain', customAttributes: 'top_k=3' });
+    assert.deepEqual(JSON.parse(text(answer.body)), { calls: ['pre', 'model:toolkit', 'warmup:m'], attributes: 'top_k=3', json: 'application/json' });
+    const teapot = await instance.invoke({ body: new TextEncoder().encode('teapot'), contentType: 'text/plain' }).catch((error: unknown) => error);
+    assert.ok(isDomainError(teapot) && teapot.details.originalStatusCode === 418 && teapot.details.originalMessage === 'I am a teapot', String(teapot));
+  });
+
+  it('fails an answer over 6 MB, and serves on', async () => {
+    const script = `
+def model_fn(model_dir):
+    return None
+
+def transform_fn(model, body, content_type, accept):
+    return b"x" * (int(body) if isinstance(body, (bytes, str)) else 0)
+`;
+    const { instance } = await serve('huge', { 'code/inference.py': script });
+    const huge = await instance.invoke({ body: new TextEncoder().encode(String(7 * 1024 * 1024)), contentType: 'text/plain' }).catch((error: unknown) => error);
+    assert.ok(isDomainError(huge) && huge.code === 'ModelError', String(huge));
+    assert.match(huge.message, /the response is 7340032 bytes, over InvokeEndpoint's limit of 6291456 bytes/);
+    assert.equal((await instance.invoke({ body: new TextEncoder().encode('3'), contentType: 'text/plain' })).body.length, 3);
   });
 
   it('says which interpreter is missing', async () => {

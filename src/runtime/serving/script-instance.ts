@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { describeError, DomainError } from '../../core/errors.ts';
 import type { Interpreter } from '../../domain/training/script-mode.ts';
 import { confinedLaunch } from '../functions/sandbox.ts';
-import { scriptCommand } from '../script-mode/script-process.ts';
+import { LineSplitter, scriptCommand } from '../script-mode/script-process.ts';
 import { encodeFrame, FrameDecoder } from './frames.ts';
 import type { ScriptInstance, ScriptRequest, ScriptResponse } from './instance-types.ts';
 
@@ -35,14 +35,17 @@ export interface ScriptInstanceOptions {
   confine?: boolean;
   /** Each line the script prints. */
   onLog: (stream: 'stdout' | 'stderr', line: string) => void;
+  /** Where the script's output can be read, for error messages ("See the endpoint's log: …"). */
+  logHint: string;
   serverEnv?: NodeJS.ProcessEnv;
 }
 
+/** What the model server sends; read as hostile input (each member is checked where it is used). */
 type Reply =
   | { kind: 'ready' }
-  | { kind: 'load-failed'; message: string }
-  | { kind: 'result'; id: number; contentType?: string }
-  | { kind: 'error'; id: number; status: number; message: string }
+  | { kind: 'load-failed'; message: unknown }
+  | { kind: 'result'; id: number; contentType?: unknown; computeMs?: unknown }
+  | { kind: 'error'; id: number; status: number; message: unknown; computeMs?: unknown }
   | { kind: 'pong'; id: number };
 
 /** Lines of the script's output kept for a failure reason: what a traceback ends with. */
@@ -51,6 +54,8 @@ const TAIL_LINES = 20;
 const CLOSE_GRACE_MS = 5000;
 /** Longer lines are cut, so a script printing without newlines cannot fill memory. */
 const MAX_LINE_CHARS = 16 * 1024;
+/** After the process exits: how long what it left running may hold its output open before its death is reported. */
+const DRAIN_MS = 2000;
 
 /**
  * Starts an inference script in a worker process (bootstraps/): this machine's
@@ -107,26 +112,37 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
 
   // Both streams: under Landlock the launcher sends stderr to stdout, so the log is one stream in the order it was written.
   const outputTail: string[] = [];
-  const log = (stream: 'stdout' | 'stderr') => (line: string) => {
-    outputTail.push(line);
-    if (outputTail.length > TAIL_LINES) outputTail.shift();
-    options.onLog(stream, line);
+  const log = (stream: 'stdout' | 'stderr') => {
+    const lines = new LineSplitter(MAX_LINE_CHARS, (line) => {
+      outputTail.push(line);
+      if (outputTail.length > TAIL_LINES) outputTail.shift();
+      options.onLog(stream, line);
+    });
+    child[stream]!.on('data', (chunk: Buffer) => lines.push(chunk));
+    child[stream]!.on('end', () => lines.end());
   };
-  pipeLines(child.stdout!, log('stdout'));
-  pipeLines(child.stderr!, log('stderr'));
+  log('stdout');
+  log('stderr');
+  // The OOM killer should take a runaway model server, not Kennel (best effort: the file is Linux's).
+  if (child.pid !== undefined) void writeFile(`/proc/${child.pid}/oom_score_adj`, '1000').catch(() => {});
 
   const toWorker = child.stdio[3] as Writable;
   const fromWorker = child.stdio[4] as Readable;
   const decoder = new FrameDecoder<Reply>();
-  const waiting = new Map<number, { resolve: (response: ScriptResponse) => void; reject: (error: unknown) => void; receivedMs: number; timer: NodeJS.Timeout }>();
-  const pinging = new Map<number, () => void>();
+  /** Requests sent and not answered, in the order sent: the model server answers them in that order. */
+  const waiting = new Map<number, { resolve: (response: ScriptResponse) => void; reject: (error: unknown) => void; sentMs: number }>();
+  const pinging = new Map<number, { resolve: () => void; reject: (error: unknown) => void }>();
   const exitListeners: ((reason: string) => void)[] = [];
   let loading: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  let loadFailedMessage: string | undefined;
   let dead: DomainError | undefined;
   let deadReason = '';
   let closed = false;
   let exited = false;
+  let exitedHow = '';
   let nextId = 0;
+  /** The timeout of the request the model server is on: the oldest one waiting. Those behind it wait their turn untimed. */
+  let running: { id: number; timer: NodeJS.Timeout } | undefined;
 
   const killGroup = () => {
     try {
@@ -139,15 +155,50 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
     if (dead) return;
     deadReason = reason;
     dead = new DomainError('ServiceUnavailable', `The instance serving variant ${options.variantName} stopped (${reason}); retry the request`);
-    loading?.reject(new DomainError('ServiceUnavailable', `the inference script's model server stopped before the model was loaded: ${reason}`));
-    for (const pending of waiting.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(dead);
-    }
+    loading?.reject(
+      loadFailedMessage !== undefined
+        ? loadFailure(loadFailedMessage, outputTail, options.logHint)
+        : new DomainError('ServiceUnavailable', `the inference script's model server stopped before the model was loaded: ${reason}`),
+    );
+    clearTimeout(running?.timer);
+    running = undefined;
+    for (const pending of waiting.values()) pending.reject(dead);
     waiting.clear();
+    for (const ping of pinging.values()) ping.reject(dead);
     pinging.clear();
     killGroup();
     if (!closed) for (const listener of exitListeners) listener(reason);
+  };
+  /** Times the oldest request waiting, if none is timed: a request's clock starts when the model server takes it up. */
+  const timeHead = () => {
+    if (running || dead) return;
+    const head = waiting.keys().next();
+    if (head.done) return;
+    const id = head.value;
+    running = {
+      id,
+      timer: setTimeout(() => {
+        const pending = waiting.get(id);
+        waiting.delete(id);
+        pending?.reject(
+          new DomainError('ModelError', `Your invocation timed out while waiting for a response from container primary: the inference script took longer than ${options.timeoutMs / 1000} s (SAGEMAKER_MODEL_SERVER_TIMEOUT)`, {
+            originalStatusCode: 0,
+          }),
+        );
+        // The model server is stuck on it, and every request behind it waits: the process is replaced.
+        die(`a request took longer than ${options.timeoutMs / 1000} s`);
+      }, options.timeoutMs),
+    };
+  };
+  const settle = (id: number) => {
+    const pending = waiting.get(id);
+    waiting.delete(id);
+    if (running?.id === id) {
+      clearTimeout(running.timer);
+      running = undefined;
+    }
+    timeHead();
+    return pending;
   };
 
   fromWorker.on('data', (chunk: Buffer) => {
@@ -160,17 +211,18 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
     }
     for (const { header, body } of frames) {
       if (header.kind === 'ready') loading?.resolve();
-      else if (header.kind === 'load-failed') loading?.reject(loadFailure(header.message, outputTail));
+      // Reported once the process has ended, when its traceback has been read too.
+      else if (header.kind === 'load-failed') loadFailedMessage = String(header.message);
       else if (header.kind === 'pong') {
-        pinging.get(header.id)?.();
+        pinging.get(header.id)?.resolve();
         pinging.delete(header.id);
       } else if (header.kind === 'result' || header.kind === 'error') {
-        const pending = waiting.get(header.id);
+        const pending = settle(header.id);
         if (!pending) continue;
-        waiting.delete(header.id);
-        clearTimeout(pending.timer);
-        if (header.kind === 'result') pending.resolve({ body, contentType: header.contentType || 'application/octet-stream', modelLatencyMs: performance.now() - pending.receivedMs });
-        else pending.reject(modelError(header.status, header.message));
+        const computeMs = typeof header.computeMs === 'number' ? header.computeMs : undefined;
+        const modelLatencyMs = performance.now() - pending.sentMs;
+        if (header.kind === 'result') pending.resolve({ body, contentType: responseContentType(header.contentType), modelLatencyMs, computeMs: computeMs ?? modelLatencyMs });
+        else pending.reject(modelError(header.status, String(header.message), options.logHint));
       }
     }
   });
@@ -180,22 +232,23 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
   child.on('error', (error) => {
     if (child.pid === undefined) loading?.reject(cannotStart(command.file, options.interpreter, error));
   });
-  let how = '';
+  const reportDeath = () => {
+    const last = outputTail.at(-1);
+    die(`its process ${exitedHow}${last ? `; its last words: ${last}` : ''}`);
+    void rm(options.tmpDir, { recursive: true, force: true });
+  };
   child.on('exit', (code, signal) => {
     exited = true;
-    how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    exitedHow = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     // What the script started dies with it, which also closes the pipes it held.
     killGroup();
+    // Something that left the process group may hold the pipes open: the death is reported anyway, after a moment for its output.
+    setTimeout(reportDeath, DRAIN_MS).unref();
   });
   // After the last of its output has been read: a load failure's reply and traceback come before the death they explain.
-  child.on('close', () => {
-    const last = outputTail.at(-1);
-    die(`its process ${how}${last ? `; its last words: ${last}` : ''}`);
-    void rm(options.tmpDir, { recursive: true, force: true });
-  });
-  const send = (header: object, body?: Uint8Array) => {
-    if (!exited) toWorker.write(encodeFrame(header, body));
-  };
+  child.on('close', reportDeath);
+  const send = (header: object, body?: Uint8Array) => toWorker.write(encodeFrame(header, body));
+  const unavailable = () => dead ?? new DomainError('ServiceUnavailable', `The instance serving variant ${options.variantName} stopped (its process ${exitedHow}); retry the request`);
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -224,31 +277,22 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
     modelName: options.modelName,
     variantName: options.variantName,
     get alive() {
-      return dead === undefined;
+      return dead === undefined && !exited;
     },
     invoke(request: ScriptRequest) {
-      if (dead) return Promise.reject(dead);
+      if (dead || exited) return Promise.reject(unavailable());
       const id = nextId++;
       return new Promise<ScriptResponse>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiting.delete(id);
-          reject(
-            new DomainError('ModelError', `Your invocation timed out while waiting for a response from container primary: the inference script took longer than ${options.timeoutMs / 1000} s (SAGEMAKER_MODEL_SERVER_TIMEOUT)`, {
-              originalStatusCode: 0,
-            }),
-          );
-          // Requests run one at a time: the one stuck holds every other, so the process is replaced.
-          die(`a request took longer than ${options.timeoutMs / 1000} s`);
-        }, options.timeoutMs);
-        waiting.set(id, { resolve, reject, receivedMs: performance.now(), timer });
+        waiting.set(id, { resolve, reject, sentMs: performance.now() });
         send({ kind: 'invoke', id, contentType: request.contentType ?? '', accept: request.accept ?? '', customAttributes: request.customAttributes ?? '' }, request.body);
+        timeHead();
       });
     },
     ping() {
-      if (dead) return Promise.reject(dead);
+      if (dead || exited) return Promise.reject(unavailable());
       const id = nextId++;
-      return new Promise<void>((resolve) => {
-        pinging.set(id, resolve);
+      return new Promise<void>((resolve, reject) => {
+        pinging.set(id, { resolve, reject });
         send({ kind: 'ping', id });
       });
     },
@@ -263,7 +307,7 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
       if (closed) return;
       closed = true;
       if (exited) return;
-      // The server finishes the request it is on, then exits; one that does not is killed.
+      // The model server answers what it was sent, then exits; one that takes longer than the grace period is killed.
       const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       send({ kind: 'close' });
       const timer = setTimeout(killGroup, CLOSE_GRACE_MS);
@@ -274,33 +318,21 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
   };
 }
 
-function pipeLines(stream: Readable, emit: (line: string) => void): void {
-  let partial = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (text: string) => {
-    const lines = (partial + text).split('\n');
-    partial = lines.pop() ?? '';
-    if (partial.length > MAX_LINE_CHARS) {
-      emit(`${partial.slice(0, MAX_LINE_CHARS)}… [line cut]`);
-      partial = '';
-    }
-    for (const line of lines) emit(line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}… [line cut]` : line);
-  });
-  stream.on('end', () => {
-    if (partial !== '') emit(partial);
-  });
+/** The script's content type if it can go in a header as it is (printable ASCII, no line breaks), else application/octet-stream. */
+function responseContentType(value: unknown): string {
+  return typeof value === 'string' && value.length <= 256 && /^[\x21-\x7e][\x20-\x7e]*$/.test(value) ? value : 'application/octet-stream';
 }
 
 /** model_fn (or importing the script) failed: the reason names the error, with the traceback's frame that raised it. */
-function loadFailure(message: string, outputTail: readonly string[]): DomainError {
+function loadFailure(message: string, outputTail: readonly string[], logHint: string): DomainError {
   const where = [...outputTail].reverse().find((line) => /^\s*File "/.test(line) || /^\s+at /.test(line));
-  return new DomainError('ValidationError', `the inference script failed to load (model_fn or its import raised ${message})${where ? ` at ${where.trim()}` : ''}`);
+  return new DomainError('ValidationError', `the inference script failed to load (model_fn or its import raised ${message})${where ? ` at ${where.trim()}` : ''}. ${logHint}`);
 }
 
 /** The container answered with an error: SageMaker's ModelError, carrying its status and message. */
-function modelError(status: number, message: string): DomainError {
+function modelError(status: number, message: string, logHint: string): DomainError {
   const side = status < 500 ? 'client' : 'server';
-  return new DomainError('ModelError', `Received ${side} error (${status}) from primary with message "${message}". See the endpoint's log for the traceback.`, {
+  return new DomainError('ModelError', `Received ${side} error (${status}) from primary with message "${message}". ${logHint}`, {
     originalStatusCode: status,
     originalMessage: message,
   });

@@ -9,13 +9,22 @@
 //   input_fn    default: application/json is parsed, text/* is a string, anything else the body's Buffer
 //   predict_fn  default: the model called on the data if it is a function, else model.predict(data)
 //   output_fn   default: JSON; a Buffer or string is sent as it is; return [body, contentType] to set the type
-// Errors with a numeric statusCode (400–599) answer with it; any other error is a 500.
+// Errors with a numeric statusCode (400–599) answer with it; any other error is a 500. An answer of
+// [body, contentType] (two items, the second a string) sets the content type.
 // Frames (frames.ts) arrive on fd 3 and leave on fd 4; stdout and stderr are the endpoint's log.
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const [modelDir, codeDir, program] = process.argv.slice(2);
+// InvokeEndpoint's payload limit holds for answers too; past it the request fails, not the instance.
+const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
+const MAX_MESSAGE_CHARS = 64 * 1024;
+// This process ends when Kennel's does, even by kill -9: Node.js has no parent-death signal, so it looks.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(1);
+}, 1000).unref();
 const defaultAccept = process.env.SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT || 'application/json';
 const replies = createWriteStream(null, { fd: 4 });
 
@@ -82,16 +91,18 @@ async function main() {
   let chain = Promise.resolve();
   const serve = async (header, body) => {
     const accept = !header.accept || header.accept === '*/*' ? defaultAccept : header.accept;
+    const started = performance.now();
     try {
       let result = await transform(body, header.contentType ?? '', accept);
       let contentType = accept;
-      if (Array.isArray(result)) [result, contentType] = result;
+      if (Array.isArray(result) && result.length === 2 && typeof result[1] === 'string') [result, contentType] = result;
       const bytes = Buffer.isBuffer(result) || result instanceof Uint8Array ? Buffer.from(result) : Buffer.from(typeof result === 'string' ? result : JSON.stringify(result), 'utf8');
-      send({ kind: 'result', id: header.id, contentType }, bytes);
+      if (bytes.length > MAX_RESPONSE_BYTES) throw new Error(`the response is ${bytes.length} bytes, over InvokeEndpoint's limit of ${MAX_RESPONSE_BYTES} bytes (6 MB)`);
+      send({ kind: 'result', id: header.id, contentType, computeMs: performance.now() - started }, bytes);
     } catch (error) {
       console.error(error);
       const status = Number.isInteger(error?.statusCode) && error.statusCode >= 400 && error.statusCode <= 599 ? error.statusCode : 500;
-      send({ kind: 'error', id: header.id, status, message: error?.message || String(error) });
+      send({ kind: 'error', id: header.id, status, message: String(error?.message || error).slice(0, MAX_MESSAGE_CHARS), computeMs: performance.now() - started });
     }
   };
 

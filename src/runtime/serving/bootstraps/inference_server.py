@@ -7,30 +7,36 @@ inference toolkit (sagemaker-inference-toolkit's transformer.py and the PyTorch
 container's default handler): model_fn(model_dir) once at start, then for each
 request input_fn(body, content_type), predict_fn(data, model) and
 output_fn(prediction, accept), or transform_fn(model, body, content_type, accept)
-in their place. Every function is optional and has the toolkit's default; any of
-them may take a trailing context argument, which is None here.
+in their place, with pre_model_fn and model_warmup_fn around model_fn. Every
+function is optional and has the toolkit's default; any of them may take a
+trailing context argument (model_dir and the request's headers, as the toolkit's
+context gives them). The toolkit's own modules (sagemaker_inference.errors,
+content_types, encoder, decoder) are importable when the real package is not.
 
 It speaks Kennel's frame protocol (see frames.ts) on file descriptors 3 (requests)
 and 4 (replies); stdout and stderr are the endpoint's log. A reader thread answers
 pings at once, so a long predict_fn does not fail health checks; requests run one
 at a time on the main thread, as a model server worker runs them.
 """
+import ctypes
 import importlib
 import inspect
-import io
 import json
 import os
 import queue
 import struct
 import sys
 import threading
+import time
 import traceback
 
 JSON = "application/json"
 CSV = "text/csv"
 NPY = "application/x-npy"
-NPZ = "application/x-npz"
 UTF8_TYPES = (JSON, CSV)
+# InvokeEndpoint's payload limit holds for answers too; past it the request fails, not the instance.
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024
+MAX_MESSAGE_CHARS = 64 * 1024
 
 requests_in = os.fdopen(3, "rb")
 replies_out = os.fdopen(4, "wb")
@@ -65,14 +71,6 @@ def read_frame():
     return header, body
 
 
-class InferenceError(Exception):
-    """An error with the HTTP status the container answers with, as the toolkit's errors carry one."""
-
-    def __init__(self, status_code, message):
-        super().__init__(message)
-        self.status_code = status_code
-
-
 def optional_module(name):
     try:
         return importlib.import_module(name)
@@ -81,14 +79,18 @@ def optional_module(name):
 
 
 np = optional_module("numpy")
-torch = None  # imported on first use: it takes seconds, and scripts without it should not pay that
 
 
-def load_torch():
-    global torch
-    if torch is None:
-        torch = optional_module("torch") or False
-    return torch or None
+def loaded_torch():
+    """torch if the script (or the default model_fn) imported it: it takes seconds to import, and scripts without it should not pay that."""
+    return sys.modules.get("torch")
+
+
+def unsupported(content_type):
+    """The toolkit's UnsupportedFormatError, which its transformer answers with 500."""
+    from sagemaker_inference.errors import UnsupportedFormatError
+
+    return UnsupportedFormatError(content_type)
 
 
 def media_type(value):
@@ -103,7 +105,8 @@ def parse_accept(accept):
 
 def default_model_fn(model_dir):
     """The PyTorch container's default: a TorchScript model.pt (or the one .pt/.pth file) in model_dir."""
-    if load_torch() is None:
+    torch = optional_module("torch")
+    if torch is None:
         raise NotImplementedError(
             "the inference script has no model_fn, and the default one loads a TorchScript model with torch, "
             "which this Python does not have: define model_fn(model_dir) in the script"
@@ -121,29 +124,23 @@ def default_model_fn(model_dir):
 
 
 def default_input_fn(input_data, content_type):
-    """The toolkit's decoder: JSON, CSV, NPY and NPZ to a numpy array (a tensor where torch is loaded)."""
-    kind = media_type(content_type)
-    if kind == JSON:
-        data = json.loads(input_data)
-        array = np.array(data) if np is not None else data
-    elif np is None:
-        raise InferenceError(415, "Content type {} needs numpy to decode, which this Python does not have; define input_fn".format(content_type))
-    elif kind == CSV:
-        array = np.genfromtxt(io.StringIO(input_data), delimiter=",", dtype=np.float32)
-    elif kind == NPY:
-        array = np.load(io.BytesIO(input_data), allow_pickle=False)
-    elif kind == NPZ:
-        with np.load(io.BytesIO(input_data), allow_pickle=False) as archive:
-            array = archive[archive.files[0]]
-    else:
-        raise InferenceError(415, "Content type {} is not supported by the default input_fn: send {}, {}, {} or {}, or define input_fn".format(content_type, JSON, CSV, NPY, NPZ))
-    if torch and np is not None and isinstance(array, np.ndarray):
-        return torch.FloatTensor(array) if kind in UTF8_TYPES else torch.from_numpy(array)
+    """The toolkit's decoder: JSON, CSV, NPY and NPZ to a numpy array (a tensor where torch is loaded); plain JSON without numpy."""
+    if np is None:
+        if media_type(content_type) == JSON:
+            return json.loads(input_data)
+        raise unsupported(content_type)
+    from sagemaker_inference import decoder
+
+    array = decoder.decode(input_data, content_type)
+    torch = loaded_torch()
+    if torch and isinstance(array, np.ndarray):
+        return torch.FloatTensor(array) if media_type(content_type) in UTF8_TYPES else torch.from_numpy(array)
     return array
 
 
 def default_predict_fn(data, model):
     """The PyTorch container's default: the model called on the data, in eval mode without gradients; any callable otherwise."""
+    torch = loaded_torch()
     if torch and isinstance(model, torch.nn.Module):
         with torch.no_grad():
             model.eval()
@@ -157,6 +154,7 @@ def default_predict_fn(data, model):
 
 
 def to_plain(value):
+    torch = loaded_torch()
     if torch and isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy().tolist()
     if np is not None and isinstance(value, (np.ndarray, np.generic)):
@@ -165,33 +163,58 @@ def to_plain(value):
 
 
 def default_output_fn(prediction, accept):
-    """The toolkit's encoder: the prediction as JSON, CSV or NPY, whichever Accept asks for first."""
+    """The toolkit's encoder: the prediction as JSON, CSV or NPY, whichever Accept names first."""
+    from sagemaker_inference import encoder
+
     for kind in parse_accept(accept):
-        if kind in (JSON, "*/*", "application/*"):
-            return json.dumps(to_plain(prediction)), JSON
-        if kind == CSV:
-            rows = to_plain(prediction)
-            rows = rows if isinstance(rows, list) else [rows]
-            lines = [",".join(str(v) for v in (row if isinstance(row, list) else [row])) for row in rows]
-            return "\n".join(lines) + "\n", CSV
-        if kind == NPY and np is not None:
-            buffer = io.BytesIO()
-            np.save(buffer, np.asarray(to_plain(prediction)))
-            return buffer.getvalue(), NPY
-    raise InferenceError(406, "Accept {} cannot be served by the default output_fn: ask for {}, {} or {}, or define output_fn".format(accept, JSON, CSV, NPY))
+        kind = JSON if kind in ("*/*", "application/*") else kind
+        if kind in encoder.SUPPORTED_CONTENT_TYPES and (kind != NPY or np is not None):
+            return encoder.encode(to_plain(prediction), kind), kind
+    raise unsupported(accept)
 
 
 # --- Serving ------------------------------------------------------------------
 
-def call(function, *args):
+class RequestProcessor:
+    def __init__(self, headers):
+        self._headers = headers
+
+    def get_request_properties(self):
+        return self._headers
+
+
+class Context:
+    """The parts of the model server's context that inference scripts read: system properties and the request's headers."""
+
+    def __init__(self, model_dir, headers=None):
+        self.system_properties = {"model_dir": model_dir, "gpu_id": None}
+        self.request_processor = [RequestProcessor(headers or {})]
+
+
+def call(function, context, *args):
     """Calls a handler with or without the trailing context argument, as the toolkit does."""
     try:
         count = len(inspect.signature(function).parameters)
     except (TypeError, ValueError):
         count = len(args)
     if count == len(args) + 1:
-        return function(*args, None)
+        return function(*args, context)
     return function(*args)
+
+
+def die_with_parent():
+    """Ends this process when Kennel's ends, even by kill -9 (Linux's parent-death signal)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
+
+
+def error_message(error):
+    """What the client is told: the toolkit's errors carry a message of their own, other exceptions their str()."""
+    message = getattr(error, "message", None)
+    text = message if isinstance(message, str) else (str(error) or type(error).__name__)
+    return text[:MAX_MESSAGE_CHARS]
 
 
 def load_handlers(code_dir, program):
@@ -200,7 +223,7 @@ def load_handlers(code_dir, program):
     module = importlib.import_module(module_name)
     handlers = {
         name: getattr(module, name, None)
-        for name in ("model_fn", "input_fn", "predict_fn", "output_fn", "transform_fn")
+        for name in ("model_fn", "input_fn", "predict_fn", "output_fn", "transform_fn", "pre_model_fn", "model_warmup_fn")
     }
     if handlers["transform_fn"] and (handlers["input_fn"] or handlers["predict_fn"] or handlers["output_fn"]):
         raise ValueError("Cannot use transform_fn implementation in conjunction with input_fn, predict_fn, and/or output_fn implementation")
@@ -208,42 +231,54 @@ def load_handlers(code_dir, program):
 
 
 def main():
+    die_with_parent()
     model_dir, code_dir, program = sys.argv[1:4]
+    # The toolkit's modules, for scripts that import them; an installed sagemaker_inference comes first.
+    sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "toolkit"))
     default_accept = os.environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT") or JSON
+    load_context = Context(model_dir)
     try:
         if os.path.exists(os.path.join(code_dir, "requirements.txt")):
             print("code/requirements.txt is not installed: Kennel runs offline, so install what it lists for this Python", file=sys.stderr)
         handlers = load_handlers(code_dir, program)
-        model = call(handlers["model_fn"] or default_model_fn, model_dir)
+        if handlers["pre_model_fn"]:
+            call(handlers["pre_model_fn"], load_context, model_dir)
+        model = call(handlers["model_fn"] or default_model_fn, load_context, model_dir)
+        if handlers["model_warmup_fn"]:
+            call(handlers["model_warmup_fn"], load_context, model_dir, model)
     except BaseException as error:  # noqa: B036 - SystemExit in the script's import is a load failure too
         traceback.print_exc()
-        send({"kind": "load-failed", "message": "{}: {}".format(type(error).__name__, error)})
+        sys.stderr.flush()
+        send({"kind": "load-failed", "message": "{}: {}".format(type(error).__name__, error_message(error))})
         sys.exit(1)
 
     input_fn = handlers["input_fn"] or default_input_fn
     predict_fn = handlers["predict_fn"] or default_predict_fn
     output_fn = handlers["output_fn"] or default_output_fn
 
-    def transform(body, content_type, accept):
+    def transform(context, body, content_type, accept):
         if handlers["transform_fn"]:
-            return call(handlers["transform_fn"], model, body, content_type, accept)
-        data = call(input_fn, body, content_type)
-        prediction = call(predict_fn, data, model)
-        return call(output_fn, prediction, accept)
+            return call(handlers["transform_fn"], context, model, body, content_type, accept)
+        data = call(input_fn, context, body, content_type)
+        prediction = call(predict_fn, context, data, model)
+        return call(output_fn, context, prediction, accept)
 
     work = queue.Queue()
 
     def read_requests():
-        while True:
-            frame = read_frame()
-            if frame is None or frame[0].get("kind") == "close":
-                work.put(None)
-                return
-            header, body = frame
-            if header.get("kind") == "ping":
-                send({"kind": "pong", "id": header["id"]})
-            else:
-                work.put((header, body))
+        try:
+            while True:
+                frame = read_frame()
+                if frame is None or frame[0].get("kind") == "close":
+                    return
+                header, body = frame
+                if header.get("kind") == "ping":
+                    send({"kind": "pong", "id": header["id"]})
+                else:
+                    work.put((header, body))
+        finally:
+            # Kennel closed the pipe, asked to close, or sent what this cannot read: finish what is queued, then end.
+            work.put(None)
 
     threading.Thread(target=read_requests, daemon=True).start()
     send({"kind": "ready"})
@@ -256,9 +291,13 @@ def main():
         accept = header.get("accept") or ""
         if not accept or accept == "*/*":
             accept = default_accept
+        headers = {"Content-Type": content_type, "Accept": accept}
+        if header.get("customAttributes"):
+            headers["X-Amzn-SageMaker-Custom-Attributes"] = header["customAttributes"]
+        started = time.perf_counter()
         try:
             data = body.decode("utf-8") if media_type(content_type) in UTF8_TYPES else body
-            result = transform(data, content_type, accept)
+            result = transform(Context(model_dir, headers), data, content_type, accept)
             response_type = accept
             if isinstance(result, tuple):
                 result, response_type = result[0], result[1]
@@ -266,12 +305,17 @@ def main():
                 result = result.encode("utf-8")
             elif not isinstance(result, (bytes, bytearray, memoryview)):
                 result = json.dumps(to_plain(result)).encode("utf-8")
-            send({"kind": "result", "id": header["id"], "contentType": response_type}, bytes(result))
+            if len(result) > MAX_RESPONSE_BYTES:
+                raise ValueError("the response is {} bytes, over InvokeEndpoint's limit of {} bytes (6 MB)".format(len(result), MAX_RESPONSE_BYTES))
+            compute_ms = (time.perf_counter() - started) * 1000
+            send({"kind": "result", "id": header["id"], "contentType": str(response_type), "computeMs": compute_ms}, bytes(result))
         except Exception as error:  # noqa: BLE001 - every handler error is the request's answer
             traceback.print_exc()
+            sys.stderr.flush()
             status = getattr(error, "status_code", 500)
             status = status if isinstance(status, int) and 400 <= status <= 599 else 500
-            send({"kind": "error", "id": header["id"], "status": status, "message": str(error) or type(error).__name__})
+            compute_ms = (time.perf_counter() - started) * 1000
+            send({"kind": "error", "id": header["id"], "status": status, "message": error_message(error), "computeMs": compute_ms})
 
 
 if __name__ == "__main__":
