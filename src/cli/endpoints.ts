@@ -4,7 +4,8 @@ import { extname } from 'node:path';
 import type { Command } from 'commander';
 import type { Prediction } from '../domain/serving/predictions.ts';
 import type { KennelClient } from './client.ts';
-import { connect, globalOptions, print, registerResourceVerbs, table, time, watchOptions } from './context.ts';
+import { connect, print, registerResourceVerbs, table, time, watchOptions } from './context.ts';
+import { followLogAt, printLogEvent } from './training-jobs.ts';
 import { watchEndpoint } from './endpoint-watch.ts';
 import type { EndpointDescription, NamedSummary } from './sagemaker-shapes.ts';
 
@@ -53,18 +54,7 @@ export function registerEndpoints(program: Command): void {
     .description("An endpoint's log: what its inference scripts print, their tracebacks among it")
     .option('-f, --follow', 'keep printing new lines until Ctrl-C')
     .action(async (name: string, options: { follow?: boolean }, command: Command) => {
-      const client = await connect(command);
-      const json = globalOptions(command).output === 'json';
-      let from = 0;
-      for (;;) {
-        const page = await client.kennel<{ events: { atMs: number; message: string }[]; next: number }>('GET', `/endpoints/${encodeURIComponent(name)}/logs?from=${from}`);
-        for (const event of page.events) process.stdout.write(json ? `${JSON.stringify(event)}\n` : `${new Date(event.atMs).toISOString()} ${event.message}\n`);
-        const more = page.next !== from;
-        from = page.next;
-        if (more) continue;
-        if (!options.follow) return;
-        await new Promise((done) => setTimeout(done, 500));
-      }
+      await followLogAt(await connect(command), `/endpoints/${encodeURIComponent(name)}/logs`, () => !options.follow, printLogEvent(command));
     });
 
   group

@@ -18,6 +18,7 @@ const SCRIPT = `
 import json, os
 
 def model_fn(model_dir):
+    print("loading the greeting")
     with open(os.path.join(model_dir, "greeting.txt")) as f:
         return f.read().strip()
 
@@ -87,6 +88,8 @@ describe('an inference-script endpoint through kill -9 of the server', { timeout
     const answer = JSON.parse(kennel(home, url, 'endpoints', 'invoke', 'greeter', '--body', request, '-o', 'json')) as { greeting: string; name: string; pid: number };
     assert.deepEqual({ greeting: answer.greeting, name: answer.name }, { greeting: 'hello', name: 'Rex' });
     assert.ok(alive(answer.pid), 'the model server runs');
+    const log = kennel(home, url, 'endpoints', 'logs', 'greeter');
+    assert.match(log, /\[AllTraffic\] starting an instance of model greeter\n.*\[AllTraffic\] loading the greeting\n/s, `the endpoint's log has what the script printed:\n${log}`);
 
     await new Promise<void>((resolve) => {
       first.child.once('exit', () => resolve());

@@ -107,11 +107,7 @@ export function registerTrainingJobs(program: Command): void {
     .description("A training job's log: a script's stdout and stderr, or the image classifier's epochs")
     .option('-f, --follow', 'keep printing new lines until the job ends')
     .action(async (name: string, options: { follow?: boolean }, command: Command) => {
-      const client = await connect(command);
-      const json = globalOptions(command).output === 'json';
-      await followLog(client, name, Boolean(options.follow), (event) =>
-        process.stdout.write(json ? `${JSON.stringify(event)}\n` : `${new Date(event.atMs).toISOString()} ${event.message}\n`),
-      );
+      await followLog(await connect(command), name, Boolean(options.follow), printLogEvent(command));
     });
 
   group
@@ -221,16 +217,32 @@ const FOLLOW_POLL_MS = 500;
 
 /** Prints a job's log; with `follow`, goes on until the job has ended and its last lines are out. */
 export async function followLog(client: KennelClient, name: string, follow: boolean, onEvent: (event: LogPage['events'][number]) => void): Promise<void> {
+  await followLogAt<LogPage>(client, `/training-jobs/${encodeURIComponent(name)}/logs`, (page) => !follow || TERMINAL.includes(page.status), onEvent);
+}
+
+/** Reads a Kennel log (`path` answers `{events, next}` from an offset) to its end, and on while `done` says no. */
+export async function followLogAt<Page extends { events: LogPage['events']; next: number }>(
+  client: KennelClient,
+  path: string,
+  done: (page: Page) => boolean,
+  onEvent: (event: LogPage['events'][number]) => void,
+): Promise<void> {
   let from = 0;
   for (;;) {
-    const page = await client.kennel<LogPage>('GET', `/training-jobs/${encodeURIComponent(name)}/logs?from=${from}`);
+    const page = await client.kennel<Page>('GET', `${path}?from=${from}`);
     for (const event of page.events) onEvent(event);
     const more = page.next !== from;
     from = page.next;
     if (more) continue;
-    if (!follow || TERMINAL.includes(page.status)) return;
-    await new Promise((done) => setTimeout(done, FOLLOW_POLL_MS));
+    if (done(page)) return;
+    await new Promise((resolve) => setTimeout(resolve, FOLLOW_POLL_MS));
   }
+}
+
+/** How `logs` commands print an event: a timestamped line, or a JSON object with -o json. */
+export function printLogEvent(command: Command): (event: LogPage['events'][number]) => void {
+  const json = globalOptions(command).output === 'json';
+  return (event) => process.stdout.write(json ? `${JSON.stringify(event)}\n` : `${new Date(event.atMs).toISOString()} ${event.message}\n`);
 }
 
 export async function waitForJob(client: KennelClient, name: string): Promise<DescribedJob> {

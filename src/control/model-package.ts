@@ -118,10 +118,15 @@ function json(value: unknown): Uint8Array {
 }
 
 function parseJson(bytes: Uint8Array, where: string, file: string): unknown {
+  return parseArchiveJson(bytes, () => invalid(where, `${file} is not valid JSON`));
+}
+
+/** A JSON file of a model archive, or the refusal `notJson` makes. */
+export function parseArchiveJson(bytes: Uint8Array, notJson: () => DomainError): unknown {
   try {
     return JSON.parse(new TextDecoder().decode(bytes));
   } catch {
-    throw invalid(where, `${file} is not valid JSON`);
+    throw notJson();
   }
 }
 

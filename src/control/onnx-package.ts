@@ -6,7 +6,7 @@ import type { Preprocessing } from '../domain/training/training-job.ts';
 import { unpackModelArchive } from '../runtime/models/model-archive.ts';
 import { readMetadataProps } from '../runtime/onnx/proto.ts';
 import { labelsDocument, type LabelsDocument } from './labels.ts';
-import { MODEL_MANIFEST } from './model-package.ts';
+import { MODEL_MANIFEST, parseArchiveJson } from './model-package.ts';
 
 /**
  * A model.tar.gz made outside Kennel for its ONNX serving image (docs/serving.md):
@@ -158,11 +158,7 @@ function readLabels(files: ReadonlyMap<string, Uint8Array>, fromMetadata: string
 }
 
 function parseJson(bytes: Uint8Array, where: string, file: string): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    throw invalid(where, `${file} is not valid JSON`);
-  }
+  return parseArchiveJson(bytes, () => invalid(where, `${file} is not valid JSON`));
 }
 
 function invalid(where: string, why: string): DomainError {
