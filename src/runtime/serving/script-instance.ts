@@ -31,8 +31,6 @@ export interface ScriptInstanceOptions {
   timeoutMs: number;
   /** How long model_fn may take. */
   startTimeoutMs: number;
-  /** false runs the model server unconfined even where Landlock could hold it (for measuring what it costs). */
-  confine?: boolean;
   /** Each line the script prints. */
   onLog: (stream: 'stdout' | 'stderr', line: string) => void;
   /** Where the script's output can be read, for error messages ("See the endpoint's log: …"). */
@@ -90,9 +88,7 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
   };
 
   // Confined as Python functions are where the kernel has Landlock: the model folder and Kennel's model server to read, its own folder to write.
-  const launch = options.confine === false
-    ? undefined
-    : await confinedLaunch({ interpreter: options.interpreter, args: command.args, env, read: [options.modelDir, BOOTSTRAP_DIR], write: [options.tmpDir], serverEnv: options.serverEnv });
+  const launch = await confinedLaunch({ interpreter: options.interpreter, args: command.args, env, read: [options.modelDir, BOOTSTRAP_DIR], write: [options.tmpDir], serverEnv: options.serverEnv });
   let child: ChildProcess;
   try {
     child = spawn(launch?.file ?? command.file, launch?.args ?? command.args, {
