@@ -74,12 +74,10 @@ export function registerEndpoints(program: Command): void {
         const body = options.body === '-' ? await buffer(process.stdin) : await readFile(options.body);
         const answer = await client.invokeEndpointRaw(name, body, options.contentType, options.accept, customAttributes);
         // The answer as the script gave it: JSON pretty-printed (or as JSON with -o json), anything else written out byte for byte.
-        if (/^application\/(.+\+)?json\b/i.test(answer.contentType)) {
-          const parsed = JSON.parse(new TextDecoder().decode(answer.body)) as unknown;
-          print(command, parsed, (value) => JSON.stringify(value, null, 2));
-        } else {
-          process.stdout.write(answer.body);
-        }
+        const parsed = /^application\/(.+\+)?json\b/i.test(answer.contentType) ? parseJsonOrUndefined(new TextDecoder().decode(answer.body)) : undefined;
+        if (parsed !== undefined) print(command, parsed, (value) => JSON.stringify(value, null, 2));
+        // Not JSON after all (Python's json.dumps writes NaN, which JSON.parse refuses), or another type: the bytes as they came.
+        else process.stdout.write(answer.body);
         return;
       }
       const result = options.file
@@ -89,6 +87,14 @@ export function registerEndpoints(program: Command): void {
         table(['LABEL', 'INDEX', 'PROBABILITY'], r.predictions.map((p) => [p.label, p.index, p.probability.toFixed(4)])),
       );
     });
+}
+
+function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function imageContentType(path: string): string {

@@ -101,6 +101,27 @@ describe('creating models from model data URLs', () => {
     await refused(pathToFileURL(join(dir, 'garbage.tar.gz')).href, /not a valid gzip-compressed tar archive/);
   });
 
+  it("refuses an inference script's source that is, holds or lies in Kennel's state folder, which holds its keys", async () => {
+    // testControlDeps keeps the state in `dir` itself.
+    const url = await archiveAt('script.tar.gz', { 'code/inference.py': json('') });
+    const inside = join(dir, 'code');
+    await writeFile(join(dir, 'inference.py'), '');
+    for (const source of [dir, inside, join(dir, '..'), '/']) {
+      await assert.rejects(
+        platform.models.create({
+          name: 'nosy',
+          executionRoleArn: KENNEL_EXECUTION_ROLE_ARN,
+          image: 'kennel/python:3',
+          modelDataUrl: url,
+          environment: { SAGEMAKER_SUBMIT_DIRECTORY: pathToFileURL(source).href },
+        }),
+        /SAGEMAKER_SUBMIT_DIRECTORY file:.* is or holds Kennel's state folder/,
+        source,
+      );
+    }
+    assert.equal(platform.deps.store.models.get('nosy'), undefined);
+  });
+
   it("refuses a job's output that was replaced after the job wrote it", async () => {
     const other = await packModelArchive({ 'kennel-model.json': json({}) });
     await platform.deps.objects.putBytes(DEFAULT_BUCKET, 'job/output/model.tar.gz', other);

@@ -11,6 +11,7 @@ import { packModelArchive, unpackModelArchive } from '../runtime/models/model-ar
 import { probeHeadClasses } from '../runtime/onnx/head-probe.ts';
 import { openBackboneInWorker } from '../runtime/onnx/worker-backbone.ts';
 import { packModelDir } from '../runtime/script-mode/model-output.ts';
+import { MODEL_FOLDER_LIMITS, SOURCE_FOLDER_LIMITS } from '../runtime/serving/model-folders.ts';
 import type { ControlDeps } from './deps.ts';
 import { KENNEL_MODEL_FORMAT, MODEL_MANIFEST, readModelPackage } from './model-package.ts';
 import { parseLocation, readObject, sameLocation } from './object-locations.ts';
@@ -249,10 +250,11 @@ async function readSourceArchive(deps: ControlDeps, uri: string): Promise<Uint8A
   if (location.scheme === 'file') {
     // The code is copied where the script can read it: never Kennel's own state (its keys and every model).
     const [path, home] = await Promise.all([realpath(location.path).catch(() => location.path), realpath(deps.home).catch(() => deps.home)]);
-    if (path === home || path.startsWith(`${home}/`)) {
-      throw new DomainError('ValidationError', `${field} ${uri} is inside Kennel's state folder, which holds its keys: give the code from a folder of your own`, { field });
+    const within = (inner: string, outer: string) => outer === '/' || inner === outer || inner.startsWith(`${outer}/`);
+    if (within(path, home) || within(home, path)) {
+      throw new DomainError('ValidationError', `${field} ${uri} is or holds Kennel's state folder, which holds its keys: give the code from a folder of its own`, { field });
     }
-    if (await stat(path).then((info) => info.isDirectory(), () => false)) return (await packModelDir(path)).archive;
+    if (await stat(path).then((info) => info.isDirectory(), () => false)) return (await packModelDir(path, SOURCE_FOLDER_LIMITS)).archive;
   }
   return readObject(deps, uri, MAX_SOURCE_ARCHIVE_BYTES).catch((error: unknown) => {
     if (isDomainError(error) && error.code === 'NotFound') throw new DomainError('ValidationError', `${field} ${uri} does not exist`, { field });
@@ -262,8 +264,9 @@ async function readSourceArchive(deps: ControlDeps, uri: string): Promise<Uint8A
 
 async function holdsFile(archive: Uint8Array, name: string, where: string, field: string): Promise<boolean> {
   try {
-    // The limits the instance unpacks with (source-code.ts): a Node.js code/ folder with its node_modules has many files.
-    return (await unpackModelArchive(archive, { only: new Set([name]), maxEntries: 200_000, maxTotalBytes: 4 * 1024 ** 3, maxEntryBytes: MAX_SOURCE_ARCHIVE_BYTES })).has(name);
+    // The instance's limits (model-folders.ts): a Node.js code/ folder with its node_modules has many files.
+    const limits = field === 'PrimaryContainer.ModelDataUrl' ? MODEL_FOLDER_LIMITS : SOURCE_FOLDER_LIMITS;
+    return (await unpackModelArchive(archive, { only: new Set([name]), maxEntries: limits.maxFiles, maxTotalBytes: limits.maxBytes, maxEntryBytes: MAX_SOURCE_ARCHIVE_BYTES })).has(name);
   } catch (error) {
     if (isDomainError(error)) throw new DomainError('ValidationError', `${where}: ${error.message}`, { field });
     throw error;

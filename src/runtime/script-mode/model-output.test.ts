@@ -66,7 +66,7 @@ describe('packModelDir', () => {
     writeFileSync(join(modelDir, 'a.bin'), Buffer.alloc(600));
     writeFileSync(join(modelDir, 'b.bin'), Buffer.alloc(600));
     for (const [limits, pattern] of [
-      [{ maxBytes: 1000 }, /holds more than 1000 bytes, the most Kennel packs into model\.tar\.gz: save only what the model needs/],
+      [{ maxBytes: 1000 }, /The model folder \(SM_MODEL_DIR\) holds more than 1000 bytes, the most Kennel packs into one archive: keep only what the model needs/],
       [{ maxFiles: 1 }, /holds more than 1 files/],
     ] as const) {
       await assert.rejects(packModelDir(modelDir, limits), (error: unknown) => {

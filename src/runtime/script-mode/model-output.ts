@@ -7,6 +7,8 @@ export interface ModelDirLimits {
   maxFiles?: number;
   /** Bytes of the files together: packing holds them, the tar and the gzip in memory at once. */
   maxBytes?: number;
+  /** What the folder is, in errors. */
+  label?: string;
 }
 
 export interface PackedModelDir {
@@ -19,7 +21,7 @@ export interface PackedModelDir {
 }
 
 const GIB = 1024 ** 3;
-const DEFAULT_LIMITS: Required<ModelDirLimits> = { maxFiles: 10_000, maxBytes: GIB };
+const DEFAULT_LIMITS: Required<ModelDirLimits> = { maxFiles: 10_000, maxBytes: GIB, label: 'The model folder (SM_MODEL_DIR)' };
 
 /**
  * model.tar.gz of everything the script wrote to SM_MODEL_DIR, as SageMaker
@@ -30,7 +32,7 @@ const DEFAULT_LIMITS: Required<ModelDirLimits> = { maxFiles: 10_000, maxBytes: G
  * Sizes are checked before anything is read.
  */
 export async function packModelDir(modelDir: string, limits: ModelDirLimits = {}): Promise<PackedModelDir> {
-  const { maxFiles, maxBytes } = { ...DEFAULT_LIMITS, ...limits };
+  const { maxFiles, maxBytes, label } = { ...DEFAULT_LIMITS, ...limits };
   const root = await realpath(modelDir);
   const inside = (path: string) => path.startsWith(root + sep);
   const found: { name: string; path: string }[] = [];
@@ -41,10 +43,10 @@ export async function packModelDir(modelDir: string, limits: ModelDirLimits = {}
     found.push({ name, path });
     bytes += size;
     if (found.length > maxFiles) {
-      throw new DomainError('LimitExceeded', `The model folder (SM_MODEL_DIR) holds more than ${maxFiles} files, the most Kennel packs into model.tar.gz: save fewer, larger files`, { maxFiles });
+      throw new DomainError('LimitExceeded', `${label} holds more than ${maxFiles} files, the most Kennel packs into one archive: save fewer, larger files`, { maxFiles });
     }
     if (bytes > maxBytes) {
-      throw new DomainError('LimitExceeded', `The model folder (SM_MODEL_DIR) holds more than ${maxBytes} bytes, the most Kennel packs into model.tar.gz: save only what the model needs to serve`, { maxBytes });
+      throw new DomainError('LimitExceeded', `${label} holds more than ${maxBytes} bytes, the most Kennel packs into one archive: keep only what the model needs to serve`, { maxBytes });
     }
   };
 

@@ -141,7 +141,9 @@ async function run(batch: Queued[]): Promise<void> {
     const doneMs = performance.now();
     const computeMs = (doneMs - runStartMs) / batch.length;
     for (const [i, entry] of batch.entries()) {
-      port.postMessage({ kind: 'classified', id: entry.id, predictions: predictions[i], modelMs: doneMs - entry.receivedMs, computeMs } satisfies InstanceReply);
+      const answer = predictions[i];
+      if (answer instanceof DomainError) fail([entry.id], answer);
+      else port.postMessage({ kind: 'classified', id: entry.id, predictions: answer, modelMs: doneMs - entry.receivedMs, computeMs } satisfies InstanceReply);
     }
   } catch (error) {
     // The model itself failed (ONNX Runtime threw): SageMaker answers that as ModelError, status 424.

@@ -11,6 +11,9 @@ export interface ModelFolder {
 }
 
 const GIB = 1024 ** 3;
+/** What an instance unpacks of a model archive, and of a source archive; CreateModel checks archives against the same. */
+export const MODEL_FOLDER_LIMITS = { maxFiles: 100_000, maxBytes: 4 * GIB, label: 'model.tar.gz' } as const;
+export const SOURCE_FOLDER_LIMITS = { maxFiles: 100_000, maxBytes: GIB, label: 'the source (SAGEMAKER_SUBMIT_DIRECTORY)' } as const;
 
 /**
  * The model folders of inference scripts, unpacked once per content and shared by every
@@ -30,11 +33,11 @@ export class ModelFolders {
     const temp = await mkdtemp(join(this.root, `.unpacking-${key}-`));
     try {
       const { model, source } = await load();
-      await unpackArchiveInto(model, temp, 'model.tar.gz', { maxBytes: 4 * GIB });
+      await unpackArchiveInto(model, temp, MODEL_FOLDER_LIMITS.label, MODEL_FOLDER_LIMITS);
       if (source) {
         await rm(join(temp, 'code'), { recursive: true, force: true });
         await mkdir(join(temp, 'code'));
-        await unpackArchiveInto(source, join(temp, 'code'), 'the source archive (SAGEMAKER_SUBMIT_DIRECTORY)');
+        await unpackArchiveInto(source, join(temp, 'code'), SOURCE_FOLDER_LIMITS.label, SOURCE_FOLDER_LIMITS);
       }
       await mkdir(join(temp, 'code'), { recursive: true });
       await rename(temp, dir).catch(async (error: NodeJS.ErrnoException) => {

@@ -9,8 +9,8 @@ export interface Replica {
   readonly classCount: number;
   /** Decodes and preprocesses one image into the backbone's input (on libuv's pool, not this thread). */
   preprocess(image: Uint8Array): Promise<Float32Array>;
-  /** Runs preprocessed inputs through the model as one batch; the predictions of each, in order. */
-  classifyBatch(inputs: readonly Float32Array[], topKs: readonly number[]): Promise<Prediction[][]>;
+  /** Runs preprocessed inputs through the model as one batch; the predictions of each, in order, or why that one has none. */
+  classifyBatch(inputs: readonly Float32Array[], topKs: readonly number[]): Promise<(Prediction[] | DomainError)[]>;
   close(): Promise<void>;
 }
 
@@ -42,9 +42,12 @@ export async function loadReplica(options: LoadReplicaOptions): Promise<Replica>
         const output = await head.run({ [head.inputNames[0]]: new ort.Tensor('float32', features, [inputs.length, featureSize]) });
         scores = output[head.outputNames[0]].data as Float32Array;
       }
-      // A model that answers NaN or an infinity is broken, and no ranking of its scores means anything.
-      if (!scores.every(Number.isFinite)) throw new DomainError('ModelError', 'The model answered scores that are not finite numbers (NaN or infinite)', { originalStatusCode: 500 });
-      return topKs.map((topK, i) => topPredictions(asProbabilities(scores.subarray(i * classes, (i + 1) * classes), options.scores), labels, topK));
+      return topKs.map((topK, i) => {
+        const row = scores.subarray(i * classes, (i + 1) * classes);
+        // A model that answers NaN or an infinity for an image is broken on it, and no ranking of its scores means anything.
+        if (!row.every(Number.isFinite)) return new DomainError('ModelError', 'The model answered scores that are not finite numbers (NaN or infinite) for this image', { originalStatusCode: 500 });
+        return topPredictions(asProbabilities(row, options.scores), labels, topK);
+      });
     },
     async close() {
       await Promise.all([head?.release(), extractor.close()]);

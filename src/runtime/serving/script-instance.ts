@@ -46,6 +46,16 @@ type Reply =
   | { kind: 'error'; id: number; status: number; message: unknown; computeMs?: unknown }
   | { kind: 'pong'; id: number };
 
+interface Waiting {
+  resolve: (response: ScriptResponse) => void;
+  reject: (error: unknown) => void;
+  sentMs: number;
+  /** The invocation's whole-call deadline. */
+  deadline: NodeJS.Timeout;
+  /** Its caller was answered with a timeout; the model server's answer, when it comes, is dropped. */
+  abandoned?: boolean;
+}
+
 /** Lines of the script's output kept for a failure reason: what a traceback ends with. */
 const TAIL_LINES = 20;
 /** A closed instance that does not exit by itself within this is killed. */
@@ -126,7 +136,7 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
   const fromWorker = child.stdio[4] as Readable;
   const decoder = new FrameDecoder<Reply>();
   /** Requests sent and not answered, in the order sent: the model server answers them in that order. */
-  const waiting = new Map<number, { resolve: (response: ScriptResponse) => void; reject: (error: unknown) => void; sentMs: number }>();
+  const waiting = new Map<number, Waiting>();
   const pinging = new Map<number, { resolve: () => void; reject: (error: unknown) => void }>();
   const exitListeners: ((reason: string) => void)[] = [];
   let loading: { resolve: () => void; reject: (error: unknown) => void } | undefined;
@@ -137,7 +147,7 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
   let exited = false;
   let exitedHow = '';
   let nextId = 0;
-  /** The timeout of the request the model server is on: the oldest one waiting. Those behind it wait their turn untimed. */
+  /** The timeout of the request the model server is on (the oldest one waiting): past it the process is stuck, and replaced. */
   let running: { id: number; timer: NodeJS.Timeout } | undefined;
 
   const killGroup = () => {
@@ -158,13 +168,21 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
     );
     clearTimeout(running?.timer);
     running = undefined;
-    for (const pending of waiting.values()) pending.reject(dead);
+    for (const pending of waiting.values()) {
+      clearTimeout(pending.deadline);
+      pending.reject(dead);
+    }
     waiting.clear();
     for (const ping of pinging.values()) ping.reject(dead);
     pinging.clear();
-    killGroup();
+    // Once the process has exited, its group was killed then: the pid may since be someone else's.
+    if (!exited) killGroup();
     if (!closed) for (const listener of exitListeners) listener(reason);
   };
+  const timedOut = () =>
+    new DomainError('ModelError', `Your invocation timed out while waiting for a response from container primary: no answer within ${options.timeoutMs / 1000} s (SAGEMAKER_MODEL_SERVER_TIMEOUT)`, {
+      originalStatusCode: 0,
+    });
   /** Times the oldest request waiting, if none is timed: a request's clock starts when the model server takes it up. */
   const timeHead = () => {
     if (running || dead) return;
@@ -176,11 +194,8 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
       timer: setTimeout(() => {
         const pending = waiting.get(id);
         waiting.delete(id);
-        pending?.reject(
-          new DomainError('ModelError', `Your invocation timed out while waiting for a response from container primary: the inference script took longer than ${options.timeoutMs / 1000} s (SAGEMAKER_MODEL_SERVER_TIMEOUT)`, {
-            originalStatusCode: 0,
-          }),
-        );
+        if (pending) clearTimeout(pending.deadline);
+        pending?.reject(timedOut());
         // The model server is stuck on it, and every request behind it waits: the process is replaced.
         die(`a request took longer than ${options.timeoutMs / 1000} s`);
       }, options.timeoutMs),
@@ -189,12 +204,14 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
   const settle = (id: number) => {
     const pending = waiting.get(id);
     waiting.delete(id);
+    if (pending) clearTimeout(pending.deadline);
     if (running?.id === id) {
       clearTimeout(running.timer);
       running = undefined;
     }
     timeHead();
-    return pending;
+    // A request its caller gave up on is answered into the void; it stayed only to keep the order.
+    return pending?.abandoned ? undefined : pending;
   };
 
   fromWorker.on('data', (chunk: Buffer) => {
@@ -207,8 +224,11 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
     }
     for (const { header, body } of frames) {
       if (header.kind === 'ready') loading?.resolve();
-      // Reported once the process has ended, when its traceback has been read too.
-      else if (header.kind === 'load-failed') loadFailedMessage = String(header.message);
+      // Reported once the process has ended, when its traceback has been read too; one that does not end promptly is ended.
+      else if (header.kind === 'load-failed') {
+        loadFailedMessage = String(header.message);
+        setTimeout(killGroup, DRAIN_MS).unref();
+      }
       else if (header.kind === 'pong') {
         pinging.get(header.id)?.resolve();
         pinging.delete(header.id);
@@ -248,7 +268,15 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
 
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new DomainError('ServiceUnavailable', `model_fn did not finish within ${Math.round(options.startTimeoutMs / 1000)} s`)), options.startTimeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            loadFailedMessage !== undefined
+              ? loadFailure(loadFailedMessage, outputTail, options.logHint)
+              : new DomainError('ServiceUnavailable', `model_fn did not finish within ${Math.round(options.startTimeoutMs / 1000)} s`),
+          ),
+        options.startTimeoutMs,
+      );
       loading = {
         resolve: () => {
           clearTimeout(timer);
@@ -279,7 +307,15 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
       if (dead || exited) return Promise.reject(unavailable());
       const id = nextId++;
       return new Promise<ScriptResponse>((resolve, reject) => {
-        waiting.set(id, { resolve, reject, sentMs: performance.now() });
+        // The invocation's own deadline, its wait behind others included, as SageMaker's timeout covers the whole call. The caller
+        // is answered then; the model server still gets to the request, and its answer is dropped (the entry keeps the order).
+        const deadline = setTimeout(() => {
+          const pending = waiting.get(id);
+          if (!pending || pending.abandoned) return;
+          pending.abandoned = true;
+          pending.reject(timedOut());
+        }, options.timeoutMs);
+        waiting.set(id, { resolve, reject, sentMs: performance.now(), deadline });
         send({ kind: 'invoke', id, contentType: request.contentType ?? '', accept: request.accept ?? '', customAttributes: request.customAttributes ?? '' }, request.body);
         timeHead();
       });
@@ -309,7 +345,6 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
       const timer = setTimeout(killGroup, CLOSE_GRACE_MS);
       await gone;
       clearTimeout(timer);
-      killGroup();
     },
   };
 }

@@ -184,11 +184,21 @@ class RequestProcessor:
 
 
 class Context:
-    """The parts of the model server's context that inference scripts read: system properties and the request's headers."""
+    """The parts of the model server's context that inference scripts use: system properties, the request's headers, the answer's type."""
 
     def __init__(self, model_dir, headers=None):
         self.system_properties = {"model_dir": model_dir, "gpu_id": None}
         self.request_processor = [RequestProcessor(headers or {})]
+        self.response_content_type = None
+
+    def get_request_header(self, idx, key):
+        return self.request_processor[0].get_request_properties().get(key)
+
+    def get_all_request_header(self, idx):
+        return self.request_processor[0].get_request_properties()
+
+    def set_response_content_type(self, idx, value):
+        self.response_content_type = value
 
 
 def call(function, context, *args):
@@ -249,8 +259,10 @@ def main():
     except BaseException as error:  # noqa: B036 - SystemExit in the script's import is a load failure too
         traceback.print_exc()
         sys.stderr.flush()
+        sys.stdout.flush()
         send({"kind": "load-failed", "message": "{}: {}".format(type(error).__name__, error_message(error))})
-        sys.exit(1)
+        # Not sys.exit: it would wait for any thread the script started, and the load failure would never be reported.
+        os._exit(1)
 
     input_fn = handlers["input_fn"] or default_input_fn
     predict_fn = handlers["predict_fn"] or default_predict_fn
@@ -297,18 +309,22 @@ def main():
         started = time.perf_counter()
         try:
             data = body.decode("utf-8") if media_type(content_type) in UTF8_TYPES else body
-            result = transform(Context(model_dir, headers), data, content_type, accept)
-            response_type = accept
+            context = Context(model_dir, headers)
+            result = transform(context, data, content_type, accept)
+            response_type = context.response_content_type or accept
             if isinstance(result, tuple):
                 result, response_type = result[0], result[1]
+            response_type = response_type if isinstance(response_type, str) else accept
             if isinstance(result, str):
                 result = result.encode("utf-8")
-            elif not isinstance(result, (bytes, bytearray, memoryview)):
+            elif isinstance(result, (bytes, bytearray, memoryview)):
+                result = bytes(result)
+            else:
                 result = json.dumps(to_plain(result)).encode("utf-8")
             if len(result) > MAX_RESPONSE_BYTES:
                 raise ValueError("the response is {} bytes, over InvokeEndpoint's limit of {} bytes (6 MB)".format(len(result), MAX_RESPONSE_BYTES))
             compute_ms = (time.perf_counter() - started) * 1000
-            send({"kind": "result", "id": header["id"], "contentType": str(response_type), "computeMs": compute_ms}, bytes(result))
+            send({"kind": "result", "id": header["id"], "contentType": response_type, "computeMs": compute_ms}, result)
         except Exception as error:  # noqa: BLE001 - every handler error is the request's answer
             traceback.print_exc()
             sys.stderr.flush()
