@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -112,6 +112,23 @@ describe('an inference-script endpoint through kill -9 of the server', { timeout
     const again = JSON.parse(kennel(home, secondUrl, 'endpoints', 'invoke', 'greeter', '--body', request, '-o', 'json')) as { greeting: string; pid: number };
     assert.equal(again.greeting, 'hello');
     assert.notEqual(again.pid, answer.pid, 'a new model server serves');
-    second.child.kill('SIGTERM');
+
+    // The unpacked model folder stays while an endpoint serves it, and goes at the first start after no endpoint does.
+    const modelFolders = async () => (await readdir(join(home, 'serving'))).filter((name) => /^[0-9a-f]{64}$/.test(name));
+    assert.equal((await modelFolders()).length, 1);
+    kennel(home, secondUrl, 'endpoints', 'delete', 'greeter');
+    const gone = Date.now() + 30_000;
+    while (Date.now() < gone && spawnSync(process.execPath, [kennelBin, '--endpoint-url', secondUrl, 'endpoints', 'describe', 'greeter'], { cwd: home, env: { ...process.env, KENNEL_HOME: home } }).status === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await new Promise<void>((resolve) => {
+      second.child.once('exit', () => resolve());
+      second.child.kill('SIGTERM');
+    });
+    const third = up(home);
+    children.push(third.child);
+    await third.url;
+    assert.deepEqual(await modelFolders(), [], 'the folder of the deleted endpoint was removed at start');
+    third.child.kill('SIGTERM');
   });
 });

@@ -8,6 +8,7 @@ import { DEFAULT_AUTOSCALING, DEFAULT_FUNCTION_SETTINGS, DEFAULT_LIMITS, type Co
 import { DomainError } from '../core/errors.ts';
 import type { AutoscalingSettings } from '../domain/serving/scaling.ts';
 import { INVOCATION_BUCKET_MS } from '../control/serving-metrics.ts';
+import { removeUnusedModelFolders } from '../control/endpoint-reconciler.ts';
 import { createPlatform, type Platform } from '../control/platform.ts';
 import { PreparedDataCache } from '../control/prepared-data.ts';
 import { DEFAULT_URL_FETCH_POLICY, validateUrlFetchPolicy, type UrlFetchPolicy } from '../domain/serving/url-policy.ts';
@@ -114,6 +115,9 @@ export async function startKennel(options: StartOptions): Promise<Kennel> {
   try {
     const platform = createPlatform(deps);
     controller = platform.controller;
+    // Before any instance runs: none can be reading from a folder that goes.
+    const pruned = await removeUnusedModelFolders(deps);
+    if (pruned > 0) options.logger.info('removed the unpacked model folders no endpoint uses any more', { count: pruned });
     const isolation = await describeIsolation();
     // Weaker isolation is worth a warning, shown at the default log level; full isolation is only news at info.
     if (isolation.landlock.available) options.logger.info(isolation.summary);

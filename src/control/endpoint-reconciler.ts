@@ -6,7 +6,7 @@ import { threadBudget } from '../domain/training/instance-types.ts';
 import { isScriptServing, type InferenceScript } from '../domain/serving/model-serving.ts';
 import { startInstance } from '../runtime/serving/instance.ts';
 import type { JobLogWriter } from '../runtime/logs/job-logs.ts';
-import { ModelFolders } from '../runtime/serving/model-folders.ts';
+import { ModelFolders, modelFolderKey } from '../runtime/serving/model-folders.ts';
 import { startScriptInstance } from '../runtime/serving/script-instance.ts';
 import type { Instance } from '../runtime/serving/instance-types.ts';
 import { storedBackboneOptions } from './backbones.ts';
@@ -280,8 +280,7 @@ export class EndpointReconciler implements Reconciler {
   /** An inference script's instance: its model folder unpacked (once per content), then a model server process of its own. */
   private async startScript(endpointName: string, variant: DeployedVariant, script: InferenceScript, threads: number): Promise<Instance> {
     const { artifacts } = this.deps;
-    const key = script.sourceArchive ? `${script.modelArchive}-${script.sourceArchive}` : script.modelArchive;
-    const folder = await this.modelFolders.prepare(key, async () => ({
+    const folder = await this.modelFolders.prepare(modelFolderKey(script), async () => ({
       model: await artifacts.get(script.modelArchive),
       ...(script.sourceArchive ? { source: await artifacts.get(script.sourceArchive) } : {}),
     }));
@@ -312,6 +311,21 @@ export class EndpointReconciler implements Reconciler {
     }
     return writer;
   }
+}
+
+/**
+ * Removes the unpacked model folders that no endpoint's deployment (serving or pending) uses any more:
+ * a model's folder outlives DeleteEndpoint while instances may still drain from it, so it goes at the
+ * next start, before any instance runs. Returns how many went.
+ */
+export async function removeUnusedModelFolders(deps: ControlDeps): Promise<number> {
+  const inUse = new Set<string>();
+  for (const endpoint of deps.store.endpoints.list()) {
+    for (const variant of [...endpoint.productionVariants, ...(endpoint.pendingDeployment?.productionVariants ?? [])]) {
+      if (isScriptServing(variant)) inUse.add(modelFolderKey(variant.script));
+    }
+  }
+  return (await new ModelFolders(deps.servingDir).removeExcept(inUse)).length;
 }
 
 /** How long model_fn may take: SageMaker's default container start-up health check timeout is of this order too. */

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { unpackArchiveInto } from '../script-mode/source-code.ts';
+
+/** The folder name of a model archive (and source archive): their digests, so the same content shares one folder. */
+export function modelFolderKey(script: { modelArchive: string; sourceArchive?: string }): string {
+  return script.sourceArchive ? `${script.modelArchive}-${script.sourceArchive}` : script.modelArchive;
+}
+
+const KEY_SHAPE = /^[0-9a-f]{64}(-[0-9a-f]{64})?$/;
 
 export interface ModelFolder {
   /** model_fn's model_dir: the unpacked model.tar.gz. */
@@ -48,6 +55,17 @@ export class ModelFolders {
       await rm(temp, { recursive: true, force: true });
     }
     return folder;
+  }
+
+  /**
+   * Removes the model folders not in `keep` (those of no deployment any more), and returns their keys.
+   * Only while no instance runs: at start, before endpoints are brought up. Nothing but model folders is touched.
+   */
+  async removeExcept(keep: ReadonlySet<string>): Promise<string[]> {
+    const entries = await readdir(this.root, { withFileTypes: true }).catch(() => []);
+    const unused = entries.filter((entry) => entry.isDirectory() && KEY_SHAPE.test(entry.name) && !keep.has(entry.name)).map((entry) => entry.name);
+    await Promise.all(unused.map((key) => rm(join(this.root, key), { recursive: true, force: true })));
+    return unused;
   }
 
   /** A fresh private folder for one instance (its HOME and TMPDIR); the caller removes it when the instance ends. */
