@@ -123,16 +123,22 @@ export async function planLaunch(request: LaunchRequest): Promise<Launch> {
         ['-B', join(BOOTSTRAP_DIR, 'python', 'bootstrap.py'), request.marker, ...(landlock ? [] : [JSON.stringify({ read: readable, write: writable })])];
   const runtimeLayers: IsolationLayer[] = family === 'nodejs' ? ['node-permissions'] : landlock ? [] : ['audit-hook'];
   if (!landlock) return { file: interpreter, args: runtimeArgs, env, cwd: codeDir, isolation: runtimeLayers };
+  return { ...launcher(python!, readable, writable, [interpreter, ...runtimeArgs], env), cwd: codeDir, isolation: ['landlock', ...runtimeLayers] };
+}
+
+/**
+ * `command` run through the Landlock launcher on `python`: the rules for `readable` and `writable`,
+ * and the environment on its stdin (NAME=value entries, each ended by a NUL byte), not its own.
+ */
+function launcher(python: PythonInstall, readable: readonly string[], writable: readonly string[], command: readonly string[], env: Readonly<Record<string, string>>): Pick<Launch, 'file' | 'args' | 'env' | 'stdin'> {
   const rules = [...readable.flatMap((path) => ['--ro', path]), ...writable.flatMap((path) => ['--rw', path])];
   return {
-    file: python!.executable,
-    args: ['-I', '-S', LANDLOCK_LAUNCHER, ...rules, '--', interpreter, ...runtimeArgs],
+    file: python.executable,
+    args: ['-I', '-S', LANDLOCK_LAUNCHER, ...rules, '--', ...command],
     env: {},
     stdin: Object.entries(env)
       .map(([name, value]) => `${name}=${value}\0`)
       .join(''),
-    cwd: codeDir,
-    isolation: ['landlock', ...runtimeLayers],
   };
 }
 
@@ -162,17 +168,7 @@ export async function confinedLaunch(request: ConfineRequest): Promise<Launch | 
   const writable = outermost([...(await Promise.all(request.write.map((dir) => realpath(dir)))), ...SYSTEM_WRITE]);
   const read = await Promise.all(request.read.map((dir) => realpath(dir)));
   const readable = outermost([...read, ...prefixes, ...SYSTEM_READ]).filter((path) => !writable.includes(path));
-  const rules = [...readable.flatMap((path) => ['--ro', path]), ...writable.flatMap((path) => ['--rw', path])];
-  return {
-    file: python.executable,
-    args: ['-I', '-S', LANDLOCK_LAUNCHER, ...rules, '--', interpreter.executable, ...request.args],
-    env: {},
-    stdin: Object.entries(request.env)
-      .map(([name, value]) => `${name}=${value}\0`)
-      .join(''),
-    cwd: read[0] ?? '/',
-    isolation: ['landlock'],
-  };
+  return { ...launcher(python, readable, writable, [interpreter.executable, ...request.args], request.env), cwd: read[0] ?? '/', isolation: ['landlock'] };
 }
 
 /**

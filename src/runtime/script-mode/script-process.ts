@@ -108,7 +108,8 @@ export class LineSplitter {
   }
 }
 
-function childEnvironment(contract: Readonly<Record<string, string>>): Record<string, string> {
+/** A script's environment: PATH, HOME and LANG of the server's, PYTHONUNBUFFERED, then `contract`, which wins. */
+export function childEnvironment(contract: Readonly<Record<string, string>>): Record<string, string> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? FALLBACK_PATH };
   for (const name of ['HOME', 'LANG']) {
     const value = process.env[name];
@@ -134,14 +135,15 @@ async function groupGone(pid: number): Promise<void> {
   for (let waited = 0; waited < DRAIN_MS && signalGroup(pid, 0); waited += 10) await sleep(10);
 }
 
-function spawnFailure(error: unknown, command: ScriptCommand, interpreter: Interpreter): DomainError {
+/** Why `command` (a script's interpreter) could not start, and how to fix it; `script` and `again` say what it was for. */
+export function spawnFailure(error: unknown, command: ScriptCommand, interpreter: Interpreter, script = 'training script', again = 'run the job again'): DomainError {
   const code = (error as NodeJS.ErrnoException).code;
   const fix =
     interpreter === 'python'
-      ? 'Install Python 3 so that python3 is on PATH, or set KENNEL_PYTHON to the path of the interpreter to use, then run the job again'
+      ? `Install Python 3 so that python3 is on PATH, or set KENNEL_PYTHON to the path of the interpreter to use, then ${again}`
       : 'Check the Node.js installation that runs Kennel';
   const what = code === 'ENOENT' ? 'was not found' : code === 'EACCES' ? 'is not executable' : `could not be started (${describeError(error)})`;
-  return new DomainError('ServiceUnavailable', `Cannot run the training script: the interpreter ${command.file} ${what}. ${fix}.`, { interpreter: command.file });
+  return new DomainError('ServiceUnavailable', `Cannot run the ${script}: the interpreter ${command.file} ${what}. ${fix}.`, { interpreter: command.file });
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Readable, Writable } from 'node:stream';
 import { describeError, DomainError } from '../../core/errors.ts';
 import type { Interpreter } from '../../domain/training/script-mode.ts';
 import { confinedLaunch } from '../functions/sandbox.ts';
-import { LineSplitter, scriptCommand } from '../script-mode/script-process.ts';
+import { childEnvironment, LineSplitter, scriptCommand, spawnFailure } from '../script-mode/script-process.ts';
 import { encodeFrame, FrameDecoder } from './frames.ts';
 import type { ScriptInstance, ScriptRequest, ScriptResponse } from './instance-types.ts';
 
@@ -82,8 +82,7 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
   const bootstrap = options.interpreter === 'python' ? ['-B', BOOTSTRAPS.python] : [BOOTSTRAPS.node];
   const command = scriptCommand(options.interpreter, bootstrap[0], [...bootstrap.slice(1), options.modelDir, options.codeDir, options.program], options.serverEnv);
   const threads = String(options.threads);
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+  const env = childEnvironment({
     LANG: process.env.LANG ?? 'C.UTF-8',
     OMP_NUM_THREADS: threads,
     OPENBLAS_NUM_THREADS: threads,
@@ -95,7 +94,7 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
     SAGEMAKER_PROGRAM: options.program,
     PYTHONUNBUFFERED: '1',
     PYTHONDONTWRITEBYTECODE: '1',
-  };
+  });
 
   // Confined as Python functions are where the kernel has Landlock: the model folder and Kennel's model server to read, its own folder to write.
   const launch = await confinedLaunch({ interpreter: options.interpreter, args: command.args, env, read: [options.modelDir, BOOTSTRAP_DIR], write: [options.tmpDir], serverEnv: options.serverEnv });
@@ -109,7 +108,7 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
     });
   } catch (error) {
     await rm(options.tmpDir, { recursive: true, force: true });
-    throw cannotStart(command.file, options.interpreter, error);
+    throw spawnFailure(error, command, options.interpreter, 'inference script', 'start the endpoint again');
   }
   if (launch) {
     child.stdin!.on('error', () => {});
@@ -246,7 +245,7 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
   toWorker.on('error', () => {});
   fromWorker.on('error', () => {});
   child.on('error', (error) => {
-    if (child.pid === undefined) loading?.reject(cannotStart(command.file, options.interpreter, error));
+    if (child.pid === undefined) loading?.reject(spawnFailure(error, command, options.interpreter, 'inference script', 'start the endpoint again'));
   });
   const reportDeath = () => {
     const last = outputTail.at(-1);
@@ -367,11 +366,4 @@ function modelError(status: number, message: string, logHint: string): DomainErr
     originalStatusCode: status,
     originalMessage: message,
   });
-}
-
-function cannotStart(file: string, interpreter: Interpreter, error: unknown): DomainError {
-  const code = (error as NodeJS.ErrnoException).code;
-  const what = code === 'ENOENT' ? 'was not found' : code === 'EACCES' ? 'is not executable' : `could not be started (${describeError(error)})`;
-  const fix = interpreter === 'python' ? 'Install Python 3 so that python3 is on PATH, or set KENNEL_PYTHON to the interpreter to use' : 'Check the Node.js installation that runs Kennel';
-  return new DomainError('ServiceUnavailable', `Cannot run the inference script: the interpreter ${file} ${what}. ${fix}.`);
 }
