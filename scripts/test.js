@@ -25,4 +25,9 @@ function run(command, args) {
 const only = process.argv.slice(2);
 if (only.length === 0) run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', root]);
 const files = only.length > 0 ? only : findTests(join(root, 'src'));
-run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files]);
+// TAP for the whole log, then a list of what failed at its very end.
+const reporters = [
+  '--test-reporter=tap', '--test-reporter-destination=stdout',
+  `--test-reporter=${join(root, 'scripts/failure-summary.mjs')}`, '--test-reporter-destination=stdout',
+];
+run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...reporters, ...files]);

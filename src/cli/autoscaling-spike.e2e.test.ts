@@ -16,8 +16,12 @@ import { runLoad, type LoadReport } from './load-runner.ts';
 const ENDPOINT = 'spiky';
 const RESOURCE_ID = `endpoint/${ENDPOINT}/variant/AllTraffic`;
 const TARGET = { ServiceNamespace: 'sagemaker', ResourceId: RESOURCE_ID, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' };
-/** Invocations per instance per period: 3 rps on one instance sits below it, 15 rps far above. */
-const TARGET_VALUE = 3.5;
+/**
+ * Invocations per instance per period: 3 rps on one instance sits below it, and 15 rps asks for
+ * ceil(15 / 3.2) = 5 instances. Periods of a loaded machine count a little under 15 at times;
+ * down to 12.8 still asks for 5.
+ */
+const TARGET_VALUE = 3.2;
 
 interface Activity {
   Description: string;
@@ -79,10 +83,13 @@ describe('autoscaling absorbs a 5× spike', { timeout: 240_000 }, () => {
 
   it('scales out to 5 during the spike and back to 1 after it, as DescribeScalingActivities records', () => {
     const described = activities.map((activity) => `${activity.Description} ${activity.StatusCode}`);
-    assert.equal(described[0], 'Setting desired instance count to 5. Successful', described.join('; '));
+    const counts = activities.map((activity) => Number(/count to (\d+)\./.exec(activity.Description)?.[1]));
+    // Target tracking may take a second step when a period of the spike counted short: 4, then 5.
+    const peak = counts.indexOf(5);
+    assert.ok(peak === 0 || (peak === 1 && counts[0] === 4), `one step to 5, or 4 then 5: ${described.join('; ')}`);
     assert.equal(described.at(-1), 'Setting desired instance count to 1. Successful', described.join('; '));
-    assert.match(activities[0].Cause, /above the target 3\.5 for 3 datapoints/);
-    assert.match(activities.at(-1)!.Cause, /below 3\.15 \(90% of the target 3\.5\) for 15 datapoints/);
+    assert.match(activities[0].Cause, /above the target 3\.2 for 3 datapoints/);
+    assert.match(activities.at(-1)!.Cause, /below 2\.88 \(90% of the target 3\.2\) for 15 datapoints/);
     const loadStart = Date.parse(report.startedAt) / 1000;
     assert.ok(activities[0].StartTime >= loadStart + 4, 'the scale-out came after the spike began');
     assert.ok(activities.at(-1)!.StartTime >= loadStart + 16, 'the scale-in came after the spike ended');

@@ -148,7 +148,7 @@ describe('inference scripts on endpoints', { timeout: 600_000 }, () => {
       'def predict_fn(data, model):',
       '    if data == "exit":',
       '        os._exit(7)',
-      '    time.sleep(0.2)',
+      '    time.sleep(1.0 if data == "first" else 0.2)',
       '    return data',
     ].join('\n');
     const path = join(work, 'exits.tar.gz');
@@ -162,7 +162,13 @@ describe('inference scripts on endpoints', { timeout: 600_000 }, () => {
     const invoke = (data: string) => runtime.send(new InvokeEndpointCommand({ EndpointName: 'exits', ContentType: 'application/json', Body: JSON.stringify(data) }));
     const [before] = test.kennel.platform.instances.list('exits');
 
-    const inFlight = [invoke('first'), invoke('exit'), invoke('behind')];
+    // One at a time per instance, in the order they arrive: 'first' runs while 'exit' and then 'behind' queue behind it.
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 250));
+    const inFlight = [invoke('first')];
+    await pause();
+    inFlight.push(invoke('exit'));
+    await pause();
+    inFlight.push(invoke('behind'));
     const outcomes = await Promise.allSettled(inFlight);
     assert.equal(outcomes[0].status, 'fulfilled', 'the request before the exit was answered');
     for (const outcome of outcomes.slice(1)) {
