@@ -113,22 +113,25 @@ describe('an inference-script endpoint through kill -9 of the server', { timeout
     assert.equal(again.greeting, 'hello');
     assert.notEqual(again.pid, answer.pid, 'a new model server serves');
 
-    // The unpacked model folder stays while an endpoint serves it, and goes at the first start after no endpoint does.
+    // The unpacked model folder stays while an endpoint serves it, and goes once its instance has drained after DeleteEndpoint.
     const modelFolders = async () => (await readdir(join(home, 'serving'))).filter((name) => /^[0-9a-f]{64}$/.test(name));
     assert.equal((await modelFolders()).length, 1);
     kennel(home, secondUrl, 'endpoints', 'delete', 'greeter');
     const gone = Date.now() + 30_000;
-    while (Date.now() < gone && spawnSync(process.execPath, [kennelBin, '--endpoint-url', secondUrl, 'endpoints', 'describe', 'greeter'], { cwd: home, env: { ...process.env, KENNEL_HOME: home } }).status === 0) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    while (Date.now() < gone && (await modelFolders()).length > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.deepEqual(await modelFolders(), [], 'the folder of the deleted endpoint was removed');
+
+    // A folder that a Kennel killed mid-drain left behind goes at the next start.
+    const stale = join(home, 'serving', 'f'.repeat(64));
+    await mkdir(join(stale, 'code'), { recursive: true });
     await new Promise<void>((resolve) => {
       second.child.once('exit', () => resolve());
-      second.child.kill('SIGTERM');
+      second.child.kill('SIGKILL');
     });
     const third = up(home);
     children.push(third.child);
     await third.url;
-    assert.deepEqual(await modelFolders(), [], 'the folder of the deleted endpoint was removed at start');
+    assert.deepEqual(await modelFolders(), [], 'the stale folder was removed at start');
     third.child.kill('SIGTERM');
   });
 });

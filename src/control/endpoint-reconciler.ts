@@ -43,7 +43,7 @@ export class EndpointReconciler implements Reconciler {
     private readonly kick: () => void,
   ) {
     this.health = new InstanceHealthChecks(instances, deps.logger);
-    this.modelFolders = new ModelFolders(deps.servingDir);
+    this.modelFolders = servingModelFolders(deps);
   }
 
   async reconcile(nowMs: number): Promise<void> {
@@ -62,6 +62,8 @@ export class EndpointReconciler implements Reconciler {
         this.inBackground(endpoint.name, async () => {
           await this.instances.remove(endpoint.name);
           this.deps.store.endpoints.delete(endpoint.name);
+          // A failed endpoint's model folder has no instance whose end would remove it.
+          await this.modelFolders.prune();
         });
       } else if (work.kind === 'bring-up') this.inBackground(endpoint.name, () => this.bringUp(endpoint));
       else if (work.kind === 'deploy') this.inBackground(endpoint.name, () => this.deploy(endpoint));
@@ -223,7 +225,6 @@ export class EndpointReconciler implements Reconciler {
     }));
   }
 
-  /** Starts every instance of `variants`; if any fails, closes those that started and throws its error. */
   /**
    * Starts every instance of `variants`, one at a time (as resize does, so loading does not starve
    * what serves). If one fails, `onFailure` is told, those that started are closed, and its error is thrown.
@@ -286,20 +287,27 @@ export class EndpointReconciler implements Reconciler {
     }));
     const log = this.endpointLog(endpointName);
     log.append(`[${variant.variantName}] starting an instance of model ${variant.modelName}`);
-    return startScriptInstance({
-      modelName: variant.modelName,
-      variantName: variant.variantName,
-      interpreter: script.interpreter,
-      ...folder,
-      program: script.program,
-      tmpDir: await this.modelFolders.instanceDir(),
-      environment: script.environment,
-      threads,
-      timeoutMs: script.timeoutMs,
-      startTimeoutMs: SCRIPT_START_TIMEOUT_MS,
-      onLog: (_stream, line) => log.append(`[${variant.variantName}] ${line}`),
-      logHint: `See the endpoint's log for the traceback: kennel endpoints logs ${endpointName}`,
-    });
+    try {
+      return await startScriptInstance({
+        modelName: variant.modelName,
+        variantName: variant.variantName,
+        interpreter: script.interpreter,
+        modelDir: folder.modelDir,
+        codeDir: folder.codeDir,
+        program: script.program,
+        tmpDir: await this.modelFolders.instanceDir(),
+        environment: script.environment,
+        threads,
+        timeoutMs: script.timeoutMs,
+        startTimeoutMs: SCRIPT_START_TIMEOUT_MS,
+        onLog: (_stream, line) => log.append(`[${variant.variantName}] ${line}`),
+        logHint: `See the endpoint's log for the traceback: kennel endpoints logs ${endpointName}`,
+        onGone: folder.release,
+      });
+    } catch (error) {
+      folder.release();
+      throw error;
+    }
   }
 
   /** One writer per endpoint, shared by its instances; kept while Kennel runs (the log outlives the endpoint, as CloudWatch's does). */
@@ -314,18 +322,25 @@ export class EndpointReconciler implements Reconciler {
 }
 
 /**
- * Removes the unpacked model folders that no endpoint's deployment (serving or pending) uses any more:
- * a model's folder outlives DeleteEndpoint while instances may still drain from it, so it goes at the
- * next start, before any instance runs. Returns how many went.
+ * The unpacked model folders of inference scripts. One is wanted while an endpoint that is not
+ * being deleted deploys it (serving or pending): a Failed endpoint's stays until DeleteEndpoint,
+ * so that a restart can try again. An unwanted folder goes when its last instance has drained.
  */
-export async function removeUnusedModelFolders(deps: ControlDeps): Promise<number> {
-  const inUse = new Set<string>();
-  for (const endpoint of deps.store.endpoints.list()) {
-    for (const variant of [...endpoint.productionVariants, ...(endpoint.pendingDeployment?.productionVariants ?? [])]) {
-      if (isScriptServing(variant)) inUse.add(modelFolderKey(variant.script));
+function servingModelFolders(deps: ControlDeps): ModelFolders {
+  return new ModelFolders(deps.servingDir, (key) => {
+    for (const endpoint of deps.store.endpoints.list()) {
+      if (endpoint.status === 'Deleting') continue;
+      for (const variant of [...endpoint.productionVariants, ...(endpoint.pendingDeployment?.productionVariants ?? [])]) {
+        if (isScriptServing(variant) && modelFolderKey(variant.script) === key) return true;
+      }
     }
-  }
-  return (await new ModelFolders(deps.servingDir).removeExcept(inUse)).length;
+    return false;
+  });
+}
+
+/** Removes the model folders no endpoint wants, left by a Kennel that stopped before they drained: at start, before any instance runs. Returns how many went. */
+export async function removeUnusedModelFolders(deps: ControlDeps): Promise<number> {
+  return (await servingModelFolders(deps).prune()).length;
 }
 
 /** How long model_fn may take: SageMaker's default container start-up health check timeout is of this order too. */

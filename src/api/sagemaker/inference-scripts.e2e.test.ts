@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -138,6 +138,17 @@ describe('inference scripts on endpoints', { timeout: 600_000 }, () => {
     const switched = answers.indexOf('v2');
     assert.ok(answers.slice(switched).every((answer) => answer === 'v2'), `traffic switched once, in one step: ${answers.join(' ')}`);
     await waitFor(() => test.kennel.platform.instances.count('versions') === 1, 'the old instance drained and closed');
+    // The old model's unpacked folder goes with its last instance; the new one's stays.
+    const servingScripts = async () => {
+      const serving = join(test.home, 'serving');
+      const keys = (await readdir(serving)).filter((name) => /^[0-9a-f]{64}$/.test(name));
+      return Promise.all(keys.map((key) => readFile(join(serving, key, 'code', 'inference.py'), 'utf8').catch(() => '')));
+    };
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && (await servingScripts()).some((script) => script.includes('return "v1"'))) await new Promise((resolve) => setTimeout(resolve, 50));
+    const scripts = await servingScripts();
+    assert.ok(!scripts.some((script) => script.includes('return "v1"')), "v1's model folder was removed once it drained");
+    assert.ok(scripts.some((script) => script.includes('return "v2"')), "v2's model folder serves");
   });
 
   it('replaces an instance whose process exits, failing the requests in flight cleanly', async () => {

@@ -22,20 +22,75 @@ const GIB = 1024 ** 3;
 export const MODEL_FOLDER_LIMITS = { maxFiles: 100_000, maxBytes: 4 * GIB, label: 'model.tar.gz' } as const;
 export const SOURCE_FOLDER_LIMITS = { maxFiles: 100_000, maxBytes: GIB, label: 'the source (SAGEMAKER_SUBMIT_DIRECTORY)' } as const;
 
+/** A model folder held by one instance: `release` once the instance is gone. */
+export interface ModelFolderLease extends ModelFolder {
+  release(): void;
+}
+
 /**
  * The model folders of inference scripts, unpacked once per content and shared by every
  * instance that serves it: `<root>/<key>/` holds the model archive, with the source
  * archive (when there is one) in its `code/` in place of the archive's own. A folder is
  * unpacked beside its place and renamed into it, so a crash halfway leaves no folder
  * that looks complete (store/leftovers.ts removes what one leaves).
+ *
+ * A folder goes once no instance holds it and `wanted` (no deployment that would start
+ * one) says it is not wanted: when its last instance is gone, and at every `prune`.
  */
 export class ModelFolders {
-  constructor(private readonly root: string) {}
+  private readonly holders = new Map<string, number>();
+  private readonly removing = new Map<string, Promise<void>>();
 
-  async prepare(key: string, load: () => Promise<{ model: Uint8Array; source?: Uint8Array }>): Promise<ModelFolder> {
-    const dir = join(this.root, key);
-    const folder = { modelDir: dir, codeDir: join(dir, 'code') };
-    if (await isFolder(dir)) return folder;
+  constructor(
+    private readonly root: string,
+    private readonly wanted: (key: string) => boolean,
+  ) {}
+
+  async prepare(key: string, load: () => Promise<{ model: Uint8Array; source?: Uint8Array }>): Promise<ModelFolderLease> {
+    if (!KEY_SHAPE.test(key)) throw new Error(`not a model folder key: ${key}`);
+    // Held from here on, so no prune removes it while it is unpacked or checked; one under way is waited for.
+    this.holders.set(key, (this.holders.get(key) ?? 0) + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const left = this.holders.get(key)! - 1;
+      if (left > 0) this.holders.set(key, left);
+      else {
+        this.holders.delete(key);
+        // What cannot be removed now goes at the next prune: the next instance's end, or Kennel's next start.
+        void this.prune().catch(() => {});
+      }
+    };
+    try {
+      await this.removing.get(key);
+      const dir = join(this.root, key);
+      if (!(await isFolder(dir))) await this.unpack(key, dir, load);
+      return { modelDir: dir, codeDir: join(dir, 'code'), release };
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /** Removes every model folder no instance holds and no deployment wants, and returns their keys. Nothing but model folders is touched. */
+  async prune(): Promise<string[]> {
+    const entries = await readdir(this.root, { withFileTypes: true }).catch(() => []);
+    const unused = entries
+      .filter((entry) => entry.isDirectory() && KEY_SHAPE.test(entry.name))
+      .map((entry) => entry.name)
+      .filter((key) => !this.holders.has(key) && !this.removing.has(key) && !this.wanted(key));
+    await Promise.all(unused.map((key) => this.remove(key)));
+    return unused;
+  }
+
+  private remove(key: string): Promise<void> {
+    const removal = rm(join(this.root, key), { recursive: true, force: true }).finally(() => this.removing.delete(key));
+    this.removing.set(key, removal);
+    return removal;
+  }
+
+  private async unpack(key: string, dir: string, load: () => Promise<{ model: Uint8Array; source?: Uint8Array }>): Promise<void> {
     await mkdir(this.root, { recursive: true });
     const temp = await mkdtemp(join(this.root, `.unpacking-${key}-`));
     try {
@@ -54,18 +109,6 @@ export class ModelFolders {
     } finally {
       await rm(temp, { recursive: true, force: true });
     }
-    return folder;
-  }
-
-  /**
-   * Removes the model folders not in `keep` (those of no deployment any more), and returns their keys.
-   * Only while no instance runs: at start, before endpoints are brought up. Nothing but model folders is touched.
-   */
-  async removeExcept(keep: ReadonlySet<string>): Promise<string[]> {
-    const entries = await readdir(this.root, { withFileTypes: true }).catch(() => []);
-    const unused = entries.filter((entry) => entry.isDirectory() && KEY_SHAPE.test(entry.name) && !keep.has(entry.name)).map((entry) => entry.name);
-    await Promise.all(unused.map((key) => rm(join(this.root, key), { recursive: true, force: true })));
-    return unused;
   }
 
   /** A fresh private folder for one instance (its HOME and TMPDIR); the caller removes it when the instance ends. */

@@ -23,6 +23,8 @@ export interface ScriptInstanceOptions {
   program: string;
   /** The instance's own writable folder, its HOME and TMPDIR: removed once its process is gone. */
   tmpDir: string;
+  /** Called once when a started instance's process is gone, closed or dead, and its private folder removed. */
+  onGone?: () => void;
   /** The model's Environment and SageMaker's serving variables; nothing of the server's but PATH and LANG. */
   environment: Readonly<Record<string, string>>;
   /** CPU threads the script's libraries may use (OMP_NUM_THREADS and the like). */
@@ -145,6 +147,7 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
   let closed = false;
   let exited = false;
   let exitedHow = '';
+  let gone = false;
   let nextId = 0;
   /** The timeout of the request the model server is on (the oldest one waiting): past it the process is stuck, and replaced. */
   let running: { id: number; timer: NodeJS.Timeout } | undefined;
@@ -250,7 +253,11 @@ export async function startScriptInstance(options: ScriptInstanceOptions): Promi
   const reportDeath = () => {
     const last = outputTail.at(-1);
     die(`its process ${exitedHow}${last ? `; its last words: ${last}` : ''}`);
-    void rm(options.tmpDir, { recursive: true, force: true });
+    if (gone) return;
+    gone = true;
+    void rm(options.tmpDir, { recursive: true, force: true })
+      .catch(() => {})
+      .then(() => options.onGone?.());
   };
   child.on('exit', (code, signal) => {
     exited = true;
