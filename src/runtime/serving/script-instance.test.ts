@@ -82,6 +82,23 @@ export const predict_fn = (data, model) => {
 export const output_fn = (prediction, accept) => [JSON.stringify({ outputs: prediction }), accept];
 `;
 
+/** A Node.js script that computes synchronously for `busy` seconds, exits its process, or fails to load, as asked. */
+const NODE_HOSTILE = `
+if (process.env.FAIL_TO_LOAD) await Promise.resolve();
+export function model_fn(modelDir) {
+  if (process.env.FAIL_TO_LOAD) throw new RangeError('offset.txt is from another model');
+  return null;
+}
+export function predict_fn(data) {
+  if (data.busy) {
+    const end = Date.now() + data.busy * 1000;
+    while (Date.now() < end);
+  }
+  if (data.exit) process.exit(data.exit);
+  return data;
+}
+`;
+
 describe('inference script instances', () => {
   let dir: string;
   let python: string;
@@ -214,6 +231,36 @@ describe('inference script instances', () => {
     assert.equal(smuggled.contentType, 'application/octet-stream', 'a content type that cannot be a header value is not passed on');
     const refused = await instance.invoke({ body: json({ inputs: [-1] }), contentType: 'application/json' }).catch((error: unknown) => error);
     assert.ok(isDomainError(refused) && refused.details.originalStatusCode === 422 && refused.details.originalMessage === 'negative inputs are not allowed', String(refused));
+  });
+
+  it('answers pings while a synchronous Node.js predict_fn holds its thread, and gives up on it past the timeout', async () => {
+    const { instance } = await serve('node-busy', { 'code/inference.mjs': NODE_HOSTILE }, { interpreter: 'node', program: 'inference.mjs', timeoutMs: 4000 });
+    const busy = instance.invoke({ body: json({ busy: 2 }), contentType: 'application/json' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const pinged = performance.now();
+    await instance.ping();
+    assert.ok(performance.now() - pinged < 1000, `a ping is answered while predict_fn computes (${(performance.now() - pinged).toFixed(0)} ms)`);
+    assert.deepEqual(JSON.parse(text((await busy).body)), { busy: 2 });
+    const died = new Promise<string>((resolve) => instance.onExit(resolve));
+    const stuck = instance.invoke({ body: json({ busy: 30 }), contentType: 'application/json' });
+    await assert.rejects(stuck, (error: unknown) => isDomainError(error) && error.code === 'ModelError' && /timed out/.test(error.message));
+    assert.match(await died, /a request took longer than 4 s/);
+  });
+
+  it('ends the Node.js instance when its script calls process.exit, failing the request in flight', async () => {
+    const { instance } = await serve('node-exits', { 'code/inference.mjs': NODE_HOSTILE }, { interpreter: 'node', program: 'inference.mjs' });
+    const died = new Promise<string>((resolve) => instance.onExit(resolve));
+    assert.deepEqual(JSON.parse(text((await instance.invoke({ body: json({ n: 1 }), contentType: 'application/json' })).body)), { n: 1 });
+    await assert.rejects(instance.invoke({ body: json({ exit: 5 }), contentType: 'application/json' }), (error: unknown) => isDomainError(error) && error.code === 'ServiceUnavailable' && /exited with code 5/.test(error.message));
+    assert.match(await died, /its process exited with code 5/);
+  });
+
+  it('reports a Node.js model_fn that throws with its error and the line of the script that threw', async () => {
+    await assert.rejects(serve('node-bad', { 'code/inference.mjs': NODE_HOSTILE }, { interpreter: 'node', program: 'inference.mjs', environment: { FAIL_TO_LOAD: '1' } }), (error: unknown) => {
+      assert.ok(error instanceof DomainError);
+      assert.match(error.message, /model_fn or its import raised RangeError: offset\.txt is from another model\) at (Object\.)?model_fn \(file:\/\/.*inference\.mjs:4:/);
+      return true;
+    });
   });
 
   it("keeps the script out of everything but its model folder and its own, where the kernel has Landlock", async () => {

@@ -362,8 +362,18 @@ function responseContentType(value: unknown): string {
 
 /** model_fn (or importing the script) failed: the reason names the error, with the traceback's frame that raised it. */
 function loadFailure(message: string, outputTail: readonly string[], logHint: string): DomainError {
-  const where = [...outputTail].reverse().find((line) => /^\s*File "/.test(line) || /^\s+at /.test(line));
+  const where = raisedAt(outputTail);
   return new DomainError('ValidationError', `the inference script failed to load (model_fn or its import raised ${message})${where ? ` at ${where.trim()}` : ''}. ${logHint}`);
+}
+
+/** The frame that raised, from the last traceback in the log: Python's is its last `File "…"` line, a Node.js stack's the first of its `at …` lines. */
+function raisedAt(outputTail: readonly string[]): string | undefined {
+  const isNodeFrame = (line: string) => /^\s+at /.test(line);
+  let last = outputTail.length - 1;
+  while (last >= 0 && !/^\s*File "/.test(outputTail[last]!) && !isNodeFrame(outputTail[last]!)) last--;
+  if (last < 0 || !isNodeFrame(outputTail[last]!)) return outputTail[last];
+  while (last > 0 && isNodeFrame(outputTail[last - 1]!)) last--;
+  return outputTail[last]!.trim().replace(/^at /, '');
 }
 
 /** The container answered with an error: SageMaker's ModelError, carrying its status and message. */
