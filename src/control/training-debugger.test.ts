@@ -89,7 +89,7 @@ describe('training jobs under the debugger and profiler', () => {
       job.secondaryStatusTransitions.map((t) => t.message).join(' | '),
     );
     const log = await platform.deps.logs.read('stalling');
-    assert.ok(log.events.some((e) => /Rule LossNotDecreasing: IssuesFound at step \d+/.test(e.message)));
+    assert.ok(log.events.some((e) => /Rule LossNotDecreasing: IssuesFound at step \d+/.test(e.message)), `the rule's finding is in the log: ${log.events.slice(-3).map((e) => e.message).join(' | ')}`);
     assert.ok(job.modelArtifactsUri, 'a stopped job keeps the model trained so far');
   });
 

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { DomainError } from '../core/errors.ts';
 import { DEFAULT_BUCKET } from '../domain/data/object-uri.ts';
 import { STOP_GRACE_SECONDS } from '../domain/training/training-job-decider.ts';
-import type { ImageClassifierJob } from '../domain/training/training-job.ts';
+import { isTerminal, type ImageClassifierJob } from '../domain/training/training-job.ts';
 import { createMemoryStore } from '../store/memory/memory-store.ts';
 import { DEFAULT_LIMITS } from './deps.ts';
 import { testControlDeps } from '../testing/control-deps.ts';
@@ -74,6 +74,13 @@ describe('training jobs through the control plane', () => {
     assert.deepEqual(model.backbone, (job as ImageClassifierJob).spec.backbone);
     assert.equal(model.labels.classes.length, 4);
     assert.equal(model.trainingJobName, 'first');
+  });
+
+  it('a job seen ended has its whole log: the last lines are written before the status changes', async () => {
+    await platform.trainingJobs.create(imageClassifierJob('logged', images, { hyperParameters: { epochs: 2 } }));
+    while (!isTerminal(platform.trainingJobs.describe('logged').status)) await new Promise((resolve) => setTimeout(resolve, 1));
+    const messages = (await platform.deps.logs.read('logged')).events.map((event) => event.message);
+    assert.ok(messages.some((message) => message.startsWith('test:loss=')), `the log as the job ended: ${messages.slice(-3).join(' | ')}`);
   });
 
   it('a second job on the same images and backbone runs no backbone forward pass', async () => {
