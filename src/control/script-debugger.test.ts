@@ -34,8 +34,12 @@ interface Case {
 /** Tensors every fifth step, and (for PoorWeightInitialization) every second of the first ten. */
 const HOOK = { s3OutputPath: 's3://b/t', hookParameters: { save_interval: '5' }, collections: [] };
 const PROFILER = { disabled: false, intervalMs: 100 };
-/** A single-threaded script saturates one of this machine's two cores: 50%. */
-const BOTTLENECK = rule('CPUBottleneck', { cpu_threshold: '40' });
+/**
+ * The share of the cores a job gets depends on what else runs: beside the rest of the suite, the busy
+ * loader's threads measured 36–38% of this machine's two. The threshold only has to tell a loader that
+ * computes from one that waits (the sleepy loader's few percent).
+ */
+const BOTTLENECK = rule('CPUBottleneck', { cpu_threshold: '20' });
 const STALLS = rule('StepOutlier', { n_outliers: '5' });
 const pathology = (name: string, rules: RuleConfigurationInput[], profilerRules: RuleConfigurationInput[], findings: Case['findings']): Case => ({
   what: name === 'healthy' ? 'a healthy run of pathologies.py keeps its rules quiet' : `pathologies.py --pathology ${name}: ${Object.keys(findings).join(', ')} fires`,
@@ -83,13 +87,13 @@ const CASES: Case[] = [
     findings: { ExplodingTensor: 'NoIssuesFound', VanishingGradient: 'NoIssuesFound' },
   },
   {
-    what: 'a sleep in the data loader drags CPU use down: LowCPUUtilization fires',
+    what: 'a sleep in the data loader drags CPU use down: LowCPUUtilization fires, and CPUBottleneck, with the CPU idle, does not',
     image: 'kennel/node:latest',
     program: 'sleepy_loader.mjs',
     hyperParameters: { steps: '70', sleep_ms: '40', compute_ms: '2' },
-    debugger: { profiler: { disabled: false, intervalMs: 100 }, profilerRules: [LOW_CPU] },
+    debugger: { profiler: { disabled: false, intervalMs: 100 }, profilerRules: [LOW_CPU, BOTTLENECK] },
     status: 'Completed',
-    findings: { LowCPUUtilization: 'IssuesFound' },
+    findings: { LowCPUUtilization: 'IssuesFound', CPUBottleneck: 'NoIssuesFound' },
   },
   {
     what: 'the same loop with data at hand keeps a core busy: LowCPUUtilization stays quiet',
