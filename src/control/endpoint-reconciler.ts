@@ -327,14 +327,15 @@ export class EndpointReconciler implements Reconciler {
  * so that a restart can try again. An unwanted folder goes when its last instance has drained.
  */
 function servingModelFolders(deps: ControlDeps): ModelFolders {
-  return new ModelFolders(deps.servingDir, (key) => {
+  return new ModelFolders(deps.servingDir, () => {
+    const wanted = new Set<string>();
     for (const endpoint of deps.store.endpoints.list()) {
       if (endpoint.status === 'Deleting') continue;
       for (const variant of [...endpoint.productionVariants, ...(endpoint.pendingDeployment?.productionVariants ?? [])]) {
-        if (isScriptServing(variant) && modelFolderKey(variant.script) === key) return true;
+        if (isScriptServing(variant)) wanted.add(modelFolderKey(variant.script));
       }
     }
-    return false;
+    return wanted;
   });
 }
 

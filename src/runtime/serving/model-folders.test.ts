@@ -23,7 +23,7 @@ describe('ModelFolders', () => {
   const folders = async (name: string, wanted: ReadonlySet<string> = new Set()) => {
     const dir = join(root, name);
     let loads = 0;
-    const modelFolders = new ModelFolders(dir, (key) => wanted.has(key));
+    const modelFolders = new ModelFolders(dir, () => wanted);
     const prepare = (key: string) => modelFolders.prepare(key, async () => (loads++, { model: archive }));
     return { dir, modelFolders, prepare, loads: () => loads };
   };

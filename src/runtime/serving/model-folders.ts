@@ -34,8 +34,9 @@ export interface ModelFolderLease extends ModelFolder {
  * unpacked beside its place and renamed into it, so a crash halfway leaves no folder
  * that looks complete (store/leftovers.ts removes what one leaves).
  *
- * A folder goes once no instance holds it and `wanted` (no deployment that would start
- * one) says it is not wanted: when its last instance is gone, and at every `prune`.
+ * A folder goes once no instance holds it and it is not among the keys `wanted` returns
+ * (those a deployment would start an instance of): when its last instance is gone, and at
+ * every `prune`.
  */
 export class ModelFolders {
   private readonly holders = new Map<string, number>();
@@ -43,7 +44,7 @@ export class ModelFolders {
 
   constructor(
     private readonly root: string,
-    private readonly wanted: (key: string) => boolean,
+    private readonly wanted: () => ReadonlySet<string>,
   ) {}
 
   async prepare(key: string, load: () => Promise<{ model: Uint8Array; source?: Uint8Array }>): Promise<ModelFolderLease> {
@@ -76,10 +77,11 @@ export class ModelFolders {
   /** Removes every model folder no instance holds and no deployment wants, and returns their keys. Nothing but model folders is touched. */
   async prune(): Promise<string[]> {
     const entries = await readdir(this.root, { withFileTypes: true }).catch(() => []);
+    const wanted = this.wanted();
     const unused = entries
       .filter((entry) => entry.isDirectory() && KEY_SHAPE.test(entry.name))
       .map((entry) => entry.name)
-      .filter((key) => !this.holders.has(key) && !this.removing.has(key) && !this.wanted(key));
+      .filter((key) => !this.holders.has(key) && !this.removing.has(key) && !wanted.has(key));
     await Promise.all(unused.map((key) => this.remove(key)));
     return unused;
   }
