@@ -107,8 +107,7 @@ async function trainAndPackage(run: RunContext, job: ImageClassifierJob, data: I
   run.log.line(`test:loss=${trained.test.loss} test:accuracy=${trained.test.accuracy}`);
   const missing = store.trainingJobs.get(jobName)!.stopRequest ? undefined : run.log.objectiveNeverReported(job.spec);
   if (missing) {
-    await run.log.close();
-    run.enter('Failed', missing, { status: 'Failed', failureReason: missing, endedAtMs: clock.now() });
+    await run.end('Failed', missing, { status: 'Failed', failureReason: missing, endedAtMs: clock.now() });
     await deps.checkpoints.remove(jobName);
     return;
   }
@@ -131,9 +130,7 @@ async function trainAndPackage(run: RunContext, job: ImageClassifierJob, data: I
   }
 
   const ending = current.stopRequest ? stoppedStatus(current) : 'Completed';
-  // The log's last lines are written before the job ends, so whoever follows it sees them all.
-  await run.log.close();
-  run.enter(ending, endMessage(ending, trained.epochs.length, job.spec.head.epochs), {
+  await run.end(ending, endMessage(ending, trained.epochs.length, job.spec.head.epochs), {
     status: ending === 'Completed' ? 'Completed' : 'Stopped',
     finalMetrics,
     artifacts,
@@ -165,10 +162,9 @@ function traceEpoch(metrics: EpochMetrics, stepsPerEpoch: number): TraceEpoch {
 
 /** A stop before any epoch finished: nothing to keep. */
 async function finishStopped(run: RunContext, epochsDone: number): Promise<void> {
-  await run.log.close();
   const job = run.deps.store.trainingJobs.get(run.jobName)! as ImageClassifierJob;
   const status = stoppedStatus(job);
-  run.enter(status, endMessage(status, epochsDone, job.spec.head.epochs), { status: 'Stopped', endedAtMs: run.deps.clock.now() });
+  await run.end(status, endMessage(status, epochsDone, job.spec.head.epochs), { status: 'Stopped', endedAtMs: run.deps.clock.now() });
 }
 
 /** What a checkpoint must have been trained on to be resumed: the same images, labels, backbone and hyperparameters. */

@@ -14,6 +14,8 @@ export interface RunContext {
   threads: number;
   /** Enters a SecondaryStatus (and merges `patch`); throws ABORTED once the run is aborted. */
   enter(status: SecondaryStatus, message: string, patch?: Partial<TrainingJob>): TrainingJob;
+  /** Enters the job's terminal status once its log's last lines are written, so whoever sees the job ended sees its whole log. */
+  end(status: SecondaryStatus, message: string, patch: Partial<TrainingJob>): Promise<TrainingJob>;
   /** A stop was asked for, or the run was aborted. */
   stopRequested(): boolean;
   /** The job's log, where its MetricDefinitions are scraped. */

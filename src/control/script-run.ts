@@ -119,7 +119,6 @@ export async function runScriptJob(run: RunContext, job: ScriptJob): Promise<voi
       if (signal.aborted) await debug.abandon();
       else await debug.close();
     }
-    await run.log.close();
     if (signal.aborted) throw ABORTED;
 
     const current = deps.store.trainingJobs.get(jobName)!;
@@ -127,12 +126,12 @@ export async function runScriptJob(run: RunContext, job: ScriptJob): Promise<voi
     if (!stopped && exit.exitCode !== 0) {
       const reason = failureReason({ exitCode: exit.exitCode, signal: exit.signal, command: [spec.script.interpreter, spec.script.program, ...args], lastLines: tail });
       await writeFile(folder.paths.failureFile, reason).catch(() => {});
-      run.enter('Failed', reason, { status: 'Failed', failureReason: reason, endedAtMs: deps.clock.now() });
+      await run.end('Failed', reason, { status: 'Failed', failureReason: reason, endedAtMs: deps.clock.now() });
       return;
     }
     const missing = run.log.objectiveNeverReported(spec);
     if (!stopped && missing) {
-      run.enter('Failed', missing, { status: 'Failed', failureReason: missing, endedAtMs: deps.clock.now() });
+      await run.end('Failed', missing, { status: 'Failed', failureReason: missing, endedAtMs: deps.clock.now() });
       return;
     }
 
@@ -143,14 +142,13 @@ export async function runScriptJob(run: RunContext, job: ScriptJob): Promise<voi
     await writeObject(deps, modelArtifactsUri, model.archive, 'application/gzip');
     const output = await packModelDir(folder.paths.outputDataDir);
     if (output.files.length > 0) await writeObject(deps, childUri(spec.outputPath, jobName, 'output', 'output.tar.gz'), output.archive, 'application/gzip');
-    await run.log.close();
 
     const ending = stopped ? stoppedStatus(current) : 'Completed';
     const message =
       ending === 'Completed'
         ? 'Training job completed'
         : `${ending === 'MaxRuntimeExceeded' ? 'Stopped at StoppingCondition.MaxRuntimeInSeconds' : 'Stopped on request'}; what the script saved to SM_MODEL_DIR was uploaded`;
-    run.enter(ending, message, {
+    await run.end(ending, message, {
       status: ending === 'Completed' ? 'Completed' : 'Stopped',
       modelArtifactsUri,
       endedAtMs: deps.clock.now(),

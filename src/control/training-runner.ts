@@ -36,6 +36,10 @@ export async function runTrainingJob(deps: ControlDeps, jobName: string, signal:
   };
   const stopRequested = () => signal.aborted || store.trainingJobs.get(jobName)?.stopRequest !== undefined;
   let log: RunLog | undefined;
+  const end = async (status: SecondaryStatus, message: string, patch: Partial<TrainingJob>) => {
+    await log?.close();
+    return enter(status, message, patch);
+  };
   try {
     const previous = store.trainingJobs.get(jobName)!;
     // A run cut short by a restart counts toward the job's runtime for as long as it was seen working.
@@ -54,7 +58,7 @@ export async function runTrainingJob(deps: ControlDeps, jobName: string, signal:
       priorRunMs,
     });
     log = new RunLog(deps, jobName, job.spec.metricDefinitions);
-    const context: RunContext = { deps, jobName, signal, threads: threadBudget(job.spec.instanceType, deps.cores), enter, stopRequested, log };
+    const context: RunContext = { deps, jobName, signal, threads: threadBudget(job.spec.instanceType, deps.cores), enter, end, stopRequested, log };
     if (isImageClassifierJob(job)) await runImageClassifier(context, job);
     else await runScriptJob(context, job as ScriptJob);
   } catch (error) {
@@ -62,12 +66,10 @@ export async function runTrainingJob(deps: ControlDeps, jobName: string, signal:
       logger.info('training run abandoned', { jobName });
       return;
     }
-    // The log's last lines are written before the job ends, so whoever follows it sees them all.
-    await log?.close();
     const reason = failureReason(error);
     if (!(error instanceof DomainError)) logger.error('training job failed', { jobName, error: String(error) });
     try {
-      enter('Failed', reason, { status: 'Failed', failureReason: reason, endedAtMs: clock.now() });
+      await end('Failed', reason, { status: 'Failed', failureReason: reason, endedAtMs: clock.now() });
     } catch (recordError) {
       // The store is gone (shutdown): the job stays InProgress and reruns at the next start.
       logger.warn('could not record a training failure', { jobName, error: describeError(recordError) });
