@@ -2,7 +2,9 @@
 // connection that requests are pipelined on. The bootstrap sends an answer and
 // its next /invocation/next back to back, so the request for the next event is
 // already waiting when the answer has been taken: one round trip per
-// invocation instead of two, which is most of a warm invocation's cost.
+// invocation instead of two, which is most of a warm invocation's cost. The
+// requests of one tick go out in one write: an answer and the next request
+// reach Kennel together, and wake it once.
 // It reads what Kennel's Runtime API writes (Content-Length bodies), nothing more.
 import { connect } from 'node:net';
 
@@ -15,6 +17,7 @@ export class RuntimeClient {
   #head = Buffer.alloc(0);
   #response;
   #waiting = [];
+  #corked = false;
 
   constructor(address) {
     const colon = address.lastIndexOf(':');
@@ -34,6 +37,14 @@ export class RuntimeClient {
     // loop alive, or a callback handler's "wait for the empty event loop" would never end.
     socket.ref();
     const reply = new Promise((settle, fail) => this.#waiting.push({ settle, fail }));
+    if (!this.#corked) {
+      this.#corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        socket.uncork();
+      });
+    }
     socket.write(payload === undefined ? `${head}\r\n` : Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), payload]));
     return reply;
   }
