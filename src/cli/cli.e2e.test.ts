@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { GetFunctionCommand, GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { makeSmallDataset, startTestKennel, type TestKennel } from '../testing/test-kennel.ts';
 import { runKennelCli } from '../testing/kennel-cli.ts';
 
@@ -132,6 +134,78 @@ describe('the kennel CLI', { timeout: 600_000 }, () => {
     const second = await kennel('apply', '-f', spec);
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /dataset spec-images: exists\ntraining job spec-job: exists \(Completed\)\n.*model spec-model: exists\nendpoint config spec-endpoint: exists\nendpoint spec-endpoint: exists/s);
+  });
+
+  it('applies a spec’s function: creates it with its role and reserved concurrency, classifies through it, and later updates only what changed', async () => {
+    const code = join(test.home, 'classify-node');
+    await cp(fileURLToPath(new URL('../../examples/dog-breeds/functions/classify-node', import.meta.url)), code, { recursive: true });
+    const spec = join(test.home, 'with-function.yaml');
+    const writeSpec = (memorySize: number, variables: string) =>
+      writeFile(
+        spec,
+        [
+          'apiVersion: kennel/v1',
+          'kind: Workload',
+          'dataset: { name: fn-images, path: ./images }',
+          'trainingJob: { name: fn-job, backbone: { sample: true }, hyperParameters: { epochs: 3, hidden_units: 32 } }',
+          'model: { name: fn-model }',
+          'endpoint: { name: fn-endpoint }',
+          'functions:',
+          '  - name: classify',
+          '    runtime: nodejs20.x',
+          '    handler: index.handler',
+          '    code: ./classify-node',
+          `    memorySize: ${memorySize}`,
+          '    timeout: 30',
+          `    environment: { ${variables} }`,
+          '    reservedConcurrency: 5',
+          '    role:',
+          '      name: fn-classify',
+          '      allow: [{ action: sagemaker:InvokeEndpoint, resource: arn:aws:sagemaker:us-east-1:000000000000:endpoint/fn-endpoint }]',
+          '',
+        ].join('\n'),
+      );
+    const lambda = new LambdaClient({ endpoint: test.url, region: 'us-east-1', credentials: test.credentials });
+    const classDir = join(images, 'test', (await readdir(join(images, 'test'))).sort()[2]!);
+    const image = await readFile(join(classDir, (await readdir(classDir)).sort()[0]!));
+    const classify = async () => {
+      const answer = await json<{ payload: string; functionError?: string }>('functions', 'invoke', 'classify', '--payload', JSON.stringify({ image_base64: image.toString('base64') }));
+      assert.equal(answer.functionError, undefined, answer.payload);
+      return JSON.parse(answer.payload) as { statusCode: number; body: { label: string; probability: number }[] };
+    };
+
+    await writeSpec(256, 'ENDPOINT_NAME: fn-endpoint');
+    const created = await kennel('apply', '-f', spec);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /endpoint fn-endpoint InService\nrole fn-classify: created\nfunction classify: created\nfunction classify: Active, reserved concurrency 5\n$/);
+    const described = await lambda.send(new GetFunctionCommand({ FunctionName: 'classify' }));
+    assert.equal(described.Concurrency?.ReservedConcurrentExecutions, 5);
+    assert.equal(described.Configuration?.Role, 'arn:aws:iam::000000000000:role/fn-classify');
+    assert.equal(described.Configuration?.MemorySize, 256);
+    const first = await classify();
+    assert.equal(first.statusCode, 200);
+    const labels = (await readdir(join(images, 'test'))).map((name) => name.replace(/^\d+\./, '').replace(/_/g, ' '));
+    assert.deepEqual(first.body.map((p) => p.label).sort(), labels.sort(), 'every class of the 4-class dataset');
+    assert.deepEqual(first.body.map((p) => p.probability), first.body.map((p) => p.probability).sort((a, b) => b - a), 'best first');
+    assert.ok(Math.abs(first.body.reduce((sum, p) => sum + p.probability, 0) - 1) < 1e-3, 'probabilities');
+
+    const again = await kennel('apply', '-f', spec);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /role fn-classify: exists\nfunction classify: exists, as the spec says\nfunction classify: Active, reserved concurrency 5\n$/);
+    const unchanged = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'classify' }));
+    assert.equal(unchanged.RevisionId, described.Configuration?.RevisionId, 'nothing was written');
+
+    await writeSpec(512, 'ENDPOINT_NAME: fn-endpoint, LOG_LEVEL: debug');
+    await writeFile(join(code, 'index.mjs'), `${await readFile(join(code, 'index.mjs'), 'utf8')}\n// changed\n`);
+    const updated = await kennel('apply', '-f', spec);
+    assert.equal(updated.code, 0, updated.stderr);
+    assert.match(updated.stdout, /function classify: configuration updated \(MemorySize, Environment\)\nfunction classify: code updated\nfunction classify: Active/);
+    const changed = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'classify' }));
+    assert.equal(changed.MemorySize, 512);
+    assert.deepEqual(changed.Environment?.Variables, { ENDPOINT_NAME: 'fn-endpoint', LOG_LEVEL: 'debug' });
+    assert.notEqual(changed.CodeSha256, unchanged.CodeSha256);
+    assert.deepEqual(await classify(), first, 'the updated function gives the same answer');
+    lambda.destroy();
   });
 
   it('tunes, ranks the trials and draws their charts in the terminal and in an HTML page; logs show what each trial did', async () => {
