@@ -189,17 +189,25 @@ export function registerFunctions(program: Command): void {
 
   group
     .command('dead-letters <name>')
-    .description('Async events that failed every attempt and had no on-failure destination')
+    .description('Async events that failed every attempt and had no on-failure destination, or whose record it could not take')
     .action(async (name: string, _options: unknown, command: Command) => {
       const client = await connect(command);
-      const { events } = await client.kennel<{ events: { requestId: string; qualifier: string; attempts: number; condition?: string; failedAtMs?: number; lastError?: { errorType: string; errorMessage: string } }[] }>(
+      const { events } = await client.kennel<{ events: { requestId: string; qualifier: string; attempts: number; condition?: string; failedAtMs?: number; lastError?: { errorType: string; errorMessage: string }; deliveryError?: string }[] }>(
         'GET',
         `/functions/${encodeURIComponent(name)}/dead-letters`,
       );
       print(command, events, (list) =>
         table(
-          ['REQUEST ID', 'QUALIFIER', 'ATTEMPTS', 'CONDITION', 'FAILED', 'LAST ERROR'],
-          list.map((e) => [e.requestId, e.qualifier, e.attempts, e.condition ?? '', e.failedAtMs ? new Date(e.failedAtMs).toISOString() : '', e.lastError ? `${e.lastError.errorType}: ${e.lastError.errorMessage}` : '']),
+          ['REQUEST ID', 'QUALIFIER', 'ATTEMPTS', 'CONDITION', 'FAILED', 'LAST ERROR', 'NOT SENT TO DESTINATION'],
+          list.map((e) => [
+            e.requestId,
+            e.qualifier,
+            e.attempts,
+            e.condition ?? '',
+            e.failedAtMs ? new Date(e.failedAtMs).toISOString() : '',
+            e.lastError ? `${e.lastError.errorType}: ${e.lastError.errorMessage}` : '',
+            e.deliveryError ?? '',
+          ]),
         ),
       );
     });

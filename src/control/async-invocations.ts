@@ -6,6 +6,7 @@ import { lambdaError } from '../domain/functions/lambda-errors.ts';
 import { functionArn, parseFunctionName } from '../domain/functions/function-names.ts';
 import type { ControlDeps } from './deps.ts';
 import type { FunctionInvoker, InvokeResult } from './function-invoker.ts';
+import type { ExecutionRoles } from './function-roles.ts';
 import { LAMBDA_SCOPE, type FunctionService } from './functions.ts';
 import type { Reconciler } from './reconciler.ts';
 
@@ -25,6 +26,7 @@ export class AsyncInvocations implements Reconciler {
   readonly #deps: ControlDeps;
   readonly #functions: FunctionService;
   readonly #invoker: FunctionInvoker;
+  readonly #roles: Pick<ExecutionRoles, 'mayInvoke'>;
   readonly #kick: () => void;
   readonly #random: () => number;
   /** Events being attempted in this process, so a pass never starts one twice. */
@@ -32,10 +34,11 @@ export class AsyncInvocations implements Reconciler {
   #wakeUp: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(deps: ControlDeps, functions: FunctionService, invoker: FunctionInvoker, kick: () => void, random: () => number = Math.random) {
+  constructor(deps: ControlDeps, functions: FunctionService, invoker: FunctionInvoker, roles: Pick<ExecutionRoles, 'mayInvoke'>, kick: () => void, random: () => number = Math.random) {
     this.#deps = deps;
     this.#functions = functions;
     this.#invoker = invoker;
+    this.#roles = roles;
     this.#kick = kick;
     this.#random = random;
   }
@@ -79,7 +82,7 @@ export class AsyncInvocations implements Reconciler {
     const redriven: string[] = [];
     for (const event of this.deadLetters(functionName)) {
       if (wanted && !wanted.has(event.requestId)) continue;
-      this.#deps.store.asyncEvents.modify(event.requestId, ({ lastError: _e, failedCondition: _c, failedAtMs: _f, deferrals: _d, ...rest }) => ({
+      this.#deps.store.asyncEvents.modify(event.requestId, ({ lastError: _e, failedCondition: _c, failedAtMs: _f, deferrals: _d, deliveryError: _x, ...rest }) => ({
         ...rest,
         status: 'queued',
         attempts: 0,
@@ -158,11 +161,11 @@ export class AsyncInvocations implements Reconciler {
     this.#finish(event, decision, config, result);
   }
 
-  /** An event done with: sent on to its destination, or kept as failed when it has none or the destination refuses it (it was deleted, say). */
+  /** An event done with: sent on to its destination, or kept as failed when it has none or the record could not be sent (the destination was deleted, or the role may no longer invoke it). */
   #finish(event: AsyncEvent, decision: Exclude<AsyncDecision, { kind: 'retry' }>, config: ReturnType<AsyncInvocations['config']>, result: InvokeResult | undefined): void {
     const now = this.#deps.clock.now();
     const destination = decision.kind === 'done' ? config.onSuccess : config.onFailure;
-    let handedOn = false;
+    let deliveryError: string | undefined;
     if (destination !== undefined) {
       const record = destinationRecord({
         requestId: event.requestId,
@@ -175,14 +178,10 @@ export class AsyncInvocations implements Reconciler {
           ? { response: { statusCode: 200, executedVersion: result.executedVersion, ...(result.functionError ? { functionError: 'Unhandled' as const } : {}), payload: parsedOrText(result.payload) } }
           : {}),
       });
-      try {
-        this.enqueue(destination, undefined, Buffer.from(JSON.stringify(record)));
-        handedOn = true;
-      } catch (error) {
-        this.#deps.logger.warn('async destination refused the record', { requestId: event.requestId, destination, error: describeError(error) });
-      }
+      deliveryError = this.#handOn(event, result, destination, Buffer.from(JSON.stringify(record)));
+      if (deliveryError !== undefined) this.#deps.logger.warn('async destination refused the record', { requestId: event.requestId, destination, error: deliveryError });
     }
-    if (decision.kind === 'done' || handedOn) {
+    if (decision.kind === 'done' || (destination !== undefined && deliveryError === undefined)) {
       this.#deps.store.asyncEvents.delete(event.requestId);
       return;
     }
@@ -193,7 +192,25 @@ export class AsyncInvocations implements Reconciler {
       failedCondition: decision.condition,
       failedAtMs: now,
       ...(lastError ? { lastError } : {}),
+      ...(deliveryError !== undefined ? { deliveryError } : {}),
     });
+  }
+
+  /**
+   * Sends the record on as Lambda does, as the function's execution role (the
+   * role of the version that ran): undefined once it is queued at the
+   * destination, else why it could not be.
+   */
+  #handOn(event: AsyncEvent, result: InvokeResult | undefined, destination: string, record: Buffer): string | undefined {
+    try {
+      const { roleArn } = this.#functions.resolve(event.functionName, result?.executedVersion ?? event.qualifier).settings;
+      const target = this.#functions.resolve(destination).fn;
+      if (!this.#roles.mayInvoke(roleArn, destination, target)) return `The execution role ${roleArn} is not allowed lambda:InvokeFunction on ${destination}`;
+      this.enqueue(destination, undefined, record);
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
   }
 
   /** Records an attempt's outcome, unless the event went meanwhile (its function was deleted, with its events). */

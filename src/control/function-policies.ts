@@ -6,6 +6,7 @@ import { parseFunctionName } from '../domain/functions/function-names.ts';
 import { lambdaError } from '../domain/functions/lambda-errors.ts';
 import { addPermissionStatement, policyText, removePermissionStatement, type AddPermissionInput, type LambdaPolicyStatement, type LambdaResourcePolicy } from '../domain/functions/resource-policy.ts';
 import type { ControlDeps } from './deps.ts';
+import type { ExecutionRoles } from './function-roles.ts';
 import { LAMBDA_SCOPE, revisionMismatch, type FunctionService } from './functions.ts';
 
 /**
@@ -16,10 +17,12 @@ import { LAMBDA_SCOPE, revisionMismatch, type FunctionService } from './function
 export class FunctionPolicyService {
   readonly #deps: ControlDeps;
   readonly #functions: FunctionService;
+  readonly #roles: Pick<ExecutionRoles, 'mayInvoke'>;
 
-  constructor(deps: ControlDeps, functions: FunctionService) {
+  constructor(deps: ControlDeps, functions: FunctionService, roles: Pick<ExecutionRoles, 'mayInvoke'>) {
     this.#deps = deps;
     this.#functions = functions;
+    this.#roles = roles;
   }
 
   /** Adds the statement to the qualifier's policy and returns it as JSON, as AddPermission answers. */
@@ -76,9 +79,7 @@ export class FunctionPolicyService {
     const key = eventInvokeQualifier(name, qualifier);
     const change = validateEventInvokeConfig(input, { functionName: resolved.fn.name, scope: LAMBDA_SCOPE });
     for (const destination of [change.onSuccess, change.onFailure]) {
-      if (typeof destination === 'string' && !this.#functionExists(destination)) {
-        throw lambdaError('ValidationError', 'InvalidParameterValueException', `The destination function ${destination} does not exist`, { field: 'DestinationConfig' });
-      }
+      if (typeof destination === 'string') this.#checkDestination(destination, resolved.settings.roleArn);
     }
     const base: Partial<EventInvokeConfig> = merge ? { ...resolved.fn.eventInvokeConfigs[key] } : {};
     for (const [field, value] of Object.entries(change) as [keyof EventInvokeConfig, unknown][]) {
@@ -135,14 +136,17 @@ export class FunctionPolicyService {
     return this.#functions.get(parsed.functionName);
   }
 
-  #functionExists = (arn: string): boolean => {
+  /** Lambda sends a destination its records as the function's execution role, so it refuses one the role may not invoke. */
+  #checkDestination(arn: string, roleArn: string): void {
+    const refused = (why: string) => lambdaError('ValidationError', 'InvalidParameterValueException', `The destination ARN ${arn} is invalid: ${why}`, { field: 'DestinationConfig' });
+    let target: LambdaFunction;
     try {
-      this.#functions.resolve(arn);
-      return true;
+      target = this.#functions.resolve(arn).fn;
     } catch {
-      return false;
+      throw refused('the function does not exist.');
     }
-  };
+    if (!this.#roles.mayInvoke(roleArn, arn, target)) throw refused(`the function's execution role ${roleArn} is not allowed lambda:InvokeFunction on it.`);
+  }
 
   #checkRevision(fn: LambdaFunction, revisionId: string | undefined): void {
     if (revisionId !== undefined && revisionId !== fn.revisionId) throw revisionMismatch('GetPolicy');

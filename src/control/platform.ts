@@ -94,7 +94,7 @@ export function createPlatform(deps: ControlDeps): Platform {
   // The gauge reads the invoker's counts at scrape time; the invoker is made just below.
   const functionMetrics = new FunctionMetrics(metrics.registry, () => invoker.inFlightByFunction());
   const invoker: FunctionInvoker = new FunctionInvoker(deps, functions, functionConcurrency, pool, functionMetrics);
-  const asyncInvocations = new AsyncInvocations(deps, functions, invoker, kick);
+  const asyncInvocations = new AsyncInvocations(deps, functions, invoker, roles, kick);
   // Tuning runs after training in each pass, so a trial that just ended frees its slot for the next one at once.
   const controller = new Controller(deps, [
     new TrainingJobReconciler(deps, kick),
@@ -127,7 +127,7 @@ export function createPlatform(deps: ControlDeps): Platform {
     functions,
     aliases: new AliasService(deps, functions),
     functionConcurrency,
-    functionPolicies: new FunctionPolicyService(deps, functions),
+    functionPolicies: new FunctionPolicyService(deps, functions, roles),
     invoker,
     asyncInvocations,
     functionMetrics,

@@ -37,18 +37,6 @@ function functionCheck(action: string, input: Input, platform: Platform, qualifi
   };
 }
 
-/**
- * A destination is invoked with the records of events the caller sends: configuring one needs
- * lambda:InvokeFunction on it too, or setting a destination would invoke a function the
- * caller may not.
- */
-function destinationInvokes(input: Input, platform: Platform): PermissionCheck[] {
-  const destinations = [input.DestinationConfig?.OnSuccess?.Destination, input.DestinationConfig?.OnFailure?.Destination];
-  return destinations
-    .filter((arn): arn is string => typeof arn === 'string' && arn !== '')
-    .map((arn) => functionCheck('InvokeFunction', { FunctionName: arn }, platform, true));
-}
-
 const anywhere = (action: string): PermissionRule => ({ checks: () => [{ action: `lambda:${action}`, resource: '*' }] });
 
 export const LAMBDA_PERMISSIONS: Readonly<Record<string, PermissionRule>> = {
@@ -81,8 +69,9 @@ export const LAMBDA_PERMISSIONS: Readonly<Record<string, PermissionRule>> = {
   'lambda.AddPermission': onFunction('AddPermission'),
   'lambda.RemovePermission': onFunction('RemovePermission'),
   'lambda.GetPolicy': onFunction('GetPolicy'),
-  'lambda.PutFunctionEventInvokeConfig': onFunction('PutFunctionEventInvokeConfig', { extra: (input, platform) => destinationInvokes(input, platform) }),
-  'lambda.UpdateFunctionEventInvokeConfig': onFunction('UpdateFunctionEventInvokeConfig', { extra: (input, platform) => destinationInvokes(input, platform) }),
+  // A destination is checked against the function's execution role, which Lambda sends records as (FunctionPolicyService), not against the caller.
+  'lambda.PutFunctionEventInvokeConfig': onFunction('PutFunctionEventInvokeConfig'),
+  'lambda.UpdateFunctionEventInvokeConfig': onFunction('UpdateFunctionEventInvokeConfig'),
   'lambda.GetFunctionEventInvokeConfig': onFunction('GetFunctionEventInvokeConfig'),
   'lambda.DeleteFunctionEventInvokeConfig': onFunction('DeleteFunctionEventInvokeConfig'),
   'lambda.ListFunctionEventInvokeConfigs': onFunction('ListFunctionEventInvokeConfigs', { qualified: false }),

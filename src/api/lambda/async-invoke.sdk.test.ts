@@ -13,6 +13,7 @@ import {
   waitUntilFunctionUpdatedV2,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
+import { DeleteRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { zipFiles } from '../../runtime/functions/function-package.ts';
 import { closeKennelWithClients, createActiveFunction, createFunctionRole, startKennelWithClients, type AwsClientPool } from '../../testing/aws-clients.ts';
 import { InvocationCollector, type CollectedCall } from '../../testing/invocation-collector.ts';
@@ -58,6 +59,7 @@ interface DeadLetter {
   attempts: number;
   condition?: string;
   lastError?: { errorType: string; errorMessage: string };
+  deliveryError?: string;
   payload: string;
 }
 
@@ -67,12 +69,13 @@ describe('asynchronous invocation: retries, destinations and dead letters', { ti
   let lambda: LambdaClient;
   let collector: InvocationCollector;
   let roleArn: string;
+  let iam: IAMClient;
   let zip: Buffer;
   /** Added to the server's clock: how the event-age test makes an event old without waiting a minute. */
   let clockOffsetMs = 0;
 
-  const create = async (name: string, handler: string) => {
-    await createActiveFunction(lambda, { FunctionName: name, Runtime: 'nodejs20.x', Handler: handler, Role: roleArn, Code: { ZipFile: zip }, Timeout: 30, Environment: { Variables: { COLLECTOR: collector.url } } });
+  const create = async (name: string, handler: string, role = roleArn) => {
+    await createActiveFunction(lambda, { FunctionName: name, Runtime: 'nodejs20.x', Handler: handler, Role: role, Code: { ZipFile: zip }, Timeout: 30, Environment: { Variables: { COLLECTOR: collector.url } } });
   };
   /** An Event invocation; resolves to the request id of the 202. */
   const queue = async (name: string, event: unknown): Promise<string> => {
@@ -107,7 +110,9 @@ describe('asynchronous invocation: retries, destinations and dead letters', { ti
     }));
     const clients = pool.for(test.credentials);
     lambda = clients.lambda;
-    roleArn = await createFunctionRole(clients.iam, 'async-role');
+    iam = clients.iam;
+    // Lambda sends a destination its records as the function's role: the role must be allowed to invoke it.
+    roleArn = await createFunctionRole(iam, 'async-role', { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: `${ARN}*` });
     zip = await zipFiles(HANDLERS);
     await create('failures', 'destination.handler');
   });
@@ -193,6 +198,25 @@ describe('asynchronous invocation: retries, destinations and dead letters', { ti
       return letters.length > 0 ? letters : undefined;
     });
     assert.deepEqual([letter!.requestId, letter!.attempts, letter!.condition], [requestId, 1, 'RetriesExhausted']);
+    assert.match(letter!.deliveryError ?? '', /Function not found: .*:function:gone/);
+  });
+
+  it('keeps a failed event as a dead letter, and sends nothing, when the execution role may no longer invoke the destination', async () => {
+    const revocable = await createFunctionRole(iam, 'revocable-role', { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: `${ARN}failures` });
+    await create('revoked', 'fail.handler', revocable);
+    await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'revoked', MaximumRetryAttempts: 0, DestinationConfig: { OnFailure: { Destination: `${ARN}failures` } } }));
+    await iam.send(new DeleteRolePolicyCommand({ RoleName: 'revocable-role', PolicyName: 'inline' }));
+    const requestId = await queue('revoked', { dog: 'rex' });
+    const [letter] = await eventually('the dead letter', async () => {
+      const letters = await deadLetters('revoked');
+      return letters.length > 0 ? letters : undefined;
+    });
+    assert.equal(letter!.requestId, requestId);
+    assert.equal(letter!.deliveryError, `The execution role ${revocable} is not allowed lambda:InvokeFunction on ${ARN}failures`);
+    assert.equal(runsOf('revoked', requestId).length, 1);
+    assert.equal(recordsAt('failures').filter((record) => record.requestContext.requestId === requestId).length, 0, 'no record reached the destination');
+    const asText = await runKennelCli(test, ['functions', 'dead-letters', 'revoked']);
+    assert.match(asText.stdout, /RangeError: no treat for rex\s+The execution role .* is not allowed lambda:InvokeFunction/);
   });
 
   it('sends the events of a function with reserved concurrency 0 straight to failure, without running it', async () => {

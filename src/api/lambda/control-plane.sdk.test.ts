@@ -180,16 +180,26 @@ describe('Lambda control plane through @aws-sdk/client-lambda', () => {
     await assert.rejects(lambda.send(new GetPolicyCommand({ FunctionName: 'echo' })), ResourceNotFoundException);
   });
 
-  it('keeps async settings per qualifier, with a function as the on-failure destination', async () => {
+  it('keeps async settings per qualifier, with a function its execution role may invoke as the on-failure destination', async () => {
     await create('echo-failures');
-    await lambda.send(
-      new PutFunctionEventInvokeConfigCommand({
-        FunctionName: 'echo',
-        MaximumRetryAttempts: 1,
-        MaximumEventAgeInSeconds: 120,
-        DestinationConfig: { OnFailure: { Destination: 'arn:aws:lambda:us-east-1:000000000000:function:echo-failures' } },
-      }),
+    const settings = {
+      FunctionName: 'echo',
+      MaximumRetryAttempts: 1,
+      MaximumEventAgeInSeconds: 120,
+      DestinationConfig: { OnFailure: { Destination: 'arn:aws:lambda:us-east-1:000000000000:function:echo-failures' } },
+    };
+    await assert.rejects(lambda.send(new PutFunctionEventInvokeConfigCommand(settings)), (error: Error) => {
+      assert.ok(error instanceof InvalidParameterValueException);
+      assert.match(error.message, /^The destination ARN arn:aws:lambda:us-east-1:000000000000:function:echo-failures is invalid: the function's execution role arn:aws:iam::000000000000:role\/echo-role is not allowed lambda:InvokeFunction on it\.$/);
+      return true;
+    });
+    await assert.rejects(
+      lambda.send(new PutFunctionEventInvokeConfigCommand({ ...settings, DestinationConfig: { OnFailure: { Destination: 'arn:aws:lambda:us-east-1:000000000000:function:nowhere' } } })),
+      /The destination ARN .*:function:nowhere is invalid: the function does not exist/,
     );
+    // Granted by the destination's resource-based policy, naming the role.
+    await lambda.send(new AddPermissionCommand({ FunctionName: 'echo-failures', StatementId: 'echo-records', Action: 'lambda:InvokeFunction', Principal: roleArn }));
+    await lambda.send(new PutFunctionEventInvokeConfigCommand(settings));
     const config = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: 'echo' }));
     assert.equal(config.MaximumRetryAttempts, 1);
     assert.equal(config.MaximumEventAgeInSeconds, 120);

@@ -35,6 +35,7 @@ export function registerFunctionRoutes(app: Hono<ApiEnv>, deps: ApiDeps, allow: 
         attempts: event.attempts,
         condition: event.failedCondition,
         lastError: event.lastError,
+        deliveryError: event.deliveryError,
         payload: Buffer.from(event.payload, 'base64').toString('utf8'),
       })),
     });

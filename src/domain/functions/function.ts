@@ -134,6 +134,8 @@ export interface AsyncEvent {
   lastError?: { errorType: string; errorMessage: string };
   failedCondition?: 'RetriesExhausted' | 'EventAgeExceeded';
   failedAtMs?: number;
+  /** Why its record could not be sent to the on-failure destination, when it had one. */
+  deliveryError?: string;
 }
 
 export function versionKey(functionName: string, version: string): string {
