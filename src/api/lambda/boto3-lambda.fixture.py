@@ -8,9 +8,11 @@ Invoke allows; and provokes Lambda's errors. Prints one JSON line of findings; t
 on them.
 """
 import base64
+import hashlib
 import io
 import json
 import os
+import urllib.request
 import zipfile
 
 import boto3
@@ -80,7 +82,10 @@ created = awslambda.create_function(
 found["created"] = {key: created.get(key) for key in ["FunctionName", "FunctionArn", "State", "Version", "Runtime", "MemorySize", "Timeout", "PackageType"]}
 awslambda.get_waiter("function_active_v2").wait(FunctionName="boto3-node", WaiterConfig=WAIT)
 got = awslambda.get_function(FunctionName="boto3-node")
-found["got"] = {"state": got["Configuration"]["State"], "environment": got["Configuration"]["Environment"], "tags": got["Tags"], "repository": got["Code"]["RepositoryType"]}
+# Code.Location is presigned: a plain download, with no signing, gets the package whose hash CodeSha256 gives.
+with urllib.request.urlopen(got["Code"]["Location"]) as download:
+    downloaded = base64.b64encode(hashlib.sha256(download.read()).digest()).decode() == got["Configuration"]["CodeSha256"]
+found["got"] = {"state": got["Configuration"]["State"], "environment": got["Configuration"]["Environment"], "tags": got["Tags"], "repository": got["Code"]["RepositoryType"], "downloaded": downloaded}
 found["listed"] = sorted(fn["FunctionName"] for page in awslambda.get_paginator("list_functions").paginate(PaginationConfig={"PageSize": 1}) for fn in page["Functions"])
 
 updated = awslambda.update_function_configuration(FunctionName="boto3-node", Timeout=10, MemorySize=256, Description="echoes")

@@ -59,7 +59,7 @@ describe('Lambda through boto3 and the AWS CLI', { timeout: 300_000 }, () => {
       Timeout: 3,
       PackageType: 'Zip',
     });
-    assert.deepEqual(found.got, { state: 'Active', environment: { Variables: { BREED: 'beagle' } }, tags: { 'made-by': 'boto3' }, repository: 'S3' });
+    assert.deepEqual(found.got, { state: 'Active', environment: { Variables: { BREED: 'beagle' } }, tags: { 'made-by': 'boto3' }, repository: 'S3', downloaded: true });
     assert.deepEqual(found.listed, ['boto3-node'], 'the paginator walks pages of one');
     assert.equal(found.update_status, 'InProgress');
     assert.deepEqual(found.updated, { timeout: 10, memory: 256, description: 'echoes', status: 'Successful' });

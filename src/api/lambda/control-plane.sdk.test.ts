@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -85,6 +86,13 @@ describe('Lambda control plane through @aws-sdk/client-lambda', () => {
     assert.deepEqual(fetched.Configuration!.Environment, { Variables: { GREETING: 'woof' } });
     assert.deepEqual(fetched.Tags, { team: 'vision' });
     assert.equal(fetched.Code!.RepositoryType, 'S3');
+    // Code.Location is presigned, as Lambda's S3 URL is: a plain GET downloads the package.
+    const download = await fetch(fetched.Code!.Location!);
+    assert.equal(download.status, 200);
+    assert.equal(createHash('sha256').update(Buffer.from(await download.arrayBuffer())).digest('base64'), created.CodeSha256);
+    const tampered = new URL(fetched.Code!.Location!);
+    tampered.searchParams.set('version', '1');
+    assert.equal((await fetch(tampered)).status, 403, 'the signature covers the version');
   });
 
   it('refuses a second function of the same name, a role Lambda cannot assume, and a runtime it does not run', async () => {

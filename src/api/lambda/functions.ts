@@ -1,9 +1,10 @@
 import { DomainError } from '../../core/errors.ts';
 import type { Platform } from '../../control/platform.ts';
 import type { CodeSource } from '../../control/function-code.ts';
-import type { FunctionSettingsInput } from '../../control/functions.ts';
+import { LAMBDA_SCOPE, type FunctionSettingsInput } from '../../control/functions.ts';
 import type { RestJsonOperation } from '../aws/rest-json-protocol.ts';
 import { markerPage } from '../aws/marker-page.ts';
+import { presignedCodeLocation } from './code-location.ts';
 import { aliasToWire, configurationToWire } from './wire.ts';
 
 /** ListFunctions' and ListVersionsByFunction's default and largest page. */
@@ -86,13 +87,17 @@ export function functionOperations(platform: Platform): Record<string, RestJsonO
       },
     },
     GetFunction: {
-      handler: (input: { FunctionName: string; Qualifier?: string }) => {
+      handler: async (input: { FunctionName: string; Qualifier?: string }, c) => {
         const resolved = functions.resolve(input.FunctionName, input.Qualifier);
         const { fn } = resolved;
+        // At the address the caller reached Kennel on, so the URL works from where the caller is.
+        const route = new URL(`/kennel/functions/${encodeURIComponent(fn.name)}/code?version=${encodeURIComponent(resolved.version)}`, new URL(c.req.url).origin);
+        const accessKeyId = c.get('accessKeyId');
+        const credential = platform.credentials.lookup(accessKeyId);
+        if (!credential) throw new DomainError('UnrecognizedClient', 'The security token included in the request is invalid.');
         return {
           Configuration: configurationToWire(fn, resolved.versionRecord),
-          // Where the package can be downloaded: Kennel's own route, signed like every other call, where Lambda gives a presigned S3 URL.
-          Code: { RepositoryType: 'S3', Location: `${platform.deps.functions.endpointUrl() ?? ''}/kennel/functions/${encodeURIComponent(fn.name)}/code?version=${encodeURIComponent(resolved.version)}` },
+          Code: { RepositoryType: 'S3', Location: await presignedCodeLocation(route, accessKeyId, credential, LAMBDA_SCOPE.region, platform.deps.clock.now()) },
           ...(Object.keys(fn.tags).length > 0 ? { Tags: fn.tags } : {}),
           ...(fn.reservedConcurrency !== undefined ? { Concurrency: { ReservedConcurrentExecutions: fn.reservedConcurrency } } : {}),
         };

@@ -47,7 +47,8 @@ export function registerFunctionRoutes(app: Hono<ApiEnv>, deps: ApiDeps, allow: 
   });
 
   app.get('/functions/:name/code', allow('GET /kennel/functions/:name/code'), async (c) => {
-    const query = parseWith(codeQuerySchema, c.req.query());
+    // GetFunction's Code.Location is presigned: the signature's own parameters are not the route's.
+    const query = parseWith(codeQuerySchema, Object.fromEntries(Object.entries(c.req.query()).filter(([key]) => !key.startsWith('X-Amz-'))));
     const { settings } = platform.functions.resolve(c.req.param('name'), query.version);
     const zip = await platform.deps.artifacts.get(settings.code.digest);
     return c.body(Buffer.from(zip), 200, { 'content-type': 'application/zip' });
