@@ -55,6 +55,7 @@ export function environmentStarter(
         codeDir,
         tmpDir,
         memorySizeMb: settings.memorySizeMb,
+        ephemeralStorageMb: settings.ephemeralStorageMb,
         timeoutSeconds: settings.timeoutSeconds,
         environment: {
           ...settings.environment,

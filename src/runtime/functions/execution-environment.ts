@@ -6,6 +6,7 @@ import { endLine, initReportLine, reportLine, startLine, timedOutLine, timeoutSe
 import { InvocationLog } from './invocation-log.ts';
 import { BUSY_POLL_MS, IDLE_POLL_MS, MemoryWatch } from './memory-watch.ts';
 import { RuntimeApi, type InitError, type RuntimeAnswer } from './runtime-api.ts';
+import { STORAGE_BUSY_POLL_MS, STORAGE_IDLE_POLL_MS, StorageWatch, storageExceededExit, type StorageUse } from './storage-watch.ts';
 import { describeExit, RuntimeProcess, type ProcessExit } from './runtime-process.ts';
 import { runtimeFamily } from './runtimes.ts';
 import { planLaunch, unsupportedRuntime, type IsolationLayer } from './sandbox.ts';
@@ -21,6 +22,8 @@ const MARKER_WAIT_MS = 200;
 const MARKERLESS_DRAIN_MS = 10;
 /** After a runtime reports an init error it is expected to exit; this long, then it is killed. */
 const INIT_ERROR_EXIT_MS = 500;
+/** Lambda's default EphemeralStorage. */
+const DEFAULT_EPHEMERAL_STORAGE_MB = 512;
 
 export type EnvironmentState = 'idle' | 'busy' | 'dead';
 
@@ -49,7 +52,8 @@ type InitResult =
   | { kind: 'init-error'; error: InitError }
   | { kind: 'exit'; exit: ProcessExit }
   | { kind: 'timeout'; afterMs: number }
-  | { kind: 'out-of-memory' };
+  | { kind: 'out-of-memory' }
+  | { kind: 'out-of-storage' };
 
 interface ActiveInvocation {
   invocation: Invocation;
@@ -59,7 +63,7 @@ interface ActiveInvocation {
   deliveredAt?: number;
   endedAt?: number;
   answer?: RuntimeAnswer;
-  killedFor?: 'timeout' | 'out-of-memory' | 'close';
+  killedFor?: 'timeout' | 'out-of-memory' | 'out-of-storage' | 'close';
   timer: NodeJS.Timeout;
   done: boolean;
 }
@@ -87,6 +91,9 @@ export class ExecutionEnvironment {
   private spawnedAt = 0;
   private initEndedAt = 0;
   private memory!: MemoryWatch;
+  private storage!: StorageWatch;
+  /** What the storage watch found when it stopped the function. */
+  private storageOverrun: StorageUse | undefined;
   private api!: RuntimeApi;
   private layers: IsolationLayer[] = [];
 
@@ -125,6 +132,10 @@ export class ExecutionEnvironment {
     }
   }
 
+  private get ephemeralStorageMb(): number {
+    return this.spec.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_STORAGE_MB;
+  }
+
   get state(): EnvironmentState {
     return this.currentState;
   }
@@ -158,6 +169,7 @@ export class ExecutionEnvironment {
       };
       this.memory.resetPeak();
       this.memory.start(BUSY_POLL_MS);
+      this.storage.start(STORAGE_BUSY_POLL_MS);
       this.api.deliver(invocation, Date.now() + timeoutMs);
     });
   }
@@ -203,6 +215,11 @@ export class ExecutionEnvironment {
     }
     this.memory = new MemoryWatch(this.process.pid, this.spec.memorySizeMb, () => this.kill('out-of-memory'));
     this.memory.start(BUSY_POLL_MS);
+    this.storage = new StorageWatch(this.spec.tmpDir, this.ephemeralStorageMb, (use) => {
+      this.storageOverrun = use;
+      this.kill('out-of-storage');
+    });
+    this.storage.start(STORAGE_BUSY_POLL_MS);
     void this.process.exited.then((exit) => this.exited(exit));
     const initTimeoutMs = options.initTimeoutMs ?? INIT_TIMEOUT_MS;
     const timer = setTimeout(() => this.settleInit?.({ kind: 'timeout', afterMs: initTimeoutMs }), initTimeoutMs);
@@ -211,6 +228,7 @@ export class ExecutionEnvironment {
     clearTimeout(timer);
     this.settleInit = undefined;
     this.memory.start(IDLE_POLL_MS);
+    this.storage.start(STORAGE_IDLE_POLL_MS);
     // The resident size at the end of init: where the first invocation's peak starts.
     this.memory.peakMb();
     if (result.kind === 'init-error') {
@@ -242,6 +260,10 @@ export class ExecutionEnvironment {
         const message = 'Runtime exited with error: signal: killed';
         return ['Runtime.OutOfMemory', message, errorJson('Runtime.OutOfMemory', message)];
       }
+      case 'out-of-storage': {
+        const message = `Runtime exited with error: ${storageExceededExit(this.storageOverrun!, this.ephemeralStorageMb)}`;
+        return ['Runtime.ExitError', message, errorJson('Runtime.ExitError', message)];
+      }
       case 'exit': {
         const message = `Runtime exited with error: ${describeExit(result.exit)}`;
         return ['Runtime.ExitError', message, errorJson('Runtime.ExitError', message)];
@@ -249,13 +271,13 @@ export class ExecutionEnvironment {
     }
   }
 
-  private kill(reason: 'timeout' | 'out-of-memory'): void {
+  private kill(reason: 'timeout' | 'out-of-memory' | 'out-of-storage'): void {
     if (this.settleInit !== undefined) {
-      if (reason === 'out-of-memory') this.settleInit({ kind: 'out-of-memory' });
+      if (reason !== 'timeout') this.settleInit({ kind: reason });
       return;
     }
     const active = this.active;
-    // Between invocations only memory can run out: what the function left running goes with the environment.
+    // Between invocations only memory or storage can run out: what the function left running goes with the environment.
     if (active === undefined) return this.process.kill();
     if (active.done || active.answer !== undefined) return;
     active.killedFor ??= reason;
@@ -287,6 +309,7 @@ export class ExecutionEnvironment {
   private exited(exit: ProcessExit): void {
     this.currentState = 'dead';
     this.memory?.close();
+    this.storage?.close();
     this.settleInit?.({ kind: 'exit', exit });
     void this.api.close();
     const active = this.active;
@@ -294,6 +317,7 @@ export class ExecutionEnvironment {
       active.endedAt ??= performance.now();
       if (active.killedFor === 'timeout') this.finish(active, this.timeoutOutcome(active));
       else if (active.killedFor === 'out-of-memory') this.finish(active, this.exitOutcome(active, 'Runtime.OutOfMemory', 'signal: killed'));
+      else if (active.killedFor === 'out-of-storage') this.finish(active, this.exitOutcome(active, 'Runtime.ExitError', storageExceededExit(this.storageOverrun!, this.ephemeralStorageMb)));
       else if (active.answer !== undefined) this.finish(active, this.answerOutcome(active.answer));
       else this.finish(active, this.exitOutcome(active, 'Runtime.ExitError', describeExit(exit)));
     }
@@ -326,6 +350,7 @@ export class ExecutionEnvironment {
     active.done = true;
     clearTimeout(active.timer);
     this.memory.start(IDLE_POLL_MS);
+    this.storage.start(STORAGE_IDLE_POLL_MS);
     this.active = undefined;
     const { requestId } = active.invocation;
     const endedAt = active.endedAt ?? performance.now();

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ExecutionEnvironment } from './execution-environment.ts';
 import { functionFolder, invocation, logLines, payloadOf, specFor, started, type FunctionFolder } from './environment.fixture.ts';
@@ -128,6 +130,31 @@ describe('hostile handlers', () => {
       assert.deepEqual(await exited, { exitCode: null, signal: 'SIGKILL' });
       assert.equal(environment.state, 'dead');
       await environment.close();
+    } finally {
+      await folder.remove();
+    }
+  });
+
+  it('a handler that fills /tmp past its EphemeralStorage: stopped with Runtime.ExitError that says so, and a fresh environment works', async () => {
+    const folder = await functionFolder({
+      ...NODE_WELL_BEHAVED,
+      ...PYTHON_WELL_BEHAVED,
+      'fills.mjs': `import { appendFileSync } from 'node:fs';
+        export const handler = async () => { for (;;) { appendFileSync(process.env.TMPDIR + '/fill', Buffer.alloc(4 * 1024 * 1024, 1)); await new Promise((r) => setTimeout(r, 5)); } };`,
+      'fills.py': 'import os, time\n\ndef handler(event, context):\n    with open(os.path.join(os.environ["TMPDIR"], "fill"), "wb") as out:\n        while True:\n            out.write(b"\\x01" * (4 * 1024 * 1024))\n            out.flush()\n            time.sleep(0.005)\n',
+    });
+    try {
+      for (const runtime of ['nodejs20.x', 'python3.11']) {
+        const { outcome } = await invokeOnce(folder, { runtime, handler: 'fills.handler', ephemeralStorageMb: 16, timeoutSeconds: 30 });
+        const message = new RegExp(String.raw`^RequestId: ${outcome.requestId} Error: Runtime exited with error: signal: killed \(its /tmp held \d+ MB, over its EphemeralStorage of 16 MB\)$`);
+        assert.equal(outcome.errorType, 'Runtime.ExitError', outcome.logs);
+        assert.match((payloadOf(outcome) as { errorMessage: string }).errorMessage, message);
+        assert.equal(outcome.environmentLost, true);
+        assert.ok(outcome.durationMs < 10_000, `stopped well before its timeout (${outcome.durationMs} ms)`);
+        // Each environment has a /tmp of its own, removed with it; this fixture's folder is shared, so it is emptied here.
+        await rm(join(folder.tmpDir, 'fill'));
+        await freshEnvironmentWorks(folder, { runtime, handler: 'well.handler', ephemeralStorageMb: 16 });
+      }
     } finally {
       await folder.remove();
     }

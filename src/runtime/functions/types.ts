@@ -10,6 +10,8 @@ export interface EnvironmentSpec {
   /** Private and read-write; the function's HOME and TMPDIR. It belongs to the caller: the environment never deletes it. */
   tmpDir: string;
   memorySizeMb: number;
+  /** What tmpDir may hold (EphemeralStorage), in MB; Lambda's 512 when not given. */
+  ephemeralStorageMb?: number;
   timeoutSeconds: number;
   /** The function's variables plus what the caller injects (credentials, endpoints). Lambda's reserved names are set by the environment and win. */
   environment: Record<string, string>;
