@@ -1,4 +1,5 @@
 import { closeSync, openSync, read, readSync, writeSync } from 'node:fs';
+import { PollTimer } from './poll-timer.ts';
 
 /** While the function runs: often enough to stop a runaway allocation early, rarely enough to cost nothing (one small procfs read). */
 export const BUSY_POLL_MS = 50;
@@ -40,7 +41,7 @@ function openOrUndefined(path: string, flags: 'r' | 'w'): number | undefined {
  * most of that cost. They stay valid across the launcher's exec (same pid).
  */
 export class MemoryWatch {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer = new PollTimer(() => this.poll());
   private reading = false;
   private peakKb = 0;
   private lastRssKb = 0;
@@ -49,7 +50,6 @@ export class MemoryWatch {
   private readonly buffer = Buffer.alloc(STATUS_BYTES);
   private status: number | undefined;
   private clearRefs: number | undefined;
-  private closed = false;
 
   constructor(
     pid: number,
@@ -78,21 +78,16 @@ export class MemoryWatch {
 
   /** Polls every `intervalMs` from now on, in place of any earlier rate. */
   start(intervalMs: number): void {
-    this.stop();
-    if (this.closed) return;
-    this.timer = setInterval(() => this.poll(), intervalMs);
-    this.timer.unref();
+    this.timer.start(intervalMs);
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.timer.stop();
   }
 
   /** The process has ended: nothing more to read. A poll in flight closes the files when it is back, so no descriptor is closed under it. */
   close(): void {
-    this.stop();
-    this.closed = true;
+    this.timer.close();
     if (!this.reading) this.closeFiles();
   }
 
@@ -120,13 +115,13 @@ export class MemoryWatch {
     this.reading = true;
     read(this.status, this.pollBuffer, 0, STATUS_BYTES, 0, (error, length) => {
       this.reading = false;
-      if (this.closed) return this.closeFiles();
+      if (this.timer.closed) return this.closeFiles();
       // An error is the process exiting; its exit is reported elsewhere.
-      if (error !== null || this.timer === undefined) return;
+      if (error !== null || !this.timer.running) return;
       const use = parseStatus(this.pollBuffer.toString('latin1', 0, length));
       this.record(use);
       if (use !== undefined && use.rssKb > this.limitMb * KB_PER_MB) {
-        this.stop();
+        this.timer.stop();
         this.onExceeded();
       }
     });

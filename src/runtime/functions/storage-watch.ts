@@ -1,5 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PollTimer } from './poll-timer.ts';
 
 /** While the function runs: a write of a few hundred MB/s is caught within a fraction of the default 512 MB. */
 export const STORAGE_BUSY_POLL_MS = 250;
@@ -46,9 +47,8 @@ export async function storageUse(dir: string, maxEntries = MAX_TMP_ENTRIES): Pro
  * it from filling the disk Kennel's state is on.
  */
 export class StorageWatch {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer = new PollTimer(() => void this.poll());
   private walking = false;
-  private closed = false;
 
   constructor(
     private readonly dir: string,
@@ -58,20 +58,15 @@ export class StorageWatch {
 
   /** Polls every `intervalMs` from now on, in place of any earlier rate. */
   start(intervalMs: number): void {
-    this.stop();
-    if (this.closed) return;
-    this.timer = setInterval(() => void this.poll(), intervalMs);
-    this.timer.unref();
+    this.timer.start(intervalMs);
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.timer.stop();
   }
 
   close(): void {
-    this.stop();
-    this.closed = true;
+    this.timer.close();
   }
 
   private async poll(): Promise<void> {
@@ -79,9 +74,9 @@ export class StorageWatch {
     this.walking = true;
     try {
       const use = await storageUse(this.dir);
-      if (this.closed || this.timer === undefined) return;
+      if (!this.timer.running) return;
       if (use.tooMany || use.bytes > this.limitMb * 1024 * 1024) {
-        this.stop();
+        this.timer.stop();
         this.onExceeded(use);
       }
     } finally {
