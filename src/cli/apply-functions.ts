@@ -76,14 +76,21 @@ function sameValue(a: unknown, b: unknown): boolean {
   return [...keys].every((key) => sameValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
 }
 
-/** Polls until the function is Active with no update in progress; Failed, or no change within the timeout, is an error that says which. */
-async function settled(client: KennelClient, fn: FunctionSpec, path: string): Promise<FunctionConfiguration> {
+/**
+ * Polls until no change is landing on the function. With `failedIsSettled` (before an update),
+ * a function whose package failed counts as settled, since the update is what repairs it; without
+ * it (the final wait), it must be Active, and Failed is an error that says why. No change within
+ * the timeout is an error too.
+ */
+async function settled(client: KennelClient, fn: FunctionSpec, path: string, failedIsSettled = false): Promise<FunctionConfiguration> {
   const deadline = Date.now() + SETTLE_TIMEOUT_MS;
   for (;;) {
     const state = await client.lambda<FunctionConfiguration>('GET', `${path}/configuration`);
+    const landing = state.State === 'Pending' || state.LastUpdateStatus === 'InProgress';
+    if (!landing && failedIsSettled) return state;
     if (state.State === 'Failed') throw new DomainError('Conflict', `function ${fn.name} failed: ${state.StateReason ?? 'no reason given'}`);
     if (state.LastUpdateStatus === 'Failed') throw new DomainError('Conflict', `function ${fn.name}: its last update failed: ${state.LastUpdateStatusReason ?? 'no reason given'}`);
-    if (state.State === 'Active' && state.LastUpdateStatus !== 'InProgress') return state;
+    if (state.State === 'Active' && !landing) return state;
     if (Date.now() > deadline) {
       throw new DomainError('Conflict', `function ${fn.name} is still ${state.State}, last update ${state.LastUpdateStatus ?? 'none'}, after ${SETTLE_TIMEOUT_MS / 1000} s`);
     }
@@ -114,18 +121,19 @@ export async function applyFunctions(client: KennelClient, spec: WorkloadSpec, s
       say(`function ${fn.name}: created`);
     } else {
       // Lambda takes one update at a time: each waits for the one before it.
-      const changed = changedMembers(configuration, await settled(client, fn, path));
+      const before = await settled(client, fn, path, true);
+      const changed = changedMembers(configuration, before);
       if (changed.length > 0) {
         await client.lambda('PUT', `${path}/configuration`, configuration);
         say(`function ${fn.name}: configuration updated (${changed.join(', ')})`);
       }
-      const sha256 = createHash('sha256').update(zip).digest('base64');
-      if (sha256 !== current.CodeSha256) {
-        await settled(client, fn, path);
+      const codeChanged = createHash('sha256').update(zip).digest('base64') !== before.CodeSha256;
+      if (codeChanged) {
+        if (changed.length > 0) await settled(client, fn, path, true);
         await client.lambda('PUT', `${path}/code`, { ZipFile: Buffer.from(zip).toString('base64') });
         say(`function ${fn.name}: code updated`);
       }
-      if (changed.length === 0 && sha256 === current.CodeSha256) say(`function ${fn.name}: exists, as the spec says`);
+      if (changed.length === 0 && !codeChanged) say(`function ${fn.name}: exists, as the spec says`);
     }
     if (fn.reservedConcurrency !== undefined) {
       await client.lambda('PUT', `/2017-10-31/functions/${encodeURIComponent(fn.name)}/concurrency`, { ReservedConcurrentExecutions: fn.reservedConcurrency });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { GetFunctionCommand, GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import yazl from 'yazl';
 import { makeSmallDataset, startTestKennel, type TestKennel } from '../testing/test-kennel.ts';
 import { runKennelCli } from '../testing/kennel-cli.ts';
 
@@ -140,7 +141,7 @@ describe('the kennel CLI', { timeout: 600_000 }, () => {
     const code = join(test.home, 'classify-node');
     await cp(fileURLToPath(new URL('../../examples/dog-breeds/functions/classify-node', import.meta.url)), code, { recursive: true });
     const spec = join(test.home, 'with-function.yaml');
-    const writeSpec = (memorySize: number, variables: string) =>
+    const writeSpec = (memorySize: number, variables: string, codePath = './classify-node') =>
       writeFile(
         spec,
         [
@@ -154,7 +155,7 @@ describe('the kennel CLI', { timeout: 600_000 }, () => {
           '  - name: classify',
           '    runtime: nodejs20.x',
           '    handler: index.handler',
-          '    code: ./classify-node',
+          `    code: ${codePath}`,
           `    memorySize: ${memorySize}`,
           '    timeout: 30',
           `    environment: { ${variables} }`,
@@ -205,6 +206,24 @@ describe('the kennel CLI', { timeout: 600_000 }, () => {
     assert.deepEqual(changed.Environment?.Variables, { ENDPOINT_NAME: 'fn-endpoint', LOG_LEVEL: 'debug' });
     assert.notEqual(changed.CodeSha256, unchanged.CodeSha256);
     assert.deepEqual(await classify(), first, 'the updated function gives the same answer');
+
+    // A package that cannot be unpacked fails its update; pointing the spec back at good code repairs the function.
+    const broken = new yazl.ZipFile();
+    broken.addBuffer(Buffer.from('../../credentials'), 'index.mjs', { mode: 0o120777 });
+    broken.end();
+    const brokenChunks: Buffer[] = [];
+    for await (const chunk of broken.outputStream) brokenChunks.push(chunk as Buffer);
+    await writeFile(join(test.home, 'broken.zip'), Buffer.concat(brokenChunks));
+    await writeSpec(512, 'ENDPOINT_NAME: fn-endpoint, LOG_LEVEL: debug', './broken.zip');
+    const failed = await kennel('apply', '-f', spec);
+    assert.notEqual(failed.code, 0, failed.stdout);
+    assert.match(failed.stderr, /function classify: its last update failed: .*symlink index\.mjs points outside the package/);
+    await writeSpec(512, 'ENDPOINT_NAME: fn-endpoint, LOG_LEVEL: debug');
+    const repaired = await kennel('apply', '-f', spec);
+    assert.equal(repaired.code, 0, repaired.stderr);
+    assert.match(repaired.stdout, /function classify: code updated\nfunction classify: Active/);
+    assert.equal((await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'classify' }))).CodeSha256, changed.CodeSha256, 'the same folder, the same package');
+    assert.deepEqual(await classify(), first, 'the repaired function answers');
     lambda.destroy();
   });
 

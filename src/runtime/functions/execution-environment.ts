@@ -215,7 +215,7 @@ export class ExecutionEnvironment {
     }
     this.memory = new MemoryWatch(this.process.pid, this.spec.memorySizeMb, () => this.kill('out-of-memory'));
     this.memory.start(BUSY_POLL_MS);
-    this.storage = new StorageWatch(this.spec.tmpDir, this.ephemeralStorageMb, (use) => {
+    this.storage = new StorageWatch(this.process.pid, this.spec.tmpDir, this.ephemeralStorageMb, (use) => {
       this.storageOverrun = use;
       this.kill('out-of-storage');
     });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile, mkdir, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -117,5 +117,16 @@ describe('function deployment packages', () => {
     await unpackPackage(await zipFolder(source), copy);
     assert.equal(await readFile(join(copy, 'nested', 'n.txt'), 'utf8'), 'n');
     assert.equal(await readFile(join(copy, 'index.js'), 'utf8'), 'exports.handler = async () => 1;');
+  });
+
+  it('zips the same files to the same bytes whatever their dates, so a checkout or a copy keeps CodeSha256', async () => {
+    const source = join(dir, 'dated');
+    await mkdir(source, { recursive: true });
+    await writeFile(join(source, 'index.js'), 'exports.handler = async () => 1;');
+    const before = await zipFolder(source);
+    await utimes(join(source, 'index.js'), new Date('2031-05-06T07:08:09Z'), new Date('2031-05-06T07:08:09Z'));
+    assert.deepEqual(await zipFolder(source), before);
+    await writeFile(join(source, 'index.js'), 'exports.handler = async () => 2;');
+    assert.notDeepEqual(await zipFolder(source), before, 'other content, another package');
   });
 });

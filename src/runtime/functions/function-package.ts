@@ -144,10 +144,14 @@ export async function ensureUnpacked(dir: string, zip: () => Promise<Uint8Array>
   return dir;
 }
 
+/** 1980-01-01 00:00, the earliest DOS date, in whatever time zone the zip is made: DOS dates carry no zone. */
+const FIXED_DATE = { mtime: new Date(1980, 0, 1), forceDosTimestamp: true };
+
 /**
  * A deployment package of every file under `dir` (as `zip -r` from inside it
  * would make), for the CLI and for tests. Modes are kept, so executables stay
- * executable; symlinks are followed.
+ * executable; symlinks are followed. Every entry has the same date, so the same
+ * files make the same package (and CodeSha256) after a checkout or a copy.
  */
 export async function zipFolder(dir: string): Promise<Buffer> {
   const archive = new yazl.ZipFile();
@@ -156,7 +160,7 @@ export async function zipFolder(dir: string): Promise<Buffer> {
       const path = join(folder, entry.name);
       const info = await stat(path);
       if (info.isDirectory()) await walk(path);
-      else if (info.isFile()) archive.addFile(path, relative(dir, path).split(sep).join('/'), { mode: info.mode & 0o777 });
+      else if (info.isFile()) archive.addFile(path, relative(dir, path).split(sep).join('/'), { mode: info.mode & 0o777, ...FIXED_DATE });
     }
   };
   await walk(dir);

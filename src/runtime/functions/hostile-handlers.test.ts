@@ -160,6 +160,26 @@ describe('hostile handlers', () => {
     }
   });
 
+  it('a handler that hides what it writes in a deleted file it keeps open: stopped all the same', async () => {
+    const folder = await functionFolder({
+      'hides.mjs': `import { openSync, unlinkSync, writeSync } from 'node:fs';
+        export const handler = async () => {
+          const path = process.env.TMPDIR + '/hidden';
+          const fd = openSync(path, 'w');
+          unlinkSync(path);
+          for (;;) { writeSync(fd, Buffer.alloc(4 * 1024 * 1024, 1)); await new Promise((r) => setTimeout(r, 5)); }
+        };`,
+    });
+    try {
+      const { outcome } = await invokeOnce(folder, { handler: 'hides.handler', ephemeralStorageMb: 16, timeoutSeconds: 30 });
+      assert.equal(outcome.errorType, 'Runtime.ExitError', outcome.logs);
+      assert.match((payloadOf(outcome) as { errorMessage: string }).errorMessage, /its \/tmp held \d+ MB, over its EphemeralStorage of 16 MB/);
+      assert.ok(outcome.durationMs < 10_000, `stopped well before its timeout (${outcome.durationMs} ms)`);
+    } finally {
+      await folder.remove();
+    }
+  });
+
   it('a handler that writes garbage to the Runtime API: each gets a 4xx, the invocation says what happened, the environment stays usable', async () => {
     const folder = await functionFolder({
       'garbage.mjs': `

@@ -175,4 +175,40 @@ describe('the Runtime API’s HTTP server', () => {
     assert.equal(held.length, 1);
     assert.equal(held[0]!.connection.open, false);
   });
+
+  it('stops reading from a client that does not read its replies, and answers everything once it does', async () => {
+    const [host, port] = server.address.split(':');
+    const count = 400_000;
+    const socket = connect(Number(port), host);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.pause();
+    socket.write('GET /x HTTP/1.1\r\n\r\n'.repeat(count));
+    // Unread, the replies fill the socket buffers on both sides, and then the server waits.
+    let handled = -1;
+    while (handled !== seen.length) {
+      handled = seen.length;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.ok(handled < count / 2, `the server read ${handled} of ${count} requests without their replies being read`);
+    let replies = 0;
+    let tail = '';
+    socket.on('data', (chunk: Buffer) => {
+      const text = tail + chunk.toString('latin1');
+      replies += text.split('HTTP/1.1 200').length - 1;
+      // Short of one whole status line, so none is counted twice.
+      tail = text.slice(-11);
+      if (replies >= count) socket.destroy();
+    });
+    socket.resume();
+    await new Promise((resolve) => socket.once('close', resolve));
+    assert.equal(replies, count);
+    assert.equal(seen.length, count);
+  });
+
+  it('tells an HTTP/1.0 client that asked for keep-alive that the connection stays', async () => {
+    const received = await exchange(server.address, 'GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /b HTTP/1.0\r\n\r\n');
+    const [first, second] = received.split(/(?=HTTP\/1\.1 )/);
+    assert.match(first!, /Connection: keep-alive\r\n[\s\S]*GET \/a $/);
+    assert.match(second!, /Connection: close\r\n[\s\S]*GET \/b $/);
+  });
 });

@@ -16,7 +16,9 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
  * transfer coding) is answered with a 4xx and the connection is closed.
  *
  * The replies given while one read is handled go out together, in one write,
- * once nothing more in it can be handled.
+ * once nothing more in it can be handled. A client that sends requests and does
+ * not read the replies is not read from either until it does: what the server
+ * holds for it stays within the socket's own buffer.
  */
 
 /** node:http's default limit on a request's head. */
@@ -99,6 +101,8 @@ interface Head {
   path: string;
   headers: Map<string, string>;
   keepAlive: boolean;
+  /** An HTTP/1.0 client keeps the connection only when the reply says keep-alive. */
+  http10: boolean;
   expectContinue: boolean;
   /** A declared length, or 'chunked'. */
   length: number | 'chunked';
@@ -122,6 +126,8 @@ class Connection implements RuntimeConnection {
   private readonly output: Buffer[] = [];
   private closeAfterReply = false;
   private inPass = false;
+  /** Replies are waiting for the client to read them: nothing more is read until they are. */
+  private blocked = false;
 
   constructor(
     private readonly socket: Socket,
@@ -133,8 +139,9 @@ class Connection implements RuntimeConnection {
     socket.on('error', () => socket.destroy());
   }
 
+  /** A reply can still reach the client: a client that has half-closed its side (sent FIN) is as good as gone. */
   get open(): boolean {
-    return !this.socket.destroyed && !this.closeAfterReply;
+    return this.socket.writable && !this.closeAfterReply;
   }
 
   destroy(): void {
@@ -165,7 +172,7 @@ class Connection implements RuntimeConnection {
   private process(): void {
     this.inPass = true;
     try {
-      while (this.waiting === undefined && !this.closeAfterReply && !this.socket.destroyed) {
+      while (this.waiting === undefined && !this.blocked && !this.closeAfterReply && !this.socket.destroyed) {
         if (!(this.body === undefined ? this.readHead() : this.readBody())) break;
       }
     } catch (error) {
@@ -183,8 +190,15 @@ class Connection implements RuntimeConnection {
     if (this.output.length === 0 || !this.socket.writable) return;
     const bytes = this.output.length === 1 ? this.output[0]! : Buffer.concat(this.output);
     this.output.length = 0;
-    if (this.closeAfterReply) this.socket.end(bytes);
-    else this.socket.write(bytes);
+    if (this.closeAfterReply) return void this.socket.end(bytes);
+    if (this.socket.write(bytes) || this.blocked) return;
+    this.blocked = true;
+    this.socket.pause();
+    this.socket.once('drain', () => {
+      this.blocked = false;
+      this.socket.resume();
+      this.process();
+    });
   }
 
   /** False when the head is not all here yet. */
@@ -308,7 +322,7 @@ class Connection implements RuntimeConnection {
     this.input = EMPTY;
     this.waiting = undefined;
     const text = JSON.stringify({ errorMessage: error.message, errorType: 'BadRequest' });
-    this.output.push(responseBytes(error.status, { 'Content-Type': 'application/json' }, text, true));
+    this.output.push(responseBytes(error.status, { 'Content-Type': 'application/json' }, text, 'close'));
     this.closeAfterReply = true;
     this.flush();
   }
@@ -347,7 +361,7 @@ class Request implements RuntimeRequest {
     if (this.done) throw new Error(`${this.method} ${this.path} has already been answered`);
     this.done = true;
     const close = !this.head.keepAlive || this.body === 'too-large';
-    this.owner.answered(this, responseBytes(status, headers, body, close), close);
+    this.owner.answered(this, responseBytes(status, headers, body, close ? 'close' : this.head.http10 ? 'keep-alive' : undefined), close);
   }
 }
 
@@ -384,7 +398,7 @@ function parseHead(text: string): Head {
   if (expect !== undefined && expect !== '100-continue') throw new BadRequest(417, `Expect: ${expect} is not supported`);
   const connection = headers.get('connection')?.toLowerCase() ?? '';
   const keepAlive = minor === '1' ? !/(^|,)\s*close\s*(,|$)/.test(connection) : /(^|,)\s*keep-alive\s*(,|$)/.test(connection);
-  return { method, path: pathOf(target), headers, keepAlive, expectContinue: expect !== undefined && minor === '1', length };
+  return { method, path: pathOf(target), headers, keepAlive, http10: minor === '0', expectContinue: expect !== undefined && minor === '1', length };
 }
 
 /** The path of an origin-form target (`/a?b`) or an absolute-form one (`http://host/a?b`). */
@@ -399,11 +413,11 @@ function pathOf(target: string): string {
   return query === -1 ? path : path.slice(0, query);
 }
 
-function responseBytes(status: number, headers: Readonly<Record<string, string>>, body: Buffer | string, close: boolean): Buffer {
+function responseBytes(status: number, headers: Readonly<Record<string, string>>, body: Buffer | string, connection: 'close' | 'keep-alive' | undefined): Buffer {
   const payload = typeof body === 'string' ? Buffer.from(body) : body;
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
   for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
-  head += `Content-Length: ${payload.length}\r\n${close ? 'Connection: close\r\n' : ''}\r\n`;
+  head += `Content-Length: ${payload.length}\r\n${connection === undefined ? '' : `Connection: ${connection}\r\n`}\r\n`;
   const headBytes = Buffer.from(head, 'latin1');
   return payload.length === 0 ? headBytes : Buffer.concat([headBytes, payload], headBytes.length + payload.length);
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, realpath, rm, symlink, truncate, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { storageUse } from './storage-watch.ts';
+import { deletedOpenBytes, storageUse } from './storage-watch.ts';
 
 const MB = 1024 * 1024;
 
@@ -41,5 +41,36 @@ describe('storageUse: what a function’s /tmp takes on disk', () => {
 
   it('is empty for a folder that has gone', async () => {
     assert.deepEqual(await storageUse(join(tmpdir(), 'kennel-storage-never-made')), { bytes: 0, entries: 0, tooMany: false });
+  });
+});
+
+describe('deletedOpenBytes: files a process deleted and still writes to', () => {
+  it('counts a deleted file held open under the folder once, and nothing once it is closed', async () => {
+    const root = await realpath(await mkdtemp(join(tmpdir(), 'kennel-storage-')));
+    const elsewhere = await mkdtemp(join(tmpdir(), 'kennel-storage-elsewhere-'));
+    try {
+      const hidden = await open(join(root, 'hidden'), 'w+');
+      const again = await open(join(root, 'hidden'), 'r');
+      await unlink(join(root, 'hidden'));
+      await hidden.write(Buffer.alloc(3 * MB, 1));
+      await hidden.sync();
+      const kept = await open(join(root, 'kept'), 'w');
+      await kept.write(Buffer.alloc(MB, 1));
+      const outside = await open(join(elsewhere, 'gone'), 'w');
+      await unlink(join(elsewhere, 'gone'));
+      await outside.write(Buffer.alloc(MB, 1));
+      const bytes = await deletedOpenBytes(process.pid, root);
+      assert.ok(bytes >= 3 * MB && bytes < 4 * MB, `${bytes} bytes: the deleted file once, not the file still named nor the one outside`);
+      assert.equal((await storageUse(root)).entries, 1, 'the walk sees only the file still named');
+      await Promise.all([hidden.close(), again.close(), kept.close(), outside.close()]);
+      assert.equal(await deletedOpenBytes(process.pid, root), 0);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+      await rm(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it('is nothing for a process that has gone', async () => {
+    assert.equal(await deletedOpenBytes(2 ** 22 + 1, tmpdir()), 0);
   });
 });
