@@ -232,8 +232,11 @@ export class FunctionService {
     const fn = this.get(parsed.functionName);
     const { store } = this.#deps;
     if (parsed.qualifier !== undefined) {
-      if (!isVersionNumber(parsed.qualifier)) {
+      if (parsed.qualifier === '$LATEST') {
         throw lambdaError('ValidationError', 'InvalidParameterValueException', '$LATEST version cannot be deleted without deleting the function.', { field: 'Qualifier' });
+      }
+      if (!isVersionNumber(parsed.qualifier)) {
+        throw lambdaError('ValidationError', 'InvalidParameterValueException', `Qualifier ${parsed.qualifier} is not a version number: DeleteFunction deletes a version; delete an alias with DeleteAlias.`, { field: 'Qualifier' });
       }
       const users = store.functionAliases.listForFunction(fn.name).filter((alias) => alias.functionVersion === parsed.qualifier || alias.additionalVersionWeights?.[parsed.qualifier!] !== undefined);
       if (users.length > 0) {

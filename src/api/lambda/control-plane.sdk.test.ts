@@ -105,6 +105,26 @@ describe('Lambda control plane through @aws-sdk/client-lambda', () => {
     await assert.rejects(create('ruby', { Runtime: 'ruby3.3' }), (error: unknown) => error instanceof InvalidParameterValueException && /nodejs20\.x/.test(error.message));
   });
 
+  it('refuses settings naming what Kennel does not have, by name, instead of ignoring them; takes their empty values', async () => {
+    const refused: [Record<string, unknown>, RegExp][] = [
+      [{ Layers: ['arn:aws:lambda:us-east-1:000000000000:layer:pillow:1'] }, /^Layer version arn:aws:lambda:us-east-1:000000000000:layer:pillow:1 does not exist/],
+      [{ VpcConfig: { SubnetIds: ['subnet-0abc'], SecurityGroupIds: [] } }, /^VpcConfig subnet-0abc does not exist/],
+      [{ TracingConfig: { Mode: 'Active' } }, /^TracingConfig Mode Active is not supported: Kennel has no X-Ray/],
+      [{ KMSKeyArn: 'arn:aws:kms:us-east-1:000000000000:key/k' }, /^KMSKeyArn .* does not exist/],
+      [{ Architectures: [process.arch === 'arm64' ? 'x86_64' : 'arm64'] }, /^Architectures \S+ is not supported: Kennel runs functions on this machine/],
+    ];
+    for (const [extra, message] of refused) {
+      await assert.rejects(create('unsupported', extra), (error: unknown) => error instanceof InvalidParameterValueException && message.test(error.message), JSON.stringify(extra));
+    }
+    await assert.rejects(
+      lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'echo', TracingConfig: { Mode: 'Active' } })),
+      (error: unknown) => error instanceof InvalidParameterValueException && /X-Ray/.test(error.message),
+    );
+    const plain = await create('plain-settings', { Layers: [], VpcConfig: { SubnetIds: [], SecurityGroupIds: [] }, TracingConfig: { Mode: 'PassThrough' }, Architectures: [process.arch === 'arm64' ? 'arm64' : 'x86_64'] });
+    assert.deepEqual(plain.Architectures, [process.arch === 'arm64' ? 'arm64' : 'x86_64']);
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'plain-settings' }));
+  });
+
   it('updates configuration and code, and function_updated_v2 waits for the update to land', async () => {
     const updated = await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'echo', Timeout: 10, Description: 'echoes' }));
     assert.equal(updated.LastUpdateStatus, 'InProgress');
@@ -232,6 +252,8 @@ describe('Lambda control plane through @aws-sdk/client-lambda', () => {
 
   it('deletes a version an alias does not use, refuses one it does, and deletes the function with everything it has', async () => {
     await assert.rejects(lambda.send(new DeleteFunctionCommand({ FunctionName: 'echo', Qualifier: '2' })), ResourceConflictException);
+    await assert.rejects(lambda.send(new DeleteFunctionCommand({ FunctionName: 'echo', Qualifier: '$LATEST' })), (error: unknown) => error instanceof InvalidParameterValueException && /^\$LATEST version cannot be deleted/.test(error.message));
+    await assert.rejects(lambda.send(new DeleteFunctionCommand({ FunctionName: 'echo', Qualifier: 'live' })), (error: unknown) => error instanceof InvalidParameterValueException && /^Qualifier live is not a version number: .*DeleteAlias/.test(error.message));
     await lambda.send(new DeleteFunctionCommand({ FunctionName: 'echo', Qualifier: '1' }));
     await lambda.send(new DeleteFunctionCommand({ FunctionName: 'echo' }));
     await assert.rejects(

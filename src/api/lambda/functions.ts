@@ -5,7 +5,7 @@ import { LAMBDA_SCOPE, type FunctionSettingsInput } from '../../control/function
 import type { RestJsonOperation } from '../aws/rest-json-protocol.ts';
 import { markerPage } from '../aws/marker-page.ts';
 import { presignedCodeLocation } from './code-location.ts';
-import { aliasToWire, configurationToWire } from './wire.ts';
+import { aliasToWire, configurationToWire, HOST_ARCHITECTURE } from './wire.ts';
 
 /** ListFunctions' and ListVersionsByFunction's default and largest page. */
 const MAX_ITEMS = 50;
@@ -20,9 +20,41 @@ interface WireSettings {
   Environment?: { Variables?: Record<string, string> };
   EphemeralStorage?: { Size: number };
   DeadLetterConfig?: { TargetArn?: string };
+  Layers?: string[];
+  VpcConfig?: { SubnetIds?: string[]; SecurityGroupIds?: string[] };
+  TracingConfig?: { Mode?: string };
+  FileSystemConfigs?: unknown[];
+  KMSKeyArn?: string;
+  SnapStart?: { ApplyOn?: string };
+}
+
+/**
+ * Settings that name things Kennel does not have (layers, subnets, file
+ * systems, keys) or do what it cannot (X-Ray, SnapStart) are refused by name,
+ * as Lambda refuses a layer or subnet that does not exist, rather than taken
+ * and ignored. Their empty or default values are accepted.
+ */
+function refuseUnsupported(input: WireSettings): void {
+  const [layer] = input.Layers ?? [];
+  if (layer !== undefined) throw invalid(`Layer version ${layer} does not exist: Kennel has no Lambda layers; put what the layer holds in the deployment package`, 'Layers');
+  const [network] = [...(input.VpcConfig?.SubnetIds ?? []), ...(input.VpcConfig?.SecurityGroupIds ?? [])];
+  if (network !== undefined) throw invalid(`VpcConfig ${network} does not exist: Kennel runs functions on this machine's network, with no VPC subnets or security groups; leave VpcConfig empty`, 'VpcConfig');
+  if (input.TracingConfig?.Mode !== undefined && input.TracingConfig.Mode !== 'PassThrough') {
+    throw invalid(`TracingConfig Mode ${input.TracingConfig.Mode} is not supported: Kennel has no X-Ray; use PassThrough`, 'TracingConfig');
+  }
+  if ((input.FileSystemConfigs ?? []).length > 0) throw invalid('FileSystemConfigs are not supported: Kennel has no EFS; a function has its code folder and its own /tmp', 'FileSystemConfigs');
+  if (input.KMSKeyArn) throw invalid(`KMSKeyArn ${input.KMSKeyArn} does not exist: Kennel has no KMS; leave KMSKeyArn out`, 'KMSKeyArn');
+  if (input.SnapStart?.ApplyOn !== undefined && input.SnapStart.ApplyOn !== 'None') throw invalid(`SnapStart ApplyOn ${input.SnapStart.ApplyOn} is not supported: use None`, 'SnapStart');
+}
+
+/** Kennel runs functions on this machine: the one architecture it can give them is the machine's. */
+function refuseForeignArchitecture(architectures: string[] | undefined): void {
+  const other = architectures?.find((architecture) => architecture !== HOST_ARCHITECTURE);
+  if (other !== undefined) throw invalid(`Architectures ${other} is not supported: Kennel runs functions on this machine, which is ${HOST_ARCHITECTURE}`, 'Architectures');
 }
 
 function settingsFromWire(input: WireSettings): FunctionSettingsInput {
+  refuseUnsupported(input);
   return {
     ...(input.Runtime !== undefined ? { runtime: input.Runtime } : {}),
     ...(input.Role !== undefined ? { roleArn: input.Role } : {}),
@@ -70,7 +102,8 @@ export function functionOperations(platform: Platform): Record<string, RestJsonO
   const { functions, aliases } = platform;
   return {
     CreateFunction: {
-      handler: async (input: WireSettings & { FunctionName: string; Runtime?: string; Role: string; Handler?: string; Code: WireCode; Publish?: boolean; Tags?: Record<string, string>; PackageType?: string }) => {
+      handler: async (input: WireSettings & { FunctionName: string; Runtime?: string; Role: string; Handler?: string; Code: WireCode; Publish?: boolean; Tags?: Record<string, string>; PackageType?: string; Architectures?: string[] }) => {
+        refuseForeignArchitecture(input.Architectures);
         if (input.PackageType === 'Image') throw invalid('Kennel runs .zip deployment packages: PackageType Image is not supported', 'PackageType');
         if (input.Runtime === undefined || input.Handler === undefined) throw invalid('Runtime and Handler are mandatory parameters for functions created with Zip packages.', 'Runtime');
         const { fn, version } = await functions.create({
@@ -123,7 +156,8 @@ export function functionOperations(platform: Platform): Record<string, RestJsonO
       },
     },
     UpdateFunctionCode: {
-      handler: async (input: WireCode & { FunctionName: string; Publish?: boolean; DryRun?: boolean; RevisionId?: string }) => {
+      handler: async (input: WireCode & { FunctionName: string; Publish?: boolean; DryRun?: boolean; RevisionId?: string; Architectures?: string[] }) => {
+        refuseForeignArchitecture(input.Architectures);
         const source = code(input);
         if (input.DryRun) return configurationToWire(functions.resolve(input.FunctionName).fn);
         const { fn, version } = await functions.updateCode(input.FunctionName, {

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   CreateAliasCommand,
   GetProvisionedConcurrencyConfigCommand,
+  InvalidRequestContentException,
   InvokeCommand,
   LambdaClient,
   PublishVersionCommand,
@@ -19,7 +20,7 @@ import type { TestKennel } from '../../testing/test-kennel.ts';
 
 /** Handlers that report to the test's collector (COLLECTOR is injected as an environment variable). */
 const HANDLERS = {
-  'echo.mjs': `export const handler = async (event, context) => ({ event, requestId: context.awsRequestId, version: context.functionVersion, arn: context.invokedFunctionArn });`,
+  'echo.mjs': `export const handler = async (event, context) => ({ event, requestId: context.awsRequestId, version: context.functionVersion, arn: context.invokedFunctionArn, clientContext: context.clientContext });`,
   'fail.mjs': `export const handler = async () => { throw new TypeError('no bones left'); };`,
   'slow.mjs': `export const handler = async () => { await new Promise((r) => setTimeout(r, 5000)); return 'late'; };`,
   'log.mjs': `export const handler = async () => { console.log('sniffing around'); return 'ok'; };`,
@@ -75,7 +76,7 @@ describe('Lambda Invoke through @aws-sdk/client-lambda', () => {
       ...extra,
     });
   };
-  const invoke = (input: { FunctionName: string; Payload?: string; Qualifier?: string; LogType?: 'Tail'; InvocationType?: 'Event' | 'DryRun' }) =>
+  const invoke = (input: { FunctionName: string; Payload?: string; Qualifier?: string; LogType?: 'Tail'; InvocationType?: 'Event' | 'DryRun'; ClientContext?: string }) =>
     lambda.send(new InvokeCommand({ ...input, ...(input.Payload !== undefined ? { Payload: new TextEncoder().encode(input.Payload) } : {}) }));
   const text = (payload: Uint8Array | undefined) => new TextDecoder().decode(payload);
   const logOf = (result: { LogResult?: string }) => Buffer.from(result.LogResult ?? '', 'base64').toString('utf8');
@@ -109,6 +110,22 @@ describe('Lambda Invoke through @aws-sdk/client-lambda', () => {
     const warm = await invoke({ FunctionName: 'echo', LogType: 'Tail' });
     assert.deepEqual(JSON.parse(text(warm.Payload)).event, {});
     assert.doesNotMatch(logOf(warm), /Init Duration/);
+  });
+
+  it('hands the client context to the handler, and refuses one that is not base64 of a JSON object before anything runs', async () => {
+    const context = { custom: { breed: 'beagle' } };
+    const answered = await invoke({ FunctionName: 'echo', ClientContext: Buffer.from(JSON.stringify(context)).toString('base64') });
+    assert.deepEqual(JSON.parse(text(answered.Payload)).clientContext, context);
+    for (const bad of ['notbase64!!', Buffer.from('not json').toString('base64'), Buffer.from('[1,2]').toString('base64'), 'e30=='.slice(0, 1)]) {
+      await assert.rejects(
+        invoke({ FunctionName: 'echo', ClientContext: bad }),
+        (error: unknown) => error instanceof InvalidRequestContentException && error.message === 'Client context must be a valid Base64-encoded JSON object.',
+        bad,
+      );
+    }
+    const unpadded = Buffer.from('{"a":1}').toString('base64').replace(/=+$/, '');
+    assert.deepEqual(JSON.parse(text((await invoke({ FunctionName: 'echo', ClientContext: unpadded })).Payload)).clientContext, { a: 1 }, 'padding may be left out');
+    await assert.rejects(invoke({ FunctionName: 'echo', ClientContext: Buffer.from(JSON.stringify({ pad: 'x'.repeat(3000) })).toString('base64') }), InvalidRequestContentException);
   });
 
   it('reports a handler error as FunctionError Unhandled with the error in the payload', async () => {

@@ -25,6 +25,26 @@ function eventOf(payload: Uint8Array | undefined): Buffer {
   return bytes;
 }
 
+/** Lambda's limit on X-Amz-Client-Context, as sent (base64). */
+const MAX_CLIENT_CONTEXT_BYTES = 3583;
+/** Padding may be left out, as Java's decoder allows; a lone sixth of a byte may not. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
+
+/** The client context as the function will get it: base64 of a JSON object, or the request is refused. */
+function clientContextOf(value: string): string {
+  const refuse = (message: string) => new DomainError('ValidationError', message, { lambdaError: 'InvalidRequestContentException' });
+  if (value.length > MAX_CLIENT_CONTEXT_BYTES) throw refuse(`Client context must be at most ${MAX_CLIENT_CONTEXT_BYTES} bytes of base64; it is ${value.length}`);
+  let parsed: unknown;
+  try {
+    if (!BASE64.test(value)) throw new Error('not base64');
+    parsed = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw refuse('Client context must be a valid Base64-encoded JSON object.');
+  return value;
+}
+
 /**
  * Invoke: RequestResponse runs the function and answers with its result (200,
  * with X-Amz-Function-Error when it failed); Event stores the event and
@@ -41,6 +61,7 @@ export function invokeOperations(platform: Platform): Record<string, RestJsonOpe
           return { StatusCode: 204 };
         }
         const payload = eventOf(input.Payload);
+        const clientContext = input.ClientContext === undefined || input.ClientContext === '' ? undefined : clientContextOf(input.ClientContext);
         const requestId = c.get('requestId');
         if (type === 'Event') {
           platform.asyncInvocations.enqueue(input.FunctionName, input.Qualifier, payload, requestId);
@@ -50,7 +71,7 @@ export function invokeOperations(platform: Platform): Record<string, RestJsonOpe
           payload,
           tailLogs: input.LogType === 'Tail',
           requestId,
-          ...(input.ClientContext !== undefined ? { clientContext: input.ClientContext } : {}),
+          ...(clientContext !== undefined ? { clientContext } : {}),
         });
         return {
           StatusCode: 200,

@@ -2,6 +2,9 @@ import type { EventInvokeConfig, FunctionAlias, FunctionSettings, FunctionStatus
 import { functionArn } from '../../domain/functions/function-names.ts';
 import { LAMBDA_SCOPE } from '../../control/functions.ts';
 
+/** Lambda's name for the architecture of the machine Kennel runs on, where functions run. */
+export const HOST_ARCHITECTURE = process.arch === 'arm64' ? 'arm64' : 'x86_64';
+
 /** Lambda's timestamps: ISO 8601 with milliseconds and a numeric zone, `2024-01-01T12:00:00.000+0000`. */
 export function lambdaTimestamp(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '+0000');
@@ -37,7 +40,7 @@ export function configurationToWire(fn: LambdaFunction, version?: FunctionVersio
     ...(status.lastUpdateStatusReason !== undefined ? { LastUpdateStatusReason: status.lastUpdateStatusReason } : {}),
     ...(status.lastUpdateStatusReasonCode !== undefined ? { LastUpdateStatusReasonCode: status.lastUpdateStatusReasonCode } : {}),
     PackageType: 'Zip',
-    Architectures: ['x86_64'],
+    Architectures: [HOST_ARCHITECTURE],
     EphemeralStorage: { Size: settings.ephemeralStorageMb },
     SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
   };

@@ -59,7 +59,7 @@ export async function inspectPackage(zip: Uint8Array, maxUnzippedBytes: number):
     entries++;
     unzippedBytes += entry.uncompressedSize;
   });
-  if (entries === 0) throw new DomainError('ValidationError', UNZIP_REFUSED, { reason: 'the archive is empty' });
+  if (entries === 0) throw new DomainError('ValidationError', 'Uploaded file must be a non-empty zip', { reason: 'the archive is empty' });
   if (unzippedBytes > maxUnzippedBytes) {
     throw new DomainError('ValidationError', `Unzipped size must be smaller than ${maxUnzippedBytes} bytes`, { unzippedBytes });
   }
