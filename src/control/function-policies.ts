@@ -81,7 +81,10 @@ export class FunctionPolicyService {
     for (const destination of [change.onSuccess, change.onFailure]) {
       if (typeof destination === 'string') this.#checkDestination(destination, resolved.settings.roleArn);
     }
-    const base: Partial<EventInvokeConfig> = merge ? { ...resolved.fn.eventInvokeConfigs[key] } : {};
+    const existing = resolved.fn.eventInvokeConfigs[key];
+    // UpdateFunctionEventInvokeConfig changes a configuration; PutFunctionEventInvokeConfig is what makes one.
+    if (merge && existing === undefined) throw noEventInvokeConfig(resolved.fn.arn);
+    const base: Partial<EventInvokeConfig> = merge ? { ...existing } : {};
     for (const [field, value] of Object.entries(change) as [keyof EventInvokeConfig, unknown][]) {
       if (value === null) delete base[field];
       else if (value !== undefined) (base as Record<string, unknown>)[field] = value;

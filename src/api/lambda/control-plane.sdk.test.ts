@@ -32,6 +32,7 @@ import {
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
+  UpdateFunctionEventInvokeConfigCommand,
   waitUntilFunctionActiveV2,
   waitUntilFunctionUpdatedV2,
   type LambdaClient,
@@ -225,6 +226,10 @@ describe('Lambda control plane through @aws-sdk/client-lambda', () => {
       lambda.send(new PutFunctionEventInvokeConfigCommand({ ...settings, DestinationConfig: { OnFailure: { Destination: 'arn:aws:lambda:us-east-1:000000000000:function:nowhere' } } })),
       /The destination ARN .*:function:nowhere is invalid: the function does not exist/,
     );
+    await assert.rejects(
+      lambda.send(new UpdateFunctionEventInvokeConfigCommand({ FunctionName: 'echo', MaximumRetryAttempts: 0 })),
+      (error: unknown) => error instanceof ResourceNotFoundException && /^The function arn:aws:lambda:us-east-1:000000000000:function:echo doesn't have an EventInvokeConfig$/.test(error.message),
+    );
     // Granted by the destination's resource-based policy, naming the role.
     await lambda.send(new AddPermissionCommand({ FunctionName: 'echo-failures', StatementId: 'echo-records', Action: 'lambda:InvokeFunction', Principal: roleArn }));
     await lambda.send(new PutFunctionEventInvokeConfigCommand(settings));
@@ -233,6 +238,8 @@ describe('Lambda control plane through @aws-sdk/client-lambda', () => {
     assert.equal(config.MaximumEventAgeInSeconds, 120);
     assert.equal(config.DestinationConfig!.OnFailure!.Destination, 'arn:aws:lambda:us-east-1:000000000000:function:echo-failures');
     assert.ok(config.LastModified instanceof Date);
+    const updated = await lambda.send(new UpdateFunctionEventInvokeConfigCommand({ FunctionName: 'echo', MaximumRetryAttempts: 0 }));
+    assert.deepEqual([updated.MaximumRetryAttempts, updated.MaximumEventAgeInSeconds, updated.DestinationConfig?.OnFailure?.Destination], [0, 120, settings.DestinationConfig.OnFailure.Destination], 'only what was given changes');
     await assert.rejects(
       lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'echo', DestinationConfig: { OnFailure: { Destination: 'arn:aws:sqs:us-east-1:000000000000:dlq' } } })),
       InvalidParameterValueException,
