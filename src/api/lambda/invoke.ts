@@ -13,6 +13,11 @@ interface InvokeInput {
   Qualifier?: string;
 }
 
+/** Lambda's answer to a request whose payload or client context it cannot read. */
+function invalidContent(message: string): DomainError {
+  return new DomainError('ValidationError', message, { lambdaError: 'InvalidRequestContentException' });
+}
+
 /** An empty body is the empty event, as Lambda reads it; anything else must be JSON. */
 function eventOf(payload: Uint8Array | undefined): Buffer {
   const bytes = Buffer.from(payload ?? new Uint8Array());
@@ -20,7 +25,7 @@ function eventOf(payload: Uint8Array | undefined): Buffer {
   try {
     JSON.parse(bytes.toString('utf8'));
   } catch (error) {
-    throw new DomainError('ValidationError', `Could not parse request body into json: ${(error as Error).message}`, { lambdaError: 'InvalidRequestContentException' });
+    throw invalidContent(`Could not parse request body into json: ${(error as Error).message}`);
   }
   return bytes;
 }
@@ -32,16 +37,16 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3
 
 /** The client context as the function will get it: base64 of a JSON object, or the request is refused. */
 function clientContextOf(value: string): string {
-  const refuse = (message: string) => new DomainError('ValidationError', message, { lambdaError: 'InvalidRequestContentException' });
-  if (value.length > MAX_CLIENT_CONTEXT_BYTES) throw refuse(`Client context must be at most ${MAX_CLIENT_CONTEXT_BYTES} bytes of base64; it is ${value.length}`);
+  if (value.length > MAX_CLIENT_CONTEXT_BYTES) throw invalidContent(`Client context must be at most ${MAX_CLIENT_CONTEXT_BYTES} bytes of base64; it is ${value.length}`);
   let parsed: unknown;
-  try {
-    if (!BASE64.test(value)) throw new Error('not base64');
-    parsed = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
-  } catch {
-    parsed = undefined;
+  if (BASE64.test(value)) {
+    try {
+      parsed = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
+    } catch {
+      // Not JSON: refused below, with what is not.
+    }
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw refuse('Client context must be a valid Base64-encoded JSON object.');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalidContent('Client context must be a valid Base64-encoded JSON object.');
   return value;
 }
 

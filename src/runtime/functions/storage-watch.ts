@@ -19,6 +19,11 @@ export interface StorageUse {
   tooMany: boolean;
 }
 
+/** One file or folder, whatever path it is reached by. */
+function inodeOf(info: { dev: number; ino: number }): string {
+  return `${info.dev}:${info.ino}`;
+}
+
 /**
  * What `dir` holds, without following symbolic links; entries that vanish during the walk are
  * skipped. A folder is listed only while it is still the folder found (same device and inode), so
@@ -34,7 +39,7 @@ export async function storageUse(dir: string, maxEntries = MAX_TMP_ENTRIES): Pro
     const names = await readdir(folder.path).catch(() => [] as string[]);
     if (folder.id !== undefined) {
       const again = await lstat(folder.path).catch(() => undefined);
-      if (again === undefined || !again.isDirectory() || `${again.dev}:${again.ino}` !== folder.id) continue;
+      if (again === undefined || !again.isDirectory() || inodeOf(again) !== folder.id) continue;
     }
     for (const name of names) {
       if (++entries > maxEntries) return { bytes, entries, tooMany: true };
@@ -42,7 +47,7 @@ export async function storageUse(dir: string, maxEntries = MAX_TMP_ENTRIES): Pro
       const info = await lstat(path).catch(() => undefined);
       if (info === undefined) continue;
       bytes += info.blocks * 512;
-      if (info.isDirectory()) folders.push({ path, id: `${info.dev}:${info.ino}` });
+      if (info.isDirectory()) folders.push({ path, id: inodeOf(info) });
     }
   }
   return { bytes, entries, tooMany: false };
@@ -62,8 +67,8 @@ export async function deletedOpenBytes(pid: number, dir: string, maxDescriptors 
     const target = await readlink(join(fds, name)).catch(() => undefined);
     if (target === undefined || !target.startsWith(`${dir}/`)) continue;
     const info = await stat(join(fds, name)).catch(() => undefined);
-    if (info === undefined || info.nlink !== 0 || counted.has(`${info.dev}:${info.ino}`)) continue;
-    counted.add(`${info.dev}:${info.ino}`);
+    if (info === undefined || info.nlink !== 0 || counted.has(inodeOf(info))) continue;
+    counted.add(inodeOf(info));
     bytes += info.blocks * 512;
   }
   return bytes;
